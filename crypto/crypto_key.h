@@ -1,0 +1,46 @@
+// restic's authenticated encryption: AES-256-CTR + Poly1305-AES.
+//
+// A sealed message is nonce(16) || ciphertext || tag(16). The Poly1305 key
+// for each message is r || AES-128_k(nonce), where (k, r) is the MAC half of
+// the key; the tag covers the ciphertext only. See restic-format.md §2.1.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "base/bytes.h"
+#include "base/result.h"
+
+namespace stash {
+
+inline constexpr size_t kCipherOverhead = 32;  // nonce + tag
+inline constexpr size_t kNonceSize = 16;
+
+struct CryptoKey {
+  std::array<uint8_t, 32> encrypt{};
+  std::array<uint8_t, 16> mac_k{};
+  std::array<uint8_t, 16> mac_r{};  // clamped on every use
+
+  // A key is usable only if no part of it is all zero.
+  bool Valid() const;
+
+  // A new random key with r clamped, as restic generates master keys.
+  static CryptoKey Generate();
+};
+
+// Poly1305-AES over `message` with the given nonce (exposed for test vectors).
+std::array<uint8_t, 16> Poly1305Aes(const CryptoKey& key,
+                                    const uint8_t nonce[kNonceSize],
+                                    ByteView message);
+
+// Encrypts with a fresh random nonce: returns nonce || ct || tag.
+Bytes Seal(const CryptoKey& key, ByteView plaintext);
+
+// Same, appending to `out` (avoids a copy when building packs).
+void SealAppend(const CryptoKey& key, ByteView plaintext, Bytes& out);
+
+// Verifies the MAC (constant time), then decrypts. Errors are kCorrupt with
+// the message "ciphertext verification failed" (or "ciphertext too short").
+Result<Bytes> Open(const CryptoKey& key, ByteView sealed);
+
+}  // namespace stash

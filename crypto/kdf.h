@@ -1,0 +1,31 @@
+// Password-based key derivation: scrypt, as restic key files use it.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "crypto/crypto_key.h"
+
+namespace stash {
+
+struct ScryptParams {
+  uint64_t n = 32768;  // CPU/memory cost, a power of two > 1
+  uint32_t r = 8;
+  uint32_t p = 1;
+};
+
+// Checks the parameters are ones we will spend memory and time on.
+Status ValidateScryptParams(const ScryptParams& params);
+
+// Raw scrypt output of `length` bytes (exposed for test vectors).
+Result<Bytes> Scrypt(std::string_view password, ByteView salt,
+                     const ScryptParams& params, size_t length);
+
+// scrypt(password, salt) with dkLen 64, split into encrypt(32) | mac.k(16) |
+// mac.r(16), as restic derives the user key from a password.
+Result<CryptoKey> DeriveUserKey(std::string_view password, ByteView salt,
+                                const ScryptParams& params);
+
+}  // namespace stash
