@@ -57,6 +57,11 @@ class Chunker {
   // Rabin fingerprint at the last cut (for test vectors).
   uint64_t LastCutFingerprint() const { return cut_fp_; }
 
+  // Rabin fingerprint after the last consumed byte; at EOF this is what
+  // restic reports as the final chunk's cut (1 for a tail shorter than
+  // MinSize-64, since those bytes are never hashed).
+  uint64_t CurrentFingerprint() const { return digest_; }
+
   // Bytes consumed into the current, not yet finished chunk.
   size_t CurrentLength() const { return count_; }
 

@@ -1,1 +1,437 @@
 #include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "crypto/crypto_key.h"
+#include "crypto/encoding.h"
+#include "crypto/id.h"
+#include "crypto/kdf.h"
+#include "crypto/random.h"
+
+namespace stash {
+namespace {
+
+Bytes Hex(std::string_view hex) {
+  auto b = HexDecode(hex);
+  REQUIRE(b.has_value());
+  return *b;
+}
+
+template <size_t N>
+std::array<uint8_t, N> HexArray(std::string_view hex) {
+  Bytes b = Hex(hex);
+  REQUIRE(b.size() == N);
+  std::array<uint8_t, N> a{};
+  std::copy(b.begin(), b.end(), a.begin());
+  return a;
+}
+
+// The AEAD vector from restic's crypto_int_test.go (spec §2.2).
+CryptoKey ResticTestKey() {
+  CryptoKey key;
+  key.encrypt = HexArray<32>(
+      "303e8687b1d7db18421bdc6bb8588ccadac4d59ee87b8ff70c44e635790cafef");
+  key.mac_k = HexArray<16>("ef4d8824cb80b2bcc5fbff8a9b12a42c");
+  key.mac_r = HexArray<16>("cc8d4b948ee0ebfe1d415de921d10353");
+  return key;
+}
+
+constexpr std::string_view kResticSealed =
+    "69fb41c62d12def4593bd71757138606338f621aeaeb39da0fe4f99233f8037a54ea"
+    "63338a813bcf3f75d8c3cc75dddf8750";
+
+}  // namespace
+
+TEST_CASE("Poly1305-AES matches the restic/Bernstein vectors", "[crypto]") {
+  struct Vector {
+    const char *msg, *r, *k, *nonce, *mac;
+  };
+  const Vector vectors[] = {
+      {"f3f6", "851fc40c3467ac0be05cc20404f3f700",
+       "ec074c835580741701425b623235add6", "fb447350c4e868c52ac3275cf9d4327e",
+       "f4c633c3044fc145f84f335cb81953de"},
+      {"", "a0f3080000f46400d0c7e9076c834403",
+       "75deaa25c09f208e1dc4ce6b5cad3fbf", "61ee09218d29b0aaed7e154a2c5509cc",
+       "dd3fab2251f11ac759f0887129cc2ee7"},
+      {"663cea190ffb83d89593f3f476b6bc24d7e679107ea26adb8caf6652d0656136",
+       "48443d0bb0d21109c89a100b5ce2c208", "6acb5f61a7176dd320c5c1eb2edcdc74",
+       "ae212a55399729595dea458bc621ff0e", "0ee1c16bb73f0f4fd19881753c01cdbe"},
+      {"ab0812724a7f1e342742cbed374d94d136c6b8795d45b3819830f2c04491faf0"
+       "990c62e48b8018b2c3e4a0fa3134cb67fa83e158c994d961c4cb21095c1bf9",
+       "12976a08c4426d0ce8a82407c4f48207", "e1a5668a4d5b66a5f68cc5424ed5982d",
+       "9ae831e743978d3a23527c7128149e3a", "5154ad0d2cb26e01274fc51148491f1b"},
+  };
+  int i = 0;
+  for (const Vector& v : vectors) {
+    CAPTURE(++i);
+    CryptoKey key;
+    key.mac_r = HexArray<16>(v.r);
+    key.mac_k = HexArray<16>(v.k);
+    const auto nonce = HexArray<16>(v.nonce);
+    const auto mac = Poly1305Aes(key, nonce.data(), Hex(v.msg));
+    CHECK(HexEncode(mac) == v.mac);
+  }
+}
+
+TEST_CASE("Open decrypts restic's AEAD vector", "[crypto]") {
+  const CryptoKey key = ResticTestKey();
+  REQUIRE(key.Valid());
+  auto plain = Open(key, Hex(kResticSealed));
+  REQUIRE(plain.ok());
+  CHECK(AsString(*plain) == "Dies ist ein Test!");
+}
+
+TEST_CASE("Open rejects a tampered restic vector", "[crypto]") {
+  const CryptoKey key = ResticTestKey();
+  const Bytes good = Hex(kResticSealed);
+  // One byte in the nonce, the ciphertext and the tag each.
+  for (size_t pos : {size_t{0}, size_t{15}, size_t{16}, size_t{20},
+                     good.size() - 16, good.size() - 1}) {
+    CAPTURE(pos);
+    Bytes bad = good;
+    bad[pos] ^= 0x01;
+    auto r = Open(key, bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind() == ErrorKind::kCorrupt);
+    CHECK(r.error().message() == "ciphertext verification failed");
+  }
+}
+
+TEST_CASE("Seal/Open round trip", "[crypto]") {
+  const CryptoKey key = CryptoKey::Generate();
+  for (size_t size : {size_t{0}, size_t{1}, size_t{15}, size_t{16},
+                      size_t{17}, size_t{1} << 20}) {
+    CAPTURE(size);
+    const Bytes plain = RandomBytes(size);
+    const Bytes sealed = Seal(key, plain);
+    REQUIRE(sealed.size() == size + kCipherOverhead);
+    auto opened = Open(key, sealed);
+    REQUIRE(opened.ok());
+    CHECK(*opened == plain);
+    if (size > 0) {
+      // CTR must actually hide the plaintext.
+      CHECK_FALSE(std::equal(plain.begin(), plain.end(),
+                             sealed.begin() + kNonceSize));
+    }
+  }
+}
+
+TEST_CASE("Seal uses a fresh nonce each time", "[crypto]") {
+  const CryptoKey key = CryptoKey::Generate();
+  const Bytes plain = ToBytes("same message");
+  const Bytes a = Seal(key, plain);
+  const Bytes b = Seal(key, plain);
+  CHECK(a != b);
+  CHECK_FALSE(std::equal(a.begin(), a.begin() + kNonceSize, b.begin()));
+}
+
+TEST_CASE("SealAppend appends after existing bytes", "[crypto]") {
+  const CryptoKey key = CryptoKey::Generate();
+  Bytes out = ToBytes("header");
+  const Bytes first = ToBytes("first blob");
+  const Bytes second = RandomBytes(1000);
+  SealAppend(key, first, out);
+  SealAppend(key, second, out);
+  REQUIRE(out.size() == 6 + first.size() + second.size() + 2 * kCipherOverhead);
+  CHECK(AsString(ByteView(out).first(6)) == "header");
+  const ByteView blob1 = ByteView(out).subspan(6, first.size() + kCipherOverhead);
+  const ByteView blob2 = ByteView(out).subspan(6 + blob1.size());
+  auto o1 = Open(key, blob1);
+  auto o2 = Open(key, blob2);
+  REQUIRE(o1.ok());
+  REQUIRE(o2.ok());
+  CHECK(*o1 == first);
+  CHECK(*o2 == second);
+}
+
+TEST_CASE("Open detects tampering anywhere", "[crypto]") {
+  const CryptoKey key = CryptoKey::Generate();
+  const Bytes sealed = Seal(key, RandomBytes(100));
+  const size_t nonce_pos = 3, ct_pos = kNonceSize + 50,
+               tag_pos = sealed.size() - 5;
+  for (size_t pos : {nonce_pos, ct_pos, tag_pos}) {
+    CAPTURE(pos);
+    Bytes bad = sealed;
+    bad[pos] ^= 0x80;
+    auto r = Open(key, bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind() == ErrorKind::kCorrupt);
+    CHECK(r.error().message() == "ciphertext verification failed");
+  }
+  SECTION("wrong key") {
+    auto r = Open(CryptoKey::Generate(), sealed);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind() == ErrorKind::kCorrupt);
+  }
+  SECTION("truncated") {
+    auto r = Open(key, ByteView(sealed).first(sealed.size() - 1));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind() == ErrorKind::kCorrupt);
+  }
+}
+
+TEST_CASE("Open rejects short input", "[crypto]") {
+  const CryptoKey key = CryptoKey::Generate();
+  for (size_t size : {size_t{0}, size_t{1}, size_t{16}, size_t{31}}) {
+    CAPTURE(size);
+    auto r = Open(key, RandomBytes(size));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind() == ErrorKind::kCorrupt);
+    CHECK(r.error().message() == "ciphertext too short");
+  }
+  // Exactly the overhead is a valid (empty) message only if the MAC holds.
+  auto r = Open(key, RandomBytes(32));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message() == "ciphertext verification failed");
+}
+
+TEST_CASE("Open rejects an all-zero nonce even with a valid MAC", "[crypto]") {
+  const CryptoKey key = CryptoKey::Generate();
+  const uint8_t zero_nonce[kNonceSize] = {};
+  // Build nonce || ct || tag by hand around the zero nonce. With the empty
+  // message the ciphertext is empty, so only the MAC needs computing.
+  Bytes sealed(zero_nonce, zero_nonce + kNonceSize);
+  const auto tag = Poly1305Aes(key, zero_nonce, {});
+  sealed.insert(sealed.end(), tag.begin(), tag.end());
+  auto r = Open(key, sealed);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind() == ErrorKind::kCorrupt);
+  CHECK(r.error().message() == "ciphertext verification failed");
+}
+
+TEST_CASE("Open refuses an invalid key", "[crypto]") {
+  const CryptoKey zero;
+  auto r = Open(zero, RandomBytes(64));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind() == ErrorKind::kCorrupt);
+}
+
+TEST_CASE("CryptoKey validity and generation", "[crypto]") {
+  CHECK_FALSE(CryptoKey{}.Valid());
+  CryptoKey key = CryptoKey::Generate();
+  CHECK(key.Valid());
+  // r must come out clamped.
+  CHECK((key.mac_r[3] & 0xf0) == 0);
+  CHECK((key.mac_r[7] & 0xf0) == 0);
+  CHECK((key.mac_r[11] & 0xf0) == 0);
+  CHECK((key.mac_r[15] & 0xf0) == 0);
+  CHECK((key.mac_r[4] & 0x03) == 0);
+  CHECK((key.mac_r[8] & 0x03) == 0);
+  CHECK((key.mac_r[12] & 0x03) == 0);
+  CHECK(key.encrypt != CryptoKey::Generate().encrypt);
+
+  CryptoKey partial = key;
+  partial.mac_k = {};
+  CHECK_FALSE(partial.Valid());
+  partial = key;
+  partial.mac_r = {};
+  CHECK_FALSE(partial.Valid());
+  partial = key;
+  partial.encrypt = {};
+  CHECK_FALSE(partial.Valid());
+}
+
+TEST_CASE("SHA-256 known answers", "[crypto]") {
+  CHECK(Sha256(ByteView{}).Hex() ==
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(Sha256(AsBytes("abc")).Hex() ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("Sha256Hasher equals one-shot hashing", "[crypto]") {
+  const Bytes data = RandomBytes(100000);
+  const Id expect = Sha256(data);
+  for (size_t split : {size_t{0}, size_t{1}, size_t{63}, size_t{64},
+                       size_t{65}, size_t{50000}, data.size()}) {
+    CAPTURE(split);
+    Sha256Hasher h;
+    h.Update(ByteView(data).first(split));
+    h.Update(ByteView{});
+    h.Update(ByteView(data).subspan(split));
+    CHECK(h.Finish() == expect);
+  }
+  // Finish resets the hasher for reuse.
+  Sha256Hasher h;
+  h.Update(AsBytes("junk"));
+  (void)h.Finish();
+  h.Update(AsBytes("abc"));
+  CHECK(h.Finish() == Sha256(AsBytes("abc")));
+}
+
+TEST_CASE("Id hex parsing", "[crypto]") {
+  const std::string hex =
+      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  auto id = Id::FromHex(hex);
+  REQUIRE(id.has_value());
+  CHECK(*id == Sha256(AsBytes("abc")));
+  CHECK(id->Hex() == hex);
+  CHECK(id->Short() == "ba7816bf");
+  CHECK_FALSE(id->IsZero());
+  CHECK(Id{}.IsZero());
+
+  std::string upper = hex;
+  for (char& c : upper) c = static_cast<char>(std::toupper(c));
+  auto id_upper = Id::FromHex(upper);
+  REQUIRE(id_upper.has_value());
+  CHECK(*id_upper == *id);
+
+  CHECK_FALSE(Id::FromHex(hex.substr(0, 63)).has_value());
+  CHECK_FALSE(Id::FromHex(hex + "0").has_value());
+  CHECK_FALSE(Id::FromHex(hex + "00").has_value());
+  CHECK_FALSE(Id::FromHex("").has_value());
+  std::string bad = hex;
+  bad[10] = 'g';
+  CHECK_FALSE(Id::FromHex(bad).has_value());
+  bad = hex;
+  bad[63] = ' ';
+  CHECK_FALSE(Id::FromHex(bad).has_value());
+}
+
+TEST_CASE("Hex encoding", "[crypto]") {
+  CHECK(HexEncode(ByteView{}).empty());
+  CHECK(HexEncode(Bytes{0x00, 0x01, 0xab, 0xff}) == "0001abff");
+  CHECK(HexDecode("0001ABff") == Bytes{0x00, 0x01, 0xab, 0xff});
+  CHECK(HexDecode("") == Bytes{});
+  const Bytes data = RandomBytes(1000);
+  CHECK(HexDecode(HexEncode(data)) == data);
+
+  CHECK_FALSE(HexDecode("0").has_value());
+  CHECK_FALSE(HexDecode("abc").has_value());
+  CHECK_FALSE(HexDecode("zz").has_value());
+  CHECK_FALSE(HexDecode("00 1").has_value());
+  CHECK_FALSE(HexDecode("0x00").has_value());
+  CHECK_FALSE(HexDecode(std::string_view("00\0" "0", 4)).has_value());
+}
+
+TEST_CASE("Base64 encoding", "[crypto]") {
+  // RFC 4648 §10 test vectors.
+  const std::pair<const char*, const char*> vectors[] = {
+      {"", ""},         {"f", "Zg=="},        {"fo", "Zm8="},
+      {"foo", "Zm9v"},  {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
+  };
+  for (const auto& [plain, b64] : vectors) {
+    CAPTURE(plain);
+    CHECK(Base64Encode(AsBytes(plain)) == b64);
+    CHECK(Base64Decode(b64) == ToBytes(plain));
+  }
+  // Standard alphabet (+ and /), not URL-safe.
+  CHECK(Base64Encode(Bytes{0xfb, 0xff, 0xbf}) == "+/+/");
+  CHECK(Base64Decode("+/+/") == Bytes{0xfb, 0xff, 0xbf});
+  for (size_t n = 0; n < 70; ++n) {
+    const Bytes data = RandomBytes(n);
+    CHECK(Base64Decode(Base64Encode(data)) == data);
+  }
+}
+
+TEST_CASE("Base64 rejects invalid input", "[crypto]") {
+  const char* bad[] = {
+      "Zg",         // missing padding
+      "Zg=",        // short padding
+      "Zg===",      // extra padding
+      "Zm9v=",      // padding with no remainder
+      "Zm9vYg==x",  // trailing garbage
+      "Zm9vYg==Zg==",  // data after padding
+      "Zm9v\n",     // whitespace
+      " Zm9v",      // leading whitespace
+      "Zm-_",       // URL-safe alphabet
+      "Zm9!",       // invalid character
+      "Zh==",       // non-zero leftover bits
+      "====",
+      "=",
+  };
+  for (const char* text : bad) {
+    CAPTURE(text);
+    CHECK_FALSE(Base64Decode(text).has_value());
+  }
+  CHECK_FALSE(Base64Decode(std::string_view("Zm9v\0\0\0\0", 8)).has_value());
+}
+
+TEST_CASE("RandomBytes", "[crypto]") {
+  CHECK(RandomBytes(0).empty());
+  const Bytes a = RandomBytes(32), b = RandomBytes(32);
+  CHECK(a.size() == 32);
+  CHECK(a != b);
+  std::array<uint8_t, 16> buf{};
+  RandomBytes(buf);
+  CHECK(buf != std::array<uint8_t, 16>{});
+}
+
+TEST_CASE("scrypt RFC 7914 vectors", "[crypto][kdf]") {
+  SECTION("password/NaCl, N=1024 r=8 p=16") {
+    auto out = Scrypt("password", AsBytes("NaCl"), {1024, 8, 16}, 64);
+    REQUIRE(out.ok());
+    CHECK(HexEncode(*out) ==
+          "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162"
+          "2eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640");
+  }
+  SECTION("empty password and salt, N=16 r=1 p=1") {
+    auto out = Scrypt("", ByteView{}, {16, 1, 1}, 64);
+    REQUIRE(out.ok());
+    CHECK(HexEncode(*out) ==
+          "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442"
+          "fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906");
+  }
+}
+
+TEST_CASE("DeriveUserKey splits the scrypt output", "[crypto][kdf]") {
+  const ScryptParams params{1024, 8, 16};
+  auto key = DeriveUserKey("password", AsBytes("NaCl"), params);
+  REQUIRE(key.ok());
+  CHECK(HexEncode(key->encrypt) ==
+        "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162");
+  CHECK(HexEncode(key->mac_k) == "2eaf30d92e22a3886ff109279d9830da");
+  // mac.r is c727afb94a83ee6d8360cbdfa2cc0640 before clamping.
+  CHECK(HexEncode(key->mac_r) == "c727af094883ee0d8060cb0fa0cc0600");
+  CHECK(key->Valid());
+}
+
+TEST_CASE("scrypt parameter validation", "[crypto][kdf]") {
+  CHECK(ValidateScryptParams({}).ok());
+  CHECK(ValidateScryptParams({32768, 8, 1}).ok());
+  CHECK(ValidateScryptParams({2, 1, 1}).ok());
+  CHECK(ValidateScryptParams({1 << 20, 8, 1}).ok());
+  const ScryptParams bad[] = {
+      {0, 8, 1},            {1, 8, 1},       {3, 8, 1},
+      {1000, 8, 1},         {32768, 0, 1},   {32768, 8, 0},
+      {uint64_t{1} << 25, 1, 1},              // N above 2^24
+      {1 << 24, 8, 1},                        // 16 GiB
+      {1024, 1 << 15, 1 << 15},               // r*p = 2^30
+      {2, 1, (1u << 30) - 1},                 // B alone is 128 GiB
+      {uint64_t{1} << 63, 8, 1},
+  };
+  for (const ScryptParams& p : bad) {
+    CAPTURE(p.n, p.r, p.p);
+    Status s = ValidateScryptParams(p);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.error().kind() == ErrorKind::kInvalid);
+    CHECK(s.error().message().find("scrypt") != std::string::npos);
+  }
+  auto r = Scrypt("pw", AsBytes("salt"), {1000, 8, 1}, 64);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind() == ErrorKind::kInvalid);
+  auto k = DeriveUserKey("pw", AsBytes("salt"), {1, 8, 1});
+  REQUIRE_FALSE(k.ok());
+  CHECK(k.error().kind() == ErrorKind::kInvalid);
+}
+
+TEST_CASE("Key derived from a password opens what it sealed", "[crypto][kdf]") {
+  const Bytes salt = RandomBytes(64);
+  const ScryptParams params{1024, 8, 1};
+  auto k1 = DeriveUserKey("secret", salt, params);
+  auto k2 = DeriveUserKey("secret", salt, params);
+  auto wrong = DeriveUserKey("Secret", salt, params);
+  REQUIRE(k1.ok());
+  REQUIRE(k2.ok());
+  REQUIRE(wrong.ok());
+  const Bytes sealed = Seal(*k1, ToBytes("master key json"));
+  auto opened = Open(*k2, sealed);
+  REQUIRE(opened.ok());
+  CHECK(AsString(*opened) == "master key json");
+  auto denied = Open(*wrong, sealed);
+  REQUIRE_FALSE(denied.ok());
+  CHECK(denied.error().kind() == ErrorKind::kCorrupt);
+}
+
+}  // namespace stash

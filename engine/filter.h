@@ -1,0 +1,36 @@
+// Path patterns for --include / --exclude, with restic's matching rules.
+//
+// A pattern is split at "/" and matched component by component with shell
+// glob rules (*, ?, [...]); "**" matches any number of components. A
+// pattern not starting with "/" may match at any depth. A pattern that
+// matches a directory also matches everything below it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace stash {
+
+class PathFilter {
+ public:
+  // Validates and compiles patterns; kInvalid names a malformed pattern.
+  static Result<PathFilter> Compile(const std::vector<std::string>& patterns);
+
+  bool Empty() const { return patterns_.empty(); }
+
+  // True if `path` (absolute, "/"-separated) or one of its parent folders
+  // matches some pattern.
+  bool Match(std::string_view path) const;
+
+  // True if something below the folder `path` might match some pattern, so
+  // a walk for --include must descend into it.
+  bool ChildMayMatch(std::string_view path) const;
+
+ private:
+  std::vector<std::vector<std::string>> patterns_;  // split components
+};
+
+}  // namespace stash

@@ -1,0 +1,60 @@
+#include "storage/compression.h"
+
+#include <zstd.h>
+
+namespace stash {
+namespace {
+
+// Files (index, snapshots) carry no size promise; cap what a malicious frame
+// can make us allocate.
+constexpr size_t kMaxUnknownSize = size_t{1} << 32;
+
+}  // namespace
+
+Bytes ZstdCompress(ByteView data, int level) {
+  Bytes out(ZSTD_compressBound(data.size()));
+  size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), level);
+  // Compression into a buffer of compressBound size cannot fail.
+  out.resize(ZSTD_isError(n) ? 0 : n);
+  return out;
+}
+
+Result<Bytes> ZstdDecompress(ByteView data, size_t expected_size) {
+  ZSTD_DCtx* ctx = ZSTD_createDCtx();
+  if (!ctx) return IOError("zstd: out of memory");
+  Bytes out;
+  size_t limit = expected_size ? expected_size : kMaxUnknownSize;
+  unsigned long long content = ZSTD_getFrameContentSize(data.data(), data.size());
+  if (content != ZSTD_CONTENTSIZE_ERROR && content != ZSTD_CONTENTSIZE_UNKNOWN &&
+      content <= limit) {
+    out.reserve(expected_size ? expected_size : content);
+  }
+  ZSTD_inBuffer in{data.data(), data.size(), 0};
+  Bytes chunk(ZSTD_DStreamOutSize());
+  size_t last = 0;
+  while (true) {
+    ZSTD_outBuffer ob{chunk.data(), chunk.size(), 0};
+    last = ZSTD_decompressStream(ctx, &ob, &in);
+    if (ZSTD_isError(last)) {
+      std::string msg = ZSTD_getErrorName(last);
+      ZSTD_freeDCtx(ctx);
+      return Corrupt("zstd: " + msg);
+    }
+    if (out.size() + ob.pos > limit) {
+      ZSTD_freeDCtx(ctx);
+      return Corrupt("zstd: decompressed data larger than expected");
+    }
+    out.insert(out.end(), chunk.data(), chunk.data() + ob.pos);
+    // All input read and the output not full: nothing more is buffered.
+    if (in.pos == in.size && ob.pos < ob.size) break;
+  }
+  ZSTD_freeDCtx(ctx);
+  if (last != 0) return Corrupt("zstd: truncated frame");
+  if (expected_size && out.size() != expected_size) {
+    return Corrupt("zstd: decompressed " + std::to_string(out.size()) + " bytes, expected " +
+                   std::to_string(expected_size));
+  }
+  return out;
+}
+
+}  // namespace stash

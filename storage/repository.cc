@@ -1,0 +1,276 @@
+#include "storage/repository.h"
+
+#include <algorithm>
+
+#include "crypto/encoding.h"
+#include "crypto/random.h"
+#include "storage/compression.h"
+#include "storage/key_file.h"
+
+namespace stash {
+namespace {
+
+// restic tries at most this many key files before giving up.
+constexpr size_t kMaxKeysTried = 20;
+
+std::string FileLabel(FileType type, const std::string& name) {
+  return std::string(FileTypeDir(type)) + "/" + name;
+}
+
+// Format 2 "unpacked" encoding: 0x02 || zstd(json). See restic-format.md §5.1.
+Result<Bytes> DecodeUnpacked(Bytes plain, int version) {
+  if (version < 2 || plain.empty() || plain[0] == '{' || plain[0] == '[') return plain;
+  if (plain[0] != 2) {
+    return Unsupported("not supported encoding format " + std::to_string(plain[0]));
+  }
+  return ZstdDecompress(ByteView(plain).subspan(1));
+}
+
+}  // namespace
+
+Repository::Repository(std::unique_ptr<Backend> backend, CryptoKey key, Id key_id,
+                       RepoConfig config)
+    : backend_(std::move(backend)), key_(key), key_id_(key_id), config_(std::move(config)) {}
+
+Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<Backend> backend,
+                                                     std::string_view password,
+                                                     const InitOptions& options) {
+  if (options.version < kMinRepoVersion || options.version > kMaxRepoVersion) {
+    return Invalid("unsupported repository version " + std::to_string(options.version));
+  }
+  if (password.empty()) return Invalid("an empty password is not allowed");
+  STASH_RETURN_IF_ERROR(backend->Create());
+  CryptoKey master = CryptoKey::Generate();
+  STASH_ASSIGN_OR_RETURN(KeyFile key, NewKeyFile(master, password, options.kdf,
+                                                 options.username, options.hostname));
+  std::string key_json = EncodeKeyFile(key);
+  Id key_id = Sha256(AsBytes(key_json));
+  RepoConfig config;
+  config.version = options.version;
+  config.id = HexEncode(RandomBytes(32));
+  config.chunker_polynomial = options.chunker_polynomial;
+  // Config first, then the key: a repository without a usable key is
+  // recognisably broken, a key without a config is just a stray file.
+  Bytes sealed_config = Seal(master, AsBytes(EncodeRepoConfig(config)));
+  STASH_RETURN_IF_ERROR(backend->Write(FileType::kConfig, "config", sealed_config));
+  STASH_RETURN_IF_ERROR(backend->Write(FileType::kKey, key_id.Hex(), AsBytes(key_json)));
+  return std::unique_ptr<Repository>(
+      new Repository(std::move(backend), master, key_id, std::move(config)));
+}
+
+Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> backend,
+                                                     std::string_view password) {
+  std::string where = backend->Location();
+  auto config_info = backend->Stat(FileType::kConfig, "config");
+  if (!config_info.ok()) {
+    if (config_info.error().kind() == ErrorKind::kNotFound) {
+      return NotFound("no repository at " + where + " (config file not found)");
+    }
+    return config_info.error();
+  }
+  STASH_ASSIGN_OR_RETURN(auto keys, backend->List(FileType::kKey));
+  if (keys.empty()) return AuthError(where + ": repository has no key files");
+  std::sort(keys.begin(), keys.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  std::optional<Error> last_corrupt;
+  size_t tried = 0;
+  for (const auto& info : keys) {
+    if (++tried > kMaxKeysTried) break;
+    auto bytes = backend->Read(FileType::kKey, info.name);
+    if (!bytes.ok()) return bytes.error();
+    if (Sha256(*bytes).Hex() != info.name) {
+      last_corrupt = Corrupt(FileLabel(FileType::kKey, info.name) + ": file name does not match its content hash");
+      continue;
+    }
+    auto key_file = DecodeKeyFile(*bytes);
+    if (!key_file.ok()) {
+      last_corrupt = key_file.error().Wrap(FileLabel(FileType::kKey, info.name));
+      continue;
+    }
+    auto master = OpenKeyFile(*key_file, password);
+    if (!master.ok()) {
+      if (master.error().kind() != ErrorKind::kAuth) {
+        last_corrupt = master.error().Wrap(FileLabel(FileType::kKey, info.name));
+      }
+      continue;
+    }
+    STASH_ASSIGN_OR_RETURN(auto sealed, backend->Read(FileType::kConfig, "config"));
+    auto plain = stash::Open(*master, sealed);
+    if (!plain.ok()) return plain.error().Wrap(where + "/config");
+    auto config = DecodeRepoConfig(*plain);
+    if (!config.ok()) return config.error().Wrap(where);
+    return std::unique_ptr<Repository>(new Repository(
+        std::move(backend), *master, *Id::FromHex(info.name), std::move(*config)));
+  }
+  if (last_corrupt) return AuthError("wrong password or no key found (" + last_corrupt->message() + ")");
+  return AuthError("wrong password or no key found for repository " + where);
+}
+
+Result<Bytes> Repository::LoadFile(FileType type, const Id& id) {
+  std::string label = FileLabel(type, id.Hex());
+  auto raw = backend_->Read(type, id.Hex());
+  if (!raw.ok()) {
+    if (raw.error().kind() == ErrorKind::kNotFound) return NotFound(label + ": file does not exist");
+    return raw.error();
+  }
+  if (Sha256(*raw) != id) return Corrupt(label + ": content does not match its name (hash mismatch)");
+  auto plain = stash::Open(key_, *raw);
+  if (!plain.ok()) return plain.error().Wrap(label);
+  auto decoded = DecodeUnpacked(std::move(*plain), config_.version);
+  if (!decoded.ok()) return decoded.error().Wrap(label);
+  return std::move(*decoded);
+}
+
+Result<Id> Repository::SaveFile(FileType type, ByteView plaintext) {
+  Bytes sealed;
+  if (config_.version >= 2) {
+    Bytes packed{2};
+    Bytes z = ZstdCompress(plaintext);
+    packed.insert(packed.end(), z.begin(), z.end());
+    sealed = Seal(key_, packed);
+  } else {
+    sealed = Seal(key_, plaintext);
+  }
+  Id id = Sha256(sealed);
+  STASH_RETURN_IF_ERROR(backend_->Write(type, id.Hex(), sealed));
+  return id;
+}
+
+Result<Id> Repository::ResolvePrefix(FileType type, std::string_view prefix) {
+  if (auto full = Id::FromHex(prefix)) return *full;
+  std::string what = std::string(type == FileType::kSnapshot ? "snapshot" : FileTypeDir(type));
+  if (prefix.empty() || !std::all_of(prefix.begin(), prefix.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+      })) {
+    return Invalid("invalid " + what + " id \"" + std::string(prefix) + "\"");
+  }
+  STASH_ASSIGN_OR_RETURN(auto files, backend_->List(type));
+  std::optional<Id> match;
+  for (const auto& f : files) {
+    if (f.name.compare(0, prefix.size(), prefix) != 0) continue;
+    if (match) return Conflict(what + " id prefix \"" + std::string(prefix) + "\" is ambiguous");
+    match = Id::FromHex(f.name);
+  }
+  if (!match) return NotFound("no " + what + " found with id \"" + std::string(prefix) + "\"");
+  return *match;
+}
+
+Status Repository::LoadIndex() {
+  STASH_ASSIGN_OR_RETURN(auto files, backend_->List(FileType::kIndex));
+  for (const auto& f : files) {
+    Id id = *Id::FromHex(f.name);
+    STASH_ASSIGN_OR_RETURN(Bytes plain, LoadFile(FileType::kIndex, id));
+    auto decoded = DecodeIndexFile(plain, config_.version);
+    if (!decoded.ok()) return decoded.error().Wrap(FileLabel(FileType::kIndex, f.name));
+    for (const auto& pack : decoded->packs) index_.AddPack(pack.id, pack.blobs);
+  }
+  return Status::Ok();
+}
+
+Result<Bytes> Repository::LoadBlob(BlobType type, const Id& id) {
+  auto loc = index_.Lookup(type, id);
+  std::string label = std::string(BlobTypeName(type)) + " blob " + id.Hex();
+  if (!loc) return NotFound(label + " not found in index");
+  std::string where = label + " in pack " + loc->pack.Hex();
+  auto raw = backend_->Read(FileType::kPack, loc->pack.Hex(), loc->blob.offset, loc->blob.length);
+  if (!raw.ok()) return raw.error().Wrap(where);
+  auto plain = stash::Open(key_, *raw);
+  if (!plain.ok()) return plain.error().Wrap(where);
+  if (loc->blob.compressed()) {
+    auto unz = ZstdDecompress(*plain, loc->blob.uncompressed_length);
+    if (!unz.ok()) return unz.error().Wrap(where);
+    plain = std::move(*unz);
+  }
+  if (Sha256(*plain) != id) return Corrupt(where + ": content does not match its id");
+  return std::move(*plain);
+}
+
+bool Repository::HasBlob(BlobType type, const Id& id) const {
+  const auto& pending = type == BlobType::kTree ? pending_tree_ : pending_data_;
+  return pending.count(id) || index_.Has(type, id);
+}
+
+Result<bool> Repository::SaveBlob(BlobType type, const Id& id, ByteView plaintext) {
+  if (HasBlob(type, id)) return false;
+  auto& writer = type == BlobType::kTree ? tree_pack_ : data_pack_;
+  if (!writer) writer = std::make_unique<PackWriter>(key_);
+  size_t before = writer->Size();
+  // Format 2 compresses every blob that gets smaller; empty blobs never are
+  // stored compressed (restic reads uncompressed_length 0 as "not compressed").
+  Bytes compressed;
+  if (config_.version >= 2 && !plaintext.empty()) compressed = ZstdCompress(plaintext);
+  if (!compressed.empty() && compressed.size() < plaintext.size()) {
+    writer->Add(type, id, compressed, static_cast<uint32_t>(plaintext.size()));
+  } else {
+    writer->Add(type, id, plaintext, 0);
+  }
+  (type == BlobType::kTree ? pending_tree_ : pending_data_).insert(id);
+  (type == BlobType::kTree ? stats_.tree_blobs : stats_.data_blobs)++;
+  stats_.data_added += plaintext.size();
+  stats_.data_added_packed += writer->Size() - before;
+  if (writer->Size() >= kDefaultPackSize) STASH_RETURN_IF_ERROR(FlushPack(*writer));
+  return true;
+}
+
+Status Repository::FlushPack(PackWriter& writer) {
+  if (writer.Empty()) return Status::Ok();
+  IndexedPack pack;
+  Bytes bytes = writer.Finish(pack.id, pack.blobs);
+  STASH_RETURN_IF_ERROR(backend_->Write(FileType::kPack, pack.id.Hex(), bytes));
+  index_.AddPack(pack.id, pack.blobs);
+  for (const auto& b : pack.blobs) {
+    (b.type == BlobType::kTree ? pending_tree_ : pending_data_).erase(b.id);
+  }
+  unindexed_packs_.push_back(std::move(pack));
+  return Status::Ok();
+}
+
+Status Repository::Flush() {
+  if (data_pack_) STASH_RETURN_IF_ERROR(FlushPack(*data_pack_));
+  if (tree_pack_) STASH_RETURN_IF_ERROR(FlushPack(*tree_pack_));
+  if (unindexed_packs_.empty()) return Status::Ok();
+  IndexFile file;
+  file.packs = std::move(unindexed_packs_);
+  unindexed_packs_.clear();
+  std::string json = EncodeIndexFile(file);
+  auto saved = SaveFile(FileType::kIndex, AsBytes(json));
+  if (!saved.ok()) return saved.error();
+  return Status::Ok();
+}
+
+Result<Snapshot> Repository::LoadSnapshot(const Id& id) {
+  STASH_ASSIGN_OR_RETURN(Bytes plain, LoadFile(FileType::kSnapshot, id));
+  auto snapshot = DecodeSnapshot(plain);
+  if (!snapshot.ok()) return snapshot.error().Wrap(FileLabel(FileType::kSnapshot, id.Hex()));
+  return std::move(*snapshot);
+}
+
+Result<Id> Repository::SaveSnapshot(const Snapshot& snapshot) {
+  return SaveFile(FileType::kSnapshot, AsBytes(EncodeSnapshot(snapshot)));
+}
+
+Result<std::vector<std::pair<Id, Snapshot>>> Repository::LoadAllSnapshots() {
+  STASH_ASSIGN_OR_RETURN(auto files, backend_->List(FileType::kSnapshot));
+  std::vector<std::pair<Id, Snapshot>> out;
+  for (const auto& f : files) {
+    Id id = *Id::FromHex(f.name);
+    STASH_ASSIGN_OR_RETURN(Snapshot s, LoadSnapshot(id));
+    out.emplace_back(id, std::move(s));
+  }
+  return out;
+}
+
+Result<Tree> Repository::LoadTree(const Id& id) {
+  STASH_ASSIGN_OR_RETURN(Bytes plain, LoadBlob(BlobType::kTree, id));
+  auto tree = DecodeTree(plain);
+  if (!tree.ok()) return tree.error().Wrap("tree " + id.Hex());
+  return std::move(*tree);
+}
+
+Result<Id> Repository::SaveTree(const Tree& tree) {
+  Bytes bytes = EncodeTree(tree);
+  Id id = Sha256(bytes);
+  STASH_RETURN_IF_ERROR(SaveBlob(BlobType::kTree, id, bytes));
+  return id;
+}
+
+}  // namespace stash

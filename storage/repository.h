@@ -1,0 +1,114 @@
+// Repository: typed, encrypted access to a restic repository on a Backend.
+//
+// It owns the master key and the index. The engine and the apiserver go
+// through it for everything; nothing else touches encryption or formats.
+// Not thread-safe: callers that share one across threads serialize access.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "crypto/crypto_key.h"
+#include "crypto/kdf.h"
+#include "storage/backend.h"
+#include "storage/index.h"
+#include "storage/pack.h"
+#include "storage/repo_config.h"
+#include "storage/snapshot.h"
+#include "storage/tree.h"
+
+namespace stash {
+
+// restic 0.14's default pack size.
+inline constexpr size_t kDefaultPackSize = 16 * 1024 * 1024;
+
+struct InitOptions {
+  int version = 2;
+  uint64_t chunker_polynomial = 0;  // required: a random irreducible one
+  ScryptParams kdf;
+  std::string username;
+  std::string hostname;
+};
+
+class Repository {
+ public:
+  // Creates a new repository: layout, config and a first key file.
+  static Result<std::unique_ptr<Repository>> Init(std::unique_ptr<Backend> backend,
+                                                  std::string_view password,
+                                                  const InitOptions& options);
+
+  // Opens an existing repository by trying the password on its key files.
+  static Result<std::unique_ptr<Repository>> Open(std::unique_ptr<Backend> backend,
+                                                  std::string_view password);
+
+  Backend& backend() { return *backend_; }
+  const RepoConfig& config() const { return config_; }
+  const CryptoKey& master_key() const { return key_; }
+  const Id& key_id() const { return key_id_; }
+
+  // Loads an unpacked file (index, snapshot, lock): checks that its name is
+  // the hash of its bytes, decrypts, and undoes format-2 compression.
+  Result<Bytes> LoadFile(FileType type, const Id& id);
+  // Encodes (compressed in format 2), encrypts and stores; returns its id.
+  Result<Id> SaveFile(FileType type, ByteView plaintext);
+
+  // Resolves a full id or a unique prefix of a file name. kNotFound when
+  // nothing matches, kConflict when the prefix is ambiguous.
+  Result<Id> ResolvePrefix(FileType type, std::string_view prefix);
+
+  // Reads every index file into memory.
+  Status LoadIndex();
+  const Index& index() const { return index_; }
+
+  // Reads a blob: decrypts, decompresses, and checks its hash.
+  Result<Bytes> LoadBlob(BlobType type, const Id& id);
+
+  // Stores a blob unless the repository already has it; returns whether it
+  // was new. Blobs go to packs that are written once full.
+  Result<bool> SaveBlob(BlobType type, const Id& id, ByteView plaintext);
+  bool HasBlob(BlobType type, const Id& id) const;
+
+  // Writes open packs and one index file for all packs written since the
+  // last Flush. Call before saving a snapshot that refers to the blobs.
+  Status Flush();
+
+  Result<Snapshot> LoadSnapshot(const Id& id);
+  Result<Id> SaveSnapshot(const Snapshot& snapshot);
+  // Every snapshot, in no particular order. A snapshot that cannot be read
+  // fails the whole call with an error naming it.
+  Result<std::vector<std::pair<Id, Snapshot>>> LoadAllSnapshots();
+
+  Result<Tree> LoadTree(const Id& id);
+  // Encodes and stores a tree; returns its id.
+  Result<Id> SaveTree(const Tree& tree);
+
+  // Stats of what SaveBlob stored since opening (for backup summaries).
+  struct WriteStats {
+    uint64_t data_blobs = 0, tree_blobs = 0;
+    uint64_t data_added = 0;         // plaintext bytes of new blobs
+    uint64_t data_added_packed = 0;  // bytes written to packs
+  };
+  const WriteStats& write_stats() const { return stats_; }
+
+ private:
+  Repository(std::unique_ptr<Backend> backend, CryptoKey key, Id key_id, RepoConfig config);
+  Status FlushPack(PackWriter& writer);
+
+  std::unique_ptr<Backend> backend_;
+  CryptoKey key_;
+  Id key_id_;
+  RepoConfig config_;
+  Index index_;
+  // Blobs in packs not yet written, so they are not stored twice.
+  std::unordered_set<Id> pending_data_, pending_tree_;
+  std::unique_ptr<PackWriter> data_pack_, tree_pack_;
+  std::vector<IndexedPack> unindexed_packs_;
+  WriteStats stats_;
+};
+
+}  // namespace stash
