@@ -26,6 +26,9 @@ struct ChunkerTables {
   int pol_shift;  // deg(pol) - 8
   std::array<uint64_t, 256> out;  // contribution of a byte leaving the window
   std::array<uint64_t, 256> mod;  // reduction of the top byte
+  // out[b] * X^8 mod pol: removing a byte before the shift equals removing
+  // this after it, which takes a step off the hash's dependency chain.
+  std::array<uint64_t, 256> out_shifted;
 };
 
 // Splits a byte stream into chunks. Feed data in any pieces; the boundaries
@@ -68,6 +71,8 @@ class Chunker {
  private:
   void Reset();
   void Slide(uint8_t b);
+  bool HashSerial(const uint8_t* p, size_t& i, size_t end);
+  bool HashLanes(const uint8_t* p, size_t& i, size_t end);
 
   const ChunkerTables& t_;
   size_t min_size_, max_size_;
