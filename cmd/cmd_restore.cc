@@ -1,0 +1,60 @@
+// stash restore: write a snapshot back to disk.
+#include <unistd.h>
+
+#include <iostream>
+
+#include "cmd/commands.h"
+#include "engine/restorer.h"
+#include "storage/go_json.h"
+
+namespace stash::cli {
+
+int RunRestore(const Args& args, const Globals& g) {
+  if (args.positional().size() != 1) {
+    return Fatal("exactly one snapshot ID needed (or 'latest'), optionally as ID:subfolder");
+  }
+  RestoreOptions options;
+  options.target = args.Get("target");
+  if (options.target.empty()) return Fatal("please specify a directory to restore to (--target)");
+  auto include = PathFilter::Compile(args.GetAll("include"));
+  if (!include.ok()) return Fatal(include.error());
+  auto exclude = PathFilter::Compile(args.GetAll("exclude"));
+  if (!exclude.ok()) return Fatal(exclude.error());
+  if (!include->Empty() && !exclude->Empty()) {
+    return Fatal("exclude and include patterns are mutually exclusive");
+  }
+  options.include = std::move(*include);
+  options.exclude = std::move(*exclude);
+  options.restore_owner = ::geteuid() == 0;
+
+  std::string spec = args.positional()[0];
+  if (auto colon = spec.find(':'); colon != std::string::npos) {
+    options.subfolder = spec.substr(colon + 1);
+    spec = spec.substr(0, colon);
+  }
+  auto repo = OpenRepository(args, g);
+  if (!repo.ok()) return Fatal(repo.error());
+  auto entry = FindSnapshot(**repo, spec, FilterFromArgs(args));
+  if (!entry.ok()) return Fatal(entry.error());
+  auto index = (*repo)->LoadIndex();
+  if (!index.ok()) return Fatal(index.error());
+  if (!g.quiet && !g.json) {
+    std::cout << "restoring snapshot " << entry->first.Short() << " of ["
+              << (entry->second.paths.empty() ? "" : entry->second.paths[0]) << "] at "
+              << FormatTableTime(entry->second.time) << " to " << options.target << "\n";
+  }
+  auto result = Restore(**repo, entry->second, options);
+  if (!result.ok()) return Fatal(result.error());
+  for (const auto& w : result->warnings) std::cerr << "ignoring error for " << w.path << ": " << w.message << "\n";
+  if (g.json) {
+    std::cout << "{\"message_type\":\"summary\",\"files_restored\":" << result->summary.files
+              << ",\"dirs_restored\":" << result->summary.dirs
+              << ",\"bytes_restored\":" << result->summary.bytes << "}\n";
+  }
+  if (!result->warnings.empty()) {
+    return Fatal("There were " + std::to_string(result->warnings.size()) + " errors");
+  }
+  return kExitOk;
+}
+
+}  // namespace stash::cli

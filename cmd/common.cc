@@ -1,0 +1,143 @@
+#include "cmd/common.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "storage/local_backend.h"
+
+namespace stash::cli {
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+std::string TrimNewline(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+Result<std::string> PasswordFromCommand(const std::string& command) {
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return IOError("password command \"" + command + "\" could not be started");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int rc = ::pclose(p);
+  if (rc != 0) return Invalid("password command \"" + command + "\" failed");
+  return TrimNewline(out);
+}
+
+std::string PromptLine(const char* prompt) {
+  if (::isatty(STDIN_FILENO)) std::cerr << prompt << std::flush;
+  std::string line;
+  std::getline(std::cin, line);
+  return TrimNewline(line);
+}
+
+}  // namespace
+
+Result<Globals> ReadGlobals(const Args& args) {
+  Globals g;
+  g.repo = args.Get("repo", Env("RESTIC_REPOSITORY"));
+  std::string repo_file = args.Get("repository-file", Env("RESTIC_REPOSITORY_FILE"));
+  if (g.repo.empty() && !repo_file.empty()) {
+    std::ifstream in(repo_file);
+    if (!in) return Invalid("cannot read repository file " + repo_file);
+    std::getline(in, g.repo);
+    g.repo = TrimNewline(g.repo);
+  }
+  g.json = args.Has("json");
+  g.quiet = args.Has("quiet");
+  return g;
+}
+
+Result<std::string> ReadPassword(const Args& args, bool confirm_new) {
+  std::string file = args.Get("password-file", Env("RESTIC_PASSWORD_FILE"));
+  std::string command = args.Get("password-command", Env("RESTIC_PASSWORD_COMMAND"));
+  std::string password;
+  if (!command.empty()) {
+    STASH_ASSIGN_OR_RETURN(password, PasswordFromCommand(command));
+  } else if (!file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Invalid("cannot read password file " + file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    password = TrimNewline(ss.str());
+  } else if (const char* env = std::getenv("RESTIC_PASSWORD")) {
+    password = env;
+  } else {
+    password = PromptLine(confirm_new ? "enter password for new repository: "
+                                      : "enter password for repository: ");
+    if (confirm_new && ::isatty(STDIN_FILENO) &&
+        PromptLine("enter password again: ") != password) {
+      return Invalid("passwords do not match");
+    }
+  }
+  if (password.empty()) return Invalid("an empty password is not a password");
+  return password;
+}
+
+Result<std::unique_ptr<Backend>> BackendFor(const std::string& location) {
+  if (location.empty()) {
+    return Invalid("please specify repository location (-r or RESTIC_REPOSITORY)");
+  }
+  std::string path = location;
+  if (path.rfind("local:", 0) == 0) path = path.substr(6);
+  for (const char* scheme : {"s3:", "rest:", "azure:", "gs:", "b2:", "swift:", "sftp:", "rclone:"}) {
+    if (path.rfind(scheme, 0) == 0) {
+      return Unsupported("backend \"" + std::string(scheme, std::strlen(scheme) - 1) +
+                         "\" is not supported yet: " + location);
+    }
+  }
+  return std::unique_ptr<Backend>(new LocalBackend(path));
+}
+
+Result<std::unique_ptr<Repository>> OpenRepository(const Args& args, const Globals& g) {
+  STASH_ASSIGN_OR_RETURN(auto backend, BackendFor(g.repo));
+  STASH_ASSIGN_OR_RETURN(std::string password, ReadPassword(args, false));
+  return Repository::Open(std::move(backend), password);
+}
+
+SnapshotFilter FilterFromArgs(const Args& args) {
+  SnapshotFilter f;
+  f.hosts = args.GetAll("host");
+  f.tags = args.GetAll("tag");
+  f.paths = args.GetAll("path");
+  return f;
+}
+
+std::string ModeString(uint32_t m) {
+  static const char kTypes[] = "dalTLDpSugct?";
+  std::string out;
+  for (int i = 0; i < 13; ++i) {
+    if (m & (1u << (31 - i))) out += kTypes[i];
+  }
+  if (out.empty()) out = "-";
+  static const char kRwx[] = "rwxrwxrwx";
+  for (int i = 0; i < 9; ++i) out += (m & (1u << (8 - i))) ? kRwx[i] : '-';
+  return out;
+}
+
+int Fatal(const std::string& message) {
+  std::cerr << "Fatal: " << message << "\n";
+  return kExitError;
+}
+
+int Fatal(const Error& error) { return Fatal(error.message()); }
+
+std::vector<FlagSpec> SnapshotFilterFlags() {
+  return {{"host", 'H', true, "only consider snapshots for this host"},
+          {"tag", 0, true, "only consider snapshots with these tags (a,b = both)"},
+          {"path", 0, true, "only consider snapshots with this path"}};
+}
+
+}  // namespace stash::cli

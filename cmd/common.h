@@ -1,0 +1,51 @@
+// What every command shares: global options, opening the repository,
+// printing errors the way restic users expect.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "cmd/args.h"
+#include "engine/snapshot_select.h"
+#include "storage/repository.h"
+
+namespace stash::cli {
+
+// Exit codes, as restic uses them.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitPartial = 3;  // backup/restore finished, some files failed
+
+struct Globals {
+  std::string repo;
+  bool json = false;
+  bool quiet = false;
+};
+
+Result<Globals> ReadGlobals(const Args& args);
+
+// The password from RESTIC_PASSWORD, --password-file / RESTIC_PASSWORD_FILE,
+// --password-command / RESTIC_PASSWORD_COMMAND, or standard input.
+Result<std::string> ReadPassword(const Args& args, bool confirm_new);
+
+// A backend for a repository location ("/path", "local:/path").
+Result<std::unique_ptr<Backend>> BackendFor(const std::string& location);
+
+// Opens the repository named by the global flags.
+Result<std::unique_ptr<Repository>> OpenRepository(const Args& args, const Globals& globals);
+
+SnapshotFilter FilterFromArgs(const Args& args);
+
+// Go's os.FileMode.String(), as `ls` prints permissions: "drwxr-xr-x".
+std::string ModeString(uint32_t go_mode);
+
+// Prints "Fatal: <message>" to stderr and returns kExitError.
+int Fatal(const std::string& message);
+int Fatal(const Error& error);
+
+// Flag sets used by several commands.
+std::vector<FlagSpec> SnapshotFilterFlags();
+
+}  // namespace stash::cli
