@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds (release and ASan/UBSan), runs every test
+# and ends with one line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+bash scripts/build.sh --asan || { echo "0 passed, 1 failed"; exit 1; }
+
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS=detect_leaks=1
+meson test -C build --print-errorlogs --num-processes 2 "$@"
+release_rc=$?
+# The parsers of bytes from storage run again under the sanitizers.
+meson test -C build-asan --print-errorlogs --num-processes 2 --suite sanitized "$@"
+asan_rc=$?
+
+python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        failed += 1
+        continue
+    for line in lines:
+        r = json.loads(line)["result"]
+        if r in ("OK", "EXPECTEDFAIL"): passed += 1
+        elif r == "SKIP": skipped += 1
+        else: failed += 1
+print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+PY
+[ $release_rc -eq 0 ] && [ $asan_rc -eq 0 ]
