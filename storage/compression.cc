@@ -45,8 +45,10 @@ Result<Bytes> ZstdDecompress(ByteView data, size_t expected_size) {
       return Corrupt("zstd: decompressed data larger than expected");
     }
     out.insert(out.end(), chunk.data(), chunk.data() + ob.pos);
-    // All input read and the output not full: nothing more is buffered.
-    if (in.pos == in.size && ob.pos < ob.size) break;
+    if (in.pos == in.size) {
+      if (last == 0) break;       // every frame decoded and flushed
+      if (ob.pos == 0) break;     // no input left and no progress: truncated
+    }
   }
   ZSTD_freeDCtx(ctx);
   if (last != 0) return Corrupt("zstd: truncated frame");

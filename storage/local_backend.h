@@ -21,8 +21,8 @@ class LocalBackend : public Backend {
   Status Create() override;
   Result<std::vector<FileInfo>> List(FileType type) override;
   Result<FileInfo> Stat(FileType type, const std::string& name) override;
-  Result<Bytes> Read(FileType type, const std::string& name, uint64_t offset,
-                     uint64_t length) override;
+  Result<Bytes> Read(FileType type, const std::string& name, uint64_t offset = 0,
+                     uint64_t length = 0) override;
   Status Write(FileType type, const std::string& name, ByteView data) override;
   Status Remove(FileType type, const std::string& name) override;
 

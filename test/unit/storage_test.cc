@@ -209,6 +209,7 @@ TEST_CASE("repository init, open, blobs, snapshots", "[repo]") {
     CHECK((*again)->config().version == version);
     REQUIRE((*again)->LoadIndex().ok());
     auto loaded = (*again)->LoadBlob(BlobType::kData, big_id);
+    INFO("version " << version << ": " << (loaded.ok() ? "" : loaded.error().message()));
     REQUIRE(loaded.ok());
     CHECK(*loaded == big);
     CHECK((*again)->LoadBlob(BlobType::kData, Sha256(empty))->empty());
