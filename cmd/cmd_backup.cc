@@ -96,6 +96,7 @@ int RunBackup(const Args& args, const Globals& g) {
     options.time = *t;
   }
   options.excludes = std::move(*excludes);
+  options.with_atime = args.Has("with-atime");
   ChunkerTables tables(pol);
   auto result = Backup(**repo, tables, options);
   if (!result.ok()) return Fatal(result.error());

@@ -15,7 +15,7 @@ std::string NodeJson(const Node& n, const std::string& path) {
   o += ",\"type\":\"" + std::string(NodeTypeName(n.type)) + "\",\"path\":";
   AppendGoJsonString(o, path);
   o += ",\"uid\":" + std::to_string(n.uid) + ",\"gid\":" + std::to_string(n.gid);
-  if (n.size) o += ",\"size\":" + std::to_string(n.size);
+  if (n.type == NodeType::kFile) o += ",\"size\":" + std::to_string(n.size);
   o += ",\"mode\":" + std::to_string(n.mode) + ",\"permissions\":\"" + ModeString(n.mode) +
        "\",\"mtime\":\"" + FormatRfc3339Nano(n.mtime) + "\",\"atime\":\"" +
        FormatRfc3339Nano(n.atime) + "\",\"ctime\":\"" + FormatRfc3339Nano(n.ctime) +

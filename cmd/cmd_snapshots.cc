@@ -74,6 +74,8 @@ int RunSnapshots(const Args& args, const Globals& g) {
     }
   }
   SortByTime(list);
+  // restic's snapshot listing shows each snapshot's paths sorted.
+  for (auto& e : list) std::sort(e.second.paths.begin(), e.second.paths.end());
   if (args.Has("latest")) {
     int n = std::atoi(args.Get("latest").c_str());
     if (n <= 0) return Fatal("invalid --latest \"" + args.Get("latest") + "\"");

@@ -46,7 +46,8 @@ std::map<std::string, Command> Commands() {
                   {{"host", 'H', true, "hostname to record in the snapshot"},
                    {"tag", 0, true, "add tags for the new snapshot (a,b or repeated)"},
                    {"exclude", 'e', true, "exclude a pattern (can be repeated)"},
-                   {"time", 0, true, "time of the snapshot (RFC 3339) instead of now"}}}},
+                   {"time", 0, true, "time of the snapshot (RFC 3339) instead of now"},
+                   {"with-atime", 0, false, "store the atime of files and folders"}}}},
       {"snapshots", {RunSnapshots, "List all snapshots",
                      with_filter({{"latest", 0, true, "only show the last N snapshots per host and paths"},
                                   {"compact", 'c', false, "accepted for compatibility"}})}},
@@ -81,8 +82,7 @@ int Main(const std::vector<std::string>& argv) {
   for (const auto& [name, c] : commands) specs[name] = c.flags;
   auto args = ParseArgs(argv, GlobalFlags(), specs);
   if (!args.ok()) {
-    std::cerr << "Error: " << args.error().message() << "\nRun 'stash help' for usage.\n";
-    return kExitError;
+    return Fatal(args.error().message() + " (run 'stash help' for usage)");
   }
   const std::string& name = args->command();
   if (name.empty() || name == "help" || args->Has("help")) {

@@ -117,7 +117,7 @@ class TreeSaver {
       if (::lstat(child.info_path.c_str(), &st) != 0) {
         return IOError("lstat " + child.info_path + ": " + std::strerror(errno));
       }
-      STASH_ASSIGN_OR_RETURN(Node node, NodeFromStat(child.info_path, name, st));
+      STASH_ASSIGN_OR_RETURN(Node node, NodeFor(child.info_path, name, st));
       STASH_ASSIGN_OR_RETURN(node.subtree, SaveTargets(child));
       out.nodes.push_back(std::move(node));
     }
@@ -125,6 +125,12 @@ class TreeSaver {
   }
 
  private:
+  Result<Node> NodeFor(const std::string& path, const std::string& name, const struct stat& st) {
+    auto node = NodeFromStat(path, name, st);
+    if (node.ok() && !options_.with_atime) node->atime = node->mtime;
+    return node;
+  }
+
   Result<Id> SaveTree(const Tree& tree) {
     size_t before = repo_.write_stats().tree_blobs;
     STASH_ASSIGN_OR_RETURN(Id id, repo_.SaveTree(tree));
@@ -143,7 +149,7 @@ class TreeSaver {
     if (!options_.excludes.Empty() && options_.excludes.Match(AbsolutePath(path))) {
       return std::optional<Node>();
     }
-    auto node = NodeFromStat(path, name, st);
+    auto node = NodeFor(path, name, st);
     if (!node.ok()) {
       Warn(path, node.error().message());
       return std::optional<Node>();
@@ -275,7 +281,6 @@ Result<BackupResult> Backup(Repository& repo, const ChunkerTables& chunker,
     }
     snapshot.paths.push_back(AbsolutePath(t));
   }
-  std::sort(snapshot.paths.begin(), snapshot.paths.end());
   STASH_ASSIGN_OR_RETURN(auto targets, ResolveRelativeTargets(options.targets));
   TargetTree top;
   for (const auto& t : targets) STASH_RETURN_IF_ERROR(AddTarget(top, t));

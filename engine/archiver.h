@@ -24,6 +24,9 @@ struct BackupOptions {
   std::vector<std::string> tags;
   std::optional<Timestamp> time;  // default: now
   PathFilter excludes;
+  // restic stores mtime as atime unless --with-atime; so do we, so that
+  // reading a tree (which moves atimes) does not change its tree ids.
+  bool with_atime = false;
 };
 
 // Counters with the names restic's `backup --json` summary uses.

@@ -31,6 +31,10 @@ class PathFilter {
 
  private:
   std::vector<std::vector<std::string>> patterns_;  // split components
+  // Parallel to patterns_: the pattern began with "!" (restic >= 0.13): a
+  // path it matches is taken out of the set matched by earlier patterns.
+  std::vector<bool> negated_;
+  bool any_negated_ = false;
 };
 
 }  // namespace stash

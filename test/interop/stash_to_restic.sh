@@ -23,7 +23,9 @@ same_json "ls --json" "$WORK/r.jsonl" "$WORK/s.jsonl"
 $RESTIC -q -r "$repo" restore latest --target "$WORK/out"
 python3 "$HERE/compare_trees.py" "$src" "$WORK/out$src"
 
-$RESTIC -r "$repo" backup --force --json "$src" > "$WORK/restic-backup.jsonl"
+# Relative targets keep /tmp (which changes all the time) out of the tree.
+(cd "$WORK" && $STASH -q -r "$repo" backup src --host same)
+(cd "$WORK" && $RESTIC -r "$repo" backup --force --json src --host same) > "$WORK/restic-backup.jsonl"
 python3 - "$WORK/restic-backup.jsonl" <<'PY'
 import json, sys
 summary = [json.loads(l) for l in open(sys.argv[1]) if '"summary"' in l][-1]
