@@ -9,6 +9,11 @@ python3 "$HERE/make_tree.py" "$src"
 $RESTIC -q -r "$repo" init --repository-version "$version"
 $RESTIC -q -r "$repo" backup "$src" --host first --tag daily
 (cd "$WORK" && $RESTIC -q -r "$repo" backup src/docs src/data --host second --tag a --tag b)
+if [ "$version" = 2 ]; then
+  # Format 2 repositories may hold uncompressed blobs too.
+  python3 "$HERE/make_tree.py" "$WORK/plain" 3
+  $RESTIC -q -r "$repo" backup "$WORK/plain" --host plain --compression off
+fi
 
 $RESTIC -r "$repo" snapshots --json > "$WORK/r.json"
 $STASH -r "$repo" snapshots --json > "$WORK/s.json"
@@ -25,6 +30,16 @@ $RESTIC -r "$repo" cat config > "$WORK/r.json"
 $STASH -r "$repo" cat config > "$WORK/s.json"
 same_json "cat config" "$WORK/r.json" "$WORK/s.json"
 
+for what in masterkey "snapshot $($RESTIC -r "$repo" snapshots --json --host first | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')" \
+            "index $(ls "$repo/index" | head -n 1)" "key $(ls "$repo/keys" | head -n 1)"; do
+  $RESTIC -r "$repo" cat $what > "$WORK/r.json"
+  $STASH -r "$repo" cat $what > "$WORK/s.json"
+  same_json "cat ${what%% *}" "$WORK/r.json" "$WORK/s.json"
+done
+tree=$($RESTIC -r "$repo" cat snapshot "$($RESTIC -r "$repo" snapshots --json --host first | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree"])')
+cmp <($RESTIC -r "$repo" cat blob "$tree") <($STASH -r "$repo" cat blob "$tree") || fail "cat blob differs"
+pass "cat blob"
+
 $STASH -q -r "$repo" restore latest --host first --target "$WORK/out"
 python3 "$HERE/compare_trees.py" "$src" "$WORK/out$src"
 $STASH -q -r "$repo" restore "latest:$src/docs" --host first --target "$WORK/out-docs"
@@ -33,4 +48,8 @@ python3 "$HERE/compare_trees.py" "$src/docs" "$WORK/out-docs"
 $STASH -q -r "$repo" restore latest --host second --target "$WORK/out-rel"
 python3 "$HERE/compare_trees.py" "$src/data" "$WORK/out-rel/src/data"
 [ ! -e "$WORK/out-rel/src/small.txt" ] || fail "relative restore has files it should not"
+if [ "$version" = 2 ]; then
+  $STASH -q -r "$repo" restore latest --host plain --target "$WORK/out-plain"
+  python3 "$HERE/compare_trees.py" "$WORK/plain" "$WORK/out-plain$WORK/plain"
+fi
 pass "restic v$version repository restored by stash"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The ways restic users and Stash's secrets pass the repository and the
+# password all work, and global flags may stand before or after the command.
+source "$(dirname "$0")/lib.sh"
+repo=$WORK/repo
+unset RESTIC_PASSWORD
+printf 'file-password\n' > "$WORK/pw"
+$STASH init -q --repo "$repo" --password-file "$WORK/pw"
+mkdir -p "$WORK/src" && echo data > "$WORK/src/f"
+
+RESTIC_PASSWORD_FILE=$WORK/pw $STASH -r "$repo" backup -q "$WORK/src" || fail "RESTIC_PASSWORD_FILE"
+RESTIC_REPOSITORY=$repo RESTIC_PASSWORD=file-password $STASH snapshots --json > "$WORK/a.json" || fail "RESTIC_REPOSITORY"
+$STASH snapshots --json -r "$repo" -p "$WORK/pw" > "$WORK/b.json" || fail "flags after the command"
+$STASH --json --repo="$repo" --password-file="$WORK/pw" snapshots > "$WORK/c.json" || fail "--flag=value before the command"
+echo file-password | $STASH -r "$repo" snapshots --json > "$WORK/d.json" || fail "password on stdin"
+RESTIC_PASSWORD_COMMAND="cat $WORK/pw" $STASH -r "$repo" snapshots --json > "$WORK/e.json" || fail "RESTIC_PASSWORD_COMMAND"
+for f in b c d e; do same_json "snapshots via $f" "$WORK/a.json" "$WORK/$f.json"; done
+RESTIC_PASSWORD_FILE=$WORK/pw $RESTIC -r "$repo" snapshots --json > "$WORK/r.json"
+same_json "restic reads the same" "$WORK/a.json" "$WORK/r.json"
+
+RESTIC_PASSWORD=file-password $STASH -r "$repo" backup --json "$WORK/src" > "$WORK/backup.jsonl"
+python3 - "$WORK/backup.jsonl" <<'PY'
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1])][-1]
+want = {"message_type", "files_new", "files_changed", "files_unmodified", "dirs_new", "dirs_changed",
+        "dirs_unmodified", "data_blobs", "tree_blobs", "data_added", "total_files_processed",
+        "total_bytes_processed", "total_duration", "snapshot_id"}
+assert s["message_type"] == "summary" and want <= set(s), s
+assert s["total_files_processed"] == 1 and s["total_bytes_processed"] == 5, s
+print("ok: backup --json summary has restic's fields")
+PY
+out=$(RESTIC_PASSWORD=file-password $STASH -q -r "$repo" snapshots --latest 1 | grep -c "$WORK/src" || true)
+[ "$out" = 1 ] || fail "--latest 1 shows $out rows"
+rc=0; $STASH -r "$repo" snapshots < /dev/null 2> "$WORK/err" || rc=$?
+[ $rc -ne 0 ] && grep -q "empty password" "$WORK/err" || fail "empty password must be refused"
+rc=0; RESTIC_PASSWORD=x $STASH snapshots 2> "$WORK/err" || rc=$?
+[ $rc -ne 0 ] && grep -q "repository location" "$WORK/err" || fail "missing -r must be explained"
+rc=0; RESTIC_PASSWORD=x $STASH -r "s3:s3.amazonaws.com/bucket" snapshots 2> "$WORK/err" || rc=$?
+[ $rc -ne 0 ] && grep -q 'backend "s3" is not supported' "$WORK/err" || fail "s3 must be refused clearly"
+pass "repository and password from every source"
