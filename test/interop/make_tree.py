@@ -51,6 +51,18 @@ os.symlink("does/not/exist", os.path.join(root, "link-dangling"))
 os.mkfifo(os.path.join(root, "fifo"))
 os.link(os.path.join(root, "small.txt"), os.path.join(root, "docs/hardlink-to-small"))
 
+# Foreign owners and extended attributes, where this machine allows them.
+if os.geteuid() == 0:
+    write("owned/by-someone-else.txt", b"uid 1234\n")
+    os.chown(os.path.join(root, "owned/by-someone-else.txt"), 1234, 5678)
+    os.chown(os.path.join(root, "owned"), 4321, 8765)
+    os.lchown(os.path.join(root, "link-relative"), 1234, 5678)
+try:
+    os.setxattr(os.path.join(root, "small.txt"), "user.stash.test", b"xattr value\x00\x01")
+    os.setxattr(os.path.join(root, "docs"), "user.stash.dir", b"on a folder")
+except OSError:
+    pass
+
 # Distinct nanosecond mtimes, set children first so folder times stick.
 stamp = 1_600_000_000_123_456_789
 for dirpath, dirnames, filenames in sorted(os.walk(root), key=lambda w: -w[0].count("/")):
