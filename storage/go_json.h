@@ -47,7 +47,9 @@ std::optional<Timestamp> ParseRfc3339(std::string_view text);
 std::string FormatTableTime(const Timestamp& t);
 
 // Go's strconv.Quote without the surrounding quotes: how restic escapes a
-// file name before it goes into a tree node.
+// file name before it goes into a tree node. "Printable" runes (kept
+// literally) are those of Go 1.19, i.e. Unicode 13.0, which built restic
+// 0.14; runes added in later Unicode versions come out as \u/\U escapes.
 std::string GoQuoteInner(std::string_view raw);
 
 // Inverse of GoQuoteInner: strconv.Unquote("\"" + s + "\""). nullopt when s
@@ -56,7 +58,18 @@ std::optional<std::string> GoUnquoteInner(std::string_view quoted);
 
 // Appends s as a JSON string literal (with quotes) exactly as Go's
 // encoding/json does: HTML-safe escapes (<, >, & as \u003c...), \u2028 and
-// \u2029 escaped, invalid UTF-8 replaced by U+FFFD.
+// \u2029 escaped, each invalid UTF-8 byte written as \ufffd.
 void AppendGoJsonString(std::string& out, std::string_view s);
+
+// Reading JSON as Go's encoding/json does (for the RapidJSON-based decoders
+// of trees and snapshots).
+
+// Go's decoder replaces each byte that is not valid UTF-8 in a JSON string
+// by U+FFFD, where RapidJSON keeps it; this applies Go's rule.
+std::string GoJsonStringValue(std::string_view decoded);
+
+// Go matches object keys to struct fields case-insensitively, so "Name"
+// fills `name` too (ASCII case folding here; Go also folds e.g. U+212A).
+bool GoJsonKeyMatches(std::string_view key, std::string_view field);
 
 }  // namespace stash

@@ -72,6 +72,9 @@ struct Tree {
 };
 
 // The exact tree blob bytes restic 0.14 writes (nodes must be sorted).
+// One deliberate difference: a symlink target that is not valid UTF-8 also
+// gets `linktarget_raw` (base64 of the bytes, as restic >= 0.16 writes), so
+// it survives a restore; restic 0.14 ignores the key.
 Bytes EncodeTree(const Tree& tree);
 
 // Parses a tree blob; tolerates unknown keys and the newer fields
