@@ -149,6 +149,8 @@ class TreeSaver {
     if (!options_.excludes.Empty() && options_.excludes.Match(AbsolutePath(path))) {
       return std::optional<Node>();
     }
+    // restic 0.14 leaves sockets out of snapshots; so do we, for equal trees.
+    if (S_ISSOCK(st.st_mode)) return std::optional<Node>();
     auto node = NodeFor(path, name, st);
     if (!node.ok()) {
       Warn(path, node.error().message());

@@ -41,6 +41,8 @@ def walk(root):
     out = set()
     for dirpath, dirnames, filenames in os.walk(root):
         for n in dirnames + filenames:
+            if stat.S_ISSOCK(os.lstat(os.path.join(dirpath, n)).st_mode):
+                continue  # backups leave sockets out
             out.add(os.path.relpath(os.path.join(dirpath, n), root))
     return out
 

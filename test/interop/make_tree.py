@@ -49,6 +49,10 @@ os.symlink("small.txt", os.path.join(root, "link-relative"))
 os.symlink("/etc/hostname", os.path.join(root, "link-absolute"))
 os.symlink("does/not/exist", os.path.join(root, "link-dangling"))
 os.mkfifo(os.path.join(root, "fifo"))
+import socket
+sock = socket.socket(socket.AF_UNIX)
+sock.bind(os.path.join(root, "unix.sock"))  # left out of backups, as restic does
+sock.close()
 os.link(os.path.join(root, "small.txt"), os.path.join(root, "docs/hardlink-to-small"))
 
 # Foreign owners and extended attributes, where this machine allows them.
