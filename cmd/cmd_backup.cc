@@ -64,8 +64,6 @@ void PrintTextSummary(const BackupSummary& s, uint64_t stored) {
   std::printf("snapshot %s saved\n", s.snapshot_id.Short().c_str());
 }
 
-}  // namespace
-
 int RunBackup(const Args& args, const Globals& g) {
   if (args.positional().empty()) return Fatal("nothing to backup, please specify target files/dirs");
   auto excludes = PathFilter::Compile(args.GetAll("exclude"));
@@ -121,6 +119,18 @@ int RunBackup(const Args& args, const Globals& g) {
     return kExitPartial;
   }
   return kExitOk;
+}
+
+}  // namespace
+
+Command BackupCommand() {
+  return {"backup", "Create a new backup of files and/or directories",
+          {{"host", 'H', true, "hostname to record in the snapshot"},
+           {"tag", 0, true, "add tags for the new snapshot (a,b or repeated)"},
+           {"exclude", 'e', true, "exclude a pattern (can be repeated)"},
+           {"time", 0, true, "time of the snapshot (RFC 3339) instead of now"},
+           {"with-atime", 0, false, "store the atime of files and folders"}},
+          RunBackup};
 }
 
 }  // namespace stash::cli

@@ -83,8 +83,6 @@ Result<std::string> Cat(Repository& repo, const std::string& what, const std::st
   return std::string(AsString(*raw));
 }
 
-}  // namespace
-
 int RunCat(const Args& args, const Globals& g) {
   const auto& pos = args.positional();
   if (pos.empty()) return Fatal("type not specified (config|masterkey|key|index|snapshot|pack|blob|tree|lock)");
@@ -95,6 +93,14 @@ int RunCat(const Args& args, const Globals& g) {
   Write(AsBytes(*out));
   if (pos[0] != "pack" && pos[0] != "blob" && pos[0] != "tree") std::cout << "\n";
   return kExitOk;
+}
+
+}  // namespace
+
+Command CatCommand() {
+  return {"cat", "Print internal objects to stdout",
+          {},
+          RunCat};
 }
 
 }  // namespace stash::cli

@@ -22,8 +22,6 @@ Result<int> ParseVersion(const std::string& text) {
   return Invalid("invalid repository version \"" + text + "\" (use 1, 2, stable or latest)");
 }
 
-}  // namespace
-
 int RunInit(const Args& args, const Globals& g) {
   auto version = ParseVersion(args.Get("repository-version"));
   if (!version.ok()) return Fatal(version.error());
@@ -49,6 +47,14 @@ int RunInit(const Args& args, const Globals& g) {
               << "irrecoverably lost.\n";
   }
   return kExitOk;
+}
+
+}  // namespace
+
+Command InitCommand() {
+  return {"init", "Initialize a new repository",
+          {{"repository-version", 0, true, "repository format version: 1, 2, stable, latest"}},
+          RunInit};
 }
 
 }  // namespace stash::cli

@@ -51,8 +51,6 @@ Status Walk(Repository& repo, const Id& tree_id, const std::string& prefix, cons
   return Status::Ok();
 }
 
-}  // namespace
-
 int RunLs(const Args& args, const Globals& g) {
   if (args.positional().empty()) return Fatal("no snapshot ID specified, specify snapshot ID or use special ID 'latest'");
   auto repo = OpenRepository(args, g);
@@ -75,6 +73,14 @@ int RunLs(const Args& args, const Globals& g) {
   auto walked = Walk(**repo, snap.tree, "", g, args.Has("long"));
   if (!walked.ok()) return Fatal(walked.error());
   return kExitOk;
+}
+
+}  // namespace
+
+Command LsCommand() {
+  return {"ls", "List files in a snapshot",
+          WithFilterFlags({{"long", 'l', false, "use a long listing format"}}),
+          RunLs};
 }
 
 }  // namespace stash::cli

@@ -9,6 +9,8 @@
 
 namespace stash::cli {
 
+namespace {
+
 int RunRestore(const Args& args, const Globals& g) {
   if (args.positional().size() != 1) {
     return Fatal("exactly one snapshot ID needed (or 'latest'), optionally as ID:subfolder");
@@ -55,6 +57,16 @@ int RunRestore(const Args& args, const Globals& g) {
     return Fatal("There were " + std::to_string(result->warnings.size()) + " errors");
   }
   return kExitOk;
+}
+
+}  // namespace
+
+Command RestoreCommand() {
+  return {"restore", "Extract the data from a snapshot",
+          WithFilterFlags({{"target", 't', true, "directory to extract data to"},
+                            {"include", 'i', true, "include a pattern (can be repeated)"},
+                            {"exclude", 'e', true, "exclude a pattern (can be repeated)"}}),
+          RunRestore};
 }
 
 }  // namespace stash::cli

@@ -53,8 +53,6 @@ void PrintTable(const std::vector<SnapshotEntry>& list) {
   std::printf("%s\n%zu snapshots\n", rule.c_str(), list.size());
 }
 
-}  // namespace
-
 int RunSnapshots(const Args& args, const Globals& g) {
   auto repo = OpenRepository(args, g);
   if (!repo.ok()) return Fatal(repo.error());
@@ -92,6 +90,15 @@ int RunSnapshots(const Args& args, const Globals& g) {
     PrintTable(list);
   }
   return kExitOk;
+}
+
+}  // namespace
+
+Command SnapshotsCommand() {
+  return {"snapshots", "List all snapshots",
+          WithFilterFlags({{"latest", 0, true, "only show the last N snapshots per host and paths"},
+                            {"compact", 'c', false, "accepted for compatibility"}}),
+          RunSnapshots};
 }
 
 }  // namespace stash::cli

@@ -1,16 +1,36 @@
-// One function per `stash` command. Each returns the process exit code.
+// The `stash` commands. Each cmd_*.cc file defines one (or a family) and
+// describes it with a Command: name, one-line summary, flags, entry point.
+// main.cc only lists them, so adding a command touches its own file and
+// the list below.
 #pragma once
+
+#include <string>
+#include <vector>
 
 #include "cmd/args.h"
 #include "cmd/common.h"
 
 namespace stash::cli {
 
-int RunInit(const Args& args, const Globals& g);
-int RunBackup(const Args& args, const Globals& g);
-int RunSnapshots(const Args& args, const Globals& g);
-int RunLs(const Args& args, const Globals& g);
-int RunCat(const Args& args, const Globals& g);
-int RunRestore(const Args& args, const Globals& g);
+struct Command {
+  std::string name;
+  std::string summary;
+  std::vector<FlagSpec> flags;
+  // Returns the process exit code.
+  int (*run)(const Args& args, const Globals& globals);
+};
+
+Command InitCommand();
+Command BackupCommand();
+Command SnapshotsCommand();
+Command LsCommand();
+Command CatCommand();
+Command RestoreCommand();
+Command ForgetCommand();
+Command PruneCommand();
+Command CheckCommand();
+Command UnlockCommand();
+Command KeyCommand();
+Command StatsCommand();
 
 }  // namespace stash::cli

@@ -140,4 +140,9 @@ std::vector<FlagSpec> SnapshotFilterFlags() {
           {"path", 0, true, "only consider snapshots with this path"}};
 }
 
+std::vector<FlagSpec> WithFilterFlags(std::vector<FlagSpec> flags) {
+  for (auto& f : SnapshotFilterFlags()) flags.push_back(f);
+  return flags;
+}
+
 }  // namespace stash::cli

@@ -47,5 +47,7 @@ int Fatal(const Error& error);
 
 // Flag sets used by several commands.
 std::vector<FlagSpec> SnapshotFilterFlags();
+// `flags` plus --host, --tag and --path.
+std::vector<FlagSpec> WithFilterFlags(std::vector<FlagSpec> flags);
 
 }  // namespace stash::cli

@@ -1,4 +1,5 @@
 // stash: a restic-compatible backup tool and Stash server, in one binary.
+#include <cstdio>
 #include <iostream>
 #include <map>
 #include <string>
@@ -11,12 +12,6 @@
 namespace stash::cli {
 namespace {
 
-struct Command {
-  int (*run)(const Args&, const Globals&);
-  const char* summary;
-  std::vector<FlagSpec> flags;
-};
-
 std::vector<FlagSpec> GlobalFlags() {
   return {
       {"repo", 'r', true, "repository to back up to or restore from (RESTIC_REPOSITORY)"},
@@ -26,7 +21,7 @@ std::vector<FlagSpec> GlobalFlags() {
       {"json", 0, false, "set output mode to JSON for commands that support it"},
       {"quiet", 'q', false, "do not output comprehensive progress report"},
       {"verbose", 'v', false, "be verbose"},
-      {"no-lock", 0, false, "do not lock the repository (accepted; locks come later)"},
+      {"no-lock", 0, false, "do not lock the repository"},
       {"no-cache", 0, false, "do not use a local cache (accepted; there is none)"},
       {"cache-dir", 0, true, "accepted for compatibility; there is no local cache"},
       {"cleanup-cache", 0, false, "accepted for compatibility"},
@@ -34,42 +29,22 @@ std::vector<FlagSpec> GlobalFlags() {
   };
 }
 
-std::map<std::string, Command> Commands() {
-  auto with_filter = [](std::vector<FlagSpec> flags) {
-    for (auto& f : SnapshotFilterFlags()) flags.push_back(f);
-    return flags;
-  };
-  return {
-      {"init", {RunInit, "Initialize a new repository",
-                {{"repository-version", 0, true, "repository format version: 1, 2, stable, latest"}}}},
-      {"backup", {RunBackup, "Create a new backup of files and/or directories",
-                  {{"host", 'H', true, "hostname to record in the snapshot"},
-                   {"tag", 0, true, "add tags for the new snapshot (a,b or repeated)"},
-                   {"exclude", 'e', true, "exclude a pattern (can be repeated)"},
-                   {"time", 0, true, "time of the snapshot (RFC 3339) instead of now"},
-                   {"with-atime", 0, false, "store the atime of files and folders"}}}},
-      {"snapshots", {RunSnapshots, "List all snapshots",
-                     with_filter({{"latest", 0, true, "only show the last N snapshots per host and paths"},
-                                  {"compact", 'c', false, "accepted for compatibility"}})}},
-      {"ls", {RunLs, "List files in a snapshot",
-              with_filter({{"long", 'l', false, "use a long listing format"}})}},
-      {"cat", {RunCat, "Print internal objects to stdout", {}}},
-      {"restore", {RunRestore, "Extract the data from a snapshot",
-                   with_filter({{"target", 't', true, "directory to extract data to"},
-                                {"include", 'i', true, "include a pattern (can be repeated)"},
-                                {"exclude", 'e', true, "exclude a pattern (can be repeated)"}})}},
-      {"version", {nullptr, "Print version information", {}}},
-      {"help", {nullptr, "Help about any command", {}}},
-  };
+std::vector<Command> AllCommands() {
+  return {InitCommand(),   BackupCommand(), SnapshotsCommand(), LsCommand(),
+          CatCommand(),    RestoreCommand(), ForgetCommand(),   PruneCommand(),
+          CheckCommand(),  UnlockCommand(), KeyCommand(),       StatsCommand()};
 }
 
-void Usage(const std::map<std::string, Command>& commands) {
+void Usage(const std::vector<Command>& commands) {
   std::cout << "stash is a restic-compatible backup program and Stash server.\n\n"
                "Usage:\n  stash [command] [flags]\n\nAvailable Commands:\n";
-  for (const auto& [name, c] : commands) std::printf("  %-12s %s\n", name.c_str(), c.summary);
+  for (const auto& c : commands) std::printf("  %-12s %s\n", c.name.c_str(), c.summary.c_str());
+  std::printf("  %-12s %s\n  %-12s %s\n", "help", "Help about any command", "version",
+              "Print version information");
   std::cout << "\nGlobal Flags:\n";
   for (const auto& f : GlobalFlags()) {
-    std::printf("  %s--%-18s %s\n", f.short_name ? (std::string("-") + f.short_name + ", ").c_str() : "    ",
+    std::string shorthand = f.short_name ? std::string("-") + f.short_name + ", " : "    ";
+    std::printf("  %s--%-18s %s\n", shorthand.c_str(),
                 (f.name + (f.takes_value ? " x" : "")).c_str(), f.help.c_str());
   }
 }
@@ -77,13 +52,11 @@ void Usage(const std::map<std::string, Command>& commands) {
 }  // namespace
 
 int Main(const std::vector<std::string>& argv) {
-  auto commands = Commands();
-  std::map<std::string, std::vector<FlagSpec>> specs;
-  for (const auto& [name, c] : commands) specs[name] = c.flags;
+  auto commands = AllCommands();
+  std::map<std::string, std::vector<FlagSpec>> specs = {{"help", {}}, {"version", {}}};
+  for (const auto& c : commands) specs[c.name] = c.flags;
   auto args = ParseArgs(argv, GlobalFlags(), specs);
-  if (!args.ok()) {
-    return Fatal(args.error().message() + " (run 'stash help' for usage)");
-  }
+  if (!args.ok()) return Fatal(args.error().message() + " (run 'stash help' for usage)");
   const std::string& name = args->command();
   if (name.empty() || name == "help" || args->Has("help")) {
     Usage(commands);
@@ -95,7 +68,10 @@ int Main(const std::vector<std::string>& argv) {
   }
   auto globals = ReadGlobals(*args);
   if (!globals.ok()) return Fatal(globals.error());
-  return commands.at(name).run(*args, *globals);
+  for (const auto& c : commands) {
+    if (c.name == name) return c.run(*args, *globals);
+  }
+  return Fatal("unknown command \"" + name + "\"");
 }
 
 }  // namespace stash::cli
