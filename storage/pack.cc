@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "storage/compression.h"
+
 namespace stash {
 namespace {
 
@@ -35,6 +37,17 @@ void PackWriter::Add(BlobType type, const Id& id, ByteView payload,
   blob.length = static_cast<uint32_t>(data_.size() - blob.offset);
   blob.uncompressed_length = uncompressed_length;
   blobs_.push_back(blob);
+}
+
+void PackWriter::AddPlaintext(BlobType type, const Id& id, ByteView plaintext, bool compress) {
+  if (compress && !plaintext.empty()) {
+    Bytes z = ZstdCompress(plaintext);
+    if (z.size() < plaintext.size()) {
+      Add(type, id, z, static_cast<uint32_t>(plaintext.size()));
+      return;
+    }
+  }
+  Add(type, id, plaintext, 0);
 }
 
 Bytes PackWriter::Finish(Id& id, std::vector<PackedBlob>& blobs) {

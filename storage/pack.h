@@ -54,6 +54,11 @@ class PackWriter {
   // `uncompressed_length` is non-zero.
   void Add(BlobType type, const Id& id, ByteView payload, uint32_t uncompressed_length);
 
+  // Appends a blob from its plaintext, zstd-compressed when `compress` is
+  // set and that makes it smaller (format 2). Empty blobs are never stored
+  // compressed: restic reads uncompressed_length 0 as "not compressed".
+  void AddPlaintext(BlobType type, const Id& id, ByteView plaintext, bool compress);
+
   size_t Size() const { return data_.size(); }
   size_t Count() const { return blobs_.size(); }
   bool Empty() const { return blobs_.empty(); }

@@ -154,20 +154,34 @@ Result<Id> Repository::ResolvePrefix(FileType type, std::string_view prefix) {
   return *match;
 }
 
-Status Repository::LoadIndex() {
+Result<std::vector<std::pair<Id, IndexFile>>> Repository::LoadIndexFiles() {
   STASH_ASSIGN_OR_RETURN(auto files, backend_->List(FileType::kIndex));
+  std::vector<std::pair<Id, IndexFile>> out;
   for (const auto& f : files) {
     Id id = *Id::FromHex(f.name);
     STASH_ASSIGN_OR_RETURN(Bytes plain, LoadFile(FileType::kIndex, id));
     auto decoded = DecodeIndexFile(plain, config_.version);
     if (!decoded.ok()) return decoded.error().Wrap(FileLabel(FileType::kIndex, f.name));
-    for (const auto& pack : decoded->packs) index_.AddPack(pack.id, pack.blobs);
+    out.emplace_back(id, std::move(*decoded));
+  }
+  return out;
+}
+
+Status Repository::LoadIndex() {
+  STASH_ASSIGN_OR_RETURN(auto files, LoadIndexFiles());
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [id, file] : files) {
+    for (const auto& pack : file.packs) index_.AddPack(pack.id, pack.blobs);
   }
   return Status::Ok();
 }
 
 Result<Bytes> Repository::LoadBlob(BlobType type, const Id& id) {
-  auto loc = index_.Lookup(type, id);
+  std::optional<BlobLocation> loc;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    loc = index_.Lookup(type, id);
+  }
   std::string label = std::string(BlobTypeName(type)) + " blob " + id.Hex();
   if (!loc) return NotFound(label + " not found in index");
   std::string where = label + " in pack " + loc->pack.Hex();
@@ -184,57 +198,90 @@ Result<Bytes> Repository::LoadBlob(BlobType type, const Id& id) {
   return std::move(*plain);
 }
 
-bool Repository::HasBlob(BlobType type, const Id& id) const {
-  const auto& pending = type == BlobType::kTree ? pending_tree_ : pending_data_;
-  return pending.count(id) || index_.Has(type, id);
+bool Repository::HasBlob(BlobType type, const Id& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Pending(type).count(id) || index_.Has(type, id);
+}
+
+std::unique_ptr<PackWriter> Repository::TakeWriter(BlobType type) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& idle = type == BlobType::kTree ? idle_tree_ : idle_data_;
+  if (idle.empty()) return std::make_unique<PackWriter>(key_);
+  auto w = std::move(idle.back());
+  idle.pop_back();
+  return w;
+}
+
+void Repository::ReturnWriter(BlobType type, std::unique_ptr<PackWriter> writer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  (type == BlobType::kTree ? idle_tree_ : idle_data_).push_back(std::move(writer));
 }
 
 Result<bool> Repository::SaveBlob(BlobType type, const Id& id, ByteView plaintext) {
-  if (HasBlob(type, id)) return false;
-  auto& writer = type == BlobType::kTree ? tree_pack_ : data_pack_;
-  if (!writer) writer = std::make_unique<PackWriter>(key_);
-  size_t before = writer->Size();
-  // Format 2 compresses every blob that gets smaller; empty blobs never are
-  // stored compressed (restic reads uncompressed_length 0 as "not compressed").
-  Bytes compressed;
-  if (config_.version >= 2 && !plaintext.empty()) compressed = ZstdCompress(plaintext);
-  if (!compressed.empty() && compressed.size() < plaintext.size()) {
-    writer->Add(type, id, compressed, static_cast<uint32_t>(plaintext.size()));
-  } else {
-    writer->Add(type, id, plaintext, 0);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (Pending(type).count(id) || index_.Has(type, id)) return false;
+    Pending(type).insert(id);
   }
-  (type == BlobType::kTree ? pending_tree_ : pending_data_).insert(id);
-  (type == BlobType::kTree ? stats_.tree_blobs : stats_.data_blobs)++;
-  stats_.data_added += plaintext.size();
-  stats_.data_added_packed += writer->Size() - before;
-  if (writer->Size() >= kDefaultPackSize) STASH_RETURN_IF_ERROR(FlushPack(*writer));
+  auto writer = TakeWriter(type);
+  size_t before = writer->Size();
+  writer->AddPlaintext(type, id, plaintext, config_.version >= 2);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    (type == BlobType::kTree ? stats_.tree_blobs : stats_.data_blobs)++;
+    stats_.data_added += plaintext.size();
+    stats_.data_added_packed += writer->Size() - before;
+  }
+  Status written;
+  if (writer->Size() >= pack_size_) written = WritePack(*writer);
+  ReturnWriter(type, std::move(writer));
+  if (!written.ok()) return written.error();
   return true;
 }
 
-Status Repository::FlushPack(PackWriter& writer) {
+Status Repository::WritePack(PackWriter& writer) {
   if (writer.Empty()) return Status::Ok();
   IndexedPack pack;
   Bytes bytes = writer.Finish(pack.id, pack.blobs);
   STASH_RETURN_IF_ERROR(backend_->Write(FileType::kPack, pack.id.Hex(), bytes));
+  std::lock_guard<std::mutex> lock(mu_);
   index_.AddPack(pack.id, pack.blobs);
-  for (const auto& b : pack.blobs) {
-    (b.type == BlobType::kTree ? pending_tree_ : pending_data_).erase(b.id);
-  }
+  for (const auto& b : pack.blobs) Pending(b.type).erase(b.id);
   unindexed_packs_.push_back(std::move(pack));
   return Status::Ok();
 }
 
 Status Repository::Flush() {
-  if (data_pack_) STASH_RETURN_IF_ERROR(FlushPack(*data_pack_));
-  if (tree_pack_) STASH_RETURN_IF_ERROR(FlushPack(*tree_pack_));
-  if (unindexed_packs_.empty()) return Status::Ok();
+  std::vector<std::unique_ptr<PackWriter>> writers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto* idle : {&idle_data_, &idle_tree_}) {
+      for (auto& w : *idle) writers.push_back(std::move(w));
+      idle->clear();
+    }
+  }
+  for (auto& w : writers) STASH_RETURN_IF_ERROR(WritePack(*w));
   IndexFile file;
-  file.packs = std::move(unindexed_packs_);
-  unindexed_packs_.clear();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (unindexed_packs_.empty()) return Status::Ok();
+    file.packs = std::move(unindexed_packs_);
+    unindexed_packs_.clear();
+  }
   std::string json = EncodeIndexFile(file);
   auto saved = SaveFile(FileType::kIndex, AsBytes(json));
   if (!saved.ok()) return saved.error();
   return Status::Ok();
+}
+
+size_t Repository::UnindexedPackCount() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return unindexed_packs_.size();
+}
+
+Repository::WriteStats Repository::write_stats() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
 }
 
 Result<Snapshot> Repository::LoadSnapshot(const Id& id) {

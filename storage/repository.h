@@ -2,10 +2,14 @@
 //
 // It owns the master key and the index. The engine and the apiserver go
 // through it for everything; nothing else touches encryption or formats.
-// Not thread-safe: callers that share one across threads serialize access.
+// SaveBlob, HasBlob, LoadBlob and LoadFile may be called from several
+// threads at once (blobs are compressed and encrypted in the caller's
+// thread); everything else is for one thread at a time.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -63,6 +67,10 @@ class Repository {
 
   // Reads every index file into memory.
   Status LoadIndex();
+  // Every index file with its id, as stored (prune and check need the
+  // per-pack lists, duplicates included).
+  Result<std::vector<std::pair<Id, IndexFile>>> LoadIndexFiles();
+  // Not to be used while other threads save blobs.
   const Index& index() const { return index_; }
 
   // Reads a blob: decrypts, decompresses, and checks its hash.
@@ -71,7 +79,7 @@ class Repository {
   // Stores a blob unless the repository already has it; returns whether it
   // was new. Blobs go to packs that are written once full.
   Result<bool> SaveBlob(BlobType type, const Id& id, ByteView plaintext);
-  bool HasBlob(BlobType type, const Id& id) const;
+  bool HasBlob(BlobType type, const Id& id);
 
   // Writes open packs and one index file for all packs written since the
   // last Flush. Call before saving a snapshot that refers to the blobs.
@@ -87,26 +95,43 @@ class Repository {
   // Encodes and stores a tree; returns its id.
   Result<Id> SaveTree(const Tree& tree);
 
+  // Packs written since the last Flush (whose index is not written yet).
+  size_t UnindexedPackCount();
+
   // Stats of what SaveBlob stored since opening (for backup summaries).
   struct WriteStats {
     uint64_t data_blobs = 0, tree_blobs = 0;
     uint64_t data_added = 0;         // plaintext bytes of new blobs
     uint64_t data_added_packed = 0;  // bytes written to packs
   };
-  const WriteStats& write_stats() const { return stats_; }
+  WriteStats write_stats();
+
+  // Target size of new packs; packs are written once they reach it.
+  void set_pack_size(size_t bytes) { pack_size_ = bytes; }
 
  private:
   Repository(std::unique_ptr<Backend> backend, CryptoKey key, Id key_id, RepoConfig config);
-  Status FlushPack(PackWriter& writer);
+  std::unordered_set<Id>& Pending(BlobType type) {
+    return type == BlobType::kTree ? pending_tree_ : pending_data_;
+  }
+  std::unique_ptr<PackWriter> TakeWriter(BlobType type);
+  void ReturnWriter(BlobType type, std::unique_ptr<PackWriter> writer);
+  // Writes a full pack and moves its blobs from pending to the index.
+  Status WritePack(PackWriter& writer);
 
   std::unique_ptr<Backend> backend_;
   CryptoKey key_;
   Id key_id_;
   RepoConfig config_;
+  size_t pack_size_ = kDefaultPackSize;
+
+  std::mutex mu_;  // guards everything below
   Index index_;
   // Blobs in packs not yet written, so they are not stored twice.
   std::unordered_set<Id> pending_data_, pending_tree_;
-  std::unique_ptr<PackWriter> data_pack_, tree_pack_;
+  // Idle pack writers per blob type; a saving thread takes one, so several
+  // packs fill in parallel.
+  std::vector<std::unique_ptr<PackWriter>> idle_data_, idle_tree_;
   std::vector<IndexedPack> unindexed_packs_;
   WriteStats stats_;
 };
