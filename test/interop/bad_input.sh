@@ -47,8 +47,8 @@ expect_error "truncated snapshot" "snapshots/$(basename "$snap")" "$r" -- snapsh
 r=$(fresh); idx=$(first "$r" index)
 flip "$idx" 100
 expect_error "flipped byte in an index" "index/$(basename "$idx")" "$r" -- restore latest --target "$WORK/t1"
-r=$(fresh); rm "$(first "$r" index)"
-expect_error "missing index" "not found in index" "$r" -- restore latest --target "$WORK/t2"
+r=$(fresh); rm "$r"/index/*
+expect_error "missing index files" "not found in index" "$r" -- restore latest --target "$WORK/t2"
 
 r=$(fresh); pack=$(find "$r/data" -type f -size +1000k | head -n 1)
 flip "$pack" 5000
