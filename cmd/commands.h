@@ -9,6 +9,7 @@
 
 #include "cmd/args.h"
 #include "cmd/common.h"
+#include "engine/prune.h"
 
 namespace stash::cli {
 
@@ -32,5 +33,11 @@ Command CheckCommand();
 Command UnlockCommand();
 Command KeyCommand();
 Command StatsCommand();
+
+// Prune's flags and options, shared with `forget --prune`.
+std::vector<FlagSpec> PruneFlags();
+Result<PruneOptions> PruneOptionsFromArgs(const Args& args);
+// Prunes an opened repository the caller has locked exclusively.
+int RunPruneOn(Repository& repo, const PruneOptions& options, const Globals& g);
 
 }  // namespace stash::cli

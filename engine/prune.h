@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -16,9 +17,11 @@
 namespace stash {
 
 struct PruneOptions {
-  // Unused bytes to tolerate, as a fraction of used bytes (restic's
-  // --max-unused 5%); negative means unlimited.
+  // Unused bytes to tolerate after pruning (restic's --max-unused): a
+  // fraction of the used bytes ("5%"), or an absolute number of bytes when
+  // max_unused_bytes is set. A negative fraction means unlimited.
   double max_unused_fraction = 0.05;
+  std::optional<uint64_t> max_unused_bytes;
   uint64_t max_repack_bytes = UINT64_MAX;
   bool repack_cacheable_only = false;
   bool repack_small = false;
@@ -36,6 +39,11 @@ struct PruneStats {
 
 // Progress messages ("loading indexes", "repacking packs", ...).
 using PruneLog = std::function<void(const std::string&)>;
+
+// Parses restic's --max-unused ("5%", "100M", "unlimited") and
+// --max-repack-size ("1G") values into `options`.
+Status ParseMaxUnused(const std::string& text, PruneOptions& options);
+Result<uint64_t> ParseByteSize(const std::string& text);
 
 // The caller holds an exclusive lock on the repository.
 Result<PruneStats> Prune(Repository& repo, const PruneOptions& options, const PruneLog& log = {});

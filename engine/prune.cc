@@ -1,0 +1,355 @@
+#include "engine/prune.h"
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "storage/compression.h"
+
+namespace stash {
+namespace {
+
+// restic finalizes index files at this many blobs.
+constexpr size_t kMaxBlobsPerIndexFile = 50000;
+
+struct BlobKey {
+  BlobType type;
+  Id id;
+  bool operator==(const BlobKey& o) const { return type == o.type && id == o.id; }
+};
+struct BlobKeyHash {
+  size_t operator()(const BlobKey& k) const { return std::hash<Id>()(k.id) ^ static_cast<size_t>(k.type); }
+};
+using BlobSet = std::unordered_set<BlobKey, BlobKeyHash>;
+
+enum class Action { kKeep, kRepack, kDelete };
+
+struct PackPlan {
+  Id id;
+  std::vector<PackedBlob> blobs;
+  uint64_t used_bytes = 0, unused_bytes = 0;
+  size_t used_blobs = 0, unused_blobs = 0;
+  bool has_data = false, has_tree = false, has_uncompressed = false;
+  Action action = Action::kKeep;
+  uint64_t IndexedSize() const { return used_bytes + unused_bytes + PackHeaderSize(blobs); }
+};
+
+// Every blob that some snapshot needs: the trees reachable from the
+// snapshots and the data blobs their files list.
+Result<BlobSet> FindUsedBlobs(Repository& repo, const PruneLog& log) {
+  STASH_ASSIGN_OR_RETURN(auto snapshots, repo.LoadAllSnapshots());
+  if (log) log("finding data that is still in use for " + std::to_string(snapshots.size()) + " snapshots");
+  BlobSet used;
+  std::vector<Id> todo;
+  for (const auto& [id, s] : snapshots) todo.push_back(s.tree);
+  while (!todo.empty()) {
+    Id tree_id = todo.back();
+    todo.pop_back();
+    if (!used.insert({BlobType::kTree, tree_id}).second) continue;
+    auto tree = repo.LoadTree(tree_id);
+    if (!tree.ok()) return tree.error().Wrap("cannot prune: a snapshot needs tree " + tree_id.Hex());
+    for (const auto& node : tree->nodes) {
+      if (node.subtree) todo.push_back(*node.subtree);
+      for (const Id& blob : node.content.value_or(std::vector<Id>{})) {
+        if (!repo.index().Has(BlobType::kData, blob)) {
+          return NotFound("cannot prune: data blob " + blob.Hex() + " of \"" + node.name +
+                          "\" in tree " + tree_id.Hex() + " is not in the index");
+        }
+        used.insert({BlobType::kData, blob});
+      }
+    }
+  }
+  return used;
+}
+
+class Pruner {
+ public:
+  Pruner(Repository& repo, const PruneOptions& options, const PruneLog& log)
+      : repo_(repo), opt_(options), log_(log) {}
+
+  Result<PruneStats> Run() {
+    Log("loading indexes...");
+    STASH_RETURN_IF_ERROR(repo_.LoadIndex());
+    STASH_ASSIGN_OR_RETURN(index_files_, repo_.LoadIndexFiles());
+    STASH_ASSIGN_OR_RETURN(used_, FindUsedBlobs(repo_, log_));
+    Log("searching used packs...");
+    STASH_RETURN_IF_ERROR(PlanPacks());
+    Log("collecting packs for deletion and repacking");
+    ChooseRepacks();
+    if (opt_.dry_run) return stats_;
+    STASH_RETURN_IF_ERROR(Repack());
+    STASH_RETURN_IF_ERROR(RewriteIndex());
+    STASH_RETURN_IF_ERROR(DeletePacks());
+    Log("done");
+    return stats_;
+  }
+
+ private:
+  void Log(const std::string& m) { if (log_) log_(m); }
+
+  // Classifies each pack by how much of it is still used. A blob stored
+  // twice counts as used once; the other copies are garbage.
+  Status PlanPacks() {
+    STASH_ASSIGN_OR_RETURN(auto listed, repo_.backend().List(FileType::kPack));
+    std::unordered_map<Id, uint64_t> actual;
+    for (const auto& f : listed) actual[*Id::FromHex(f.name)] = f.size;
+    std::map<Id, PackPlan> plans;  // ordered, so results do not depend on hash order
+    for (const auto& [file_id, file] : index_files_) {
+      for (const auto& p : file.packs) {
+        if (!plans.count(p.id)) plans[p.id] = PackPlan{p.id, p.blobs};
+      }
+    }
+    BlobSet counted;
+    for (auto& [id, plan] : plans) {
+      for (const auto& b : plan.blobs) {
+        bool used = used_.count({b.type, b.id}) && counted.insert({b.type, b.id}).second;
+        (used ? plan.used_bytes : plan.unused_bytes) += b.length;
+        (used ? plan.used_blobs : plan.unused_blobs)++;
+        (b.type == BlobType::kTree ? plan.has_tree : plan.has_data) = true;
+        if (!b.compressed()) plan.has_uncompressed = true;
+      }
+      auto it = actual.find(id);
+      if (it == actual.end()) {
+        if (plan.used_blobs) return NotFound("cannot prune: pack " + id.Hex() + " is missing but still needed");
+        plan.action = Action::kDelete;  // dropped from the index, nothing to remove
+        missing_.insert(id);
+      } else if (it->second != plan.IndexedSize()) {
+        if (plan.used_blobs) {
+          return Corrupt("cannot prune: pack " + id.Hex() + " has size " + std::to_string(it->second) +
+                         " but the index says " + std::to_string(plan.IndexedSize()));
+        }
+        plan.action = Action::kDelete;
+      } else if (plan.used_blobs == 0) {
+        plan.action = Action::kDelete;
+      }
+      actual.erase(id);
+    }
+    // Packs no index mentions: leftovers of an interrupted backup or prune.
+    for (const auto& [id, size] : actual) {
+      unreferenced_.push_back(id);
+      stats_.bytes_freed += size;
+    }
+    for (auto& [id, plan] : plans) plans_.push_back(std::move(plan));
+    for (const auto& p : plans_) {
+      stats_.blobs_used += p.used_blobs;
+      stats_.blobs_unused += p.unused_blobs;
+      stats_.bytes_used += p.used_bytes;
+      stats_.bytes_unused += p.unused_bytes;
+    }
+    return Status::Ok();
+  }
+
+  bool MustRepack(const PackPlan& p) const {
+    if (p.has_data && p.has_tree) return true;  // mixed packs are not allowed in format 2
+    if (repo_.config().version >= 2 && p.has_uncompressed) {
+      if (p.has_tree || opt_.repack_uncompressed) return true;
+    }
+    return false;
+  }
+
+  // Deletes unused packs, repacks mixed or badly compressed ones, then
+  // repacks the emptiest partly used packs until the unused space left is
+  // within --max-unused.
+  void ChooseRepacks() {
+    uint64_t target_small = opt_.repack_small ? kDefaultPackSize * 4 / 5 : kDefaultPackSize / 25;
+    uint64_t unused_after = 0;
+    std::vector<PackPlan*> partial, small;
+    for (auto& p : plans_) {
+      if (p.action == Action::kDelete) continue;
+      if (MustRepack(p)) {
+        p.action = Action::kRepack;
+      } else if (p.unused_blobs > 0) {
+        if (!(opt_.repack_cacheable_only && p.has_data)) partial.push_back(&p);
+        unused_after += p.unused_bytes;
+      } else if (p.IndexedSize() < target_small) {
+        small.push_back(&p);
+      }
+    }
+    if (small.size() >= 10 || (opt_.repack_small && small.size() >= 2)) {
+      for (auto* p : small) p->action = Action::kRepack;
+    }
+    std::stable_sort(partial.begin(), partial.end(), [](const PackPlan* a, const PackPlan* b) {
+      return a->unused_bytes * (b->used_bytes + 1) > b->unused_bytes * (a->used_bytes + 1);
+    });
+    double limit = opt_.max_unused_bytes ? static_cast<double>(*opt_.max_unused_bytes)
+                   : opt_.max_unused_fraction < 0
+                       ? -1
+                       : opt_.max_unused_fraction * static_cast<double>(stats_.bytes_used);
+    uint64_t repack_budget = opt_.max_repack_bytes;
+    for (auto* p : partial) {
+      if (limit >= 0 && static_cast<double>(unused_after) <= limit) break;
+      if (limit < 0) break;
+      uint64_t size = p->used_bytes + p->unused_bytes;
+      if (size > repack_budget) continue;
+      repack_budget -= size;
+      p->action = Action::kRepack;
+      unused_after -= p->unused_bytes;
+    }
+    for (const auto& p : plans_) {
+      if (p.action == Action::kKeep) stats_.packs_kept++;
+      if (p.action == Action::kRepack) stats_.packs_repacked++;
+      if (p.action == Action::kDelete && !missing_.count(p.id)) stats_.packs_deleted++;
+    }
+    stats_.packs_deleted += unreferenced_.size();
+  }
+
+  // Copies the still used blobs of repacked packs into new packs.
+  Status Repack() {
+    BlobSet kept;  // blobs that survive in kept packs need no copy
+    for (const auto& p : plans_) {
+      if (p.action != Action::kKeep) continue;
+      for (const auto& b : p.blobs) kept.insert({b.type, b.id});
+    }
+    if (stats_.packs_repacked) Log("repacking " + std::to_string(stats_.packs_repacked) + " packs");
+    PackWriter data(repo_.master_key()), tree(repo_.master_key());
+    for (const auto& p : plans_) {
+      if (p.action != Action::kRepack) continue;
+      STASH_ASSIGN_OR_RETURN(Bytes pack, repo_.backend().Read(FileType::kPack, p.id.Hex()));
+      for (const auto& b : p.blobs) {
+        if (!used_.count({b.type, b.id}) || !kept.insert({b.type, b.id}).second) continue;
+        STASH_ASSIGN_OR_RETURN(Bytes plain, DecodeBlob(pack, p.id, b));
+        PackWriter& w = b.type == BlobType::kTree ? tree : data;
+        w.AddPlaintext(b.type, b.id, plain, repo_.config().version >= 2);
+        if (w.Size() >= kDefaultPackSize) STASH_RETURN_IF_ERROR(WritePack(w));
+      }
+      stats_.bytes_freed += p.unused_bytes;
+    }
+    STASH_RETURN_IF_ERROR(WritePack(data));
+    return WritePack(tree);
+  }
+
+  Result<Bytes> DecodeBlob(const Bytes& pack, const Id& pack_id, const PackedBlob& b) {
+    std::string where = std::string(BlobTypeName(b.type)) + " blob " + b.id.Hex() + " in pack " + pack_id.Hex();
+    if (uint64_t{b.offset} + b.length > pack.size()) return Corrupt(where + ": beyond the end of the pack");
+    auto plain = Open(repo_.master_key(), ByteView(pack).subspan(b.offset, b.length));
+    if (!plain.ok()) return plain.error().Wrap(where);
+    if (b.compressed()) {
+      auto unz = ZstdDecompress(*plain, b.uncompressed_length);
+      if (!unz.ok()) return unz.error().Wrap(where);
+      plain = std::move(*unz);
+    }
+    if (Sha256(*plain) != b.id) return Corrupt(where + ": content does not match its id");
+    return std::move(*plain);
+  }
+
+  Status WritePack(PackWriter& w) {
+    if (w.Empty()) return Status::Ok();
+    IndexedPack pack;
+    Bytes bytes = w.Finish(pack.id, pack.blobs);
+    STASH_RETURN_IF_ERROR(repo_.backend().Write(FileType::kPack, pack.id.Hex(), bytes));
+    new_packs_.push_back(std::move(pack));
+    return Status::Ok();
+  }
+
+  // A complete new index (kept packs plus new ones), then the old files go.
+  // A crash in between leaves duplicates in the index, which is harmless.
+  Status RewriteIndex() {
+    Log("rebuilding index");
+    std::vector<IndexedPack> packs = std::move(new_packs_);
+    for (const auto& p : plans_) {
+      if (p.action == Action::kKeep) packs.push_back({p.id, p.blobs});
+    }
+    IndexFile file;
+    size_t blobs = 0;
+    for (auto& p : packs) {
+      blobs += p.blobs.size();
+      file.packs.push_back(std::move(p));
+      if (blobs >= kMaxBlobsPerIndexFile) {
+        STASH_RETURN_IF_ERROR(SaveIndex(file));
+        blobs = 0;
+      }
+    }
+    if (!file.packs.empty()) STASH_RETURN_IF_ERROR(SaveIndex(file));
+    Log("deleting obsolete index files");
+    for (const auto& [id, f] : index_files_) {
+      STASH_RETURN_IF_ERROR(repo_.backend().Remove(FileType::kIndex, id.Hex()));
+      stats_.index_files_deleted++;
+    }
+    return Status::Ok();
+  }
+
+  Status SaveIndex(IndexFile& file) {
+    auto saved = repo_.SaveFile(FileType::kIndex, AsBytes(EncodeIndexFile(file)));
+    if (!saved.ok()) return saved.error();
+    stats_.index_files_written++;
+    file.packs.clear();
+    return Status::Ok();
+  }
+
+  Status DeletePacks() {
+    std::vector<Id> doomed = unreferenced_;
+    for (const auto& p : plans_) {
+      if (p.action == Action::kKeep || missing_.count(p.id)) continue;
+      doomed.push_back(p.id);
+      if (p.action == Action::kDelete) stats_.bytes_freed += p.used_bytes + p.unused_bytes;
+    }
+    if (!doomed.empty()) Log("removing " + std::to_string(doomed.size()) + " old packs");
+    for (const Id& id : doomed) {
+      auto removed = repo_.backend().Remove(FileType::kPack, id.Hex());
+      if (!removed.ok() && removed.error().kind() != ErrorKind::kNotFound) return removed;
+    }
+    return Status::Ok();
+  }
+
+  Repository& repo_;
+  const PruneOptions& opt_;
+  const PruneLog& log_;
+  std::vector<std::pair<Id, IndexFile>> index_files_;
+  BlobSet used_;
+  std::vector<PackPlan> plans_;
+  std::vector<Id> unreferenced_;
+  std::unordered_set<Id> missing_;
+  std::vector<IndexedPack> new_packs_;
+  PruneStats stats_;
+};
+
+}  // namespace
+
+Result<uint64_t> ParseByteSize(const std::string& text) {
+  size_t pos = 0;
+  unsigned long long n = 0;
+  try {
+    n = std::stoull(text, &pos);
+  } catch (...) {
+    return Invalid("invalid size \"" + text + "\"");
+  }
+  std::string unit = text.substr(pos);
+  uint64_t mult = 1;
+  if (unit == "k" || unit == "K") mult = 1ull << 10;
+  else if (unit == "m" || unit == "M") mult = 1ull << 20;
+  else if (unit == "g" || unit == "G") mult = 1ull << 30;
+  else if (unit == "t" || unit == "T") mult = 1ull << 40;
+  else if (!unit.empty() && unit != "b" && unit != "B") return Invalid("invalid size \"" + text + "\"");
+  return static_cast<uint64_t>(n) * mult;
+}
+
+Status ParseMaxUnused(const std::string& text, PruneOptions& options) {
+  if (text == "unlimited") {
+    options.max_unused_fraction = -1;
+    return Status::Ok();
+  }
+  if (!text.empty() && text.back() == '%') {
+    try {
+      size_t pos = 0;
+      double pct = std::stod(text.substr(0, text.size() - 1), &pos);
+      if (pos != text.size() - 1 || pct < 0) throw 0;
+      options.max_unused_fraction = pct / 100;
+      return Status::Ok();
+    } catch (...) {
+      return Invalid("invalid --max-unused \"" + text + "\"");
+    }
+  }
+  auto bytes = ParseByteSize(text);
+  if (!bytes.ok()) return Invalid("invalid --max-unused \"" + text + "\" (want N%, a size or unlimited)");
+  options.max_unused_bytes = *bytes;
+  return Status::Ok();
+}
+
+Result<PruneStats> Prune(Repository& repo, const PruneOptions& options, const PruneLog& log) {
+  return Pruner(repo, options, log).Run();
+}
+
+}  // namespace stash
