@@ -3,9 +3,11 @@
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "cmd/commands.h"
+#include "cmd/progress.h"
 #include "engine/archiver.h"
 #include "engine/polynomial.h"
 #include "storage/go_json.h"
@@ -16,23 +18,6 @@ namespace {
 std::string HostName() {
   char buf[256] = {};
   ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
-std::string FormatBytes(uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  if (u == 0) {
-    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
-  } else {
-    std::snprintf(buf, sizeof buf, "%.3f %s", v, units[u]);
-  }
   return buf;
 }
 
@@ -74,6 +59,8 @@ int RunBackup(const Args& args, const Globals& g) {
   if (PolynomialDegree(pol) != 53 || !PolynomialIrreducible(pol)) {
     return Fatal("config: invalid chunker polynomial " + PolynomialToHex(pol));
   }
+  auto lock = LockRepository(**repo, args, LockMode::kShared);
+  if (!lock.ok()) return Fatal(lock.error());
   auto loaded = (*repo)->LoadIndex();
   if (!loaded.ok()) return Fatal(loaded.error());
 
@@ -95,9 +82,30 @@ int RunBackup(const Args& args, const Globals& g) {
   }
   options.excludes = std::move(*excludes);
   options.with_atime = args.Has("with-atime");
+  options.force = args.Has("force");
+  options.ignore_inode = args.Has("ignore-inode");
+  options.ignore_ctime = args.Has("ignore-ctime");
+  if (args.Has("parent")) {
+    auto parent = FindSnapshot(**repo, args.Get("parent"), {});
+    if (!parent.ok()) return Fatal(parent.error().Wrap("--parent"));
+    options.parent = parent->first;
+  }
   ChunkerTables tables(pol);
-  auto result = Backup(**repo, tables, options);
+  BackupProgress progress;
+  Result<BackupResult> result = Invalid("backup did not run");
+  {
+    std::optional<ProgressPrinter> printer;
+    if (g.json && !g.quiet) {
+      printer.emplace(progress, ProgressPrinter::Mode::kJson, std::chrono::seconds(1));
+    } else if (!g.quiet && ::isatty(STDOUT_FILENO)) {
+      printer.emplace(progress, ProgressPrinter::Mode::kTerminal, std::chrono::milliseconds(250));
+    }
+    result = Backup(**repo, tables, options, &progress);
+  }
   if (!result.ok()) return Fatal(result.error());
+  if (!g.json && !g.quiet && result->summary.parent) {
+    std::printf("using parent snapshot %s\n", result->summary.parent->Short().c_str());
+  }
   for (const auto& w : result->warnings) {
     if (g.json) {
       std::string line = "{\"message_type\":\"error\",\"error\":{\"message\":";
@@ -129,7 +137,11 @@ Command BackupCommand() {
            {"tag", 0, true, "add tags for the new snapshot (a,b or repeated)"},
            {"exclude", 'e', true, "exclude a pattern (can be repeated)"},
            {"time", 0, true, "time of the snapshot (RFC 3339) instead of now"},
-           {"with-atime", 0, false, "store the atime of files and folders"}},
+           {"with-atime", 0, false, "store the atime of files and folders"},
+           {"parent", 0, true, "use this parent snapshot (default: latest with the same host and paths)"},
+           {"force", 'f', false, "read all files, even those unchanged since the parent snapshot"},
+           {"ignore-inode", 0, false, "ignore inode number changes when checking for modified files"},
+           {"ignore-ctime", 0, false, "ignore ctime changes when checking for modified files"}},
           RunBackup};
 }
 

@@ -2,115 +2,74 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <future>
 #include <map>
 
+#include "engine/backup_scan.h"
 #include "engine/node_metadata.h"
 #include "engine/paths.h"
+#include "engine/snapshot_select.h"
+#include "engine/target_tree.h"
+#include "engine/work_queue.h"
 
 namespace stash {
 namespace {
 
-// The shape of the snapshot's top levels, built from the targets before
-// anything is read (restic's archiver.Tree).
-struct TargetTree {
-  std::string path;       // set for a target: back it up whole
-  std::string info_path;  // set for an intermediate folder: take its metadata
-  std::string root;       // folder holding the first component
-  std::map<std::string, TargetTree> children;
+constexpr size_t kReadSize = 1 << 20;
+
+std::string ErrnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+std::vector<std::string> ListDir(const std::string& path, std::string* error) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(path.c_str());
+  if (!d) {
+    *error = ErrnoText("open");
+    return names;
+  }
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(n);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// What reading one file produced.
+struct FileOutcome {
+  bool ok = false;
+  std::string warning;
+  std::vector<Id> content;
+  uint64_t size = 0;
 };
 
-Status AddBelow(TargetTree& tree, const std::string& target, const std::string& root,
-                const std::vector<std::string>& pc, size_t i) {
-  const std::string& name = pc[i];
-  if (i + 1 == pc.size()) {
-    auto& leaf = tree.children[name];
-    if (!leaf.path.empty()) return Invalid("target " + target + " is given twice");
-    leaf.path = target;
-    return Status::Ok();
-  }
-  auto& node = tree.children[name];
-  std::string subroot = JoinPath(root, name);
-  node.info_path = subroot;
-  return AddBelow(node, target, subroot, pc, i + 1);
-}
-
-Status AddTarget(TargetTree& top, const std::string& target) {
-  auto pc = PathComponents(target);
-  if (pc.empty()) return Invalid("invalid target " + target + " (no path components)");
-  std::string root = RootDirectory(target);
-  // Top-level names from different roots ("/x" and "../x") get "-1", "-2".
-  std::string name = pc[0];
-  TargetTree node;
-  node.root = root;
-  for (int i = 1;; ++i) {
-    auto it = top.children.find(name);
-    if (it == top.children.end()) break;
-    if (it->second.root == root) {
-      node = it->second;
-      break;
-    }
-    name = pc[0] + "-" + std::to_string(i);
-  }
-  if (pc.size() == 1) {
-    if (!node.path.empty()) return Invalid("target " + target + " is given twice");
-    node.path = target;
-  } else {
-    std::string subroot = JoinPath(root, pc[0]);
-    STASH_RETURN_IF_ERROR(AddBelow(node, target, subroot, pc, 1));
-    node.info_path = subroot;
-  }
-  top.children[name] = std::move(node);
-  return Status::Ok();
-}
-
-// "." and "../.." have no components of their own: back up their entries.
-Result<std::vector<std::string>> ResolveRelativeTargets(const std::vector<std::string>& targets) {
-  std::vector<std::string> out;
-  for (const auto& t : targets) {
-    std::string clean = CleanPath(t);
-    if (!PathComponents(clean).empty()) {
-      out.push_back(clean);
-      continue;
-    }
-    DIR* d = ::opendir(clean.c_str());
-    if (!d) return IOError("open " + clean + ": " + std::strerror(errno));
-    std::vector<std::string> names;
-    while (dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") names.push_back(n);
-    }
-    ::closedir(d);
-    std::sort(names.begin(), names.end());
-    for (const auto& n : names) out.push_back(JoinPath(clean, n));
-  }
-  return out;
-}
-
-class TreeSaver {
+// One backup run: the walk on the calling thread, files and blobs on the
+// two worker queues.
+class BackupRun {
  public:
-  TreeSaver(Repository& repo, const ChunkerTables& tables, const BackupOptions& options,
-            const BackupObserver& observer, BackupResult& result)
-      : repo_(repo), tables_(tables), options_(options), observer_(observer), result_(result) {}
+  BackupRun(Repository& repo, const ChunkerTables& tables, const BackupOptions& options,
+            BackupProgress* progress, BackupResult& result)
+      : repo_(repo), tables_(tables), opt_(options), progress_(progress), result_(result),
+        blobs_(options.blob_workers, options.blob_workers * 2),
+        files_(options.file_workers, options.file_workers * 4) {}
 
-  // Builds the tree for the target layout; returns its id.
-  Result<Id> SaveTargets(const TargetTree& tree) {
+  Result<Id> SaveTargets(const TargetTree& tree, const std::optional<Id>& parent_tree) {
+    auto old = LoadParentTree(parent_tree);
     Tree out;
+    std::vector<Pending> pending;
     for (const auto& [name, child] : tree.children) {
+      const Node* prev = Find(old, name);
       if (!child.path.empty()) {
         struct stat st;
-        if (::lstat(child.path.c_str(), &st) != 0) {
-          return IOError("lstat " + child.path + ": " + std::strerror(errno));
-        }
-        STASH_ASSIGN_OR_RETURN(auto node, SaveEntry(child.path, name, st));
-        if (node) out.nodes.push_back(std::move(*node));
+        if (::lstat(child.path.c_str(), &st) != 0) return IOError("lstat " + child.path + ": " + std::strerror(errno));
+        STASH_RETURN_IF_ERROR(AddEntry(child.path, name, st, prev, out, pending));
         continue;
       }
       struct stat st;
@@ -118,186 +77,351 @@ class TreeSaver {
         return IOError("lstat " + child.info_path + ": " + std::strerror(errno));
       }
       STASH_ASSIGN_OR_RETURN(Node node, NodeFor(child.info_path, name, st));
-      STASH_ASSIGN_OR_RETURN(node.subtree, SaveTargets(child));
+      STASH_ASSIGN_OR_RETURN(node.subtree, SaveTargets(child, SubtreeOf(prev)));
       out.nodes.push_back(std::move(node));
     }
+    STASH_RETURN_IF_ERROR(ResolvePending(out, pending));
     return SaveTree(out);
   }
 
+  // Waits for every queued blob; the first repository error fails the run.
+  Status Finish() {
+    files_.Wait();
+    blobs_.Wait();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (error_) return *error_;
+    return Status::Ok();
+  }
+
  private:
+  struct Pending {
+    size_t node_index;
+    std::string path;
+    std::future<FileOutcome> outcome;
+  };
+
   Result<Node> NodeFor(const std::string& path, const std::string& name, const struct stat& st) {
     auto node = NodeFromStat(path, name, st);
-    if (node.ok() && !options_.with_atime) node->atime = node->mtime;
+    if (node.ok() && !opt_.with_atime) node->atime = node->mtime;
     return node;
   }
 
-  Result<Id> SaveTree(const Tree& tree) {
-    size_t before = repo_.write_stats().tree_blobs;
-    STASH_ASSIGN_OR_RETURN(Id id, repo_.SaveTree(tree));
-    result_.summary.tree_blobs += repo_.write_stats().tree_blobs - before;
-    return id;
+  std::optional<Tree> LoadParentTree(const std::optional<Id>& id) {
+    if (!id) return std::nullopt;
+    auto tree = repo_.LoadTree(*id);
+    if (!tree.ok()) return std::nullopt;  // a broken parent only costs speed
+    return std::move(*tree);
+  }
+
+  static const Node* Find(const std::optional<Tree>& tree, const std::string& name) {
+    if (!tree) return nullptr;
+    auto it = std::lower_bound(tree->nodes.begin(), tree->nodes.end(), name,
+                               [](const Node& n, const std::string& v) { return n.name < v; });
+    return it != tree->nodes.end() && it->name == name ? &*it : nullptr;
+  }
+
+  static std::optional<Id> SubtreeOf(const Node* n) {
+    if (n && n->type == NodeType::kDir) return n->subtree;
+    return std::nullopt;
   }
 
   void Warn(const std::string& path, const std::string& message) {
+    std::lock_guard<std::mutex> lock(mu_);
     result_.warnings.push_back({path, message});
+    if (progress_) progress_->errors++;
   }
 
-  // A node for one file system entry, or nullopt if it is excluded or could
-  // not be read (then a warning is recorded). Errors are repository errors.
-  Result<std::optional<Node>> SaveEntry(const std::string& path, const std::string& name,
-                                        const struct stat& st) {
-    if (!options_.excludes.Empty() && options_.excludes.Match(AbsolutePath(path))) {
-      return std::optional<Node>();
+  void SetError(const Error& e) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!error_) error_ = e;
+  }
+
+  bool Failed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return error_.has_value();
+  }
+
+  Result<Id> SaveTree(const Tree& tree) {
+    Bytes bytes = EncodeTree(tree);
+    Id id = Sha256(bytes);
+    STASH_ASSIGN_OR_RETURN(bool added, repo_.SaveBlob(BlobType::kTree, id, bytes));
+    if (added) result_.summary.tree_blobs++;
+    return id;
+  }
+
+  bool Unchanged(const Node& now, const Node* old) {
+    if (!old || old->type != NodeType::kFile || !old->content) return false;
+    if (old->mtime != now.mtime || old->size != now.size) return false;
+    if (!opt_.ignore_ctime && old->ctime != now.ctime) return false;
+    if (!opt_.ignore_inode && old->inode != now.inode) return false;
+    for (const Id& blob : *old->content) {
+      if (!repo_.HasBlob(BlobType::kData, blob)) return false;
     }
+    return true;
+  }
+
+  // Adds the node for one entry to `out`; a file whose content must be
+  // read is queued and noted in `pending`.
+  Status AddEntry(const std::string& path, const std::string& name, const struct stat& st,
+                  const Node* prev, Tree& out, std::vector<Pending>& pending) {
+    if (!opt_.excludes.Empty() && opt_.excludes.Match(AbsolutePath(path))) return Status::Ok();
     // restic 0.14 leaves sockets out of snapshots; so do we, for equal trees.
-    if (S_ISSOCK(st.st_mode)) return std::optional<Node>();
+    if (S_ISSOCK(st.st_mode)) return Status::Ok();
     auto node = NodeFor(path, name, st);
     if (!node.ok()) {
       Warn(path, node.error().message());
-      return std::optional<Node>();
+      return Status::Ok();
     }
-    if (node->type == NodeType::kFile) {
-      auto saved = SaveFileContent(path, *node);
-      if (!saved.ok()) return saved.error();
-      if (!*saved) return std::optional<Node>();
-    } else if (node->type == NodeType::kDir) {
-      auto subtree = SaveDir(path);
-      if (!subtree.ok()) return subtree.error();
-      node->subtree = *subtree;
-      result_.summary.dirs_new++;
+    if (node->type == NodeType::kDir) {
+      STASH_ASSIGN_OR_RETURN(node->subtree, SaveDir(path, SubtreeOf(prev)));
+      bool same = prev && prev->subtree == node->subtree;
+      (!prev || prev->type != NodeType::kDir ? result_.summary.dirs_new
+       : same                                ? result_.summary.dirs_unmodified
+                                             : result_.summary.dirs_changed)++;
+    } else if (node->type == NodeType::kFile) {
+      if (Unchanged(*node, prev)) {
+        node->content = prev->content;
+        result_.summary.files_unmodified++;
+        Processed(node->size);
+      } else {
+        (prev ? result_.summary.files_changed : result_.summary.files_new)++;
+        pending.push_back({out.nodes.size(), path, QueueFile(path)});
+      }
     }
-    return std::optional<Node>(std::move(*node));
+    out.nodes.push_back(std::move(*node));
+    return Status::Ok();
   }
 
-  Result<Id> SaveDir(const std::string& path) {
-    std::vector<std::string> names;
-    if (DIR* d = ::opendir(path.c_str())) {
-      while (dirent* e = ::readdir(d)) {
-        std::string n = e->d_name;
-        if (n != "." && n != "..") names.push_back(n);
-      }
-      ::closedir(d);
-    } else {
-      Warn(path, std::string("open: ") + std::strerror(errno));
+  void Processed(uint64_t size) {
+    result_.summary.total_files_processed++;
+    result_.summary.total_bytes_processed += size;
+    if (progress_) {
+      progress_->files_done++;
+      progress_->bytes_done += size;
     }
-    std::sort(names.begin(), names.end());
+  }
+
+  Result<Id> SaveDir(const std::string& path, const std::optional<Id>& parent_tree) {
+    std::string error;
+    auto names = ListDir(path, &error);
+    if (!error.empty()) Warn(path, error);
+    auto old = LoadParentTree(parent_tree);
     Tree tree;
+    std::vector<Pending> pending;
     for (const auto& n : names) {
       std::string child = path == "/" ? "/" + n : path + "/" + n;
       struct stat st;
       if (::lstat(child.c_str(), &st) != 0) {
-        Warn(child, std::string("lstat: ") + std::strerror(errno));
+        Warn(child, ErrnoText("lstat"));
         continue;
       }
-      STASH_ASSIGN_OR_RETURN(auto node, SaveEntry(child, n, st));
-      if (node) tree.nodes.push_back(std::move(*node));
+      STASH_RETURN_IF_ERROR(AddEntry(child, n, st, Find(old, n), tree, pending));
     }
+    STASH_RETURN_IF_ERROR(ResolvePending(tree, pending));
     return SaveTree(tree);
   }
 
-  // Chunks a file into data blobs; false (with a warning) if unreadable.
-  Result<bool> SaveFileContent(const std::string& path, Node& node) {
+  // Waits for this folder's files; unreadable ones are left out.
+  Status ResolvePending(Tree& tree, std::vector<Pending>& pending) {
+    std::vector<bool> drop(tree.nodes.size(), false);
+    for (auto& p : pending) {
+      FileOutcome o = p.outcome.get();
+      Node& node = tree.nodes[p.node_index];
+      if (!o.ok) {
+        if (!o.warning.empty()) Warn(p.path, o.warning);
+        drop[p.node_index] = true;
+        continue;
+      }
+      node.content = std::move(o.content);
+      node.size = o.size;
+      result_.summary.total_files_processed++;
+      result_.summary.total_bytes_processed += o.size;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (error_) return *error_;
+    }
+    size_t keep = 0;
+    for (size_t i = 0; i < tree.nodes.size(); ++i) {
+      if (drop[i]) continue;
+      if (keep != i) tree.nodes[keep] = std::move(tree.nodes[i]);  // never self-move
+      ++keep;
+    }
+    tree.nodes.resize(keep);
+    return Status::Ok();
+  }
+
+  std::future<FileOutcome> QueueFile(const std::string& path) {
+    auto promise = std::make_shared<std::promise<FileOutcome>>();
+    auto future = promise->get_future();
+    files_.Submit([this, path, promise] { promise->set_value(ReadFile(path)); });
+    return future;
+  }
+
+  // Runs on a file worker: read, chunk, hash; new chunks go to the blob queue.
+  FileOutcome ReadFile(const std::string& path) {
+    FileOutcome out;
+    if (Failed()) return out;
     int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
     if (fd < 0 && errno == EPERM) fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-      Warn(path, std::string("open: ") + std::strerror(errno));
-      return false;
+      out.warning = ErrnoText("open");
+      return out;
     }
-    std::vector<Id> content;
-    uint64_t size = 0;
+    if (progress_) progress_->StartFile(path);
     Chunker chunker(tables_);
-    Bytes chunk;
-    chunk.reserve(kChunkMinSize);
-    Bytes buf(1 << 20);
+    Bytes buf;
+    buf.reserve(kChunkMaxSize + kReadSize);
+    size_t scanned = 0;
     while (true) {
-      ssize_t n = ::read(fd, buf.data(), buf.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        Warn(path, std::string("read: ") + std::strerror(errno));
-        ::close(fd);
-        return false;
+      size_t have = buf.size();
+      buf.resize(have + kReadSize);
+      ssize_t n = ::read(fd, buf.data() + have, kReadSize);
+      if (n < 0 && errno == EINTR) {
+        buf.resize(have);
+        continue;
       }
-      if (n == 0) break;
-      size += static_cast<uint64_t>(n);
-      ByteView rest(buf.data(), static_cast<size_t>(n));
-      while (!rest.empty()) {
-        size_t used = chunker.Find(rest);
-        chunk.insert(chunk.end(), rest.begin(), rest.begin() + used);
-        rest = rest.subspan(used);
-        if (chunker.AtBoundary()) {
-          auto id = SaveData(chunk);
-          if (!id.ok()) { ::close(fd); return id.error(); }
-          content.push_back(*id);
-          chunk.clear();
-        }
+      if (n < 0) {
+        out.warning = ErrnoText("read");
+        break;
+      }
+      buf.resize(have + static_cast<size_t>(n));
+      out.size += static_cast<uint64_t>(n);
+      if (progress_) progress_->bytes_done += static_cast<uint64_t>(n);
+      if (n == 0) {
+        if (!buf.empty()) out.content.push_back(QueueBlob(std::move(buf)));
+        out.ok = true;
+        break;
+      }
+      while (scanned < buf.size()) {
+        scanned += chunker.Find(ByteView(buf).subspan(scanned));
+        if (!chunker.AtBoundary()) continue;
+        Bytes rest(buf.begin() + static_cast<long>(scanned), buf.end());
+        buf.resize(scanned);
+        out.content.push_back(QueueBlob(std::move(buf)));
+        buf = std::move(rest);
+        buf.reserve(kChunkMaxSize + kReadSize);
+        scanned = 0;
       }
     }
     ::close(fd);
-    if (!chunk.empty()) {
-      STASH_ASSIGN_OR_RETURN(Id id, SaveData(chunk));
-      content.push_back(id);
+    if (progress_) {
+      progress_->EndFile(path);
+      progress_->files_done++;
     }
-    node.size = size;
-    node.content = std::move(content);
-    result_.summary.files_new++;
-    result_.summary.total_files_processed++;
-    result_.summary.total_bytes_processed += size;
-    if (observer_) observer_(path, size);
-    return true;
+    return out;
   }
 
-  Result<Id> SaveData(const Bytes& chunk) {
+  // Hashes a chunk; if the repository lacks it, queues it for storing.
+  Id QueueBlob(Bytes chunk) {
     Id id = Sha256(chunk);
-    STASH_ASSIGN_OR_RETURN(bool added, repo_.SaveBlob(BlobType::kData, id, chunk));
-    if (added) {
-      result_.summary.data_blobs++;
-      result_.summary.data_added += chunk.size();
-    }
+    if (repo_.HasBlob(BlobType::kData, id)) return id;
+    blobs_.Submit([this, id, data = std::move(chunk)] {
+      if (Failed()) return;
+      auto added = repo_.SaveBlob(BlobType::kData, id, data);
+      if (!added.ok()) return SetError(added.error());
+      if (*added) {
+        std::lock_guard<std::mutex> lock(mu_);
+        result_.summary.data_blobs++;
+        result_.summary.data_added += data.size();
+      }
+    });
     return id;
   }
 
   Repository& repo_;
   const ChunkerTables& tables_;
-  const BackupOptions& options_;
-  const BackupObserver& observer_;
+  const BackupOptions& opt_;
+  BackupProgress* progress_;
   BackupResult& result_;
+  std::mutex mu_;  // guards result_.warnings, data counters and error_
+  std::optional<Error> error_;
+  // Declared last: destroyed first, so workers stop before the rest goes.
+  WorkQueue blobs_;
+  WorkQueue files_;
 };
 
-std::string CurrentUserName() {
-  std::string name = UserName(::getuid());
-  return name;
+// The newest snapshot of this host that covers all the target paths and is
+// not newer than the backup itself, as restic 0.14 chooses the parent.
+Result<std::optional<Id>> FindParent(Repository& repo, const std::string& host,
+                                     const std::vector<std::string>& paths, const Timestamp& limit) {
+  STASH_ASSIGN_OR_RETURN(auto all, repo.LoadAllSnapshots());
+  SnapshotFilter filter;
+  filter.hosts = {host};
+  filter.paths = paths;
+  std::optional<SnapshotEntry> best;
+  for (auto& e : all) {
+    if (!MatchesFilter(e.second, filter) || limit < e.second.time) continue;
+    if (!best || best->second.time < e.second.time) best = std::move(e);
+  }
+  if (!best) return std::optional<Id>();
+  return std::optional<Id>(best->first);
 }
 
 }  // namespace
 
+void BackupProgress::StartFile(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  current_.insert(path);
+}
+
+void BackupProgress::EndFile(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = current_.find(path);
+  if (it != current_.end()) current_.erase(it);
+}
+
+std::vector<std::string> BackupProgress::CurrentFiles() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {current_.begin(), current_.end()};
+}
+
 Result<BackupResult> Backup(Repository& repo, const ChunkerTables& chunker,
-                            const BackupOptions& options, const BackupObserver& observer) {
+                            const BackupOptions& options, BackupProgress* progress) {
   auto start = std::chrono::steady_clock::now();
   if (options.targets.empty()) return Invalid("nothing to back up: no paths given");
   Snapshot snapshot;
   snapshot.time = options.time ? *options.time : Timestamp::Now();
   for (const auto& t : options.targets) {
     struct stat st;
-    if (::lstat(t.c_str(), &st) != 0) {
-      return NotFound("backup target " + t + ": " + std::strerror(errno));
-    }
+    if (::lstat(t.c_str(), &st) != 0) return NotFound("backup target " + t + ": " + std::strerror(errno));
     snapshot.paths.push_back(AbsolutePath(t));
   }
-  STASH_ASSIGN_OR_RETURN(auto targets, ResolveRelativeTargets(options.targets));
-  TargetTree top;
-  for (const auto& t : targets) STASH_RETURN_IF_ERROR(AddTarget(top, t));
+  STASH_ASSIGN_OR_RETURN(TargetTree targets, BuildTargetTree(options.targets));
+  if (!options.force) {
+    if (options.parent) {
+      snapshot.parent = options.parent;
+    } else {
+      STASH_ASSIGN_OR_RETURN(snapshot.parent,
+                             FindParent(repo, options.hostname, snapshot.paths, snapshot.time));
+    }
+  }
+  std::optional<Id> parent_tree;
+  if (snapshot.parent) {
+    STASH_ASSIGN_OR_RETURN(Snapshot parent, repo.LoadSnapshot(*snapshot.parent));
+    parent_tree = parent.tree;
+  }
 
   BackupResult result;
-  TreeSaver saver(repo, chunker, options, observer, result);
-  STASH_ASSIGN_OR_RETURN(snapshot.tree, saver.SaveTargets(top));
+  std::optional<BackupScan> scan;
+  if (progress) scan.emplace(options.targets, options.excludes, *progress);
+  {
+    BackupRun run(repo, chunker, options, progress, result);
+    auto tree = run.SaveTargets(targets, parent_tree);
+    Status finished = run.Finish();
+    if (!tree.ok()) return tree.error();
+    STASH_RETURN_IF_ERROR(finished);
+    snapshot.tree = *tree;
+  }
   STASH_RETURN_IF_ERROR(repo.Flush());
 
   snapshot.hostname = options.hostname;
-  snapshot.username = CurrentUserName();
+  snapshot.username = UserName(::getuid());
   snapshot.uid = ::getuid();
   snapshot.gid = ::getgid();
   snapshot.tags = options.tags;
   STASH_ASSIGN_OR_RETURN(result.summary.snapshot_id, repo.SaveSnapshot(snapshot));
+  result.summary.parent = snapshot.parent;
   result.summary.total_duration =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

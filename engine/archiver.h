@@ -1,13 +1,17 @@
 // Archiver: backs up files and folders into a snapshot.
 //
-// The targets become a tree exactly as restic builds it: an absolute target
-// /a/b/c is stored under intermediate folders a and b (with their own
-// metadata), a relative target keeps its relative shape, and "." or "../.."
-// stand for their contents. See restic-format.md §6.1.
+// The pipeline: one thread walks the folders in order (trees must be built
+// bottom-up and sorted), file workers read, chunk and hash files, and blob
+// workers compress, encrypt and pack new chunks. Both queues are bounded,
+// so memory stays flat however large the backup. With a parent snapshot,
+// files whose size, mtime, ctime and inode are unchanged reuse the parent's
+// content list without being read.
 #pragma once
 
-#include <functional>
+#include <atomic>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +31,13 @@ struct BackupOptions {
   // restic stores mtime as atime unless --with-atime; so do we, so that
   // reading a tree (which moves atimes) does not change its tree ids.
   bool with_atime = false;
+
+  std::optional<Id> parent;  // --parent; default: latest with same host and paths
+  bool force = false;        // --force: read every file, use no parent
+  bool ignore_inode = false, ignore_ctime = false;
+
+  size_t file_workers = 2;  // files read and chunked at once
+  size_t blob_workers = 2;  // chunks compressed and encrypted at once
 };
 
 // Counters with the names restic's `backup --json` summary uses.
@@ -38,6 +49,7 @@ struct BackupSummary {
   uint64_t total_files_processed = 0, total_bytes_processed = 0;
   double total_duration = 0;
   Id snapshot_id;
+  std::optional<Id> parent;
 };
 
 // One file or folder that could not be read; the backup goes on without it.
@@ -46,17 +58,30 @@ struct BackupWarning {
   std::string message;
 };
 
-// Called for each finished file (for progress output).
-using BackupObserver = std::function<void(const std::string& path, uint64_t bytes)>;
-
 struct BackupResult {
   BackupSummary summary;
   std::vector<BackupWarning> warnings;
 };
 
+// Live counters for a progress display, updated from the worker threads.
+struct BackupProgress {
+  std::atomic<uint64_t> files_done{0}, bytes_done{0};
+  std::atomic<uint64_t> total_files{0}, total_bytes{0};  // from a parallel scan
+  std::atomic<bool> scan_done{false};
+  std::atomic<uint64_t> errors{0};
+
+  void StartFile(const std::string& path);
+  void EndFile(const std::string& path);
+  std::vector<std::string> CurrentFiles();
+
+ private:
+  std::mutex mu_;
+  std::multiset<std::string> current_;
+};
+
 // Backs up `options.targets` and saves a snapshot. Fails (and saves no
 // snapshot) if a target itself cannot be read or the repository fails.
 Result<BackupResult> Backup(Repository& repo, const ChunkerTables& chunker,
-                            const BackupOptions& options, const BackupObserver& observer = {});
+                            const BackupOptions& options, BackupProgress* progress = nullptr);
 
 }  // namespace stash
