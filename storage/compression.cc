@@ -2,6 +2,8 @@
 
 #include <zstd.h>
 
+#include <memory>
+
 namespace stash {
 namespace {
 
@@ -9,18 +11,36 @@ namespace {
 // can make us allocate.
 constexpr size_t kMaxUnknownSize = size_t{1} << 32;
 
+// Contexts are costly to create (hundreds of KiB of tables); each thread
+// keeps one of each for its lifetime.
+struct ContextDeleter {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+};
+
+ZSTD_CCtx* ThreadCompressor() {
+  thread_local std::unique_ptr<ZSTD_CCtx, ContextDeleter> ctx(ZSTD_createCCtx());
+  return ctx.get();
+}
+
+ZSTD_DCtx* ThreadDecompressor() {
+  thread_local std::unique_ptr<ZSTD_DCtx, ContextDeleter> ctx(ZSTD_createDCtx());
+  ZSTD_DCtx_reset(ctx.get(), ZSTD_reset_session_only);
+  return ctx.get();
+}
+
 }  // namespace
 
 Bytes ZstdCompress(ByteView data, int level) {
   Bytes out(ZSTD_compressBound(data.size()));
-  size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), level);
+  size_t n = ZSTD_compressCCtx(ThreadCompressor(), out.data(), out.size(), data.data(), data.size(), level);
   // Compression into a buffer of compressBound size cannot fail.
   out.resize(ZSTD_isError(n) ? 0 : n);
   return out;
 }
 
 Result<Bytes> ZstdDecompress(ByteView data, size_t expected_size) {
-  ZSTD_DCtx* ctx = ZSTD_createDCtx();
+  ZSTD_DCtx* ctx = ThreadDecompressor();
   if (!ctx) return IOError("zstd: out of memory");
   Bytes out;
   size_t limit = expected_size ? expected_size : kMaxUnknownSize;
@@ -36,21 +56,15 @@ Result<Bytes> ZstdDecompress(ByteView data, size_t expected_size) {
     ZSTD_outBuffer ob{chunk.data(), chunk.size(), 0};
     last = ZSTD_decompressStream(ctx, &ob, &in);
     if (ZSTD_isError(last)) {
-      std::string msg = ZSTD_getErrorName(last);
-      ZSTD_freeDCtx(ctx);
-      return Corrupt("zstd: " + msg);
+      return Corrupt(std::string("zstd: ") + ZSTD_getErrorName(last));
     }
-    if (out.size() + ob.pos > limit) {
-      ZSTD_freeDCtx(ctx);
-      return Corrupt("zstd: decompressed data larger than expected");
-    }
+    if (out.size() + ob.pos > limit) return Corrupt("zstd: decompressed data larger than expected");
     out.insert(out.end(), chunk.data(), chunk.data() + ob.pos);
     if (in.pos == in.size) {
       if (last == 0) break;       // every frame decoded and flushed
       if (ob.pos == 0) break;     // no input left and no progress: truncated
     }
   }
-  ZSTD_freeDCtx(ctx);
   if (last != 0) return Corrupt("zstd: truncated frame");
   if (expected_size && out.size() != expected_size) {
     return Corrupt("zstd: decompressed " + std::to_string(out.size()) + " bytes, expected " +

@@ -29,6 +29,7 @@ uint64_t PackHeaderSize(const std::vector<PackedBlob>& blobs) {
 
 void PackWriter::Add(BlobType type, const Id& id, ByteView payload,
                      uint32_t uncompressed_length) {
+  if (data_.capacity() == 0 && expected_size_ > 0) data_.reserve(expected_size_);
   PackedBlob blob;
   blob.type = type;
   blob.id = id;

@@ -48,7 +48,10 @@ uint64_t PackHeaderSize(const std::vector<PackedBlob>& blobs);
 // Builds one pack in memory.
 class PackWriter {
  public:
-  explicit PackWriter(const CryptoKey& key) : key_(key) {}
+  // `expected_size` is reserved up front so a pack never reallocates (and
+  // briefly doubles) while it fills.
+  explicit PackWriter(const CryptoKey& key, size_t expected_size = 0)
+      : key_(key), expected_size_(expected_size) {}
 
   // Appends a blob. `payload` is the plaintext, or its zstd frame when
   // `uncompressed_length` is non-zero.
@@ -70,6 +73,7 @@ class PackWriter {
 
  private:
   const CryptoKey& key_;
+  size_t expected_size_;
   Bytes data_;
   std::vector<PackedBlob> blobs_;
 };

@@ -206,7 +206,8 @@ bool Repository::HasBlob(BlobType type, const Id& id) {
 std::unique_ptr<PackWriter> Repository::TakeWriter(BlobType type) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& idle = type == BlobType::kTree ? idle_tree_ : idle_data_;
-  if (idle.empty()) return std::make_unique<PackWriter>(key_);
+  // Room for a full pack plus one more maximal chunk and the header.
+  if (idle.empty()) return std::make_unique<PackWriter>(key_, pack_size_ + (9 << 20));
   auto w = std::move(idle.back());
   idle.pop_back();
   return w;

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Times stash against restic on the same data in one run and prints ratios.
+#
+#   bash bench/run.sh [--size MIB] [--real DIR]
+#
+# Data sets: a generated tree (default 1024 MiB: small and large files, half
+# compressible) and a real tree (default /usr/share). For each: first backup
+# into a format 2 and a format 1 repository, an incremental backup with
+# nothing changed, a restore, and `snapshots`. Page cache is warm for both
+# tools (each data set is read once before timing). Peak RSS is the maximum
+# resident set size of the process.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size=1024 real=/usr/share
+while [ $# -gt 0 ]; do
+  case $1 in
+    --size) size=$2; shift 2 ;;
+    --real) real=$2; shift 2 ;;
+    *) echo "usage: bench/run.sh [--size MIB] [--real DIR]" >&2; exit 2 ;;
+  esac
+done
+bash scripts/build.sh
+stash=$PWD/build/cmd/stash
+work=$(mktemp -d /tmp/stash-bench-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+export RESTIC_PASSWORD=bench
+python3 bench/gen_tree.py "$work/generated" "$size"
+results=$work/results.jsonl
+
+measure() {  # DATASET STEP TOOL CMD...
+  local dataset=$1 step=$2 tool=$3; shift 3
+  local m
+  m=$(python3 bench/measure.py -- "$@")
+  echo "{\"dataset\":\"$dataset\",\"step\":\"$step\",\"tool\":\"$tool\",\"m\":$m}" >> "$results"
+}
+
+for dataset in generated real; do
+  src=$work/generated
+  [ $dataset = real ] && src=$real
+  tar cf /dev/null "$src" 2>/dev/null || true  # warm the page cache
+  for tool in restic stash; do
+    bin=$stash
+    [ $tool = restic ] && bin=restic
+    for v in 2 1; do
+      repo=$work/repo-$dataset-$tool-v$v
+      $bin -q -r "$repo" init --repository-version $v > /dev/null
+      measure $dataset "backup v$v" $tool $bin -q -r "$repo" backup "$src"
+    done
+    repo=$work/repo-$dataset-$tool-v2
+    measure $dataset "incremental" $tool $bin -q -r "$repo" backup "$src"
+    measure $dataset "restore" $tool $bin -q -r "$repo" restore latest --target "$work/out-$tool"
+    rm -rf "$work/out-$tool"
+    measure $dataset "snapshots" $tool $bin -q -r "$repo" snapshots
+  done
+done
+
+python3 - "$results" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+by = {(r["dataset"], r["step"], r["tool"]): r["m"] for r in rows}
+keys = []
+for r in rows:
+    k = (r["dataset"], r["step"])
+    if k not in keys:
+        keys.append(k)
+print(f"| data set | step | restic s | stash s | speed-up | restic RSS MiB | stash RSS MiB | RSS ratio |")
+print(f"|---|---|---:|---:|---:|---:|---:|---:|")
+for d, s in keys:
+    r, t = by.get((d, s, "restic")), by.get((d, s, "stash"))
+    if not r or not t:
+        continue
+    print(f"| {d} | {s} | {r['seconds']:.2f} | {t['seconds']:.2f} | {r['seconds'] / t['seconds']:.2f}x "
+          f"| {r['max_rss_kib'] / 1024:.0f} | {t['max_rss_kib'] / 1024:.0f} | {t['max_rss_kib'] / r['max_rss_kib']:.2f} |")
+PY
