@@ -13,24 +13,16 @@
 #include "storage/index.h"
 #include "storage/key_file.h"
 #include "storage/local_backend.h"
+#include "test/unit/test_util.h"
 #include "storage/pack.h"
 #include "storage/repo_config.h"
 #include "storage/repository.h"
 
 namespace fs = std::filesystem;
 using namespace stash;
+using stash::testing::TempDir;
 
 namespace {
-
-// A fresh folder under the system temp dir, removed at the end of a test.
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/stash-test-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string path;
-};
 
 // Cheap scrypt so tests stay fast; real repositories use N = 2^15.
 InitOptions FastInit(int version) {
