@@ -15,12 +15,6 @@
 namespace stash::cli {
 namespace {
 
-std::string HostName() {
-  char buf[256] = {};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
 void PrintJsonSummary(const BackupSummary& s) {
   std::ostringstream o;
   o << "{\"message_type\":\"summary\",\"files_new\":" << s.files_new

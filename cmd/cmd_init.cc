@@ -10,12 +10,6 @@
 namespace stash::cli {
 namespace {
 
-std::string HostName() {
-  char buf[256] = {};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
 Result<int> ParseVersion(const std::string& text) {
   if (text.empty() || text == "stable" || text == "latest" || text == "2") return 2;
   if (text == "1") return 1;

@@ -10,9 +10,27 @@
 #include <sstream>
 
 #include "storage/local_backend.h"
+#include "storage/rest_backend.h"
+#include "storage/s3_backend.h"
 
 namespace stash::cli {
 namespace {
+
+// The --cacert file: BackendFor takes only a location, and the flag is
+// process-wide, so ReadGlobals records it here.
+std::string& CaCertFile() {
+  static std::string file;
+  return file;
+}
+
+// HTTP settings for remote backends; retries are reported on stderr, as
+// restic reports them.
+http::HttpOptions RemoteOptions() {
+  http::HttpOptions options = http::HttpOptionsFromEnvironment();
+  options.ca_file = CaCertFile();
+  options.on_retry = [](const std::string& message) { std::cerr << message << "\n"; };
+  return options;
+}
 
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
@@ -57,6 +75,7 @@ Result<Globals> ReadGlobals(const Args& args) {
   }
   g.json = args.Has("json");
   g.quiet = args.Has("quiet");
+  CaCertFile() = args.Get("cacert");
   return g;
 }
 
@@ -92,7 +111,13 @@ Result<std::unique_ptr<Backend>> BackendFor(const std::string& location) {
   }
   std::string path = location;
   if (path.rfind("local:", 0) == 0) path = path.substr(6);
-  for (const char* scheme : {"s3:", "rest:", "azure:", "gs:", "b2:", "swift:", "sftp:", "rclone:"}) {
+  if (path.rfind("rest:", 0) == 0) return RestBackend::Open(path, RemoteOptions());
+  if (path.rfind("s3:", 0) == 0) {
+    STASH_ASSIGN_OR_RETURN(S3Config config, ParseS3Location(path));
+    STASH_RETURN_IF_ERROR(S3ConfigFromEnvironment(config));
+    return S3Backend::Open(std::move(config), RemoteOptions());
+  }
+  for (const char* scheme : {"azure:", "gs:", "b2:", "swift:", "sftp:", "rclone:"}) {
     if (path.rfind(scheme, 0) == 0) {
       return Unsupported("backend \"" + std::string(scheme, std::strlen(scheme) - 1) +
                          "\" is not supported yet: " + location);
@@ -105,6 +130,22 @@ Result<std::unique_ptr<Repository>> OpenRepository(const Args& args, const Globa
   STASH_ASSIGN_OR_RETURN(auto backend, BackendFor(g.repo));
   STASH_ASSIGN_OR_RETURN(std::string password, ReadPassword(args, false));
   return Repository::Open(std::move(backend), password);
+}
+
+Result<std::unique_ptr<RepositoryLock>> LockRepository(Repository& repo, const Args& args,
+                                                       LockMode mode) {
+  if (args.Has("no-lock")) return std::unique_ptr<RepositoryLock>();
+  auto lock = RepositoryLock::Acquire(repo, mode);
+  if (lock.ok()) return lock;
+  Error e = lock.error().Wrap("unable to create lock in backend");
+  if (e.kind() != ErrorKind::kConflict) return e;
+  return Conflict(e.message() + "; the `unlock` command can be used to remove stale locks");
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
 }
 
 SnapshotFilter FilterFromArgs(const Args& args) {

@@ -9,6 +9,7 @@
 #include "base/result.h"
 #include "cmd/args.h"
 #include "engine/snapshot_select.h"
+#include "storage/lock.h"
 #include "storage/repository.h"
 
 namespace stash::cli {
@@ -30,13 +31,24 @@ Result<Globals> ReadGlobals(const Args& args);
 // --password-command / RESTIC_PASSWORD_COMMAND, or standard input.
 Result<std::string> ReadPassword(const Args& args, bool confirm_new);
 
-// A backend for a repository location ("/path", "local:/path").
+// A backend for a repository location ("/path", "local:/path", "rest:URL",
+// "s3:..."); remote ones use the --cacert file ReadGlobals saw.
 Result<std::unique_ptr<Backend>> BackendFor(const std::string& location);
 
 // Opens the repository named by the global flags.
 Result<std::unique_ptr<Repository>> OpenRepository(const Args& args, const Globals& globals);
 
+// Locks the repository as restic does before a command touches it; nullptr
+// (and no lock) with --no-lock. A conflict reads like restic's, on one line:
+// "unable to create lock in backend: repository is already locked by PID
+// ...; the `unlock` command can be used to remove stale locks".
+Result<std::unique_ptr<RepositoryLock>> LockRepository(Repository& repo, const Args& args,
+                                                       LockMode mode);
+
 SnapshotFilter FilterFromArgs(const Args& args);
+
+// This machine's host name, as restic records it by default.
+std::string HostName();
 
 // Go's os.FileMode.String(), as `ls` prints permissions: "drwxr-xr-x".
 std::string ModeString(uint32_t go_mode);
