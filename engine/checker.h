@@ -1,0 +1,130 @@
+// Checker: finds what restic 0.14's `check` finds, and names each object.
+//
+// A check runs in the phases restic prints, each returning its findings:
+//
+//   LoadIndex       every index file loads and decodes. Later phases rely on
+//                   the index, so the caller stops on errors here, as restic.
+//   CheckPacks      data/ and the index agree: every indexed pack exists with
+//                   the size its entries imply, its blobs lie back to back
+//                   from offset 0 (restic checks this only with --read-data;
+//                   it needs no download, so we always do).
+//   CheckStructure  every snapshot loads; every tree reachable from them
+//                   loads, decodes and has sane nodes; every data blob and
+//                   subtree they name is in the index.
+//   ReadPacks       (--read-data) downloads packs: sha256 == name, the header
+//                   decrypts and matches the index, every blob decrypts,
+//                   decompresses and hashes to its id.
+//
+// Errors fail the check. Notes are what restic reports as non-critical:
+// packs no index lists, a pack in several index files, old-format indexes,
+// packs mixing tree and data blobs. See restic-format.md §9.3.
+//
+// The checker reads index files itself instead of using Repository's Index,
+// which keeps only the first location of each blob: check must see every
+// entry of every pack, duplicates included. restic 0.14 runs check under an
+// exclusive lock (a concurrent prune would make packs vanish mid-check); the
+// caller takes it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "storage/repository.h"
+
+namespace stash {
+
+// What one phase found; every message names the pack, index, snapshot, tree
+// or blob involved, with its full id.
+struct CheckFindings {
+  std::vector<std::string> errors;
+  std::vector<std::string> notes;
+
+  void Append(CheckFindings other);
+};
+
+// Which packs --read-data-subset reads, as restic 0.14 defines it:
+//   "n/t"   packs whose id's first byte % t == n-1 (t <= 256), so running
+//           1/t .. t/t reads every pack exactly once
+//   "x%"    a random x percent of the packs (at least one)
+//   "SIZE"  random packs worth SIZE bytes ("500M"; suffix b/k/m/g/t, 1024-based)
+struct ReadDataSubset {
+  enum class Kind { kAll, kGroup, kPercent, kBytes };
+  Kind kind = Kind::kAll;
+  uint32_t group = 1, groups = 1;
+  double percent = 100;
+  uint64_t bytes = 0;
+};
+
+// kInvalid with restic's message for values restic refuses (a bare number,
+// 0/2, 3/2, 1/300, 0%, 101%, 0b, ...).
+Result<ReadDataSubset> ParseReadDataSubset(std::string_view text);
+
+// Decrypts one blob as stored in a pack, undoes compression and checks that
+// the plaintext hashes to the blob's id. Messages name nothing; callers add
+// the pack and blob.
+Result<Bytes> OpenPackedBlob(const CryptoKey& key, ByteView sealed, const PackedBlob& blob);
+
+class Checker {
+ public:
+  // `repo` must outlive the checker; only its backend, key and config are
+  // used, plus LoadFile and LoadSnapshot from the calling thread.
+  explicit Checker(Repository& repo) : repo_(repo) {}
+
+  CheckFindings LoadIndex();
+  CheckFindings CheckPacks();
+  CheckFindings CheckStructure();
+
+  // Indexed blobs that no tree reachable from a snapshot uses, as
+  // "data <id>" / "tree <id>", sorted. Valid after CheckStructure.
+  std::vector<std::string> UnusedBlobs() const;
+
+  // Packs with at least one index entry, and the size those entries imply.
+  size_t PackCount() const { return packs_.size(); }
+  uint64_t TotalPackSize() const;
+
+  // The packs a subset selects, sorted by id. `seed` drives the random
+  // choice of the percent and size forms.
+  std::vector<Id> SelectPacks(const ReadDataSubset& subset, uint64_t seed) const;
+
+  // Downloads and verifies `packs` on `threads` threads. `progress` (may be
+  // empty) is called from the calling thread after each pack with the
+  // number done so far. Findings come back in the order of `packs`,
+  // whatever order the threads finish in.
+  CheckFindings ReadPacks(const std::vector<Id>& packs, int threads = 3,
+                          const std::function<void(size_t done)>& progress = {});
+
+ private:
+  // One pack as the index files describe it.
+  struct PackEntry {
+    std::vector<PackedBlob> blobs;  // sorted by offset, exact duplicates removed
+    std::vector<Id> index_files;    // every index file that lists the pack
+    uint64_t expected_size = 0;     // sum of blob lengths + header size
+  };
+
+  void AddIndexFile(const Id& index_id, const IndexFile& file);
+  void FinishPackEntries(CheckFindings& out);
+  // Tree loading for CheckStructure: tries every indexed copy in turn.
+  Result<Tree> LoadTree(const Id& id);
+  // Checks the nodes of one tree; pushes its subtrees with who refers to them.
+  void CheckTree(const Id& id, const Tree& tree, CheckFindings& out,
+                 std::vector<std::pair<Id, std::string>>& todo);
+
+  Repository& repo_;
+  std::map<Id, PackEntry> packs_;  // ordered, so reports come out sorted
+  // Every indexed copy of each tree blob (trees are read during the
+  // structure check); data blobs only need to be known to exist.
+  std::unordered_map<Id, std::vector<BlobLocation>> tree_copies_;
+  std::unordered_set<Id> data_blobs_;
+  // What the structure check saw used.
+  std::unordered_set<Id> used_trees_, used_data_;
+};
+
+}  // namespace stash

@@ -1,0 +1,143 @@
+// Checker, structure phase: snapshots, the trees they reach, and the blobs
+// those trees refer to. Node rules and messages follow restic 0.14's
+// checker.checkTree.
+#include <algorithm>
+#include <set>
+
+#include "engine/checker.h"
+#include "storage/go_json.h"
+
+namespace stash {
+namespace {
+
+// Go's %q, as restic's messages quote node names.
+std::string Quoted(const std::string& name) {
+  std::string q(1, '"');
+  q += GoQuoteInner(name);
+  q += '"';
+  return q;
+}
+
+}  // namespace
+
+CheckFindings Checker::CheckStructure() {
+  CheckFindings out;
+  used_trees_.clear();
+  used_data_.clear();
+  auto listed = repo_.backend().List(FileType::kSnapshot);
+  if (!listed.ok()) {
+    out.errors.push_back("listing snapshots: " + listed.error().message());
+    return out;
+  }
+  std::sort(listed->begin(), listed->end(), [](auto& a, auto& b) { return a.name < b.name; });
+  // Trees still to visit, each with who refers to it (for the message when
+  // it is missing). Depth first; each tree is checked once.
+  std::vector<std::pair<Id, std::string>> todo;
+  for (auto it = listed->rbegin(); it != listed->rend(); ++it) {
+    auto snapshot = repo_.LoadSnapshot(*Id::FromHex(it->name));
+    if (!snapshot.ok()) {
+      out.errors.push_back(snapshot.error().message());  // names snapshots/<id>
+    } else if (snapshot->tree.IsZero()) {
+      out.errors.push_back("snapshots/" + it->name + ": snapshot has no tree");
+    } else {
+      todo.emplace_back(snapshot->tree, "snapshot " + it->name);
+    }
+  }
+  while (!todo.empty()) {
+    auto [id, referrer] = std::move(todo.back());
+    todo.pop_back();
+    if (!used_trees_.insert(id).second) continue;
+    auto tree = LoadTree(id);
+    if (!tree.ok()) {
+      out.errors.push_back("tree " + id.Hex() + ": " + tree.error().message() +
+                           " (referenced by " + referrer + ")");
+      continue;
+    }
+    CheckTree(id, *tree, out, todo);
+  }
+  return out;
+}
+
+// Like restic's LoadBlob, a copy that fails is skipped for the next one;
+// the error of the last copy tried is returned.
+Result<Tree> Checker::LoadTree(const Id& id) {
+  auto it = tree_copies_.find(id);
+  if (it == tree_copies_.end()) return NotFound("not found in index");
+  std::optional<Error> failed;
+  for (const auto& copy : it->second) {
+    std::string where = "pack " + copy.pack.Hex();
+    auto raw = repo_.backend().Read(FileType::kPack, copy.pack.Hex(), copy.blob.offset,
+                                    copy.blob.length);
+    if (!raw.ok()) {
+      failed = raw.error().Wrap(where);
+      continue;
+    }
+    auto plain = OpenPackedBlob(repo_.master_key(), *raw, copy.blob);
+    if (!plain.ok()) {
+      failed = plain.error().Wrap(where);
+      continue;
+    }
+    auto tree = DecodeTree(*plain);
+    if (!tree.ok()) {
+      failed = tree.error().Wrap(where);
+      continue;
+    }
+    return std::move(*tree);
+  }
+  return *failed;
+}
+
+void Checker::CheckTree(const Id& id, const Tree& tree, CheckFindings& out,
+                        std::vector<std::pair<Id, std::string>>& todo) {
+  const std::string prefix = "tree " + id.Hex() + ": ";
+  auto error = [&](const std::string& what) { out.errors.push_back(prefix + what); };
+  for (const auto& node : tree.nodes) {
+    const std::string name = Quoted(node.name);
+    switch (node.type) {
+      case NodeType::kFile:
+        if (!node.content) {
+          error("file " + name + " has nil blob list");
+          break;
+        }
+        for (size_t i = 0; i < node.content->size(); ++i) {
+          const Id& blob = (*node.content)[i];
+          if (blob.IsZero()) {
+            error("file " + name + " blob " + std::to_string(i) + " has null ID");
+            continue;
+          }
+          used_data_.insert(blob);
+          if (!data_blobs_.count(blob)) {
+            error("file " + name + " blob " + blob.Hex() + " not found in index");
+          }
+        }
+        break;
+      case NodeType::kDir:
+        if (!node.subtree) {
+          error("dir node " + name + " has no subtree");
+        } else if (node.subtree->IsZero()) {
+          error("dir node " + name + " subtree id is null");
+        } else {
+          todo.emplace_back(*node.subtree, "dir " + name + " in tree " + id.Hex());
+        }
+        break;
+      default:
+        // Symlinks, devices, fifos, sockets: nothing to check. Unknown
+        // types already fail DecodeTree, which reports the tree.
+        break;
+    }
+    if (node.name.empty()) error("node with empty name");
+  }
+}
+
+std::vector<std::string> Checker::UnusedBlobs() const {
+  std::set<std::string> unused;
+  for (const auto& [pack, entry] : packs_) {
+    for (const auto& b : entry.blobs) {
+      const auto& used = b.type == BlobType::kTree ? used_trees_ : used_data_;
+      if (!used.count(b.id)) unused.insert(std::string(BlobTypeName(b.type)) + " " + b.id.Hex());
+    }
+  }
+  return {unused.begin(), unused.end()};
+}
+
+}  // namespace stash
