@@ -3,7 +3,15 @@
 //
 //   repo_tool set-config-version REPO PASSWORD N
 //   repo_tool hostile-snapshot REPO PASSWORD OUTSIDE-PATH
+//   repo_tool add-snapshots REPO PASSWORD FILE
+//
+// add-snapshots writes one snapshot per line of FILE, "TIME HOST TAGS PATHS"
+// (RFC 3339 time, tags and paths comma-separated, "-" for no tags), all
+// pointing at the tree of a snapshot already in REPO: a quick way to build
+// long histories for the forget tests.
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "storage/local_backend.h"
@@ -98,11 +106,49 @@ int HostileSnapshot(const std::string& path, const std::string& pw, const std::s
   return 0;
 }
 
+std::vector<std::string> SplitCommas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string part; std::getline(ss, part, ',');) out.push_back(part);
+  return out;
+}
+
+int AddSnapshots(const std::string& path, const std::string& pw, const std::string& file) {
+  auto opened = OpenRepo(path, pw);
+  if (!opened.ok()) return Fail(opened.error().message());
+  Repository& repo = **opened;
+  auto existing = repo.LoadAllSnapshots();
+  if (!existing.ok() || existing->empty()) return Fail("add-snapshots needs one snapshot to take a tree from");
+  std::ifstream in(file);
+  if (!in) return Fail("cannot read " + file);
+  int added = 0;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string time, host, tags, paths;
+    if (!(fields >> time >> host >> tags >> paths)) continue;
+    Snapshot s;
+    auto t = ParseRfc3339(time);
+    if (!t) return Fail("bad time in line: " + line);
+    s.time = *t;
+    s.tree = existing->front().second.tree;
+    s.hostname = host;
+    s.username = "tester";
+    if (tags != "-") s.tags = SplitCommas(tags);
+    s.paths = SplitCommas(paths);
+    if (!repo.SaveSnapshot(s).ok()) return Fail("cannot save snapshot for line: " + line);
+    ++added;
+  }
+  std::cout << added << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string cmd = argc > 1 ? argv[1] : "";
   if (cmd == "set-config-version" && argc == 5) return SetConfigVersion(argv[2], argv[3], std::stoi(argv[4]));
   if (cmd == "hostile-snapshot" && argc == 5) return HostileSnapshot(argv[2], argv[3], argv[4]);
-  return Fail("usage: repo_tool set-config-version REPO PASSWORD N | hostile-snapshot REPO PASSWORD OUTSIDE");
+  if (cmd == "add-snapshots" && argc == 5) return AddSnapshots(argv[2], argv[3], argv[4]);
+  return Fail("usage: repo_tool set-config-version REPO PASSWORD N | hostile-snapshot REPO PASSWORD OUTSIDE"
+              " | add-snapshots REPO PASSWORD FILE");
 }
