@@ -20,6 +20,7 @@ std::vector<FlagSpec> GlobalFlags() {
       {"repository-file", 0, true, "file to read the repository location from"},
       {"password-file", 'p', true, "file to read the repository password from"},
       {"password-command", 0, true, "shell command to obtain the repository password from"},
+      {"cacert", 0, true, "file to load root certificates from (in addition to the system's)"},
       {"json", 0, false, "set output mode to JSON for commands that support it"},
       {"quiet", 'q', false, "do not output comprehensive progress report"},
       {"verbose", 'v', false, "be verbose"},
@@ -34,7 +35,8 @@ std::vector<FlagSpec> GlobalFlags() {
 std::vector<Command> AllCommands() {
   return {InitCommand(),   BackupCommand(), SnapshotsCommand(), LsCommand(),
           CatCommand(),    RestoreCommand(), ForgetCommand(),   PruneCommand(),
-          CheckCommand(),  UnlockCommand(), KeyCommand(),       StatsCommand()};
+          CheckCommand(),  UnlockCommand(), KeyCommand(),       StatsCommand(),
+          ApiserverCommand()};
 }
 
 void Usage(const std::vector<Command>& commands) {

@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages stash needs to build and test, if missing.
 set -euo pipefail
 packages=(meson ninja-build g++ pkg-config libssl-dev libsodium-dev libzstd-dev
-          rapidjson-dev libboost-dev libyaml-cpp-dev catch2 restic python3 attr)
+          rapidjson-dev libboost-dev libyaml-cpp-dev catch2 restic python3 attr
+          rclone openssl curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -12,4 +13,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The S3 test server (test/interop/s3_backend.sh), from npm. Node comes
+# from Debian when the machine has none.
+if ! command -v s3rver >/dev/null; then
+  if ! command -v npm >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  echo "installing: s3rver (npm)"
+  npm install -g --silent s3rver@3.7.1 >/dev/null
+fi
+
+# MinIO checks S3 signatures for real (test/interop/s3_minio.sh, skipped
+# without it). Building it takes about 15 minutes, so only on request.
+if [ "${STASH_WITH_MINIO:-}" = 1 ] && ! command -v minio >/dev/null && [ ! -x "$HOME/go/bin/minio" ]; then
+  echo "installing: minio (go install)"
+  go install github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c
 fi

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Faults between stash and a REST server (`rclone serve restic`), injected
+# by test/tools/fault_proxy.py: dropped connections, 500 answers, answers
+# that stall mid-body and answers lost after the server acted. Transient
+# faults are retried and the backup or restore finishes; persistent faults
+# fail with one clear line naming the object; either way the repository
+# passes `restic check --read-data`.
+source "$(dirname "$0")/lib.sh"
+source "$HERE/remote_lib.sh"
+python3 "$HERE/make_tree.py" "$WORK/src" 7
+warm_atimes "$WORK/src"
+start_rclone "$WORK/rest"
+direct=rest:http://127.0.0.1:$REST_PORT/repo/
+$STASH -q -r "$direct" init
+# A stalled answer is given up after 2 s; retries start after 50 ms.
+export STASH_HTTP_TIMEOUT=2 STASH_HTTP_BACKOFF=50
+
+restic_check() {  # LABEL
+  $RESTIC -r "$direct" check --read-data > "$WORK/check.log" 2>&1 ||
+    { cat "$WORK/check.log"; fail "$1: restic check --read-data"; }
+  pass "$1: restic check --read-data passes"
+}
+
+# ---- transient faults of every kind during a backup ----
+start_proxy "$REST_PORT" --match ' /repo/' --at 2:drop --at 5:500 --at 8:stall --at 11:lost \
+  --at 14:drop --at 17:500
+via=rest:http://127.0.0.1:$PROXY_PORT/repo/
+$STASH -r "$via" backup "$WORK/src" > "$WORK/out" 2> "$WORK/err" ||
+  { cat "$WORK/err"; fail "backup through transient faults"; }
+for fault in drop 500 stall lost; do expect_in "$PROXY_LOG" "-> $fault" "backup met a '$fault' fault"; done
+expect_in "$WORK/err" "retrying in" "retries are reported"
+stop_last_server
+restic_check "after transient faults"
+[ "$($STASH -r "$direct" snapshots --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] ||
+  fail "the backup did not save exactly one snapshot"
+
+# ---- transient faults on the range reads of a restore ----
+start_proxy "$REST_PORT" --match '^GET /repo/data/' --at 1:stall --at 2:500 --at 3:drop --at 5:lost
+$STASH -q -r "rest:http://127.0.0.1:$PROXY_PORT/repo/" restore latest --target "$WORK/out-r" 2> "$WORK/err" ||
+  { cat "$WORK/err"; fail "restore through transient faults"; }
+python3 "$HERE/compare_trees.py" "$WORK/src" "$WORK/out-r$WORK/src"
+for fault in stall 500 drop lost; do expect_in "$PROXY_LOG" "-> $fault" "restore met a '$fault' fault"; done
+stop_last_server
+
+# ---- persistent faults on uploads: a clear error, a sound repository ----
+python3 "$HERE/make_tree.py" "$WORK/src2" 8  # new data, so there are packs to upload
+export STASH_HTTP_RETRIES=3
+for fault in 500 drop stall; do
+  start_proxy "$REST_PORT" --match '^POST /repo/data/' --every "$fault"
+  ! $STASH -r "rest:http://127.0.0.1:$PROXY_PORT/repo/" backup "$WORK/src2" > /dev/null 2> "$WORK/err" ||
+    fail "backup succeeded although every upload met '$fault'"
+  grep -E "^Fatal: .*rest: data/[0-9a-f]{64}: .*3 attempts\)" "$WORK/err" > /dev/null ||
+    { cat "$WORK/err"; fail "persistent '$fault': the error does not name the pack and the attempts"; }
+  pass "persistent '$fault': $(grep '^Fatal' "$WORK/err" | sed -E 's/[0-9a-f]{64}/<id>/' | head -1)"
+  stop_last_server
+  restic_check "after persistent '$fault'"
+done

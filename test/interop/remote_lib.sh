@@ -1,0 +1,130 @@
+# Shared setup for the remote backend tests: starting and stopping real
+# servers on free 127.0.0.1 ports, a self-signed certificate, and the fault
+# proxy. Sourced after lib.sh; every process started here is stopped on exit.
+TOOLS=$(cd "$HERE/../tools" && pwd)
+SERVER_PIDS=()
+
+stop_servers() {
+  local pid
+  for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${SERVER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap 'stop_servers; chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
+
+# A port nobody listens on right now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits until something accepts connections on PORT, or fails naming LABEL.
+wait_port() {  # PORT LABEL LOG
+  local i
+  for i in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  cat "$3" >&2 || true
+  fail "$2 did not start on port $1"
+}
+
+# Starts a server command in the background (its output in LOG) and
+# records its process id for the exit trap.
+start_server() {  # LOG COMMAND...
+  local log=$1
+  shift
+  "$@" > "$log" 2>&1 &
+  SERVER_PIDS+=($!)
+}
+
+# rclone serving restic's REST protocol from DIR; sets REST_PORT.
+start_rclone() {  # DIR [EXTRA-FLAGS...]
+  local dir=$1
+  shift
+  REST_PORT=$(free_port)
+  start_server "$WORK/rclone-$REST_PORT.log" rclone serve restic "$dir" \
+    --addr "127.0.0.1:$REST_PORT" "$@"
+  wait_port "$REST_PORT" "rclone serve restic" "$WORK/rclone-$REST_PORT.log"
+}
+
+# A self-signed certificate for 127.0.0.1, localhost and the S3 virtual
+# host names: $WORK/tls/cert.pem and key.pem.
+make_cert() {
+  mkdir -p "$WORK/tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:s3.localhost,DNS:stashbucket.s3.localhost" \
+    -keyout "$WORK/tls/key.pem" -out "$WORK/tls/cert.pem" 2>/dev/null
+}
+
+# The fault proxy in front of 127.0.0.1:UPSTREAM; sets PROXY_PORT. Its
+# request log is $WORK/proxy-N.log.
+start_proxy() {  # UPSTREAM-PORT PROXY-ARGS...
+  local upstream=$1
+  shift
+  local portfile="$WORK/proxy.port.$RANDOM"
+  PROXY_LOG="$WORK/proxy-$RANDOM.log"
+  start_server "$PROXY_LOG.out" python3 "$TOOLS/fault_proxy.py" --upstream "127.0.0.1:$upstream" \
+    --port-file "$portfile" --log "$PROXY_LOG" "$@"
+  local i
+  for i in $(seq 1 100); do [ -s "$portfile" ] && break; sleep 0.1; done
+  PROXY_PORT=$(cat "$portfile" 2>/dev/null) || fail "fault proxy did not start"
+  wait_port "$PROXY_PORT" "fault proxy" "$PROXY_LOG.out"
+}
+
+# Stops the most recently started server.
+stop_last_server() {
+  local pid=${SERVER_PIDS[-1]}
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset 'SERVER_PIDS[-1]'
+}
+
+# Fails unless FILE contains TEXT (fixed string).
+expect_in() {  # FILE TEXT LABEL
+  grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$3: expected \"$2\""; }
+  pass "$3"
+}
+
+# stash writes a repository at LOCATION and restic reads it: `check
+# --read-data` passes, snapshot and file lists agree, restores are equal.
+# GLOBAL-FLAGS (e.g. --cacert) go to both programs.
+stash_to_restic() {  # LOCATION LABEL [GLOBAL-FLAGS...]
+  local repo=$1 label=$2
+  shift 2
+  $STASH -q "$@" -r "$repo" init
+  $STASH -q "$@" -r "$repo" backup "$WORK/src" --tag remote
+  $RESTIC "$@" -r "$repo" check --read-data > "$WORK/check.log" 2>&1 ||
+    { cat "$WORK/check.log"; fail "$label: restic check --read-data"; }
+  pass "$label: restic check --read-data accepts stash's repository"
+  $RESTIC "$@" -r "$repo" snapshots --json > "$WORK/r.json"
+  $STASH "$@" -r "$repo" snapshots --json > "$WORK/s.json"
+  same_json "$label: snapshots --json" "$WORK/r.json" "$WORK/s.json"
+  $RESTIC "$@" -r "$repo" ls --json latest > "$WORK/r.jsonl"
+  $STASH "$@" -r "$repo" ls --json latest > "$WORK/s.jsonl"
+  same_json "$label: ls --json" "$WORK/r.jsonl" "$WORK/s.jsonl"
+  rm -rf "$WORK/out-r" "$WORK/out-s"
+  $RESTIC -q "$@" -r "$repo" restore latest --target "$WORK/out-r"
+  python3 "$HERE/compare_trees.py" "$WORK/src" "$WORK/out-r$WORK/src"
+  $STASH -q "$@" -r "$repo" restore latest --target "$WORK/out-s"
+  python3 "$HERE/compare_trees.py" "$WORK/src" "$WORK/out-s$WORK/src"
+  pass "$label: restic and stash restore stash's snapshot exactly"
+}
+
+# restic writes a repository at LOCATION and stash reads it.
+restic_to_stash() {  # LOCATION LABEL [GLOBAL-FLAGS...]
+  local repo=$1 label=$2
+  shift 2
+  $RESTIC -q "$@" -r "$repo" init
+  $RESTIC -q "$@" -r "$repo" backup "$WORK/src" --host restic-host
+  $RESTIC "$@" -r "$repo" snapshots --json > "$WORK/r.json"
+  $STASH "$@" -r "$repo" snapshots --json > "$WORK/s.json"
+  same_json "$label: snapshots of restic's repository" "$WORK/r.json" "$WORK/s.json"
+  $RESTIC "$@" -r "$repo" ls --json latest > "$WORK/r.jsonl"
+  $STASH "$@" -r "$repo" ls --json latest > "$WORK/s.jsonl"
+  same_json "$label: ls of restic's repository" "$WORK/r.jsonl" "$WORK/s.jsonl"
+  rm -rf "$WORK/out-s"
+  $STASH -q "$@" -r "$repo" restore latest --target "$WORK/out-s"
+  python3 "$HERE/compare_trees.py" "$WORK/src" "$WORK/out-s$WORK/src"
+  $STASH -q "$@" -r "$repo" check --read-data > "$WORK/check.log" 2>&1 ||
+    { cat "$WORK/check.log"; fail "$label: stash check --read-data"; }
+  pass "$label: stash reads, checks and restores restic's repository"
+}

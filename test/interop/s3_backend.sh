@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The S3 backend against a real server (s3rver from npm, over HTTPS with a
+# self-signed certificate: restic 0.14 only talks to it over HTTPS). stash
+# writes and restic reads and the other way round, path-style and
+# virtual-hosted addressing, a bucket that init creates, restic's legacy S3
+# layout, and the error messages for bad credentials and certificates.
+source "$(dirname "$0")/lib.sh"
+source "$HERE/remote_lib.sh"
+command -v s3rver > /dev/null || fail "s3rver is not installed (scripts/install-deps.sh)"
+python3 "$HERE/make_tree.py" "$WORK/src" 7
+warm_atimes "$WORK/src"
+make_cert
+ca=(--cacert "$WORK/tls/cert.pem")
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+unset AWS_SESSION_TOKEN AWS_DEFAULT_REGION STASH_S3_BUCKET_LOOKUP
+
+S3_PORT=$(free_port)
+mkdir -p "$WORK/s3data"
+# --service-endpoint localhost: requests for stashbucket.s3.localhost are
+# virtual-hosted requests for the bucket "stashbucket".
+start_server "$WORK/s3rver.log" s3rver -d "$WORK/s3data" -a 127.0.0.1 -p "$S3_PORT" --silent \
+  --key "$WORK/tls/key.pem" --cert "$WORK/tls/cert.pem" \
+  --configure-bucket stashbucket --service-endpoint localhost
+wait_port "$S3_PORT" "s3rver" "$WORK/s3rver.log"
+base=s3:https://127.0.0.1:$S3_PORT/stashbucket
+
+# ---- both directions, path-style ----
+stash_to_restic "$base/stash/repo" "s3" "${ca[@]}"
+restic_to_stash "$base/restic" "s3" "${ca[@]}"
+
+# ---- virtual-hosted: the bucket in the host name ----
+vhost=s3:https://s3.localhost:$S3_PORT/stashbucket/stash/repo
+$STASH "${ca[@]}" -r "$base/stash/repo" snapshots --json > "$WORK/path.json"
+STASH_S3_BUCKET_LOOKUP=dns $STASH "${ca[@]}" -r "$vhost" snapshots --json > "$WORK/dns.json"
+same_json "virtual-hosted: snapshots" "$WORK/path.json" "$WORK/dns.json"
+STASH_S3_BUCKET_LOOKUP=dns $STASH -q "${ca[@]}" -r "$vhost" backup "$WORK/src" --tag vhost
+$RESTIC "${ca[@]}" -r "$base/stash/repo" check --read-data > "$WORK/check.log" 2>&1 ||
+  { cat "$WORK/check.log"; fail "restic check after a virtual-hosted backup"; }
+pass "virtual-hosted: backup accepted by restic check --read-data"
+
+# ---- init creates a missing bucket; a prefix-less repository ----
+$STASH -q "${ca[@]}" -r "s3:https://127.0.0.1:$S3_PORT/freshbucket" init
+[ -d "$WORK/s3data/freshbucket" ] || fail "init did not create the bucket"
+$STASH -q "${ca[@]}" -r "s3:https://127.0.0.1:$S3_PORT/freshbucket" backup "$WORK/src/docs"
+$RESTIC "${ca[@]}" -r "s3:https://127.0.0.1:$S3_PORT/freshbucket" check --read-data > /dev/null 2>&1 ||
+  fail "restic check on a bucket-root repository"
+pass "init creates the bucket; a repository at the bucket root works"
+
+# ---- restic's legacy S3 layout (key/, snapshot/, data/<id>) is read ----
+legacy=$base/legacy
+$RESTIC -q "${ca[@]}" -o s3.layout=s3legacy -r "$legacy" init
+$RESTIC -q "${ca[@]}" -o s3.layout=s3legacy -r "$legacy" backup "$WORK/src"
+[ -d "$WORK/s3data/stashbucket/legacy/key" ] || fail "restic did not write the legacy layout"
+$RESTIC "${ca[@]}" -o s3.layout=s3legacy -r "$legacy" snapshots --json > "$WORK/r.json"
+$STASH "${ca[@]}" -r "$legacy" snapshots --json > "$WORK/s.json"
+same_json "legacy layout: snapshots" "$WORK/r.json" "$WORK/s.json"
+rm -rf "$WORK/out-legacy"
+$STASH -q "${ca[@]}" -r "$legacy" restore latest --target "$WORK/out-legacy"
+python3 "$HERE/compare_trees.py" "$WORK/src" "$WORK/out-legacy$WORK/src"
+pass "legacy layout: stash restores restic's snapshot"
+
+# ---- errors name the backend, the object and the status ----
+! AWS_ACCESS_KEY_ID=nobody $STASH "${ca[@]}" -r "$base/stash/repo" snapshots 2> "$WORK/err" ||
+  fail "an unknown access key was accepted"
+expect_in "$WORK/err" "s3: keys/: 403 Forbidden: InvalidAccessKeyId" "a bad key id reads 403 InvalidAccessKeyId"
+! env -u AWS_ACCESS_KEY_ID $STASH "${ca[@]}" -r "$base/stash/repo" snapshots 2> "$WORK/err" ||
+  fail "missing credentials were accepted"
+expect_in "$WORK/err" "AWS_ACCESS_KEY_ID" "missing credentials name the variable"
+! $STASH -r "$base/stash/repo" snapshots 2> "$WORK/err" || fail "an unknown CA was trusted"
+expect_in "$WORK/err" "certificate verify failed" "the server certificate is verified"
+! $STASH "${ca[@]}" -r "$base/nothing-here" snapshots 2> "$WORK/err" || fail "a missing repository"
+expect_in "$WORK/err" "no repository at s3:127.0.0.1:$S3_PORT/stashbucket/nothing-here" \
+  "a missing repository is named"
