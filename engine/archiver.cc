@@ -26,21 +26,38 @@ constexpr size_t kReadSize = 1 << 20;
 
 std::string ErrnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
-std::vector<std::string> ListDir(const std::string& path, std::string* error) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(path.c_str());
-  if (!d) {
-    *error = ErrnoText("open");
-    return names;
+// An open folder: its sorted entry names, and a descriptor to stat them
+// by name (cheaper than resolving the full path again for every entry).
+class OpenDir {
+ public:
+  explicit OpenDir(const std::string& path) : dir_(::opendir(path.c_str())) {
+    if (!dir_) {
+      error_ = ErrnoText("open");
+      return;
+    }
+    while (dirent* e = ::readdir(dir_)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") names_.push_back(n);
+    }
+    std::sort(names_.begin(), names_.end());
   }
-  while (dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
+  ~OpenDir() {
+    if (dir_) ::closedir(dir_);
   }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
+  OpenDir(const OpenDir&) = delete;
+  OpenDir& operator=(const OpenDir&) = delete;
+
+  const std::string& error() const { return error_; }
+  const std::vector<std::string>& names() const { return names_; }
+  int Stat(const std::string& name, struct stat* st) const {
+    return ::fstatat(::dirfd(dir_), name.c_str(), st, AT_SYMLINK_NOFOLLOW);
+  }
+
+ private:
+  DIR* dir_;
+  std::string error_;
+  std::vector<std::string> names_;
+};
 
 // What reading one file produced.
 struct FileOutcome {
@@ -202,16 +219,15 @@ class BackupRun {
   }
 
   Result<Id> SaveDir(const std::string& path, const std::optional<Id>& parent_tree) {
-    std::string error;
-    auto names = ListDir(path, &error);
-    if (!error.empty()) Warn(path, error);
+    OpenDir dir(path);
+    if (!dir.error().empty()) Warn(path, dir.error());
     auto old = LoadParentTree(parent_tree);
     Tree tree;
     std::vector<Pending> pending;
-    for (const auto& n : names) {
+    for (const auto& n : dir.names()) {
       std::string child = path == "/" ? "/" + n : path + "/" + n;
       struct stat st;
-      if (::lstat(child.c_str(), &st) != 0) {
+      if (dir.Stat(n, &st) != 0) {
         Warn(child, ErrnoText("lstat"));
         continue;
       }
