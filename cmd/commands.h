@@ -33,6 +33,7 @@ Command CheckCommand();
 Command UnlockCommand();
 Command KeyCommand();
 Command StatsCommand();
+Command ApiserverCommand();
 
 // Prune's flags and options, shared with `forget --prune`.
 std::vector<FlagSpec> PruneFlags();

@@ -1,0 +1,225 @@
+#include "apiserver/apiserver.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "apiserver/auth.h"
+#include "apiserver/health.h"
+#include "apiserver/http_server.h"
+#include "apiserver/kubeconfig.h"
+#include "apiserver/metrics.h"
+#include "apiserver/rest_handler.h"
+#include "apiserver/router.h"
+#include "apiserver/snapshot_storage.h"
+#include "apiserver/standalone_source.h"
+#include "apiserver/task_pool.h"
+#include "apiserver/tls.h"
+#include "apiserver/watch_session.h"
+
+namespace stash::apiserver {
+namespace {
+
+std::mutex g_log_mu;
+
+// One line on stderr, prefixed with the UTC time.
+void Log(const std::string& line) {
+  char stamp[32];
+  time_t now = time(nullptr);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::lock_guard<std::mutex> lock(g_log_mu);
+  std::fprintf(stderr, "%s %s\n", stamp, line.c_str());
+  std::fflush(stderr);
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "Fatal: %s\n", message.c_str());
+  return 1;
+}
+
+std::string Hostname() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+struct Certificates {
+  CertificateAndKey ca;       // signs the admin certificate (and serving one when made here)
+  CertificateAndKey serving;  // what the server presents
+  CertificateAndKey admin;    // for the kubeconfig
+  std::vector<std::string> client_cas;
+};
+
+Result<Certificates> MakeCertificates(const Options& o) {
+  Certificates c;
+  STASH_ASSIGN_OR_RETURN(c.ca, GenerateCa("stash-apiserver-ca@" + std::to_string(time(nullptr)), 3650));
+  if (!o.tls_cert_file.empty() || !o.tls_private_key_file.empty()) {
+    if (o.tls_cert_file.empty() || o.tls_private_key_file.empty()) {
+      return Invalid("--tls-cert-file and --tls-private-key-file must be given together");
+    }
+    STASH_ASSIGN_OR_RETURN(c.serving.cert_pem, ReadTextFile(o.tls_cert_file));
+    STASH_ASSIGN_OR_RETURN(c.serving.key_pem, ReadTextFile(o.tls_private_key_file));
+  } else {
+    CertificateRequest r;
+    r.common_name = "stash-apiserver";
+    r.dns_names = {"localhost", "stash-apiserver", "stash-apiserver.stash.svc"};
+    if (auto h = Hostname(); !h.empty() && h != "localhost") r.dns_names.push_back(h);
+    r.ip_addresses = {"127.0.0.1", "::1"};
+    if (o.bind_address != "0.0.0.0" && o.bind_address != "::" && o.bind_address != "127.0.0.1") {
+      r.ip_addresses.push_back(o.bind_address);
+    }
+    r.server = true;
+    STASH_ASSIGN_OR_RETURN(c.serving, IssueCertificate(c.ca, r));
+  }
+  CertificateRequest admin;
+  admin.common_name = "stash-admin";
+  admin.organizations = {"system:masters"};
+  admin.client = true;
+  STASH_ASSIGN_OR_RETURN(c.admin, IssueCertificate(c.ca, admin));
+  c.client_cas.push_back(c.ca.cert_pem);
+  for (const auto& f : o.client_ca_files) {
+    STASH_ASSIGN_OR_RETURN(std::string pem, ReadTextFile(f));
+    c.client_cas.push_back(std::move(pem));
+  }
+  return c;
+}
+
+Status WriteKubeconfig(const Options& o, const Certificates& c, int port) {
+  KubeconfigSpec k;
+  std::string host = o.bind_address == "0.0.0.0" || o.bind_address == "::" ? "127.0.0.1" : o.bind_address;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  k.server = "https://" + host + ":" + std::to_string(port);
+  // With a given serving certificate, trust the certificate (chain) itself.
+  k.ca_pem = o.tls_cert_file.empty() ? c.ca.cert_pem : c.serving.cert_pem;
+  k.client_cert_pem = c.admin.cert_pem;
+  k.client_key_pem = c.admin.key_pem;
+  return WriteTextFile(o.standalone_kubeconfig, RenderKubeconfig(k), 0600);
+}
+
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+// Everything that runs, in the order it is built (and torn down in reverse).
+struct Server {
+  Metrics metrics;
+  HealthChecks health;
+  TaskPool backend_pool{8};
+  TaskPool request_pool{8};
+  WatchManager watches;
+  std::unique_ptr<StandaloneSource> source;
+  std::unique_ptr<SnapshotStorage> storage;
+  std::unique_ptr<RestHandler> snapshots;
+  std::unique_ptr<Authenticator> authenticator;
+  StandaloneAuthorizer authorizer;
+  std::unique_ptr<Router> router;
+  std::unique_ptr<HttpServer> http;
+  std::atomic<bool> stopping{false};
+};
+
+void AddHealthChecks(Server& s, std::chrono::milliseconds warm_limit) {
+  auto started = std::chrono::steady_clock::now();
+  s.health.Add("ping", [] { return true; });
+  s.health.Add("log", [] { return true; });
+  // Ready once every repository was tried, or after the backend timeout:
+  // a hung backend must not keep the server out of service.
+  s.health.Add("poststarthook/snapshot-caches-warm", [&s, started, warm_limit] {
+    return s.storage->Synced() || std::chrono::steady_clock::now() - started > warm_limit;
+  }, HealthChecks::kReadyOnly);
+  s.health.Add("shutdown", [&s] { return !s.stopping; }, HealthChecks::kReadyOnly);
+}
+
+// Stops in order: readiness, watches (final chunks), network, pollers,
+// pools. Returns false when a backend call is stuck and threads are left.
+bool Shutdown(Server& s, const Options& o) {
+  s.stopping = true;
+  if (o.shutdown_delay.count() > 0) std::this_thread::sleep_for(o.shutdown_delay);
+  s.watches.Stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let final chunks go out
+  s.http->Stop();
+  s.storage->Stop();
+  bool requests = s.request_pool.Shutdown(std::chrono::seconds(3));
+  bool backends = s.backend_pool.Shutdown(std::chrono::seconds(3));
+  return requests && backends;
+}
+
+}  // namespace
+
+int Run(const Options& o) {
+  if (o.standalone_manifests.empty()) {
+    return Fail("serving Repositories from a cluster is not implemented yet; use --standalone-manifests DIR");
+  }
+  // Signals are taken by sigwait below; block them before any thread starts.
+  sigset_t signals = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto source = StandaloneSource::Load(o.standalone_manifests);
+  if (!source.ok()) return Fail(source.error().message());
+  auto certs = MakeCertificates(o);
+  if (!certs.ok()) return Fail(certs.error().message());
+  auto tls = MakeServerContext(TlsConfig{certs->serving, certs->client_cas});
+  if (!tls.ok()) return Fail("TLS: " + tls.error().message());
+
+  auto s = std::make_unique<Server>();
+  s->source = std::move(*source);
+  Router::DeclareMetrics(s->metrics);
+  SnapshotStorage::DeclareMetrics(s->metrics);
+  SnapshotStorageOptions storage_options;
+  storage_options.refresh_interval = o.refresh_interval;
+  storage_options.backend_timeout = o.backend_timeout;
+  s->storage = std::make_unique<SnapshotStorage>(*s->source, s->backend_pool, &s->metrics, storage_options);
+  RestOptions rest;
+  rest.min_watch_timeout = o.min_request_timeout;
+  s->snapshots = std::make_unique<RestHandler>(*s->storage, s->request_pool, s->watches, rest);
+  std::vector<std::unique_ptr<Authenticator>> chain;
+  chain.push_back(std::make_unique<ClientCertAuthenticator>());
+  s->authenticator = std::make_unique<UnionAuthenticator>(std::move(chain));
+  AddHealthChecks(*s, o.backend_timeout);
+  s->router = std::make_unique<Router>(RouterParts{&s->health, s->authenticator.get(), &s->authorizer,
+                                                   &s->metrics, {s->snapshots.get()}, Log,
+                                                   [&src = *s->source](const std::string& ns) {
+                                                     return src.NamespacePhase(ns);
+                                                   }});
+  ServerOptions net;
+  net.bind_address = o.bind_address;
+  net.port = o.secure_port;
+  net.read_timeout = o.read_timeout;
+  Router* router = s->router.get();
+  s->http = std::make_unique<HttpServer>(net, *tls, [router](Request r, std::shared_ptr<Responder> w) {
+    router->Handle(std::move(r), std::move(w));
+  });
+  auto port = s->http->Listen();
+  if (!port.ok()) return Fail(port.error().message());
+  if (!o.standalone_kubeconfig.empty()) {
+    Status k = WriteKubeconfig(o, *certs, *port);
+    if (!k.ok()) return Fail(k.error().message());
+  }
+  s->storage->Start();
+  s->http->Start();
+  Log("Serving " + std::to_string(s->source->Repositories().size()) + " repositories securely on " +
+      o.bind_address + ":" + std::to_string(*port));
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  Log(std::string("Received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+  if (!Shutdown(*s, o)) {
+    // A backend call is stuck (a hung mount): its thread cannot be joined,
+    // and nothing else is left to do.
+    Log("backend calls still running; exiting without waiting for them");
+    std::_Exit(0);
+  }
+  return 0;
+}
+
+}  // namespace stash::apiserver

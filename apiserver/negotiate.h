@@ -1,0 +1,41 @@
+// Content negotiation: which representation an Accept header asks for
+// (k8s-apiserver.md §3.1). Entries are tried in order; protobuf, CBOR and
+// YAML are skipped since we only speak JSON.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stash::apiserver {
+
+enum class Representation {
+  kJson,              // the object, list or document itself
+  kTable,             // meta.k8s.io Table
+  kPartialMetadata,   // meta.k8s.io PartialObjectMetadata(List)
+  kDiscoveryV2,       // apidiscovery.k8s.io/v2 APIGroupDiscoveryList
+  kDiscoveryV2Beta1,  // apidiscovery.k8s.io/v2beta1
+};
+
+struct MediaChoice {
+  Representation representation = Representation::kJson;
+  std::string version;       // of Table / PartialObjectMetadata: "v1" or "v1beta1"
+  std::string content_type;  // for the response
+};
+
+struct MediaRange {
+  std::string type;  // "application/json", "*/*", ...
+  std::map<std::string, std::string> params;
+};
+
+// Splits an Accept header into media ranges (order kept, q ignored).
+std::vector<MediaRange> ParseAccept(std::string_view accept);
+
+// The first acceptable entry among `allowed`; nullopt means 406. An empty
+// Accept header is JSON.
+std::optional<MediaChoice> Negotiate(std::string_view accept,
+                                     const std::vector<Representation>& allowed);
+
+}  // namespace stash::apiserver

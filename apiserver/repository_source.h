@@ -1,0 +1,54 @@
+// RepositorySource: where the Repository objects the server serves come
+// from, with what is needed to open each (design.md).
+//
+// Standalone mode reads a folder of manifests (standalone_source.h); in a
+// cluster a source backed by the Kubernetes API (Repository objects and
+// their Secrets, watched) will implement the same interface.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "storage/backend.h"
+
+namespace stash::apiserver {
+
+// One Repository (stash.appscode.com/v1alpha1), resolved for opening.
+struct RepositorySpec {
+  std::string ns, name;
+  std::map<std::string, std::string> labels;  // the Repository's own labels
+  std::string location;  // backend location: "/path" for local backends
+  std::string password;  // RESTIC_PASSWORD from the storage Secret
+  // Why the repository cannot be opened (no Secret, no password, a backend
+  // not supported yet); empty when it can.
+  std::string problem;
+
+  std::string key() const { return ns + "/" + name; }
+  // Same repository opened the same way, with the same labels.
+  bool operator==(const RepositorySpec&) const = default;
+};
+
+class RepositorySource {
+ public:
+  virtual ~RepositorySource() = default;
+
+  // Every Repository to serve, as of now.
+  virtual std::vector<RepositorySpec> Repositories() = 0;
+
+  // Whether namespace `ns` is being deleted: its snapshots are then neither
+  // listed nor deleted (spec README, decision 5).
+  virtual bool NamespaceTerminating(const std::string& ns) = 0;
+
+  // `callback` runs whenever Repositories() may have changed.
+  virtual void OnChange(std::function<void()> callback) = 0;
+};
+
+// A Backend for a resolved location ("/path" or "local:/path"); other
+// schemes are kUnsupported until their backends land.
+Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location);
+
+}  // namespace stash::apiserver

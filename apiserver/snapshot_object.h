@@ -1,0 +1,34 @@
+// The Snapshot resource (repositories.stash.appscode.com/v1alpha1) as Stash
+// 0.8.3 shapes it (spec README, decision 3; stash-api.md A.5):
+//
+//   metadata.name               <repository>-<first 8 hex of the snapshot id>
+//   metadata.uid                the full snapshot id
+//   metadata.creationTimestamp  the snapshot's time
+//   metadata.labels             the Repository's labels + repository + hostname
+//   status                      tree, paths, hostname, username, uid, gid, tags
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "apiserver/repository_source.h"
+#include "apiserver/resource.h"
+#include "crypto/id.h"
+#include "storage/snapshot.h"
+
+namespace stash::apiserver {
+
+const ResourceInfo& SnapshotResourceInfo();
+const std::vector<TableColumn>& SnapshotColumns();
+const std::vector<SchemaField>& SnapshotSchema();
+
+ObjectPtr MakeSnapshotObject(const RepositorySpec& repository, const Id& id, const Snapshot& snapshot,
+                             uint64_t resource_version);
+
+// "<repository>-<8 hex>" split into the repository name and the short id;
+// nullopt for a name no snapshot can have.
+std::optional<std::pair<std::string, std::string>> ParseSnapshotName(const std::string& name);
+
+}  // namespace stash::apiserver

@@ -1,0 +1,95 @@
+// SnapshotStorage: the snapshot resource's Storage, over one SnapshotCache
+// per Repository the RepositorySource yields.
+//
+// Reads never wait long on a backend: a background poller keeps every
+// cache fresh (a snapshot written by restic or a sidecar shows up within
+// one refresh interval), first loads run in parallel on the backend pool,
+// and a list waits for a first load only until `backend_timeout` after it
+// began (so a hung backend slows the lists of that window only). A repository
+// that cannot be read is left out of lists with a Warning naming it and is
+// counted in stash_apiserver_repository_errors_total; it never fails the
+// list. Deleting goes to storage under an exclusive repository lock,
+// except for the namespace controller or in a terminating namespace,
+// where nothing is touched (spec README, decision 5).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "apiserver/metrics.h"
+#include "apiserver/repository_source.h"
+#include "apiserver/resource.h"
+#include "apiserver/snapshot_cache.h"
+#include "apiserver/task_pool.h"
+
+namespace stash::apiserver {
+
+struct SnapshotStorageOptions {
+  std::chrono::milliseconds refresh_interval{2000};
+  // How long a list or get waits for repositories still loading.
+  std::chrono::milliseconds backend_timeout{10000};
+  // Longest pause between attempts on a failing repository.
+  std::chrono::milliseconds max_retry_interval{60000};
+  size_t watch_history = 10000;
+  SnapshotCache::BackendOpener opener = OpenBackend;
+};
+
+// The user the namespace controller runs as.
+inline constexpr const char* kNamespaceController = "system:serviceaccount:kube-system:namespace-controller";
+
+class SnapshotStorage : public Storage {
+ public:
+  SnapshotStorage(RepositorySource& source, TaskPool& backend_pool, Metrics* metrics,
+                  SnapshotStorageOptions options = {});
+  ~SnapshotStorage() override;
+
+  // Takes the source's repositories, starts loading them all and starts
+  // the poller.
+  void Start();
+  // Stops the poller (running refreshes finish on the pool).
+  void Stop();
+
+  const ResourceInfo& info() const override;
+  const std::vector<TableColumn>& columns() const override;
+  const std::vector<SchemaField>& schema() const override;
+  ListResult List(const std::string& ns, const LabelSelector& selector) override;
+  Result<ObjectPtr> Get(const std::string& ns, const std::string& name,
+                        std::vector<std::string>& warnings) override;
+  Result<ObjectPtr> Delete(const ObjectPtr& object, const UserInfo& user) override;
+  WatchHub& watch_hub() override { return hub_; }
+
+  // Declares this storage's metrics in `metrics`.
+  static void DeclareMetrics(Metrics& metrics);
+  // Whether every repository has been tried at least once (for /readyz).
+  bool Synced() const;
+
+ private:
+  using Caches = std::vector<std::shared_ptr<SnapshotCache>>;
+  void SyncRepositories();
+  Caches Select(const std::string& ns, const LabelSelector& selector);
+  // Waits (until the deadline) for caches that have never been read.
+  void AwaitCold(const Caches& caches);
+  bool Usable(const SnapshotCache& cache, std::vector<std::string>& warnings, bool count_failure);
+  void PollLoop();
+  void Collect(Metrics& metrics);
+
+  RepositorySource& source_;
+  TaskPool& pool_;
+  Metrics* metrics_;
+  SnapshotStorageOptions options_;
+  WatchHub hub_;
+
+  mutable std::mutex state_mu_;  // the caches map and every cache's entries
+  std::map<std::string, std::shared_ptr<SnapshotCache>> caches_;  // by namespace/name
+
+  std::mutex poll_mu_;
+  std::condition_variable poll_cv_;
+  bool stopping_ = false;
+  std::thread poller_;
+};
+
+}  // namespace stash::apiserver
