@@ -59,6 +59,34 @@ class OpenDir {
   std::vector<std::string> names_;
 };
 
+// Chunk buffers, recycled: a fresh 9 MiB buffer per chunk would cost page
+// faults on every chunk; a bounded pool keeps memory flat as well.
+class BufferPool {
+ public:
+  explicit BufferPool(size_t max_idle) : max_idle_(max_idle) {}
+  Bytes Get() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (idle_.empty()) {
+      Bytes b;
+      b.reserve(kChunkMaxSize + kReadSize);
+      return b;
+    }
+    Bytes b = std::move(idle_.back());
+    idle_.pop_back();
+    return b;
+  }
+  void Put(Bytes b) {
+    b.clear();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (idle_.size() < max_idle_) idle_.push_back(std::move(b));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Bytes> idle_;
+  size_t max_idle_;
+};
+
 // What reading one file produced.
 struct FileOutcome {
   bool ok = false;
@@ -74,6 +102,7 @@ class BackupRun {
   BackupRun(Repository& repo, const ChunkerTables& tables, const BackupOptions& options,
             BackupProgress* progress, BackupResult& result)
       : repo_(repo), tables_(tables), opt_(options), progress_(progress), result_(result),
+        buffers_(options.file_workers * 2 + options.blob_workers * 3 + 2),
         blobs_(options.blob_workers, options.blob_workers * 2),
         files_(options.file_workers, options.file_workers * 4) {}
 
@@ -286,8 +315,7 @@ class BackupRun {
     }
     if (progress_) progress_->StartFile(path);
     Chunker chunker(tables_);
-    Bytes buf;
-    buf.reserve(kChunkMaxSize + kReadSize);
+    Bytes buf = buffers_.Get();
     size_t scanned = 0;
     while (true) {
       size_t have = buf.size();
@@ -305,22 +333,27 @@ class BackupRun {
       out.size += static_cast<uint64_t>(n);
       if (progress_) progress_->bytes_done += static_cast<uint64_t>(n);
       if (n == 0) {
-        if (!buf.empty()) out.content.push_back(QueueBlob(std::move(buf)));
+        if (!buf.empty()) {
+          out.content.push_back(QueueBlob(std::move(buf)));
+        } else {
+          buffers_.Put(std::move(buf));
+        }
         out.ok = true;
         break;
       }
       while (scanned < buf.size()) {
         scanned += chunker.Find(ByteView(buf).subspan(scanned));
         if (!chunker.AtBoundary()) continue;
-        Bytes rest(buf.begin() + static_cast<long>(scanned), buf.end());
+        Bytes rest = buffers_.Get();
+        rest.assign(buf.begin() + static_cast<long>(scanned), buf.end());
         buf.resize(scanned);
         out.content.push_back(QueueBlob(std::move(buf)));
         buf = std::move(rest);
-        buf.reserve(kChunkMaxSize + kReadSize);
         scanned = 0;
       }
     }
     ::close(fd);
+    if (!out.ok) buffers_.Put(std::move(buf));
     if (progress_) {
       progress_->EndFile(path);
       progress_->files_done++;
@@ -331,16 +364,22 @@ class BackupRun {
   // Hashes a chunk; if the repository lacks it, queues it for storing.
   Id QueueBlob(Bytes chunk) {
     Id id = Sha256(chunk);
-    if (repo_.HasBlob(BlobType::kData, id)) return id;
-    blobs_.Submit([this, id, data = std::move(chunk)] {
-      if (Failed()) return;
-      auto added = repo_.SaveBlob(BlobType::kData, id, data);
-      if (!added.ok()) return SetError(added.error());
-      if (*added) {
-        std::lock_guard<std::mutex> lock(mu_);
-        result_.summary.data_blobs++;
-        result_.summary.data_added += data.size();
+    if (repo_.HasBlob(BlobType::kData, id)) {
+      buffers_.Put(std::move(chunk));
+      return id;
+    }
+    blobs_.Submit([this, id, data = std::move(chunk)]() mutable {
+      if (!Failed()) {
+        auto added = repo_.SaveBlob(BlobType::kData, id, data);
+        if (!added.ok()) {
+          SetError(added.error());
+        } else if (*added) {
+          std::lock_guard<std::mutex> lock(mu_);
+          result_.summary.data_blobs++;
+          result_.summary.data_added += data.size();
+        }
       }
+      buffers_.Put(std::move(data));
     });
     return id;
   }
@@ -352,6 +391,7 @@ class BackupRun {
   BackupResult& result_;
   std::mutex mu_;  // guards result_.warnings, data counters and error_
   std::optional<Error> error_;
+  BufferPool buffers_;
   // Declared last: destroyed first, so workers stop before the rest goes.
   WorkQueue blobs_;
   WorkQueue files_;

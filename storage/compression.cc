@@ -39,6 +39,14 @@ Bytes ZstdCompress(ByteView data, int level) {
   return out;
 }
 
+size_t ZstdCompressInto(ByteView data, Bytes& scratch, int level) {
+  size_t bound = ZSTD_compressBound(data.size());
+  if (scratch.size() < bound) scratch.resize(bound);
+  size_t n = ZSTD_compressCCtx(ThreadCompressor(), scratch.data(), scratch.size(), data.data(),
+                               data.size(), level);
+  return ZSTD_isError(n) ? 0 : n;
+}
+
 Result<Bytes> ZstdDecompress(ByteView data, size_t expected_size) {
   ZSTD_DCtx* ctx = ThreadDecompressor();
   if (!ctx) return IOError("zstd: out of memory");

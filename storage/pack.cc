@@ -42,9 +42,10 @@ void PackWriter::Add(BlobType type, const Id& id, ByteView payload,
 
 void PackWriter::AddPlaintext(BlobType type, const Id& id, ByteView plaintext, bool compress) {
   if (compress && !plaintext.empty()) {
-    Bytes z = ZstdCompress(plaintext);
-    if (z.size() < plaintext.size()) {
-      Add(type, id, z, static_cast<uint32_t>(plaintext.size()));
+    thread_local Bytes scratch;  // reused: no allocation per blob
+    size_t n = ZstdCompressInto(plaintext, scratch);
+    if (n > 0 && n < plaintext.size()) {
+      Add(type, id, ByteView(scratch.data(), n), static_cast<uint32_t>(plaintext.size()));
       return;
     }
   }
