@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,24 +10,18 @@
 #include <set>
 
 #include "engine/paths.h"
+#include "engine/restore_files.h"
 
 namespace stash {
 namespace {
 
-std::string ErrnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+using restore_internal::ContentWriter;
+using restore_internal::CreateFresh;
+using restore_internal::Fd;
+using restore_internal::Folder;
+using restore_internal::RestoreLog;
 
-// Owns a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { if (fd_ >= 0) ::close(fd_); }
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&&) = delete;
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
- private:
-  int fd_;
-};
+std::string ErrnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
 // A name is safe if it stays inside its folder.
 bool SafeName(const std::string& name) {
@@ -43,20 +36,25 @@ struct timespec ToTimespec(const Timestamp& t) {
   return ts;
 }
 
+// Walks the trees in order and creates every entry; file contents go to
+// the ContentWriter. Every node and warning takes the next sequence number,
+// which orders the report.
 class TreeRestorer {
  public:
-  TreeRestorer(Repository& repo, const RestoreOptions& options, RestoreResult& result)
-      : repo_(repo), options_(options), result_(result) {}
+  TreeRestorer(Repository& repo, const RestoreOptions& options, RestoreLog& log,
+               ContentWriter& content)
+      : repo_(repo), options_(options), log_(log), content_(content) {}
 
-  // Restores the nodes of `tree_id` into the open folder `dir`.
+  // Restores the nodes of `tree_id` into the open folder `folder`.
   //   location : the folder's path inside the snapshot ("/" at the top),
   //              what --include/--exclude patterns see
   //   out_path : the folder's path on disk, for messages and hard links
-  Status RestoreTree(int dir, const Id& tree_id, const std::string& location,
-                     const std::string& out_path) {
+  Status RestoreTree(const std::shared_ptr<Folder>& folder, const Id& tree_id,
+                     const std::string& location, const std::string& out_path) {
     STASH_ASSIGN_OR_RETURN(Tree tree, repo_.LoadTree(tree_id));
     std::set<std::string> seen;
-    for (const Node& node : tree.nodes) {
+    for (Node& node : tree.nodes) {
+      if (log_.failed()) return Status::Ok();  // a content thread hit a fatal error
       std::string out = out_path + "/" + node.name;
       if (!SafeName(node.name)) {
         Warn(out_path, "tree " + tree_id.Hex() + ": refusing unsafe file name \"" + node.name + "\"");
@@ -66,18 +64,22 @@ class TreeRestorer {
         Warn(out, "tree " + tree_id.Hex() + ": duplicate name, second entry skipped");
         continue;
       }
-      STASH_RETURN_IF_ERROR(RestoreNode(dir, node, JoinPath(location, node.name), out));
+      std::string location_child = JoinPath(location, node.name);
+      STASH_RETURN_IF_ERROR(RestoreNode(folder, node, location_child, std::move(out)));
     }
     return Status::Ok();
   }
 
-  Status RestoreDirContents(int dir, const Id& tree_id, const std::string& out_path) {
-    return RestoreTree(dir, tree_id, "/", out_path);
+  Status RestoreDirContents(const std::shared_ptr<Folder>& folder, const Id& tree_id,
+                            const std::string& out_path) {
+    return RestoreTree(folder, tree_id, "/", out_path);
   }
+
+  uint64_t NextSeq() { return seq_++; }
 
  private:
   void Warn(const std::string& path, const std::string& message) {
-    result_.warnings.push_back({path, message});
+    log_.Warn(NextSeq(), path, message);
   }
 
   // (selected, descend) as restic's restore filters decide them.
@@ -89,16 +91,17 @@ class TreeRestorer {
     return {selected, is_dir && (selected || options_.include.ChildMayMatch(location))};
   }
 
-  Status RestoreNode(int dir, const Node& node, const std::string& location,
-                     const std::string& out) {
+  Status RestoreNode(const std::shared_ptr<Folder>& folder, Node& node,
+                     const std::string& location, std::string out) {
+    int dir = folder->fd.get();
     auto [selected, descend] = Select(node, location);
     if (node.type == NodeType::kDir) {
       if (!selected && !descend) return Status::Ok();
-      return RestoreDir(dir, node, location, out, selected);
+      return RestoreDir(dir, node, location, std::move(out), selected);
     }
     if (!selected) return Status::Ok();
     switch (node.type) {
-      case NodeType::kFile: return RestoreFile(dir, node, out);
+      case NodeType::kFile: return RestoreFile(folder, node, std::move(out));
       case NodeType::kSymlink: RestoreSymlink(dir, node, out); break;
       case NodeType::kFifo:
       case NodeType::kDev:
@@ -108,23 +111,14 @@ class TreeRestorer {
     return Status::Ok();
   }
 
-  // Removes whatever non-folder entry stands at `name`, so we never write
-  // through an existing symlink.
-  void ClearEntry(int dir, const std::string& name) {
-    struct stat st;
-    if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
-      ::unlinkat(dir, name.c_str(), 0);
-    }
-  }
-
-  Status RestoreDir(int dir, const Node& node, const std::string& location,
-                    const std::string& out, bool selected) {
+  Status RestoreDir(int dir, Node& node, const std::string& location, std::string out,
+                    bool selected) {
     if (::mkdirat(dir, node.name.c_str(), 0700) != 0 && errno != EEXIST) {
       Warn(out, ErrnoText("mkdir"));
       return Status::Ok();
     }
-    Fd sub(::openat(dir, node.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!sub.ok()) {
+    auto folder = restore_internal::OpenFolder(dir, node.name.c_str(), options_.restore_owner);
+    if (!folder) {
       Warn(out, ErrnoText("open folder"));
       return Status::Ok();
     }
@@ -132,62 +126,52 @@ class TreeRestorer {
       Warn(out, "folder has no subtree");
       return Status::Ok();
     }
-    STASH_RETURN_IF_ERROR(RestoreTree(sub.get(), *node.subtree, location, out));
-    if (selected) {
-      ApplyMetadata(sub.get(), node, out);
-      result_.summary.dirs++;
-    }
-    return Status::Ok();
+    Id subtree = *node.subtree;
+    folder->out = std::move(out);
+    folder->selected = selected;
+    folder->node = std::move(node);
+    Status walked = RestoreTree(folder, subtree, location, folder->out);
+    if (!walked.ok()) log_.Fail(NextSeq(), walked.error());
+    // Its metadata is set once the files queued for it exist too.
+    folder->seq = NextSeq();
+    restore_internal::ReleaseFolder(*folder, options_.restore_owner, log_);
+    return walked;
   }
 
-  Status RestoreFile(int dir, const Node& node, const std::string& out) {
-    ClearEntry(dir, node.name);
+  Status RestoreFile(const std::shared_ptr<Folder>& folder, Node& node, std::string out) {
+    int dir = folder->fd.get();
+    uint64_t seq = NextSeq();
     if (node.links > 1) {
       auto key = std::make_pair(node.device_id, node.inode);
       auto it = hardlinks_.find(key);
       if (it != hardlinks_.end()) {
-        if (::linkat(AT_FDCWD, it->second.c_str(), dir, node.name.c_str(), 0) == 0) return Status::Ok();
+        const char* first = it->second.c_str();
+        if (CreateFresh(dir, node.name, [&] {
+              return ::linkat(AT_FDCWD, first, dir, node.name.c_str(), 0);
+            }) == 0) {
+          return Status::Ok();
+        }
       } else {
+        // The first of a set of hard links is created here, so that the
+        // others can link to it right away; a content thread fills it.
         hardlinks_.emplace(key, out);
+        Fd fd(CreateFresh(dir, node.name, [&] {
+          return ::openat(dir, node.name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        }));
+        if (!fd.ok()) {
+          log_.Warn(seq, out, ErrnoText("create"));
+          return Status::Ok();
+        }
+        return content_.Add(folder, std::move(node), std::move(out), seq, std::move(fd));
       }
     }
-    Fd fd(::openat(dir, node.name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd.ok()) {
-      Warn(out, ErrnoText("create"));
-      return Status::Ok();
-    }
-    uint64_t written = 0;
-    for (const Id& blob : node.content.value_or(std::vector<Id>{})) {
-      auto data = repo_.LoadBlob(BlobType::kData, blob);
-      if (!data.ok()) return data.error().Wrap(out);
-      if (!WriteAll(fd.get(), *data)) {
-        Warn(out, ErrnoText("write"));
-        return Status::Ok();
-      }
-      written += data->size();
-    }
-    ApplyMetadata(fd.get(), node, out);
-    result_.summary.files++;
-    result_.summary.bytes += written;
-    return Status::Ok();
-  }
-
-  static bool WriteAll(int fd, const Bytes& data) {
-    size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return false;
-      }
-      done += static_cast<size_t>(n);
-    }
-    return true;
+    return content_.Add(folder, std::move(node), std::move(out), seq);
   }
 
   void RestoreSymlink(int dir, const Node& node, const std::string& out) {
-    ClearEntry(dir, node.name);
-    if (::symlinkat(node.linktarget.c_str(), dir, node.name.c_str()) != 0) {
+    if (CreateFresh(dir, node.name, [&] {
+          return ::symlinkat(node.linktarget.c_str(), dir, node.name.c_str());
+        }) != 0) {
       Warn(out, ErrnoText("symlink"));
       return;
     }
@@ -197,14 +181,15 @@ class TreeRestorer {
     }
     struct timespec times[2] = {ToTimespec(node.atime), ToTimespec(node.mtime)};
     ::utimensat(dir, node.name.c_str(), times, AT_SYMLINK_NOFOLLOW);
-    result_.summary.other++;
+    log_.CountOther();
   }
 
   void RestoreSpecial(int dir, const Node& node, const std::string& out) {
-    ClearEntry(dir, node.name);
     mode_t type = node.type == NodeType::kFifo ? S_IFIFO
                   : node.type == NodeType::kDev ? S_IFBLK : S_IFCHR;
-    if (::mknodat(dir, node.name.c_str(), type | 0600, static_cast<dev_t>(node.device)) != 0) {
+    if (CreateFresh(dir, node.name, [&] {
+          return ::mknodat(dir, node.name.c_str(), type | 0600, static_cast<dev_t>(node.device));
+        }) != 0) {
       Warn(out, ErrnoText("mknod"));
       return;
     }
@@ -216,23 +201,14 @@ class TreeRestorer {
     ::chmod(proc.c_str(), UnixPermissionsFromGoMode(node.mode));
     struct timespec times[2] = {ToTimespec(node.atime), ToTimespec(node.mtime)};
     ::utimensat(AT_FDCWD, proc.c_str(), times, 0);
-    result_.summary.other++;
-  }
-
-  // Owner before mode (chown clears set-uid bits), times last.
-  void ApplyMetadata(int fd, const Node& node, const std::string& out) {
-    if (options_.restore_owner && ::fchown(fd, node.uid, node.gid) != 0) Warn(out, ErrnoText("chown"));
-    if (::fchmod(fd, UnixPermissionsFromGoMode(node.mode)) != 0) Warn(out, ErrnoText("chmod"));
-    for (const auto& x : node.extended_attributes) {
-      ::fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0);
-    }
-    struct timespec times[2] = {ToTimespec(node.atime), ToTimespec(node.mtime)};
-    if (::futimens(fd, times) != 0) Warn(out, ErrnoText("set times"));
+    log_.CountOther();
   }
 
   Repository& repo_;
   const RestoreOptions& options_;
-  RestoreResult& result_;
+  RestoreLog& log_;
+  ContentWriter& content_;
+  uint64_t seq_ = 0;
   std::map<std::pair<uint64_t, uint64_t>, std::string> hardlinks_;
 };
 
@@ -272,12 +248,23 @@ Result<RestoreResult> Restore(Repository& repo, const Snapshot& snapshot,
   STASH_ASSIGN_OR_RETURN(Id tree, FindSubtree(repo, snapshot.tree, options.subfolder));
   std::string target = AbsolutePath(options.target);
   STASH_RETURN_IF_ERROR(MakeTargetDirs(target));
-  Fd dir(::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir.ok()) return IOError("open target folder " + target + ": " + std::strerror(errno));
-  RestoreResult result;
-  TreeRestorer restorer(repo, options, result);
-  STASH_RETURN_IF_ERROR(restorer.RestoreDirContents(dir.get(), tree, target == "/" ? "" : target));
-  return result;
+  // The target itself may be reached through symlinks; its metadata is left alone.
+  auto root = restore_internal::OpenFolder(AT_FDCWD, target.c_str(), options.restore_owner,
+                                          /*follow=*/true);
+  if (!root) return IOError("open target folder " + target + ": " + std::strerror(errno));
+  RestoreLog log;
+  restore_internal::ContentLimits limits;
+  limits.threads = options.threads;
+  {
+    ContentWriter content(repo, options.restore_owner, log, limits);
+    TreeRestorer restorer(repo, options, log, content);
+    Status walked = restorer.RestoreDirContents(root, tree, target == "/" ? "" : target);
+    if (!walked.ok()) log.Fail(restorer.NextSeq(), walked.error());
+    restore_internal::ReleaseFolder(*root, options.restore_owner, log);
+    content.Finish();
+  }
+  if (auto error = log.TakeError()) return *error;
+  return log.TakeResult();
 }
 
 }  // namespace stash

@@ -4,6 +4,11 @@
 // following symlinks, so a hostile tree (names like "..", a symlink named
 // like a later folder, absolute link targets) can never make us write
 // outside the target folder.
+//
+// One thread walks the trees in order and creates every entry; regular
+// files are filled by a small pool of threads that read the blobs of many
+// files pack by pack (see restore_files.h). Warnings come back in walk
+// order, as a single-threaded restore would report them.
 #pragma once
 
 #include <functional>
@@ -21,6 +26,7 @@ struct RestoreOptions {
   std::string subfolder;   // path inside the snapshot, "" or "/" for all
   PathFilter include, exclude;
   bool restore_owner = false;  // chown: only works as root
+  size_t threads = 0;          // threads writing file contents; 0: 2 to 4 by CPUs
 };
 
 struct RestoreSummary {

@@ -6,26 +6,20 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "engine/archiver.h"
 #include "engine/paths.h"
 #include "engine/restorer.h"
 #include "engine/snapshot_select.h"
 #include "storage/local_backend.h"
+#include "test/unit/test_util.h"
 
 namespace fs = std::filesystem;
 using namespace stash;
+using stash::testing::TempDir;
 
 namespace {
-
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/stash-engine-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string path;
-};
 
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream(path, std::ios::binary) << content;
@@ -152,5 +146,332 @@ TEST_CASE("backup and restore round trip", "[engine]") {
     auto r = Restore(*repo, entry->second, sub);
     REQUIRE(!r.ok());
     CHECK(r.error().message().find("/no/such") != std::string::npos);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Restores of trees built directly in a repository, so their shapes (hard
+// links, folder times, many files, repeated and large blobs) are exact.
+
+namespace {
+
+Timestamp At(int64_t seconds, uint32_t nanos = 0) {
+  Timestamp t;
+  t.seconds = seconds;
+  t.nanos = nanos;
+  return t;
+}
+
+class TreeMaker {
+ public:
+  explicit TreeMaker(Repository& repo) : repo_(repo) {}
+
+  Id Blob(const std::string& data) {
+    Bytes b = ToBytes(data);
+    Id id = Sha256(b);
+    REQUIRE(repo_.SaveBlob(BlobType::kData, id, b).ok());
+    return id;
+  }
+
+  // A file made of these chunks (one blob each).
+  Node File(const std::string& name, const std::vector<std::string>& chunks, uint32_t perm = 0644) {
+    Node n;
+    n.name = name;
+    n.type = NodeType::kFile;
+    n.mode = perm;
+    n.mtime = n.atime = At(1'500'000'000 + static_cast<int64_t>(++files_), 111);
+    n.content = std::vector<Id>{};
+    for (const auto& c : chunks) {
+      n.content->push_back(Blob(c));
+      n.size += c.size();
+    }
+    n.links = 1;
+    return n;
+  }
+
+  Node Dir(const std::string& name, std::vector<Node> nodes, Timestamp mtime, uint32_t perm = 0755) {
+    Node n;
+    n.name = name;
+    n.type = NodeType::kDir;
+    n.mode = gomode::kDir | perm;
+    n.mtime = n.atime = mtime;
+    n.subtree = SaveTree(std::move(nodes));
+    return n;
+  }
+
+  Snapshot Snap(std::vector<Node> nodes) {
+    Snapshot s;
+    s.time = Timestamp::Now();
+    s.paths = {"/data"};
+    s.tree = SaveTree(std::move(nodes));
+    REQUIRE(repo_.Flush().ok());
+    return s;
+  }
+
+ private:
+  Id SaveTree(std::vector<Node> nodes) {
+    Tree t;
+    t.nodes = std::move(nodes);
+    SortTree(t);
+    auto id = repo_.SaveTree(t);
+    REQUIRE(id.ok());
+    return *id;
+  }
+
+  Repository& repo_;
+  size_t files_ = 0;
+};
+
+struct stat Lstat(const std::string& path) {
+  struct stat st;
+  REQUIRE(::lstat(path.c_str(), &st) == 0);
+  return st;
+}
+
+void CheckTimes(const std::string& path, const Timestamp& t) {
+  struct stat st = Lstat(path);
+  INFO(path);
+  CHECK(st.st_mtim.tv_sec == t.seconds);
+  CHECK(st.st_mtim.tv_nsec == t.nanos);
+}
+
+std::string Content(size_t i) {
+  return "file " + std::to_string(i) + " " + std::string(i % 997, static_cast<char>('a' + i % 26));
+}
+
+}  // namespace
+
+TEST_CASE("restore sets folder times and modes after the files in them", "[engine][restore]") {
+  TempDir dir;
+  auto repo = NewRepo(dir.path + "/repo");
+  TreeMaker m(*repo);
+  // Enough files per folder that content threads create them long after
+  // the walker has left the folder.
+  auto files = [&](const std::string& prefix, size_t n) {
+    std::vector<Node> out;
+    for (size_t i = 0; i < n; ++i) out.push_back(m.File(prefix + std::to_string(i), {Content(i)}));
+    return out;
+  };
+  std::vector<Node> top = files("f", 300);
+  top.push_back(m.Dir("sub1", files("g", 200), At(1'400'000'001, 5)));
+  top.push_back(m.Dir("sub2", files("h", 10), At(1'400'000'002, 6)));
+  top.push_back(m.Dir("empty", {}, At(1'400'000'003, 7)));
+  top.push_back(m.Dir("readonly", files("r", 150), At(1'400'000'004, 8), 0555));
+  Snapshot snap = m.Snap({m.Dir("data", std::move(top), At(1'400'000'000, 4), 0750)});
+
+  size_t threads = GENERATE(1, 2, 4);
+  RestoreOptions ro;
+  ro.target = dir.path + "/out" + std::to_string(threads);
+  ro.threads = threads;
+  auto r = Restore(*repo, snap, ro);
+  REQUIRE(r.ok());
+  CHECK(r->warnings.empty());
+  CHECK(r->summary.files == 660);
+  CHECK(r->summary.dirs == 5);
+  std::string out = ro.target + "/data";
+  CheckTimes(out, At(1'400'000'000, 4));
+  CheckTimes(out + "/sub1", At(1'400'000'001, 5));
+  CheckTimes(out + "/sub2", At(1'400'000'002, 6));
+  CheckTimes(out + "/empty", At(1'400'000'003, 7));
+  CheckTimes(out + "/readonly", At(1'400'000'004, 8));
+  CHECK((Lstat(out).st_mode & 07777) == 0750);
+  CHECK((Lstat(out + "/readonly").st_mode & 07777) == 0555);
+  for (size_t i = 0; i < 300; i += 7) CHECK(ReadFile(out + "/f" + std::to_string(i)) == Content(i));
+  for (size_t i = 0; i < 150; i += 7) CHECK(ReadFile(out + "/readonly/r" + std::to_string(i)) == Content(i));
+  CHECK((Lstat(out + "/f3").st_mode & 07777) == 0644);
+  CheckTimes(out + "/sub1/g199", At(1'500'000'000 + 300 + 200, 111));
+  ::chmod((out + "/readonly").c_str(), 0755);  // so TempDir can clean up as non-root
+}
+
+TEST_CASE("restore links hard links across folders", "[engine][restore]") {
+  TempDir dir;
+  auto repo = NewRepo(dir.path + "/repo");
+  TreeMaker m(*repo);
+  auto linked = [&](const std::string& name, uint64_t inode, uint64_t links, const std::string& text) {
+    Node n = m.File(name, {text});
+    n.inode = inode;
+    n.device_id = 7;
+    n.links = links;
+    return n;
+  };
+  Node other_device = linked("same-inode-other-device", 42, 2, "other");
+  other_device.device_id = 8;
+  std::vector<Node> a, b, c;
+  for (size_t i = 0; i < 100; ++i) a.push_back(m.File("pad" + std::to_string(i), {Content(i)}));
+  a.push_back(linked("x", 42, 3, "forty-two"));
+  a.push_back(linked("p", 43, 2, "forty-three"));
+  b.push_back(linked("y", 42, 3, "forty-two"));
+  b.push_back(linked("z", 42, 3, "forty-two"));
+  c.push_back(linked("q", 43, 2, "forty-three"));
+  c.push_back(other_device);
+  Snapshot snap = m.Snap({m.Dir("data", {m.Dir("a", a, At(1'300'000'001)), m.Dir("b", b, At(1'300'000'002)),
+                                          m.Dir("c", c, At(1'300'000'003))},
+                                At(1'300'000'000))});
+  RestoreOptions ro;
+  ro.target = dir.path + "/out";
+  auto r = Restore(*repo, snap, ro);
+  REQUIRE(r.ok());
+  CHECK(r->warnings.empty());
+  std::string out = ro.target + "/data";
+  struct stat x = Lstat(out + "/a/x"), y = Lstat(out + "/b/y"), z = Lstat(out + "/b/z");
+  struct stat p = Lstat(out + "/a/p"), q = Lstat(out + "/c/q"), o = Lstat(out + "/c/same-inode-other-device");
+  CHECK(x.st_ino == y.st_ino);
+  CHECK(x.st_ino == z.st_ino);
+  CHECK(x.st_nlink == 3);
+  CHECK(p.st_ino == q.st_ino);
+  CHECK(p.st_nlink == 2);
+  CHECK(o.st_ino != x.st_ino);
+  CHECK(o.st_nlink == 1);
+  CHECK(ReadFile(out + "/b/z") == "forty-two");
+  CHECK(ReadFile(out + "/c/q") == "forty-three");
+  CHECK(ReadFile(out + "/c/same-inode-other-device") == "other");
+  CheckTimes(out + "/a", At(1'300'000'001));
+  CheckTimes(out + "/b", At(1'300'000'002));
+  CheckTimes(out + "/c", At(1'300'000'003));
+  CheckTimes(out, At(1'300'000'000));
+}
+
+TEST_CASE("restore of many files, repeated blobs and large files", "[engine][restore]") {
+  TempDir dir;
+  auto repo = NewRepo(dir.path + "/repo");
+  TreeMaker m(*repo);
+  std::vector<Node> top;
+  std::map<std::string, std::string> expect;  // path below data/ -> content
+  size_t n = 0;
+  for (size_t d = 0; d < 12; ++d) {
+    std::vector<Node> nodes;
+    for (size_t i = 0; i < 250; ++i, ++n) {
+      std::string name = "f" + std::to_string(i);
+      std::string text = i % 10 == 0 ? "" : i % 10 == 1 ? "same everywhere" : Content(n);
+      nodes.push_back(m.File(name, {text}));
+      expect["d" + std::to_string(d) + "/" + name] = text;
+    }
+    top.push_back(m.Dir("d" + std::to_string(d), std::move(nodes), At(1'200'000'000 + d)));
+  }
+  // Chunks repeated inside one file and across files, and a file larger
+  // than one job, so its slices are written by several threads.
+  std::string chunk_a(3 << 20, 'a'), chunk_b(3 << 20, 'b');
+  for (size_t i = 0; i < chunk_b.size(); i += 4096) chunk_b[i] = static_cast<char>(i >> 12);
+  std::vector<std::string> big_chunks = {chunk_a, chunk_b, chunk_a, "middle", chunk_b, chunk_a, chunk_a};
+  std::string big;
+  for (const auto& c : big_chunks) big += c;
+  top.push_back(m.File("big", big_chunks));
+  top.push_back(m.File("repeats", {"x", "y", "x", "x", "", "y"}));
+  expect["big"] = big;
+  expect["repeats"] = "xyxxy";
+  top.push_back(m.File("no-blobs", {}));
+  expect["no-blobs"] = "";
+  Snapshot snap = m.Snap({m.Dir("data", std::move(top), At(1'200'000'000))});
+
+  size_t threads = GENERATE(1, 3);
+  RestoreOptions ro;
+  ro.target = dir.path + "/out";
+  ro.threads = threads;
+  auto r = Restore(*repo, snap, ro);
+  REQUIRE(r.ok());
+  CHECK(r->warnings.empty());
+  CHECK(r->summary.files == expect.size());
+  uint64_t bytes = 0;
+  for (const auto& [path, text] : expect) bytes += text.size();
+  CHECK(r->summary.bytes == bytes);
+  size_t mismatches = 0;
+  for (const auto& [path, text] : expect) {
+    if (ReadFile(ro.target + "/data/" + path) != text) {
+      UNSCOPED_INFO("differs: " << path);
+      ++mismatches;
+    }
+  }
+  CHECK(mismatches == 0);
+  CHECK(fs::file_size(ro.target + "/data/big") == big.size());
+  for (size_t d = 0; d < 12; ++d) CheckTimes(ro.target + "/data/d" + std::to_string(d), At(1'200'000'000 + d));
+}
+
+TEST_CASE("restore: a corrupt or missing blob is fatal and named; file problems are warnings",
+          "[engine][restore]") {
+  TempDir dir;
+  auto repo = NewRepo(dir.path + "/repo");
+  TreeMaker m(*repo);
+  std::vector<Node> nodes;
+  for (size_t i = 0; i < 40; ++i) nodes.push_back(m.File("f" + std::to_string(10 + i), {Content(i)}));
+
+  SECTION("a corrupt blob") {
+    Snapshot snap = m.Snap({m.Dir("data", nodes, At(1'000'000'000))});
+    Id victim = Sha256(ToBytes(Content(25)));
+    auto loc = repo->index().Lookup(BlobType::kData, victim);
+    REQUIRE(loc);
+    std::string pack = dir.path + "/repo/data/" + loc->pack.Hex().substr(0, 2) + "/" + loc->pack.Hex();
+    ::chmod(pack.c_str(), 0600);
+    {
+      std::fstream f(pack, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekg(loc->blob.offset + 20);
+      char c = 0;
+      f.read(&c, 1);
+      f.seekp(loc->blob.offset + 20);
+      c ^= 1;
+      f.write(&c, 1);
+    }
+    RestoreOptions ro;
+    ro.target = dir.path + "/out";
+    auto r = Restore(*repo, snap, ro);
+    REQUIRE(!r.ok());
+    CHECK(r.error().kind() == ErrorKind::kCorrupt);
+    CHECK(r.error().message().find("data blob " + victim.Hex()) != std::string::npos);
+    CHECK(r.error().message().find("in pack " + loc->pack.Hex()) != std::string::npos);
+    CHECK(r.error().message().find("/data/f35") != std::string::npos);
+  }
+  SECTION("a truncated pack names the first blob that is cut off") {
+    Snapshot snap = m.Snap({m.Dir("data", nodes, At(1'000'000'000))});
+    Id victim = Sha256(ToBytes(Content(25)));
+    auto loc = repo->index().Lookup(BlobType::kData, victim);
+    REQUIRE(loc);
+    std::string pack = dir.path + "/repo/data/" + loc->pack.Hex().substr(0, 2) + "/" + loc->pack.Hex();
+    ::chmod(pack.c_str(), 0600);
+    fs::resize_file(pack, loc->blob.offset + 10);
+    RestoreOptions ro;
+    ro.target = dir.path + "/out";
+    auto r = Restore(*repo, snap, ro);
+    REQUIRE(!r.ok());
+    CHECK(r.error().kind() == ErrorKind::kCorrupt);
+    CHECK(r.error().message().find("data blob " + victim.Hex() + " in pack " + loc->pack.Hex()) !=
+          std::string::npos);
+    CHECK(r.error().message().find("/data/f35") != std::string::npos);
+  }
+  SECTION("a blob missing from the index") {
+    Node ghost = m.File("ghost", {});
+    Id missing = Sha256(ToBytes("never stored"));
+    ghost.content = std::vector<Id>{missing};
+    nodes.push_back(ghost);
+    Snapshot snap = m.Snap({m.Dir("data", nodes, At(1'000'000'000))});
+    RestoreOptions ro;
+    ro.target = dir.path + "/out";
+    auto r = Restore(*repo, snap, ro);
+    REQUIRE(!r.ok());
+    CHECK(r.error().kind() == ErrorKind::kNotFound);
+    CHECK(r.error().message().find("data blob " + missing.Hex() + " not found in index") != std::string::npos);
+    CHECK(r.error().message().find("/data/ghost") != std::string::npos);
+  }
+  SECTION("files that cannot be created are warnings, in walk order") {
+    Snapshot snap = m.Snap({m.Dir("data", nodes, At(1'000'000'000))});
+    RestoreOptions ro;
+    ro.target = dir.path + "/out";
+    fs::create_directories(ro.target + "/data/f40/x");
+    fs::create_directories(ro.target + "/data/f15");
+    // An existing symlink at a file's name is replaced, never followed.
+    fs::create_directories(dir.path + "/outside");
+    WriteFile(dir.path + "/outside/victim", "keep");
+    ::symlink((dir.path + "/outside/victim").c_str(), (ro.target + "/data/f20").c_str());
+    WriteFile(ro.target + "/data/f21", "old content that is longer than the new one");
+    auto r = Restore(*repo, snap, ro);
+    REQUIRE(r.ok());
+    REQUIRE(r->warnings.size() == 2);
+    CHECK(r->warnings[0].path == ro.target + "/data/f15");
+    CHECK(r->warnings[1].path == ro.target + "/data/f40");
+    CHECK(r->warnings[0].message.rfind("create: ", 0) == 0);
+    CHECK(r->summary.files == 38);
+    CHECK(ReadFile(dir.path + "/outside/victim") == "keep");
+    CHECK(!fs::is_symlink(ro.target + "/data/f20"));
+    CHECK(ReadFile(ro.target + "/data/f20") == Content(10));
+    CHECK(ReadFile(ro.target + "/data/f21") == Content(11));
+    CheckTimes(ro.target + "/data", At(1'000'000'000));
   }
 }

@@ -1,0 +1,411 @@
+#include "engine/restore_files.h"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "crypto/crypto_key.h"
+
+namespace stash::restore_internal {
+namespace {
+
+std::string ErrnoText(const char* what, int err) { return std::string(what) + ": " + std::strerror(err); }
+
+struct timespec ToTimespec(const Timestamp& t) {
+  struct timespec ts;
+  ts.tv_sec = static_cast<time_t>(t.seconds);
+  ts.tv_nsec = static_cast<long>(t.nanos);
+  return ts;
+}
+
+// Writes all of `data` at `offset`; false with errno set on failure.
+bool PwriteAll(int fd, ByteView data, uint64_t offset) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done,
+                         static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (n == 0) {
+      errno = EIO;
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Most blobs in one job, whatever their sizes (a file of many empty blobs).
+constexpr size_t kJobBlobs = 4096;
+
+struct DCtxDeleter {
+  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+};
+
+// Decompresses a format 2 blob (one or more zstd frames) into `out`, which
+// is reused from blob to blob so that no memory is touched twice. The size
+// must be exactly what the index promised. Errors read as ZstdDecompress's.
+Status DecompressInto(ByteView data, size_t expected, Bytes& out) {
+  thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx(ZSTD_createDCtx());
+  if (!ctx) return IOError("zstd: out of memory");
+  if (out.size() < expected) out.resize(expected);
+  size_t n = ZSTD_decompressDCtx(ctx.get(), out.data(), expected, data.data(), data.size());
+  if (ZSTD_isError(n)) {
+    if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall) {
+      return Corrupt("zstd: decompressed data larger than expected");
+    }
+    return Corrupt(std::string("zstd: ") + ZSTD_getErrorName(n));
+  }
+  if (n != expected) {
+    return Corrupt("zstd: decompressed " + std::to_string(n) + " bytes, expected " +
+                   std::to_string(expected));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void ClearEntry(int dir, const std::string& name) {
+  struct stat st;
+  if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
+    ::unlinkat(dir, name.c_str(), 0);
+  }
+}
+
+// ---------------------------------------------------------------- RestoreLog
+
+void RestoreLog::Warn(uint64_t seq, std::string path, std::string message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  warnings_.push_back({seq, {std::move(path), std::move(message)}});
+}
+
+void RestoreLog::Fail(uint64_t seq, Error error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!error_ || seq < error_->first) error_.emplace(seq, std::move(error));
+  failed_.store(true, std::memory_order_relaxed);
+}
+
+void RestoreLog::CountFile(uint64_t bytes) {
+  files_.fetch_add(1, std::memory_order_relaxed);
+  bytes_.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+void RestoreLog::CountDir() { dirs_.fetch_add(1, std::memory_order_relaxed); }
+
+void RestoreLog::CountOther() { other_.fetch_add(1, std::memory_order_relaxed); }
+
+std::optional<Error> RestoreLog::TakeError() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!error_) return std::nullopt;
+  return std::move(error_->second);
+}
+
+RestoreResult RestoreLog::TakeResult() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::stable_sort(warnings_.begin(), warnings_.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  RestoreResult result;
+  result.summary.files = files_.load();
+  result.summary.dirs = dirs_.load();
+  result.summary.other = other_.load();
+  result.summary.bytes = bytes_.load();
+  result.warnings.reserve(warnings_.size());
+  for (auto& w : warnings_) result.warnings.push_back(std::move(w.second));
+  warnings_.clear();
+  return result;
+}
+
+void ApplyMetadata(int fd, const Node& node, bool restore_owner, RestoreLog& log,
+                   uint64_t seq, const std::string& out) {
+  if (restore_owner && ::fchown(fd, node.uid, node.gid) != 0) log.Warn(seq, out, ErrnoText("chown", errno));
+  if (::fchmod(fd, UnixPermissionsFromGoMode(node.mode)) != 0) log.Warn(seq, out, ErrnoText("chmod", errno));
+  for (const auto& x : node.extended_attributes) {
+    ::fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0);
+  }
+  struct timespec times[2] = {ToTimespec(node.atime), ToTimespec(node.mtime)};
+  if (::futimens(fd, times) != 0) log.Warn(seq, out, ErrnoText("set times", errno));
+}
+
+std::shared_ptr<Folder> OpenFolder(int dir, const char* name, bool restore_owner, bool follow) {
+  Fd fd(::openat(dir, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW)));
+  if (!fd.ok()) return nullptr;
+  auto folder = std::make_shared<Folder>();
+  struct stat st;
+  if (restore_owner && ::fstat(fd.get(), &st) == 0) {
+    folder->new_file_gid = (st.st_mode & S_ISGID) ? st.st_gid : ::getegid();
+  }
+  folder->fd = std::move(fd);
+  return folder;
+}
+
+void ReleaseFolder(Folder& folder, bool restore_owner, RestoreLog& log) {
+  if (folder.refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (folder.selected && !log.failed()) {
+    ApplyMetadata(folder.fd.get(), folder.node, restore_owner, log, folder.seq, folder.out);
+    log.CountDir();
+  }
+  folder.fd.Close();
+}
+
+// ------------------------------------------------------------- ContentWriter
+
+// A file being filled. The walker holds one reference until it has handed
+// out all its blobs, and every job with some of its blobs holds one; the
+// last to let go sets the metadata and closes it.
+struct ContentWriter::File {
+  std::shared_ptr<Folder> folder;  // until the file is created
+  std::mutex create_mu;  // jobs with parts of one file may start together
+  bool created = false;  // guarded by create_mu
+  bool owner_ok = false;  // created with the owner it should have
+  Fd fd;
+  Node node;  // name and metadata; content already moved out into blob references
+  std::string out;
+  uint64_t seq = 0;
+  uint64_t size = 0;  // set by the walker before it lets go
+  std::atomic<uint32_t> refs{1};
+  std::atomic<bool> failed{false};  // a write failed (warned once)
+};
+
+// One blob to write into one file at one offset.
+struct ContentWriter::BlobRef {
+  Id pack;
+  Id id;
+  uint32_t offset;               // in the pack
+  uint32_t length;               // encrypted length
+  uint32_t uncompressed_length;  // 0 if not compressed
+  uint32_t file;                 // index in Job::files
+  uint64_t file_offset;
+};
+
+struct ContentWriter::Job {
+  std::vector<std::shared_ptr<File>> files;
+  std::vector<BlobRef> blobs;
+  uint64_t bytes = 0;
+};
+
+ContentWriter::ContentWriter(Repository& repo, bool restore_owner, RestoreLog& log,
+                             ContentLimits limits)
+    : repo_(repo), restore_owner_(restore_owner), log_(log), limits_(limits), euid_(::geteuid()) {
+  if (limits_.threads == 0) {
+    limits_.threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 2, 4);
+  }
+  if (limits_.job_files == 0) {
+    // Each queued or running job, and the one being filled, holds up to
+    // job_files open files; use at most half the descriptors we may open.
+    uint64_t fds = 1024;
+    struct rlimit rl;
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0) fds = rl.rlim_cur;
+    uint64_t jobs = 2 * limits_.threads + 1;
+    limits_.job_files = static_cast<size_t>(std::clamp<uint64_t>(fds / 2 / jobs, 1, 64));
+  }
+  queue_ = std::make_unique<WorkQueue>(limits_.threads, limits_.threads);
+}
+
+ContentWriter::~ContentWriter() { Finish(); }
+
+Status ContentWriter::Add(const std::shared_ptr<Folder>& folder, Node node, std::string out,
+                          uint64_t seq, Fd fd) {
+  auto file = std::make_shared<File>();
+  file->fd = std::move(fd);
+  file->seq = seq;
+  file->out = std::move(out);
+  std::vector<Id> content = std::move(node.content).value_or(std::vector<Id>{});
+  node.content.reset();
+  file->node = std::move(node);
+  file->folder = folder;
+  folder->refs.fetch_add(1, std::memory_order_relaxed);
+
+  // Every file goes into at least one job, which creates it.
+  auto join_pending = [&] {
+    if (!pending_) pending_ = std::make_unique<Job>();
+    pending_->files.push_back(file);
+    file->refs.fetch_add(1, std::memory_order_relaxed);
+  };
+  join_pending();
+  bool in_pending = true;
+  Status status;
+  uint64_t offset = 0;
+  const Index& index = repo_.index();
+  for (const Id& id : content) {
+    auto loc = index.Lookup(BlobType::kData, id);
+    if (!loc) {
+      Error e = NotFound("data blob " + id.Hex() + " not found in index").Wrap(file->out);
+      log_.Fail(seq, e);
+      status = e;
+      break;
+    }
+    if (!in_pending) {
+      join_pending();
+      in_pending = true;
+    }
+    pending_->blobs.push_back({loc->pack, id, loc->blob.offset, loc->blob.length,
+                               loc->blob.uncompressed_length,
+                               static_cast<uint32_t>(pending_->files.size() - 1), offset});
+    uint64_t plain = loc->blob.PlainLength();
+    offset += plain;
+    pending_->bytes += plain;
+    if (pending_->bytes >= limits_.job_bytes || pending_->blobs.size() >= kJobBlobs) {
+      Send();
+      in_pending = false;
+    }
+  }
+  file->size = offset;
+  if (pending_ && pending_->files.size() >= limits_.job_files) Send();
+  Release(*file);
+  return status;
+}
+
+void ContentWriter::Send() {
+  if (!pending_ || pending_->files.empty()) return;
+  std::shared_ptr<Job> job(std::move(pending_));
+  queue_->Submit([this, job] { Run(*job); });
+}
+
+void ContentWriter::Finish() {
+  Send();
+  queue_->Wait();
+}
+
+// Creates the file (once, whichever of its jobs comes first) and lets go of
+// its folder.
+void ContentWriter::Create(File& file) {
+  // Not std::call_once: glibc's wakes futex waiters on every first call.
+  std::lock_guard<std::mutex> lock(file.create_mu);
+  if (file.created) return;
+  file.created = true;
+  {
+    const Folder& folder = *file.folder;
+    file.owner_ok = folder.new_file_gid && file.node.uid == euid_ &&
+                    file.node.gid == *folder.new_file_gid;
+    if (!file.fd.ok() && !log_.failed()) {
+      int dir = file.folder->fd.get();
+      const char* name = file.node.name.c_str();
+      file.fd = Fd(CreateFresh(dir, file.node.name, [&] {
+        return ::openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      }));
+      if (!file.fd.ok()) {
+        int err = errno;
+        file.failed.store(true, std::memory_order_relaxed);
+        log_.Warn(file.seq, file.out, ErrnoText("create", err));
+      }
+    }
+    ReleaseFolder(*file.folder, restore_owner_, log_);
+    file.folder.reset();
+  }
+}
+
+void ContentWriter::Release(File& file) {
+  if (file.refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (file.fd.ok() && !file.failed.load(std::memory_order_relaxed) && !log_.failed()) {
+    ApplyMetadata(file.fd.get(), file.node, restore_owner_ && !file.owner_ok, log_, file.seq, file.out);
+    log_.CountFile(file.size);
+  }
+  file.fd.Close();
+}
+
+void ContentWriter::Run(Job& job) {
+  for (auto& file : job.files) Create(*file);
+  auto& blobs = job.blobs;
+  std::sort(blobs.begin(), blobs.end(), [](const BlobRef& a, const BlobRef& b) {
+    if (a.pack != b.pack) return a.pack < b.pack;
+    if (a.offset != b.offset) return a.offset < b.offset;
+    if (a.file != b.file) return a.file < b.file;
+    return a.file_offset < b.file_offset;
+  });
+  size_t begin = 0;
+  while (begin < blobs.size() && !log_.failed()) {
+    // A run: blobs of one pack, close together, read with one request.
+    uint64_t start = blobs[begin].offset;
+    uint64_t end = start + blobs[begin].length;
+    size_t stop = begin + 1;
+    while (stop < blobs.size() && blobs[stop].pack == blobs[begin].pack) {
+      uint64_t off = blobs[stop].offset;
+      uint64_t new_end = std::max<uint64_t>(end, off + blobs[stop].length);
+      if (off > end + limits_.max_gap || new_end - start > limits_.max_read) break;
+      end = new_end;
+      ++stop;
+    }
+    if (!ReadRun(job, begin, stop)) break;
+    begin = stop;
+  }
+  for (auto& file : job.files) Release(*file);
+}
+
+bool ContentWriter::ReadRun(Job& job, size_t begin, size_t end) {
+  const BlobRef& first = job.blobs[begin];
+  uint64_t start = first.offset, stop = start;
+  for (size_t i = begin; i < end; ++i) {
+    stop = std::max<uint64_t>(stop, uint64_t{job.blobs[i].offset} + job.blobs[i].length);
+  }
+  auto where = [](const BlobRef& b) {
+    return "data blob " + b.id.Hex() + " in pack " + b.pack.Hex();
+  };
+  auto raw = repo_.backend().Read(FileType::kPack, first.pack.Hex(), start, stop - start);
+  if (!raw.ok() && end - begin > 1) {
+    // Read blob by blob to find the one that is broken (a truncated pack
+    // may still hold the first blobs of the range).
+    for (size_t i = begin; i < end; ++i) {
+      if (!ReadRun(job, i, i + 1)) return false;
+    }
+    return true;
+  }
+  if (!raw.ok()) {
+    const File& f = *job.files[first.file];
+    log_.Fail(f.seq, raw.error().Wrap(where(first)).Wrap(f.out));
+    return false;
+  }
+  thread_local Bytes unpacked;  // decompressed blobs, reused
+  Bytes opened;                 // the last blob decrypted
+  ByteView plain;               // the last blob's plaintext (in either)
+  const BlobRef* prev = nullptr;
+  for (size_t i = begin; i < end; ++i) {
+    const BlobRef& b = job.blobs[i];
+    File& f = *job.files[b.file];
+    // The same blob twice in a row (a file of repeated chunks, or equal
+    // files) is decoded once.
+    if (!prev || prev->offset != b.offset || prev->length != b.length || prev->id != b.id) {
+      ByteView sealed(raw->data() + (b.offset - start), b.length);
+      auto decrypted = Open(repo_.master_key(), sealed);
+      if (!decrypted.ok()) {
+        log_.Fail(f.seq, decrypted.error().Wrap(where(b)).Wrap(f.out));
+        return false;
+      }
+      opened = std::move(*decrypted);
+      plain = opened;
+      if (b.uncompressed_length != 0) {
+        Status unz = DecompressInto(opened, b.uncompressed_length, unpacked);
+        if (!unz.ok()) {
+          log_.Fail(f.seq, unz.error().Wrap(where(b)).Wrap(f.out));
+          return false;
+        }
+        plain = ByteView(unpacked.data(), b.uncompressed_length);
+      }
+      if (Sha256(plain) != b.id) {
+        log_.Fail(f.seq, Corrupt(where(b) + ": content does not match its id").Wrap(f.out));
+        return false;
+      }
+    }
+    prev = &b;
+    if (f.failed.load(std::memory_order_relaxed)) continue;
+    if (!PwriteAll(f.fd.get(), plain, b.file_offset)) {
+      int err = errno;
+      if (!f.failed.exchange(true)) log_.Warn(f.seq, f.out, ErrnoText("write", err));
+    }
+  }
+  // Do not keep a large buffer for good after a large blob.
+  if (unpacked.size() > (16u << 20)) Bytes().swap(unpacked);
+  return true;
+}
+
+}  // namespace stash::restore_internal

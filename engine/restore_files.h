@@ -1,0 +1,195 @@
+// Restore internals: creating and filling regular files on a thread pool.
+//
+// The restorer walks the trees on one thread, creating folders, symlinks
+// and special files in order. Regular files are handed here with the
+// folder they belong in: ContentWriter groups many small files, or a slice
+// of one large file, into jobs for a bounded pool of threads. A job creates
+// its files (O_EXCL|O_NOFOLLOW relative to the folder's descriptor, so no
+// path is ever followed), sorts their blobs by pack and offset, reads each
+// run of nearby blobs of one pack with one backend read, then decrypts,
+// checks and writes every blob to the files that need it with pwrite. The
+// last job to finish with a file sets its metadata (owner, mode, xattrs,
+// times) and closes it.
+//
+// A folder's metadata is set once every entry in it exists: the walker
+// holds one reference to the folder while it walks it and each file not
+// yet created holds one; whoever drops the last sets owner, mode and times
+// and closes the descriptor. Writing through a file's own descriptor does
+// not change its folder, so the folder need not wait for file contents.
+//
+// Memory and descriptors stay bounded: a job holds at most job_files files
+// and about job_bytes of content, the queue holds as many jobs as there
+// are threads, and one read is at most max_read bytes (or one blob).
+#pragma once
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/restorer.h"
+#include "engine/work_queue.h"
+#include "storage/repository.h"
+
+namespace stash::restore_internal {
+
+// Owns a file descriptor.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() { Close(); }
+  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      Close();
+      fd_ = o.fd_;
+      o.fd_ = -1;
+    }
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  bool ok() const { return fd_ >= 0; }
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+// Removes whatever non-folder entry stands at `name` in `dir`, so we never
+// write through an existing symlink.
+void ClearEntry(int dir, const std::string& name);
+
+// Runs `create`, which must fail with EEXIST if the name is taken and never
+// follow a symlink (O_CREAT|O_EXCL, mkdirat, symlinkat, linkat, mknodat),
+// and once more after clearing what was there. Saves a stat per entry when
+// the target is empty, as it usually is. Returns what `create` returned.
+template <class F>
+int CreateFresh(int dir, const std::string& name, F create) {
+  int r = create();
+  if (r < 0 && errno == EEXIST) {
+    ClearEntry(dir, name);
+    r = create();
+  }
+  return r;
+}
+
+// What a restore reports, shared by the walker and the content threads.
+// Every warning and error carries the sequence number of the node (or
+// event) it belongs to in walk order, so the report reads as a
+// single-threaded restore would have written it.
+class RestoreLog {
+ public:
+  void Warn(uint64_t seq, std::string path, std::string message);
+  // A fatal error; the earliest one in walk order is kept.
+  void Fail(uint64_t seq, Error error);
+  bool failed() const { return failed_.load(std::memory_order_relaxed); }
+
+  void CountFile(uint64_t bytes);
+  void CountDir();
+  void CountOther();
+
+  // The earliest fatal error, if any.
+  std::optional<Error> TakeError();
+  // Summary and warnings in walk order.
+  RestoreResult TakeResult();
+
+ private:
+  std::mutex mu_;
+  std::atomic<bool> failed_{false};
+  std::optional<std::pair<uint64_t, Error>> error_;
+  std::vector<std::pair<uint64_t, RestoreWarning>> warnings_;
+  std::atomic<uint64_t> files_{0}, dirs_{0}, other_{0}, bytes_{0};
+};
+
+// Owner before mode (chown clears set-uid bits), times last.
+void ApplyMetadata(int fd, const Node& node, bool restore_owner, RestoreLog& log,
+                   uint64_t seq, const std::string& out);
+
+// A restored folder, open while the walker is in it or files in it wait to
+// be created.
+struct Folder {
+  Fd fd;
+  Node node;              // metadata to set (if `selected`)
+  std::string out;        // path on disk, for messages
+  bool selected = false;  // set its metadata (--include may leave it out)
+  uint64_t seq = 0;       // for its warnings: set when the walker lets go
+  std::atomic<uint32_t> refs{1};
+  // The group a file created in it gets (its own if it is set-group-id),
+  // if known: files already owned as they should be need no chown.
+  std::optional<uint32_t> new_file_gid;
+};
+
+// Opens the folder `name` in `dir` as a Folder, learning what group files
+// created in it get when `restore_owner` is set. A symlink is never
+// followed, unless `follow` (for the target folder the user named).
+// Returns nullptr with errno set on failure.
+std::shared_ptr<Folder> OpenFolder(int dir, const char* name, bool restore_owner,
+                                   bool follow = false);
+
+// Drops one reference; the last sets the folder's metadata and closes it.
+void ReleaseFolder(Folder& folder, bool restore_owner, RestoreLog& log);
+
+// Tuning, exposed for tests.
+struct ContentLimits {
+  size_t threads = 0;              // 0: from the number of CPUs (2 to 4)
+  size_t job_files = 0;            // most files per job (each holds an fd);
+                                   // 0: up to 64, within the open file limit
+  uint64_t job_bytes = 8 << 20;    // content per job before it is sent
+  uint64_t max_read = 8 << 20;     // most bytes of one backend read
+  uint64_t max_gap = 256 << 10;    // unneeded bytes a read may span
+};
+
+class ContentWriter {
+ public:
+  ContentWriter(Repository& repo, bool restore_owner, RestoreLog& log,
+                ContentLimits limits = {});
+  // Waits for every job.
+  ~ContentWriter();
+  ContentWriter(const ContentWriter&) = delete;
+  ContentWriter& operator=(const ContentWriter&) = delete;
+
+  // Creates the file `node.name` in `folder` and fills it with the blobs
+  // of `node.content`. If `fd` is open the file was created already (the
+  // first of a set of hard links): it is only filled. `node.name` must be a
+  // safe name. A blob missing from the index is a fatal error (returned,
+  // and recorded in the log).
+  Status Add(const std::shared_ptr<Folder>& folder, Node node, std::string out, uint64_t seq,
+             Fd fd = Fd());
+
+  // Sends what is pending and waits until every file is done.
+  void Finish();
+
+ private:
+  struct File;
+  struct BlobRef;
+  struct Job;
+
+  void Send();
+  void Run(Job& job);
+  void Create(File& file);
+  void Release(File& file);
+  // Reads blobs[begin, end) (one pack, one range) and writes them out.
+  bool ReadRun(Job& job, size_t begin, size_t end);
+
+  Repository& repo_;
+  bool restore_owner_;
+  RestoreLog& log_;
+  ContentLimits limits_;
+  uint32_t euid_;
+  std::unique_ptr<Job> pending_;
+  std::unique_ptr<WorkQueue> queue_;
+};
+
+}  // namespace stash::restore_internal
