@@ -22,7 +22,8 @@ set -x
 "$stash" backup "$demo/sample" --tag demo
 "$stash" backup "$demo/sample" --tag demo --host second-host
 "$stash" snapshots
-"$stash" ls latest | head -n 8
+"$stash" ls latest > "$demo/ls.txt"
+head -n 8 "$demo/ls.txt"
 "$stash" restore latest --target "$demo/restored"
 diff -r "$demo/sample" "$demo/restored$demo/sample" && echo "restore matches the original"
 
