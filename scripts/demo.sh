@@ -48,7 +48,7 @@ set -x
 "$stash" apiserver --standalone-manifests "$demo/manifests" --standalone-kubeconfig "$demo/kubeconfig" \
   --bind-address 127.0.0.1 --secure-port 0 2> "$demo/apiserver.log" &
 server=$!
-trap 'kill $server 2>/dev/null' EXIT
+trap 'kill $server 2>/dev/null || true' EXIT
 set +x
 for _ in $(seq 100); do [ -s "$demo/kubeconfig" ] && break; sleep 0.1; done
 set -x
