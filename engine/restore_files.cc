@@ -164,10 +164,13 @@ void ReleaseFolder(Folder& folder, bool restore_owner, RestoreLog& log) {
 // out all its blobs, and every job with some of its blobs holds one; the
 // last to let go sets the metadata and closes it.
 struct ContentWriter::File {
-  std::shared_ptr<Folder> folder;  // until the file is created
+  std::shared_ptr<Folder> folder;  // one of its refs is ours until the file is created
   std::mutex create_mu;  // jobs with parts of one file may start together
   bool created = false;  // guarded by create_mu
   bool owner_ok = false;  // created with the owner it should have
+  // Held while writing: jobs with slices of one large file write it at the
+  // same time, and a thread waiting for the file's lock in the kernel spins.
+  std::mutex write_mu;
   Fd fd;
   Node node;  // name and metadata; content already moved out into blob references
   std::string out;
@@ -202,12 +205,13 @@ ContentWriter::ContentWriter(Repository& repo, bool restore_owner, RestoreLog& l
   }
   if (limits_.job_files == 0) {
     // Each queued or running job, and the one being filled, holds up to
-    // job_files open files; use at most half the descriptors we may open.
+    // job_files open files and as many folders at worst; use at most half
+    // the descriptors we may open.
     uint64_t fds = 1024;
     struct rlimit rl;
     if (::getrlimit(RLIMIT_NOFILE, &rl) == 0) fds = rl.rlim_cur;
     uint64_t jobs = 2 * limits_.threads + 1;
-    limits_.job_files = static_cast<size_t>(std::clamp<uint64_t>(fds / 2 / jobs, 1, 64));
+    limits_.job_files = static_cast<size_t>(std::clamp<uint64_t>(fds / 4 / jobs, 1, 64));
   }
   queue_ = std::make_unique<WorkQueue>(limits_.threads, limits_.threads);
 }
@@ -278,7 +282,7 @@ void ContentWriter::Finish() {
 }
 
 // Creates the file (once, whichever of its jobs comes first) and lets go of
-// its folder.
+// its folder. The caller holds the folder's create_mu.
 void ContentWriter::Create(File& file) {
   // Not std::call_once: glibc's wakes futex waiters on every first call.
   std::lock_guard<std::mutex> lock(file.create_mu);
@@ -301,7 +305,6 @@ void ContentWriter::Create(File& file) {
       }
     }
     ReleaseFolder(*file.folder, restore_owner_, log_);
-    file.folder.reset();
   }
 }
 
@@ -315,7 +318,12 @@ void ContentWriter::Release(File& file) {
 }
 
 void ContentWriter::Run(Job& job) {
-  for (auto& file : job.files) Create(*file);
+  // Files come in walk order, so those of one folder are next to each other.
+  for (size_t i = 0; i < job.files.size();) {
+    Folder& folder = *job.files[i]->folder;
+    std::lock_guard<std::mutex> lock(folder.create_mu);
+    for (; i < job.files.size() && job.files[i]->folder.get() == &folder; ++i) Create(*job.files[i]);
+  }
   auto& blobs = job.blobs;
   std::sort(blobs.begin(), blobs.end(), [](const BlobRef& a, const BlobRef& b) {
     if (a.pack != b.pack) return a.pack < b.pack;
@@ -398,8 +406,10 @@ bool ContentWriter::ReadRun(Job& job, size_t begin, size_t end) {
     }
     prev = &b;
     if (f.failed.load(std::memory_order_relaxed)) continue;
+    std::unique_lock<std::mutex> write_lock(f.write_mu);
     if (!PwriteAll(f.fd.get(), plain, b.file_offset)) {
       int err = errno;
+      write_lock.unlock();
       if (!f.failed.exchange(true)) log_.Warn(f.seq, f.out, ErrnoText("write", err));
     }
   }

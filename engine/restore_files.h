@@ -129,6 +129,11 @@ struct Folder {
   // The group a file created in it gets (its own if it is set-group-id),
   // if known: files already owned as they should be need no chown.
   std::optional<uint32_t> new_file_gid;
+  // Held while creating entries in it. The kernel serializes creations in
+  // one folder anyway, but a thread waiting for the folder's lock there
+  // spins, which costs a whole CPU when creating is slow (an ext4 without
+  // journal skips recently deleted inodes one by one); here it sleeps.
+  std::mutex create_mu;
 };
 
 // Opens the folder `name` in `dir` as a Folder, learning what group files
@@ -141,7 +146,7 @@ std::shared_ptr<Folder> OpenFolder(int dir, const char* name, bool restore_owner
 // Drops one reference; the last sets the folder's metadata and closes it.
 void ReleaseFolder(Folder& folder, bool restore_owner, RestoreLog& log);
 
-// Tuning, exposed for tests.
+// Tuning. Restore sets `threads` from RestoreOptions and leaves the rest.
 struct ContentLimits {
   size_t threads = 0;              // 0: from the number of CPUs (2 to 4)
   size_t job_files = 0;            // most files per job (each holds an fd);

@@ -93,30 +93,32 @@ class TreeRestorer {
 
   Status RestoreNode(const std::shared_ptr<Folder>& folder, Node& node,
                      const std::string& location, std::string out) {
-    int dir = folder->fd.get();
     auto [selected, descend] = Select(node, location);
     if (node.type == NodeType::kDir) {
       if (!selected && !descend) return Status::Ok();
-      return RestoreDir(dir, node, location, std::move(out), selected);
+      return RestoreDir(*folder, node, location, std::move(out), selected);
     }
     if (!selected) return Status::Ok();
     switch (node.type) {
       case NodeType::kFile: return RestoreFile(folder, node, std::move(out));
-      case NodeType::kSymlink: RestoreSymlink(dir, node, out); break;
+      case NodeType::kSymlink: RestoreSymlink(*folder, node, out); break;
       case NodeType::kFifo:
       case NodeType::kDev:
-      case NodeType::kCharDev: RestoreSpecial(dir, node, out); break;
+      case NodeType::kCharDev: RestoreSpecial(*folder, node, out); break;
       default: break;  // sockets cannot be recreated; restic skips them too
     }
     return Status::Ok();
   }
 
-  Status RestoreDir(int dir, Node& node, const std::string& location, std::string out,
+  Status RestoreDir(Folder& parent, Node& node, const std::string& location, std::string out,
                     bool selected) {
+    int dir = parent.fd.get();
+    std::unique_lock<std::mutex> lock(parent.create_mu);
     if (::mkdirat(dir, node.name.c_str(), 0700) != 0 && errno != EEXIST) {
       Warn(out, ErrnoText("mkdir"));
       return Status::Ok();
     }
+    lock.unlock();
     auto folder = restore_internal::OpenFolder(dir, node.name.c_str(), options_.restore_owner);
     if (!folder) {
       Warn(out, ErrnoText("open folder"));
@@ -142,6 +144,7 @@ class TreeRestorer {
     int dir = folder->fd.get();
     uint64_t seq = NextSeq();
     if (node.links > 1) {
+      std::unique_lock<std::mutex> lock(folder->create_mu);
       auto key = std::make_pair(node.device_id, node.inode);
       auto it = hardlinks_.find(key);
       if (it != hardlinks_.end()) {
@@ -162,13 +165,16 @@ class TreeRestorer {
           log_.Warn(seq, out, ErrnoText("create"));
           return Status::Ok();
         }
+        lock.unlock();
         return content_.Add(folder, std::move(node), std::move(out), seq, std::move(fd));
       }
     }
     return content_.Add(folder, std::move(node), std::move(out), seq);
   }
 
-  void RestoreSymlink(int dir, const Node& node, const std::string& out) {
+  void RestoreSymlink(Folder& folder, const Node& node, const std::string& out) {
+    int dir = folder.fd.get();
+    std::lock_guard<std::mutex> lock(folder.create_mu);
     if (CreateFresh(dir, node.name, [&] {
           return ::symlinkat(node.linktarget.c_str(), dir, node.name.c_str());
         }) != 0) {
@@ -184,7 +190,9 @@ class TreeRestorer {
     log_.CountOther();
   }
 
-  void RestoreSpecial(int dir, const Node& node, const std::string& out) {
+  void RestoreSpecial(Folder& folder, const Node& node, const std::string& out) {
+    int dir = folder.fd.get();
+    std::lock_guard<std::mutex> lock(folder.create_mu);
     mode_t type = node.type == NodeType::kFifo ? S_IFIFO
                   : node.type == NodeType::kDev ? S_IFBLK : S_IFCHR;
     if (CreateFresh(dir, node.name, [&] {

@@ -28,8 +28,8 @@ kills=0
 
 for round in $(seq 1 6); do
   # New data each round so the backup has real work to do when killed.
-  for i in 1 2 3; do head -c 4000000 /dev/urandom > "$src/bulk/r$round-$i"; done
-  kill_after $((RANDOM % 900 + 20)) $STASH -q -r "$repo" backup "$src"
+  for i in 1 2 3 4 5 6; do head -c 8000000 /dev/urandom > "$src/bulk/r$round-$i"; done
+  kill_after $((RANDOM % 350 + 20)) $STASH -q -r "$repo" backup "$src"
   check_repo "check after backup killed in round $round"
   $STASH -q -r "$repo" unlock > /dev/null
 done
@@ -47,7 +47,7 @@ for round in $(seq 1 6); do
   rm -rf "$src/bulk"/r*; for i in 1 2; do head -c 5000000 /dev/urandom > "$src/bulk/p$round-$i"; done
   $STASH -q -r "$repo" backup "$src"
   cp -a "$src" "$WORK/final-$round"
-  kill_after $((RANDOM % 700 + 20)) $STASH -q -r "$repo" prune --max-unused 0%
+  kill_after $((RANDOM % 350 + 20)) $STASH -q -r "$repo" prune --max-unused 0%
   check_repo "check after prune killed in round $round"
   $STASH -q -r "$repo" unlock > /dev/null
 done

@@ -475,3 +475,47 @@ TEST_CASE("restore: a corrupt or missing blob is fatal and named; file problems 
     CheckTimes(ro.target + "/data", At(1'000'000'000));
   }
 }
+
+TEST_CASE("restore sets owners as root, also in a set-group-id target", "[engine][restore]") {
+  if (::geteuid() != 0) {
+    WARN("owners are only restored as root; skipped");
+    return;
+  }
+  TempDir dir;
+  auto repo = NewRepo(dir.path + "/repo");
+  TreeMaker m(*repo);
+  auto owned = [&](const std::string& name, uint32_t uid, uint32_t gid) {
+    Node n = m.File(name, {name});
+    n.uid = uid;
+    n.gid = gid;
+    return n;
+  };
+  std::vector<Node> nodes = {owned("root", 0, 0), owned("other", 1234, 5678), owned("group", 0, 4321)};
+  Node sub = m.Dir("sub", {owned("in-sub", 0, 0)}, At(1'000'000'000), 0775);
+  sub.mode |= gomode::kSetgid;
+  sub.uid = 0;
+  sub.gid = 4321;
+  nodes.push_back(sub);
+  Snapshot snap = m.Snap(nodes);
+  RestoreOptions ro;
+  ro.target = dir.path + "/out";
+  ro.restore_owner = true;
+  fs::create_directories(ro.target);
+  // Files created in the target get its group: every file must still end
+  // up with the group its node names.
+  REQUIRE(::chown(ro.target.c_str(), 0, 4321) == 0);
+  REQUIRE(::chmod(ro.target.c_str(), 02755) == 0);
+  auto r = Restore(*repo, snap, ro);
+  REQUIRE(r.ok());
+  CHECK(r->warnings.empty());
+  auto owner = [&](const std::string& name) {
+    struct stat st = Lstat(ro.target + "/" + name);
+    return std::make_pair(st.st_uid, st.st_gid);
+  };
+  CHECK(owner("root") == std::make_pair(0u, 0u));
+  CHECK(owner("other") == std::make_pair(1234u, 5678u));
+  CHECK(owner("group") == std::make_pair(0u, 4321u));
+  CHECK(owner("sub") == std::make_pair(0u, 4321u));
+  CHECK(owner("sub/in-sub") == std::make_pair(0u, 0u));
+  CHECK((Lstat(ro.target + "/sub").st_mode & 07777) == 02775);
+}
