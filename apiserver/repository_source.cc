@@ -1,6 +1,6 @@
 #include "apiserver/repository_source.h"
 
-#include "storage/local_backend.h"
+#include "storage/backend_factory.h"
 
 namespace stash::apiserver {
 
@@ -9,7 +9,7 @@ Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location) {
   if (path.empty() || path[0] != '/') {
     return Unsupported("repository location \"" + location + "\" is not supported yet");
   }
-  return std::unique_ptr<Backend>(std::make_unique<LocalBackend>(path));
+  return stash::OpenBackend(location, BackendOptions{});
 }
 
 }  // namespace stash::apiserver

@@ -9,9 +9,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "storage/local_backend.h"
-#include "storage/rest_backend.h"
-#include "storage/s3_backend.h"
+#include "storage/backend_factory.h"
 
 namespace stash::cli {
 namespace {
@@ -21,15 +19,6 @@ namespace {
 std::string& CaCertFile() {
   static std::string file;
   return file;
-}
-
-// HTTP settings for remote backends; retries are reported on stderr, as
-// restic reports them.
-http::HttpOptions RemoteOptions() {
-  http::HttpOptions options = http::HttpOptionsFromEnvironment();
-  options.ca_file = CaCertFile();
-  options.on_retry = [](const std::string& message) { std::cerr << message << "\n"; };
-  return options;
 }
 
 std::string Env(const char* name) {
@@ -106,24 +95,10 @@ Result<std::string> ReadPassword(const Args& args, bool confirm_new) {
 }
 
 Result<std::unique_ptr<Backend>> BackendFor(const std::string& location) {
-  if (location.empty()) {
-    return Invalid("please specify repository location (-r or RESTIC_REPOSITORY)");
-  }
-  std::string path = location;
-  if (path.rfind("local:", 0) == 0) path = path.substr(6);
-  if (path.rfind("rest:", 0) == 0) return RestBackend::Open(path, RemoteOptions());
-  if (path.rfind("s3:", 0) == 0) {
-    STASH_ASSIGN_OR_RETURN(S3Config config, ParseS3Location(path));
-    STASH_RETURN_IF_ERROR(S3ConfigFromEnvironment(config));
-    return S3Backend::Open(std::move(config), RemoteOptions());
-  }
-  for (const char* scheme : {"azure:", "gs:", "b2:", "swift:", "sftp:", "rclone:"}) {
-    if (path.rfind(scheme, 0) == 0) {
-      return Unsupported("backend \"" + std::string(scheme, std::strlen(scheme) - 1) +
-                         "\" is not supported yet: " + location);
-    }
-  }
-  return std::unique_ptr<Backend>(new LocalBackend(path));
+  BackendOptions options = BackendOptionsFromEnvironment();
+  options.http.ca_file = CaCertFile();
+  options.http.on_retry = [](const std::string& message) { std::cerr << message << "\n"; };
+  return OpenBackend(location, options);
 }
 
 Result<std::unique_ptr<Repository>> OpenRepository(const Args& args, const Globals& g) {

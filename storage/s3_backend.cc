@@ -13,11 +13,6 @@ constexpr char kBackend[] = "s3";
 constexpr char kEmptySha256[] =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
@@ -77,7 +72,8 @@ Result<S3Config> ParseS3Location(const std::string& location) {
   return MakeConfig(std::string(rest.substr(0, slash)), rest.substr(slash + 1), false);
 }
 
-Status S3ConfigFromEnvironment(S3Config& config) {
+Status S3ConfigFromSettings(S3Config& config, const BackendOptions& settings) {
+  auto Env = [&](const char* name) { return settings.Get(name); };
   config.credentials.access_key = Env("AWS_ACCESS_KEY_ID");
   config.credentials.secret_key = Env("AWS_SECRET_ACCESS_KEY");
   config.credentials.session_token = Env("AWS_SESSION_TOKEN");

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "storage/backend.h"
+#include "storage/backend_options.h"
 #include "storage/http/http_client.h"
 #include "storage/http/sigv4.h"
 #include "storage/http/xml.h"
@@ -41,9 +42,9 @@ struct S3Config {
 // Parses an "s3:" location; credentials and region are left empty.
 Result<S3Config> ParseS3Location(const std::string& location);
 
-// Fills credentials, region and bucket lookup from the environment; kInvalid
-// naming the variable when a key is missing.
-Status S3ConfigFromEnvironment(S3Config& config);
+// Fills credentials, region and bucket lookup from the settings (restic's
+// variable names); kInvalid naming the variable when a key is missing.
+Status S3ConfigFromSettings(S3Config& config, const BackendOptions& settings);
 
 // The region implied by an AWS endpoint ("s3.eu-west-1.amazonaws.com" →
 // "eu-west-1"), or "" when the name does not tell.

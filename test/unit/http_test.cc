@@ -1,6 +1,7 @@
 // The pieces of the remote backends that need no server: SigV4 signing
 // (against AWS's published vectors), URL and location parsing, the S3 XML
 // and REST JSON parsers, and the retry policy.
+#include <map>
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -264,27 +265,23 @@ TEST_CASE("s3: locations as restic parses them", "[s3]") {
   CHECK_FALSE(ParseS3Location("gs:bucket/x").ok());
 }
 
-TEST_CASE("s3: credentials and options from the environment", "[s3]") {
+TEST_CASE("s3: credentials and options from the settings", "[s3]") {
+  std::map<std::string, std::string> env;
+  BackendOptions settings;
+  settings.env = [&](const std::string& name) { return env.count(name) ? env[name] : ""; };
   S3Config c;
-  ::unsetenv("AWS_ACCESS_KEY_ID");
-  auto missing = S3ConfigFromEnvironment(c);
+  auto missing = S3ConfigFromSettings(c, settings);
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().message().find("AWS_ACCESS_KEY_ID") != std::string::npos);
-  ::setenv("AWS_ACCESS_KEY_ID", "id", 1);
-  ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
-  ::setenv("AWS_SESSION_TOKEN", "tok", 1);
-  ::setenv("AWS_DEFAULT_REGION", "eu-central-1", 1);
-  ::setenv("STASH_S3_BUCKET_LOOKUP", "dns", 1);
-  REQUIRE(S3ConfigFromEnvironment(c).ok());
+  env = {{"AWS_ACCESS_KEY_ID", "id"}, {"AWS_SECRET_ACCESS_KEY", "secret"},
+         {"AWS_SESSION_TOKEN", "tok"}, {"AWS_DEFAULT_REGION", "eu-central-1"},
+         {"STASH_S3_BUCKET_LOOKUP", "dns"}};
+  REQUIRE(S3ConfigFromSettings(c, settings).ok());
   CHECK(c.credentials.session_token == "tok");
   CHECK(c.region == "eu-central-1");
   CHECK(c.lookup == S3Config::Lookup::kDns);
-  ::setenv("STASH_S3_BUCKET_LOOKUP", "sideways", 1);
-  CHECK_FALSE(S3ConfigFromEnvironment(c).ok());
-  for (const char* v : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                        "AWS_DEFAULT_REGION", "STASH_S3_BUCKET_LOOKUP"}) {
-    ::unsetenv(v);
-  }
+  env["STASH_S3_BUCKET_LOOKUP"] = "sideways";
+  CHECK_FALSE(S3ConfigFromSettings(c, settings).ok());
 }
 
 TEST_CASE("s3: regions, addressing and layouts", "[s3]") {
