@@ -2,9 +2,13 @@
 
 #include <cstring>
 
+#include "storage/azure_backend.h"
+#include "storage/b2_backend.h"
+#include "storage/gcs_backend.h"
 #include "storage/local_backend.h"
 #include "storage/rest_backend.h"
 #include "storage/s3_backend.h"
+#include "storage/swift_backend.h"
 
 namespace stash {
 
@@ -20,6 +24,30 @@ Result<std::unique_ptr<Backend>> OpenRest(const std::string& location, const Bac
   return RestBackend::Open(location, options.http);
 }
 
+Result<std::unique_ptr<Backend>> OpenAzure(const std::string& location, const BackendOptions& options) {
+  STASH_ASSIGN_OR_RETURN(AzureConfig config, ParseAzureLocation(location));
+  STASH_RETURN_IF_ERROR(AzureConfigFromSettings(config, options));
+  return AzureBackend::Open(std::move(config), options.http);
+}
+
+Result<std::unique_ptr<Backend>> OpenB2(const std::string& location, const BackendOptions& options) {
+  STASH_ASSIGN_OR_RETURN(B2Config config, ParseB2Location(location));
+  STASH_RETURN_IF_ERROR(B2ConfigFromSettings(config, options));
+  return B2Backend::Open(std::move(config), options.http);
+}
+
+Result<std::unique_ptr<Backend>> OpenSwift(const std::string& location, const BackendOptions& options) {
+  STASH_ASSIGN_OR_RETURN(SwiftConfig config, ParseSwiftLocation(location));
+  STASH_RETURN_IF_ERROR(SwiftConfigFromSettings(config, options));
+  return SwiftBackend::Open(std::move(config), options.http);
+}
+
+Result<std::unique_ptr<Backend>> OpenGcs(const std::string& location, const BackendOptions& options) {
+  STASH_ASSIGN_OR_RETURN(GcsConfig config, ParseGcsLocation(location));
+  STASH_RETURN_IF_ERROR(GcsConfigFromSettings(config, options));
+  return GcsBackend::Open(std::move(config), options.http);
+}
+
 struct Scheme {
   const char* prefix;  // with the colon
   Result<std::unique_ptr<Backend>> (*open)(const std::string& location, const BackendOptions&);
@@ -29,6 +57,10 @@ struct Scheme {
 const Scheme kSchemes[] = {
     {"s3:", OpenS3},
     {"rest:", OpenRest},
+    {"gs:", OpenGcs},
+    {"b2:", OpenB2},
+    {"swift:", OpenSwift},
+    {"azure:", OpenAzure},
 };
 
 const char* const kUnsupported[] = {"sftp:", "rclone:"};

@@ -132,6 +132,7 @@ void FakeHttpServer::Serve(int fd) {
     seen.target = head.substr(t, head.find(' ', t) - t);
     seen.headers = head;
     seen.body_size = body_len;
+    seen.body = body;
     {
       std::lock_guard<std::mutex> lock(mu_);
       seen_.push_back(seen);

@@ -24,6 +24,7 @@ struct FakeAction {
 struct SeenRequest {
   std::string method, target, headers;  // headers: the raw header block
   size_t body_size = 0;
+  std::string body;
 };
 
 class FakeHttpServer {
