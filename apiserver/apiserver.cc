@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "apiserver/auth.h"
+#include "apiserver/auth_setup.h"
 #include "apiserver/health.h"
 #include "apiserver/http_server.h"
 #include "apiserver/kubeconfig.h"
@@ -84,11 +85,8 @@ Result<Certificates> MakeCertificates(const Options& o) {
   admin.organizations = {"system:masters"};
   admin.client = true;
   STASH_ASSIGN_OR_RETURN(c.admin, IssueCertificate(c.ca, admin));
-  c.client_cas.push_back(c.ca.cert_pem);
-  for (const auto& f : o.client_ca_files) {
-    STASH_ASSIGN_OR_RETURN(std::string pem, ReadTextFile(f));
-    c.client_cas.push_back(std::move(pem));
-  }
+  // The admin certificate is only handed out in standalone mode.
+  if (!o.standalone_manifests.empty()) c.client_cas.push_back(c.ca.cert_pem);
   return c;
 }
 
@@ -122,8 +120,7 @@ struct Server {
   std::unique_ptr<StandaloneSource> source;
   std::unique_ptr<SnapshotStorage> storage;
   std::unique_ptr<RestHandler> snapshots;
-  std::unique_ptr<Authenticator> authenticator;
-  StandaloneAuthorizer authorizer;
+  std::unique_ptr<AuthStack> auth;
   std::unique_ptr<Router> router;
   std::unique_ptr<HttpServer> http;
   std::atomic<bool> stopping{false};
@@ -168,7 +165,12 @@ int Run(const Options& o) {
   if (!source.ok()) return Fail(source.error().message());
   auto certs = MakeCertificates(o);
   if (!certs.ok()) return Fail(certs.error().message());
-  auto tls = MakeServerContext(TlsConfig{certs->serving, certs->client_cas});
+  bool standalone = !o.standalone_manifests.empty();
+  auto in_cluster = standalone ? std::nullopt : InClusterAccess();
+  auto cas = ResolveClientCas(o, standalone, in_cluster, Log);
+  if (!cas.ok()) return Fail(cas.error().message());
+  certs->client_cas.insert(certs->client_cas.end(), cas->client_ca_pems.begin(), cas->client_ca_pems.end());
+  auto tls = MakeServerContext(TlsConfig{certs->serving, certs->client_cas, cas->requestheader_ca_pems});
   if (!tls.ok()) return Fail("TLS: " + tls.error().message());
 
   auto s = std::make_unique<Server>();
@@ -182,13 +184,13 @@ int Run(const Options& o) {
   RestOptions rest;
   rest.min_watch_timeout = o.min_request_timeout;
   s->snapshots = std::make_unique<RestHandler>(*s->storage, s->request_pool, s->watches, rest);
-  std::vector<std::unique_ptr<Authenticator>> chain;
-  chain.push_back(std::make_unique<ClientCertAuthenticator>());
-  s->authenticator = std::make_unique<UnionAuthenticator>(std::move(chain));
+  auto auth = BuildAuth(o, *cas, standalone, in_cluster, Log);
+  if (!auth.ok()) return Fail(auth.error().message());
+  s->auth = std::move(*auth);
   AddHealthChecks(*s, o.backend_timeout);
-  s->router = std::make_unique<Router>(RouterParts{&s->health, s->authenticator.get(), &s->authorizer,
-                                                   &s->metrics, {s->snapshots.get()}, Log,
-                                                   [&src = *s->source](const std::string& ns) {
+  s->router = std::make_unique<Router>(RouterParts{&s->health, s->auth->authenticator.get(),
+                                                   s->auth->authorizer.get(), &s->metrics, {s->snapshots.get()},
+                                                   Log, [&src = *s->source](const std::string& ns) {
                                                      return src.NamespacePhase(ns);
                                                    }});
   ServerOptions net;

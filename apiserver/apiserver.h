@@ -4,12 +4,16 @@
 // folder of manifests; the server makes a CA at start, signs its serving
 // certificate (unless one is given) and an admin client certificate with
 // it, and writes a kubeconfig for kubectl. The in-cluster RepositorySource
-// (Kubernetes API) and delegated authentication are later parts.
+// (Kubernetes API) is a later part. Delegated authentication (front-proxy
+// headers, TokenReview) and authorization (SubjectAccessReview) are set up
+// by auth_setup.h.
 #pragma once
 
 #include <chrono>
 #include <string>
 #include <vector>
+
+#include "apiserver/delegated_auth.h"
 
 namespace stash::apiserver {
 
@@ -18,6 +22,15 @@ struct Options {
   int secure_port = 8443;  // 0 picks a free port (the kubeconfig names it)
   std::string tls_cert_file, tls_private_key_file;
   std::vector<std::string> client_ca_files;
+  // Delegated authentication and authorization, named as Kubernetes
+  // apiservers name their flags (delegated_auth.h).
+  std::string requestheader_client_ca_file;
+  RequestHeaderConfig requestheader;
+  std::string authentication_kubeconfig, authorization_kubeconfig;
+  std::chrono::milliseconds token_cache_ttl{10000};
+  std::chrono::milliseconds authorized_cache_ttl{10000};
+  std::chrono::milliseconds unauthorized_cache_ttl{10000};
+  std::vector<std::string> always_allow_paths = {"/healthz", "/readyz", "/livez"};
   std::string standalone_manifests;
   std::string standalone_kubeconfig;
   std::chrono::milliseconds refresh_interval{2000};

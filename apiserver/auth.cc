@@ -26,14 +26,24 @@ UnionAuthenticator::UnionAuthenticator(std::vector<std::unique_ptr<Authenticator
     : chain_(std::move(chain)) {}
 
 Result<std::optional<UserInfo>> UnionAuthenticator::Authenticate(const Request& request) {
+  // As Kubernetes: an authenticator that rejects the request does not stop
+  // a later one from accepting it (a front-proxy certificate without
+  // headers, then a bearer token); the first rejection is reported when
+  // none accepts.
+  std::optional<Error> rejected;
   for (const auto& a : chain_) {
     auto result = a->Authenticate(request);
-    if (!result.ok()) return result.error();
+    if (!result.ok()) {
+      if (!rejected) rejected = result.error();
+      continue;
+    }
     if (!*result) continue;
     UserInfo user = std::move(**result);
-    if (!InGroup(user, "system:authenticated")) user.groups.push_back("system:authenticated");
+    bool anonymous = user.name == "system:anonymous";
+    if (!anonymous && !InGroup(user, "system:authenticated")) user.groups.push_back("system:authenticated");
     return std::optional<UserInfo>(std::move(user));
   }
+  if (rejected) return *rejected;
   return std::optional<UserInfo>();
 }
 

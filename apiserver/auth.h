@@ -4,7 +4,7 @@
 // Standalone mode plugs in client certificates signed by the server's CA
 // and a small built-in policy; delegated authentication (front-proxy
 // headers, TokenReview) and SubjectAccessReview plug in behind the same
-// interfaces later.
+// interfaces (delegated_auth.h, auth_setup.h).
 #pragma once
 
 #include <memory>
@@ -35,8 +35,9 @@ class ClientCertAuthenticator : public Authenticator {
   Result<std::optional<UserInfo>> Authenticate(const Request& request) override;
 };
 
-// Tries each in order; the first that knows the request decides. Adds the
-// group system:authenticated, as Kubernetes does.
+// Tries each in order; the first that accepts the request decides, and a
+// rejection counts only when none accepts. Adds the group
+// system:authenticated, as Kubernetes does.
 class UnionAuthenticator : public Authenticator {
  public:
   explicit UnionAuthenticator(std::vector<std::unique_ptr<Authenticator>> chain);

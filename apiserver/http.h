@@ -55,6 +55,10 @@ class Query {
 struct ClientCertificate {
   bool present = false;
   bool verified = false;  // chains to a trusted client CA and allows client auth
+  // Chains to the front-proxy (requestheader) CA and allows client auth: only
+  // then may X-Remote-* headers name the user. Checked apart from `verified`,
+  // since the two CAs grant different things.
+  bool front_proxy_verified = false;
   std::string common_name;
   std::vector<std::string> organizations;
   std::string verify_error;  // why it is not verified

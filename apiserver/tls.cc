@@ -162,25 +162,67 @@ Status UseServingCertificate(SSL_CTX* ctx, const CertificateAndKey& serving) {
   return Status::Ok();
 }
 
-Status TrustClientCas(SSL_CTX* ctx, const std::vector<std::string>& pems) {
-  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
-  STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE, X509_STORE_free>>;
+
+// The two trust roots apart, kept with the SSL_CTX (ex_data) so that
+// ReadClientCertificate can tell which CA a peer chain leads to.
+struct ClientTrust {
+  StorePtr client{X509_STORE_new()};
+  StorePtr front_proxy{X509_STORE_new()};
+};
+
+void FreeClientTrust(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+  delete static_cast<ClientTrust*>(ptr);
+}
+
+int TrustIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, FreeClientTrust);
+  return index;
+}
+
+// Adds the certificates of `pems` to `store` and to the handshake's store
+// and CA name list.
+Status AddCas(SSL_CTX* ctx, X509_STORE* store, STACK_OF(X509_NAME)* names,
+              const std::vector<std::string>& pems) {
   for (const auto& pem : pems) {
     auto certs = ReadCertificates(pem);
-    if (certs.empty()) {
-      sk_X509_NAME_pop_free(names, X509_NAME_free);
-      return Invalid("a client CA bundle holds no PEM certificate");
-    }
+    if (certs.empty()) return Invalid("a client CA bundle holds no PEM certificate");
     for (const auto& c : certs) {
       X509_STORE_add_cert(store, c.get());
+      X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), c.get());
       sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(c.get())));
     }
+  }
+  return Status::Ok();
+}
+
+Status TrustClientCas(SSL_CTX* ctx, const TlsConfig& config) {
+  auto* trust = new ClientTrust;
+  SSL_CTX_set_ex_data(ctx, TrustIndex(), trust);  // the context frees it
+  STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+  Status s = AddCas(ctx, trust->client.get(), names, config.client_ca_pems);
+  if (s.ok()) s = AddCas(ctx, trust->front_proxy.get(), names, config.requestheader_ca_pems);
+  if (!s.ok()) {
+    sk_X509_NAME_pop_free(names, X509_NAME_free);
+    return s;
   }
   // Clients pick the certificate to send by these names (Go does).
   SSL_CTX_set_client_CA_list(ctx, names);
   SSL_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, AcceptAnyCertificate);
   return Status::Ok();
+}
+
+// Verifies `leaf` (with the chain the peer sent) against `store` for client
+// auth; "" when it verifies, else why not.
+std::string VerifyAgainst(X509_STORE* store, X509* leaf, STACK_OF(X509)* untrusted) {
+  using CtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
+  CtxPtr ctx(X509_STORE_CTX_new());
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), store, leaf, untrusted) != 1) return "cannot verify";
+  X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT);
+  if (X509_verify_cert(ctx.get()) == 1) return "";
+  ERR_clear_error();
+  return X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()));
 }
 
 }  // namespace
@@ -205,7 +247,9 @@ Result<ssl_ctx_st*> MakeServerContext(const TlsConfig& config) {
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   Status s = UseServingCertificate(ctx, config.serving);
-  if (s.ok() && !config.client_ca_pems.empty()) s = TrustClientCas(ctx, config.client_ca_pems);
+  if (s.ok() && (!config.client_ca_pems.empty() || !config.requestheader_ca_pems.empty())) {
+    s = TrustClientCas(ctx, config);
+  }
   if (!s.ok()) {
     SSL_CTX_free(ctx);
     return s.error();
@@ -218,9 +262,15 @@ ClientCertificate ReadClientCertificate(ssl_st* ssl) {
   CertPtr peer(SSL_get1_peer_certificate(ssl));
   if (!peer) return out;
   out.present = true;
-  long result = SSL_get_verify_result(ssl);
-  out.verified = result == X509_V_OK;
-  if (!out.verified) out.verify_error = X509_verify_cert_error_string(result);
+  auto* trust = static_cast<ClientTrust*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), TrustIndex()));
+  if (trust) {
+    STACK_OF(X509)* untrusted = SSL_get_peer_cert_chain(ssl);  // without the leaf on a server
+    out.verify_error = VerifyAgainst(trust->client.get(), peer.get(), untrusted);
+    out.verified = out.verify_error.empty();
+    out.front_proxy_verified = VerifyAgainst(trust->front_proxy.get(), peer.get(), untrusted).empty();
+  } else {
+    out.verify_error = "no client certificates are trusted";
+  }
   X509_NAME* subject = X509_get_subject_name(peer.get());
   for (int i = -1; (i = X509_NAME_get_index_by_NID(subject, NID_organizationName, i)) >= 0;) {
     out.organizations.push_back(NameEntry(subject, i));

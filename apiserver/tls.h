@@ -1,10 +1,12 @@
 // TLS for the API server: certificates made at start (a CA, the serving
 // certificate, an admin client certificate) and the OpenSSL context.
 //
-// Client certificates are requested, never required: the handshake
-// records whether the certificate chains to a client CA (with the client
-// auth purpose) and the authenticator decides, so anonymous clients still
-// reach the health endpoints and a bad certificate gets a 401 Status.
+// Client certificates are requested, never required: the handshake accepts
+// any certificate, then the peer chain is verified against the client CAs
+// and, separately, against the front-proxy CAs (with the client auth
+// purpose), and the authenticators decide. So anonymous clients still reach
+// the health endpoints, a bad certificate gets a 401 Status, and a client
+// CA certificate never counts as a front-proxy one (or the reverse).
 #pragma once
 
 #include <string>
@@ -41,6 +43,8 @@ Result<CertificateAndKey> IssueCertificate(const CertificateAndKey& ca, const Ce
 struct TlsConfig {
   CertificateAndKey serving;
   std::vector<std::string> client_ca_pems;  // each may hold several certificates
+  // CAs of front-proxy client certificates (--requestheader-client-ca-file).
+  std::vector<std::string> requestheader_ca_pems;
 };
 
 // An SSL_CTX for serving (TLS 1.2+, HTTP/1.1 only). The caller owns it.

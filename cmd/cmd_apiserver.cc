@@ -3,6 +3,7 @@
 // Kubernetes apiservers use. Standalone mode serves the Repositories of a
 // folder of manifests and writes a kubeconfig for kubectl.
 #include <cctype>
+#include <algorithm>
 #include <charconv>
 #include <string_view>
 
@@ -48,6 +49,43 @@ Status ReadDuration(const Args& args, const std::string& flag, std::chrono::mill
   return Status::Ok();
 }
 
+// A Kubernetes string-slice flag: comma lists, and the flag may repeat.
+std::vector<std::string> ReadList(const Args& args, const std::string& flag) {
+  std::vector<std::string> out;
+  for (const auto& v : args.GetAll(flag)) {
+    size_t start = 0;
+    while (start <= v.size()) {
+      size_t comma = std::min(v.find(',', start), v.size());
+      std::string item = v.substr(start, comma - start);
+      if (!item.empty()) out.push_back(std::move(item));
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+// A list flag's value when given (an empty value clears the default).
+void ReadListInto(const Args& args, const std::string& flag, std::vector<std::string>& out) {
+  if (args.Has(flag)) out = ReadList(args, flag);
+}
+
+Status ReadAuthOptions(const Args& args, apiserver::Options& o) {
+  o.requestheader_client_ca_file = args.Get("requestheader-client-ca-file");
+  ReadListInto(args, "requestheader-allowed-names", o.requestheader.allowed_names);
+  ReadListInto(args, "requestheader-username-headers", o.requestheader.username_headers);
+  ReadListInto(args, "requestheader-group-headers", o.requestheader.group_headers);
+  ReadListInto(args, "requestheader-extra-headers-prefix", o.requestheader.extra_prefixes);
+  o.authentication_kubeconfig = args.Get("authentication-kubeconfig");
+  o.authorization_kubeconfig = args.Get("authorization-kubeconfig");
+  STASH_RETURN_IF_ERROR(ReadDuration(args, "authentication-token-webhook-cache-ttl", o.token_cache_ttl));
+  STASH_RETURN_IF_ERROR(
+      ReadDuration(args, "authorization-webhook-cache-authorized-ttl", o.authorized_cache_ttl));
+  STASH_RETURN_IF_ERROR(
+      ReadDuration(args, "authorization-webhook-cache-unauthorized-ttl", o.unauthorized_cache_ttl));
+  ReadListInto(args, "authorization-always-allow-paths", o.always_allow_paths);
+  return Status::Ok();
+}
+
 Result<apiserver::Options> OptionsFromArgs(const Args& args) {
   apiserver::Options o;
   o.bind_address = args.Get("bind-address", o.bind_address);
@@ -63,6 +101,7 @@ Result<apiserver::Options> OptionsFromArgs(const Args& args) {
   o.tls_cert_file = args.Get("tls-cert-file");
   o.tls_private_key_file = args.Get("tls-private-key-file");
   o.client_ca_files = args.GetAll("client-ca-file");
+  STASH_RETURN_IF_ERROR(ReadAuthOptions(args, o));
   o.standalone_manifests = args.Get("standalone-manifests");
   o.standalone_kubeconfig = args.Get("standalone-kubeconfig");
   STASH_RETURN_IF_ERROR(ReadDuration(args, "snapshot-refresh-interval", o.refresh_interval));
@@ -89,7 +128,23 @@ std::vector<FlagSpec> ApiserverFlags() {
       {"bind-address", 0, true, "IP address to listen on (default 0.0.0.0)"},
       {"tls-cert-file", 0, true, "serving certificate (PEM, with intermediates); generated when not given"},
       {"tls-private-key-file", 0, true, "key of --tls-cert-file (PEM)"},
-      {"client-ca-file", 0, true, "also accept client certificates signed by this CA bundle (PEM)"},
+      {"client-ca-file", 0, true, "accept client certificates signed by this CA bundle (PEM): user = CN, groups = O"},
+      {"requestheader-client-ca-file", 0, true,
+       "CA bundle of front-proxy client certificates; only they may name the user in request headers"},
+      {"requestheader-allowed-names", 0, true,
+       "common names of allowed front-proxy certificates (comma list; empty: any signed by the CA)"},
+      {"requestheader-username-headers", 0, true, "headers naming the user (default X-Remote-User)"},
+      {"requestheader-group-headers", 0, true, "headers naming the groups (default X-Remote-Group)"},
+      {"requestheader-extra-headers-prefix", 0, true, "prefixes of extra user info headers (default X-Remote-Extra-)"},
+      {"authentication-kubeconfig", 0, true,
+       "kubeconfig of the API server that reviews bearer tokens (TokenReview); in a pod: the service account"},
+      {"authorization-kubeconfig", 0, true,
+       "kubeconfig of the API server that authorizes requests (SubjectAccessReview); in a pod: the service account"},
+      {"authentication-token-webhook-cache-ttl", 0, true, "how long token reviews are cached (default 10s)"},
+      {"authorization-webhook-cache-authorized-ttl", 0, true, "how long allowed decisions are cached (default 10s)"},
+      {"authorization-webhook-cache-unauthorized-ttl", 0, true, "how long denied decisions are cached (default 10s)"},
+      {"authorization-always-allow-paths", 0, true,
+       "paths served without authorization, also to anonymous requests (default /healthz,/readyz,/livez)"},
       {"standalone-manifests", 0, true, "serve the Repositories and Secrets of this folder of manifests"},
       {"standalone-kubeconfig", 0, true, "write a kubeconfig for kubectl (CA and admin certificate) here"},
       {"snapshot-refresh-interval", 0, true, "how often snapshots/ folders are listed (default 2s)"},
