@@ -49,16 +49,24 @@ Status ReadRepository(const YAML::Node& doc, Manifests& out) {
   r.labels = StringMap(Member(Member(doc, "metadata"), "labels"));
   YAML::Node backend = Member(Member(doc, "spec"), "backend");
   r.storage_secret_name = Str(backend, "storageSecretName");
+  StashBackend& b = r.backend;
   for (const char* type : {"local", "s3", "gcs", "azure", "swift", "b2", "rest"}) {
     if (IsMap(Member(backend, type))) {
-      r.backend_type = type;
+      b.type = type;
       break;
     }
   }
-  YAML::Node local = Member(backend, "local");
-  r.local.host_path = Str(Member(local, "hostPath"), "path");
-  r.local.mount_path = Str(local, "mountPath");
-  r.local.sub_path = Str(local, "subPath");
+  YAML::Node p = Member(backend, b.type.c_str());
+  b.host_path = Str(Member(p, "hostPath"), "path");
+  b.mount_path = Str(p, "mountPath");
+  b.sub_path = Str(p, "subPath");
+  b.endpoint = Str(p, "endpoint");
+  b.bucket = Str(p, "bucket");
+  b.container = Str(p, "container");
+  b.prefix = Str(p, "prefix");
+  b.region = Str(p, "region");
+  b.url = Str(p, "url");
+  b.sidecar_created = r.labels.count("workload-kind") > 0;
   out.repositories.push_back(std::move(r));
   return Status::Ok();
 }
@@ -106,16 +114,6 @@ Status ReadDocument(const YAML::Node& doc, Manifests& out) {
   return Status::Ok();
 }
 
-std::string CleanPath(const std::string& path) {
-  std::string out;
-  for (char c : path) {
-    if (c == '/' && !out.empty() && out.back() == '/') continue;
-    out += c;
-  }
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  return out;
-}
-
 const SecretManifest* FindSecret(const Manifests& m, const std::string& ns, const std::string& name) {
   const SecretManifest* found = nullptr;
   for (const auto& s : m.secrets) {
@@ -129,17 +127,11 @@ RepositorySpec Resolve(const Manifests& m, const RepositoryManifest& r) {
   spec.ns = r.ns;
   spec.name = r.name;
   spec.labels = r.labels;
-  if (r.backend_type != "local") {
-    spec.problem = r.backend_type.empty() ? "spec.backend names no storage backend"
-                                          : r.backend_type + " backends are not supported yet";
+  spec.backend = r.backend;
+  if (r.backend.type.empty()) {
+    spec.problem = "spec.backend names no storage backend";
     return spec;
   }
-  auto path = LocalRepositoryPath(r.local);
-  if (!path.ok()) {
-    spec.problem = path.error().message();
-    return spec;
-  }
-  spec.location = *path;
   if (r.storage_secret_name.empty()) {
     spec.problem = "missing repository secret name";
     return spec;
@@ -147,7 +139,16 @@ RepositorySpec Resolve(const Manifests& m, const RepositoryManifest& r) {
   const SecretManifest* secret = FindSecret(m, r.ns, r.storage_secret_name);
   if (!secret) {
     spec.problem = "secret \"" + r.storage_secret_name + "\" not found";
-  } else if (auto it = secret->data.find("RESTIC_PASSWORD"); it == secret->data.end()) {
+    return spec;
+  }
+  spec.secret = secret->data;
+  auto location = RepositoryLocation(r.backend, secret->data);
+  if (!location.ok()) {
+    spec.problem = location.error().message();
+    return spec;
+  }
+  spec.location = *location;
+  if (auto it = secret->data.find("RESTIC_PASSWORD"); it == secret->data.end()) {
     spec.problem = "missing repository password";
   } else {
     spec.password = it->second;
@@ -183,17 +184,6 @@ Result<Manifests> ParseManifests(std::string_view text, const std::string& sourc
     if (!s.ok()) return s.error().Wrap(source + " (document " + std::to_string(i + 1) + ")");
   }
   return out;
-}
-
-Result<std::string> LocalRepositoryPath(const LocalBackendSpec& local) {
-  const std::string& base = local.host_path.empty() ? local.mount_path : local.host_path;
-  if (base.empty()) return Invalid("local backend has neither hostPath.path nor mountPath");
-  if (base[0] != '/') return Invalid("local backend path \"" + base + "\" is not absolute");
-  std::string sub = local.sub_path;
-  if (sub == ".." || sub.starts_with("../") || sub.find("/../") != std::string::npos || sub.ends_with("/..")) {
-    return Invalid("local backend subPath \"" + sub + "\" leaves its volume");
-  }
-  return CleanPath(sub.empty() ? base : base + "/" + sub);
 }
 
 std::vector<RepositorySpec> ResolveRepositories(const Manifests& m) {

@@ -12,22 +12,15 @@
 
 #include "apiserver/repository_source.h"
 #include "base/result.h"
+#include "storage/stash_backend.h"
 
 namespace stash::apiserver {
-
-// spec.backend.local: a core/v1 VolumeSource inlined, plus mountPath and subPath.
-struct LocalBackendSpec {
-  std::string host_path;  // hostPath.path
-  std::string mount_path;
-  std::string sub_path;
-};
 
 struct RepositoryManifest {
   std::string ns = "default", name;
   std::map<std::string, std::string> labels;
   std::string storage_secret_name;
-  std::string backend_type;  // "local", "s3", "gcs", "azure", "swift", "b2", "rest", or ""
-  LocalBackendSpec local;
+  StashBackend backend;
 };
 
 struct SecretManifest {
@@ -47,9 +40,6 @@ struct Manifests {
 
 // Parses every document of `text`; `source` names it in errors.
 Result<Manifests> ParseManifests(std::string_view text, const std::string& source);
-
-// Decision 7: hostPath.path/subPath, or mountPath/subPath without hostPath.
-Result<std::string> LocalRepositoryPath(const LocalBackendSpec& local);
 
 // Pairs each Repository with its Secret and backend location. Later
 // duplicates (same namespace and name) replace earlier ones, as apply does.

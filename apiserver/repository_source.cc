@@ -4,12 +4,8 @@
 
 namespace stash::apiserver {
 
-Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location) {
-  std::string path = location.starts_with("local:") ? location.substr(6) : location;
-  if (path.empty() || path[0] != '/') {
-    return Unsupported("repository location \"" + location + "\" is not supported yet");
-  }
-  return stash::OpenBackend(location, BackendOptions{});
+Result<std::unique_ptr<Backend>> OpenBackend(const RepositorySpec& spec) {
+  return stash::OpenBackend(spec.location, SettingsFromSecret(spec.backend, spec.secret));
 }
 
 }  // namespace stash::apiserver

@@ -14,6 +14,7 @@
 
 #include "base/result.h"
 #include "storage/backend.h"
+#include "storage/stash_backend.h"
 
 namespace stash::apiserver {
 
@@ -21,7 +22,9 @@ namespace stash::apiserver {
 struct RepositorySpec {
   std::string ns, name;
   std::map<std::string, std::string> labels;  // the Repository's own labels
-  std::string location;  // backend location: "/path" for local backends
+  StashBackend backend;  // spec.backend
+  std::string location;  // the restic location built from it ("/path", "s3:...")
+  std::map<std::string, std::string> secret;  // the storage Secret's data
   std::string password;  // RESTIC_PASSWORD from the storage Secret
   // Why the repository cannot be opened (no Secret, no password, a backend
   // not supported yet); empty when it can.
@@ -47,8 +50,8 @@ class RepositorySource {
   virtual void OnChange(std::function<void()> callback) = 0;
 };
 
-// A Backend for a resolved location ("/path" or "local:/path"); other
-// schemes are kUnsupported until their backends land.
-Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location);
+// The Backend of a resolved Repository: its location, opened with the
+// settings of its storage Secret.
+Result<std::unique_ptr<Backend>> OpenBackend(const RepositorySpec& spec);
 
 }  // namespace stash::apiserver

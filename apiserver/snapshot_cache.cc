@@ -15,7 +15,7 @@ SnapshotCache::~SnapshotCache() = default;
 Status SnapshotCache::OpenLocked() {
   if (repo_) return Status::Ok();
   if (!spec_.problem.empty()) return Invalid(Name() + ": " + spec_.problem);
-  auto backend = opener_(spec_.location);
+  auto backend = opener_(spec_);
   if (!backend.ok()) return backend.error().Wrap(Name());
   // scrypt: done once per repository; the key is kept with the Repository.
   auto repo = Repository::Open(std::move(*backend), spec_.password);

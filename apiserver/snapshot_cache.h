@@ -34,7 +34,7 @@ namespace stash::apiserver {
 class SnapshotCache : public std::enable_shared_from_this<SnapshotCache> {
  public:
   using Clock = std::chrono::steady_clock;
-  using BackendOpener = std::function<Result<std::unique_ptr<Backend>>(const std::string& location)>;
+  using BackendOpener = std::function<Result<std::unique_ptr<Backend>>(const RepositorySpec& spec)>;
 
   SnapshotCache(RepositorySpec spec, BackendOpener opener, std::mutex& state_mu, WatchHub& hub);
   ~SnapshotCache();

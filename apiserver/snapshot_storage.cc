@@ -1,11 +1,29 @@
 #include "apiserver/snapshot_storage.h"
 
 #include <algorithm>
+#include <iostream>
 
 #include "apiserver/snapshot_object.h"
+#include "engine/prune.h"
+#include "storage/lock.h"
 
 namespace stash::apiserver {
 namespace {
+
+// `restic prune` with its defaults, on a repository opened anew, so lists
+// and refreshes of the cached one never wait for it.
+Status PruneRepository(const RepositorySpec& spec, const SnapshotCache::BackendOpener& opener) {
+  auto backend = opener(spec);
+  if (!backend.ok()) return backend.error();
+  auto repo = Repository::Open(std::move(*backend), spec.password);
+  if (!repo.ok()) return repo.error();
+  auto lock = RepositoryLock::Acquire(**repo, LockMode::kExclusive);
+  if (!lock.ok()) return lock.error();
+  auto stats = Prune(**repo, PruneOptions{});
+  (void)(*lock)->Release();
+  if (!stats.ok()) return stats.error();
+  return Status::Ok();
+}
 
 uint64_t NowMicros() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -33,7 +51,15 @@ SnapshotStorage::SnapshotStorage(RepositorySource& source, TaskPool& backend_poo
       pool_(backend_pool),
       metrics_(metrics),
       options_(std::move(options)),
-      hub_(NowMicros(), options_.watch_history) {}
+      hub_(NowMicros(), options_.watch_history) {
+  if (options_.prune_after_delete) {
+    prunes_ = std::make_unique<PruneQueue>(options_.prune, [this](const std::string& key, const Status& s) {
+      const char* result = s.ok() ? "ok" : s.error().kind() == ErrorKind::kConflict ? "locked" : "failed";
+      if (!s.ok()) std::cerr << "prune of repository " << key << ": " << s.error().message() << "\n";
+      if (metrics_) metrics_->Add("stash_apiserver_prunes_total", {{"result", result}});
+    });
+  }
+}
 
 SnapshotStorage::~SnapshotStorage() { Stop(); }
 
@@ -44,6 +70,7 @@ void SnapshotStorage::DeclareMetrics(Metrics& m) {
   m.Gauge("stash_apiserver_snapshots", "Snapshots held in the caches.");
   m.Counter("stash_apiserver_snapshot_deletions_total", "Snapshot deletions, by result.");
   m.Gauge("stash_apiserver_watchers", "Open watch streams on snapshots.");
+  m.Counter("stash_apiserver_prunes_total", "Background prunes after deletes, by result (ok, locked, failed).");
 }
 
 void SnapshotStorage::Start() {
@@ -60,6 +87,7 @@ void SnapshotStorage::Stop() {
   }
   poll_cv_.notify_all();
   if (poller_.joinable()) poller_.join();
+  if (prunes_) prunes_->Stop();
 }
 
 const ResourceInfo& SnapshotStorage::info() const { return SnapshotResourceInfo(); }
@@ -190,6 +218,11 @@ Result<ObjectPtr> SnapshotStorage::Delete(const ObjectPtr& object, const UserInf
   auto gone = cache->Delete(*id);
   if (metrics_) {
     metrics_->Add("stash_apiserver_snapshot_deletions_total", {{"result", gone.ok() ? "deleted" : "failed"}});
+  }
+  if (gone.ok() && prunes_) {
+    prunes_->Request(cache->spec().key(), [spec = cache->spec(), opener = options_.opener] {
+      return PruneRepository(spec, opener);
+    });
   }
   return gone;
 }

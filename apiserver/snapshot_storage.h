@@ -10,7 +10,8 @@
 // counted in stash_apiserver_repository_errors_total; it never fails the
 // list. Deleting goes to storage under an exclusive repository lock,
 // except for the namespace controller or in a terminating namespace,
-// where nothing is touched (spec README, decision 5).
+// where nothing is touched (spec README, decision 5), and then asks the
+// PruneQueue for a background prune of that repository.
 #pragma once
 
 #include <chrono>
@@ -21,6 +22,7 @@
 #include <thread>
 
 #include "apiserver/metrics.h"
+#include "apiserver/prune_queue.h"
 #include "apiserver/repository_source.h"
 #include "apiserver/resource.h"
 #include "apiserver/snapshot_cache.h"
@@ -36,6 +38,9 @@ struct SnapshotStorageOptions {
   std::chrono::milliseconds max_retry_interval{60000};
   size_t watch_history = 10000;
   SnapshotCache::BackendOpener opener = OpenBackend;
+  // A coalesced background prune of a repository after deletes from it.
+  bool prune_after_delete = true;
+  PruneQueue::Options prune;
 };
 
 // The user the namespace controller runs as.
@@ -90,6 +95,8 @@ class SnapshotStorage : public Storage {
   std::condition_variable poll_cv_;
   bool stopping_ = false;
   std::thread poller_;
+
+  std::unique_ptr<PruneQueue> prunes_;  // null when prune_after_delete is off
 };
 
 }  // namespace stash::apiserver

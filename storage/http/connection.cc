@@ -249,7 +249,8 @@ TlsContext::TlsContext() : impl_(new Impl) {}
 TlsContext::~TlsContext() = default;
 void* TlsContext::native() const { return &impl_->ctx; }
 
-Result<std::unique_ptr<TlsContext>> TlsContext::Create(const std::string& ca_file) {
+Result<std::unique_ptr<TlsContext>> TlsContext::Create(const std::string& ca_file,
+                                                      const std::string& ca_pem) {
   std::unique_ptr<TlsContext> tls(new TlsContext);
   auto& ctx = tls->impl_->ctx;
   SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
@@ -260,8 +261,22 @@ Result<std::unique_ptr<TlsContext>> TlsContext::Create(const std::string& ca_fil
     ctx.load_verify_file(ca_file, ec);
     if (ec) return Invalid("cannot load CA certificates from " + ca_file + ": " + ec.message());
   }
+  if (!ca_pem.empty()) {
+    ctx.add_certificate_authority(asio::buffer(ca_pem), ec);
+    if (ec) return Invalid("cannot load the CA certificate data: " + ec.message());
+  }
   ctx.set_verify_mode(asio::ssl::verify_peer);
   return tls;
+}
+
+Status TlsContext::UseClientCertificate(const std::string& cert_pem, const std::string& key_pem) {
+  auto& ctx = impl_->ctx;
+  error_code ec;
+  ctx.use_certificate_chain(asio::buffer(cert_pem), ec);
+  if (ec) return Invalid("cannot load the client certificate: " + ec.message());
+  ctx.use_private_key(asio::buffer(key_pem), asio::ssl::context::pem, ec);
+  if (ec) return Invalid("cannot load the client key: " + ec.message());
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<Connection>> Connection::Open(const Url& origin, TlsContext* tls,

@@ -20,7 +20,10 @@ namespace stash::http {
 // optional extra CA file.
 class TlsContext {
  public:
-  static Result<std::unique_ptr<TlsContext>> Create(const std::string& ca_file);
+  static Result<std::unique_ptr<TlsContext>> Create(const std::string& ca_file,
+                                                    const std::string& ca_pem = "");
+  // Presents this certificate chain and key to servers that ask for one.
+  Status UseClientCertificate(const std::string& cert_pem, const std::string& key_pem);
   ~TlsContext();
   void* native() const;  // boost::asio::ssl::context*
 

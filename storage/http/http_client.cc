@@ -89,9 +89,13 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(std::string name, const U
                                                        HttpOptions options) {
   std::unique_ptr<TlsContext> tls;
   if (origin.tls()) {
-    auto created = TlsContext::Create(options.ca_file);
+    auto created = TlsContext::Create(options.ca_file, options.ca_pem);
     if (!created.ok()) return created.error().Wrap(name);
     tls = std::move(created).value();
+    if (!options.client_cert_pem.empty()) {
+      Status s = tls->UseClientCertificate(options.client_cert_pem, options.client_key_pem);
+      if (!s.ok()) return s.error().Wrap(name);
+    }
   }
   if (options.retry.max_attempts < 1) options.retry.max_attempts = 1;
   return std::unique_ptr<HttpClient>(

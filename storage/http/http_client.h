@@ -31,6 +31,10 @@ namespace stash::http {
 
 struct HttpOptions {
   std::string ca_file;  // extra trusted CAs (PEM), e.g. from --cacert
+  std::string ca_pem;   // extra trusted CAs as PEM text (a Secret's CA_CERT_DATA)
+  // A client certificate (with intermediates) and its key, PEM text, presented
+  // when the server asks (a kubeconfig's client-certificate-data).
+  std::string client_cert_pem, client_key_pem;
   std::chrono::milliseconds connect_timeout{30000};
   // A request fails when the peer sends or accepts no byte for this long;
   // large transfers are fine as long as they move.

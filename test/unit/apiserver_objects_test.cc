@@ -357,7 +357,8 @@ metadata: {name: ignored}
   CHECK(by["demo/deployment.app"].labels.at("restic") == "app");
   CHECK(by["demo/deployment.app"].problem.empty());
   CHECK(by["demo/on-nfs"].location == "/mnt/backup/a/b");
-  CHECK(by["demo/cloud"].problem == "s3 backends are not supported yet");
+  CHECK(by["demo/cloud"].location == "s3:s3.amazonaws.com/b");
+  CHECK(by["demo/cloud"].problem.empty());
   CHECK(by["default/orphan"].problem == "secret \"nowhere\" not found");
 }
 
@@ -380,11 +381,82 @@ TEST_CASE("manifests: bad input is an error naming the file, never a throw") {
   CHECK(ResolveRepositories(*scalar_fields)[0].problem == "spec.backend names no storage backend");
 }
 
+namespace {
+StashBackend Local(std::string host, std::string mount, std::string sub) {
+  StashBackend b;
+  b.type = "local";
+  b.host_path = std::move(host);
+  b.mount_path = std::move(mount);
+  b.sub_path = std::move(sub);
+  return b;
+}
+}  // namespace
+
 TEST_CASE("local backend paths (decision 7)") {
-  CHECK(*LocalRepositoryPath({"/host", "/mnt", "sub"}) == "/host/sub");
-  CHECK(*LocalRepositoryPath({"", "/mnt", ""}) == "/mnt");
-  CHECK_FALSE(LocalRepositoryPath({"", "", "x"}).ok());
-  CHECK_FALSE(LocalRepositoryPath({"relative", "", ""}).ok());
-  CHECK_FALSE(LocalRepositoryPath({"/host", "", "../etc"}).ok());
-  CHECK_FALSE(LocalRepositoryPath({"/host", "", "a/../../etc"}).ok());
+  CHECK(*LocalRepositoryPath(Local("/host", "/mnt", "sub")) == "/host/sub");
+  CHECK(*LocalRepositoryPath(Local("", "/mnt", "")) == "/mnt");
+  CHECK_FALSE(LocalRepositoryPath(Local("", "", "x")).ok());
+  CHECK_FALSE(LocalRepositoryPath(Local("relative", "", "")).ok());
+  CHECK_FALSE(LocalRepositoryPath(Local("/host", "", "../etc")).ok());
+  CHECK_FALSE(LocalRepositoryPath(Local("/host", "", "a/../../etc")).ok());
+}
+
+TEST_CASE("Stash backends map to restic locations as Stash 0.8.3 built them (A.1.2)") {
+  std::map<std::string, std::string> none;
+  StashBackend s3;
+  s3.type = "s3";
+  s3.endpoint = "http://minio.storage:9000";
+  s3.bucket = "backups";
+  s3.prefix = "/team//a/";
+  CHECK(*RepositoryLocation(s3, none) == "s3:http://minio.storage:9000/backups/team/a");
+  s3.endpoint = "";
+  s3.prefix = "";
+  CHECK(*RepositoryLocation(s3, none) == "s3:s3.amazonaws.com/backups");
+  // A 0.8.3 sidecar stored "<bucket>/<prefix>/<smart prefix>"; its apiserver trimmed the bucket.
+  s3.prefix = "backups/demo/deployment/app";
+  CHECK(*RepositoryLocation(s3, none) == "s3:s3.amazonaws.com/backups/backups/demo/deployment/app");
+  s3.sidecar_created = true;
+  CHECK(*RepositoryLocation(s3, none) == "s3:s3.amazonaws.com/backups/demo/deployment/app");
+  s3.bucket = "";
+  CHECK(RepositoryLocation(s3, none).error().message() == "s3 backend has no bucket");
+
+  StashBackend gcs;
+  gcs.type = "gcs";
+  gcs.bucket = "g";
+  gcs.prefix = "/x/y/";
+  CHECK(*RepositoryLocation(gcs, none) == "gs:g:/x/y");
+  StashBackend azure;
+  azure.type = "azure";
+  azure.container = "c";
+  CHECK(*RepositoryLocation(azure, none) == "azure:c:/");
+  StashBackend swift;
+  swift.type = "swift";
+  swift.container = "sw";
+  swift.prefix = "p";
+  CHECK(*RepositoryLocation(swift, none) == "swift:sw:/p");
+  StashBackend b2;
+  b2.type = "b2";
+  b2.bucket = "bb";
+  b2.prefix = "/q";
+  CHECK(*RepositoryLocation(b2, none) == "b2:bb:q");
+  StashBackend rest;
+  rest.type = "rest";
+  rest.url = "https://rest.example:8000/repo";
+  CHECK(*RepositoryLocation(rest, none) == "rest:https://rest.example:8000/repo");
+  std::map<std::string, std::string> creds = {{"REST_SERVER_USERNAME", "u@x"},
+                                              {"REST_SERVER_PASSWORD", "p:w"}};
+  CHECK(*RepositoryLocation(rest, creds) == "rest:https://u%40x:p%3Aw@rest.example:8000/repo");
+  StashBackend none_set;
+  CHECK_FALSE(RepositoryLocation(none_set, none).ok());
+}
+
+TEST_CASE("a Repository's Secret becomes its backend settings") {
+  StashBackend s3;
+  s3.type = "s3";
+  s3.region = "eu-west-3";
+  auto options = SettingsFromSecret(s3, {{"AWS_ACCESS_KEY_ID", "id"}, {"CA_CERT_DATA", "PEM"}});
+  CHECK(options.Get("AWS_ACCESS_KEY_ID") == "id");
+  CHECK(options.Get("AWS_DEFAULT_REGION") == "eu-west-3");
+  CHECK(options.Get("AWS_SECRET_ACCESS_KEY").empty());
+  CHECK(options.http.ca_pem == "PEM");
 }

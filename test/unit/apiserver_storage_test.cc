@@ -253,9 +253,11 @@ TEST_CASE("a hung backend delays a list only up to the backend timeout") {
   SnapshotStorageOptions o;
   o.backend_timeout = 300ms;
   std::string stuck_path;
-  o.opener = [&](const std::string& location) -> Result<std::unique_ptr<Backend>> {
-    if (location == stuck_path) return std::unique_ptr<Backend>(std::make_unique<StuckBackend>(location, released));
-    return OpenBackend(location);
+  o.opener = [&](const RepositorySpec& spec) -> Result<std::unique_ptr<Backend>> {
+    if (spec.location == stuck_path) {
+      return std::unique_ptr<Backend>(std::make_unique<StuckBackend>(spec.location, released));
+    }
+    return OpenBackend(spec);
   };
   World w(o);
   stuck_path = w.dir.path + "/b";
