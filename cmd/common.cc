@@ -103,8 +103,12 @@ Result<std::unique_ptr<Backend>> BackendFor(const std::string& location) {
 
 Result<std::unique_ptr<Repository>> OpenRepository(const Args& args, const Globals& g) {
   STASH_ASSIGN_OR_RETURN(auto backend, BackendFor(g.repo));
+  STASH_ASSIGN_OR_RETURN(CompressionMode compression,
+                         ParseCompressionMode(args.Get("compression", Env("RESTIC_COMPRESSION"))));
   STASH_ASSIGN_OR_RETURN(std::string password, ReadPassword(args, false));
-  return Repository::Open(std::move(backend), password);
+  STASH_ASSIGN_OR_RETURN(auto repo, Repository::Open(std::move(backend), password));
+  repo->set_compression(compression);
+  return repo;
 }
 
 Result<std::unique_ptr<RepositoryLock>> LockRepository(Repository& repo, const Args& args,

@@ -25,6 +25,7 @@ std::vector<FlagSpec> GlobalFlags() {
       {"quiet", 'q', false, "do not output comprehensive progress report"},
       {"verbose", 'v', false, "be verbose"},
       {"no-lock", 0, false, "do not lock the repository"},
+      {"compression", 0, true, "compression mode (format 2 only): auto, off or max (RESTIC_COMPRESSION)"},
       {"no-cache", 0, false, "do not use a local cache (accepted; there is none)"},
       {"cache-dir", 0, true, "accepted for compatibility; there is no local cache"},
       {"cleanup-cache", 0, false, "accepted for compatibility"},

@@ -212,7 +212,7 @@ class Pruner {
         if (!used_.count({b.type, b.id}) || !kept.insert({b.type, b.id}).second) continue;
         STASH_ASSIGN_OR_RETURN(Bytes plain, DecodeBlob(pack, p.id, b));
         PackWriter& w = b.type == BlobType::kTree ? tree : data;
-        w.AddPlaintext(b.type, b.id, plain, repo_.config().version >= 2);
+        w.AddPlaintext(b.type, b.id, plain, repo_.blob_zstd_level());
         if (w.Size() >= kDefaultPackSize) STASH_RETURN_IF_ERROR(WritePack(w));
       }
       stats_.bytes_freed += p.unused_bytes;

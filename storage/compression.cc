@@ -31,6 +31,22 @@ ZSTD_DCtx* ThreadDecompressor() {
 
 }  // namespace
 
+Result<CompressionMode> ParseCompressionMode(const std::string& text) {
+  if (text.empty() || text == "auto") return CompressionMode::kAuto;
+  if (text == "off") return CompressionMode::kOff;
+  if (text == "max") return CompressionMode::kMax;
+  return Invalid("invalid compression mode \"" + text + "\": must be auto, off or max");
+}
+
+int BlobCompressionLevel(CompressionMode mode) {
+  switch (mode) {
+    case CompressionMode::kOff: return 0;
+    case CompressionMode::kMax: return 11;
+    case CompressionMode::kAuto: break;
+  }
+  return 2;
+}
+
 Bytes ZstdCompress(ByteView data, int level) {
   Bytes out(ZSTD_compressBound(data.size()));
   size_t n = ZSTD_compressCCtx(ThreadCompressor(), out.data(), out.size(), data.data(), data.size(), level);

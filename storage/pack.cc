@@ -40,10 +40,10 @@ void PackWriter::Add(BlobType type, const Id& id, ByteView payload,
   blobs_.push_back(blob);
 }
 
-void PackWriter::AddPlaintext(BlobType type, const Id& id, ByteView plaintext, bool compress) {
-  if (compress && !plaintext.empty()) {
+void PackWriter::AddPlaintext(BlobType type, const Id& id, ByteView plaintext, int zstd_level) {
+  if (zstd_level != 0 && !plaintext.empty()) {
     thread_local Bytes scratch;  // reused: no allocation per blob
-    size_t n = ZstdCompressInto(plaintext, scratch);
+    size_t n = ZstdCompressInto(plaintext, scratch, zstd_level);
     if (n > 0 && n < plaintext.size()) {
       Add(type, id, ByteView(scratch.data(), n), static_cast<uint32_t>(plaintext.size()));
       return;

@@ -57,10 +57,10 @@ class PackWriter {
   // `uncompressed_length` is non-zero.
   void Add(BlobType type, const Id& id, ByteView payload, uint32_t uncompressed_length);
 
-  // Appends a blob from its plaintext, zstd-compressed when `compress` is
-  // set and that makes it smaller (format 2). Empty blobs are never stored
-  // compressed: restic reads uncompressed_length 0 as "not compressed".
-  void AddPlaintext(BlobType type, const Id& id, ByteView plaintext, bool compress);
+  // Appends a blob from its plaintext, zstd-compressed at `zstd_level` (0:
+  // not at all) when that makes it smaller (format 2). Empty blobs are never
+  // stored compressed: restic reads uncompressed_length 0 as "not compressed".
+  void AddPlaintext(BlobType type, const Id& id, ByteView plaintext, int zstd_level);
 
   size_t Size() const { return data_.size(); }
   size_t Count() const { return blobs_.size(); }

@@ -226,7 +226,7 @@ Result<bool> Repository::SaveBlob(BlobType type, const Id& id, ByteView plaintex
   }
   auto writer = TakeWriter(type);
   size_t before = writer->Size();
-  writer->AddPlaintext(type, id, plaintext, config_.version >= 2);
+  writer->AddPlaintext(type, id, plaintext, blob_zstd_level());
   {
     std::lock_guard<std::mutex> lock(mu_);
     (type == BlobType::kTree ? stats_.tree_blobs : stats_.data_blobs)++;

@@ -20,6 +20,7 @@
 #include "crypto/crypto_key.h"
 #include "crypto/kdf.h"
 #include "storage/backend.h"
+#include "storage/compression.h"
 #include "storage/index.h"
 #include "storage/pack.h"
 #include "storage/repo_config.h"
@@ -108,6 +109,10 @@ class Repository {
 
   // Target size of new packs; packs are written once they reach it.
   void set_pack_size(size_t bytes) { pack_size_ = bytes; }
+  // How new blobs are compressed (format 2 only).
+  void set_compression(CompressionMode mode) { compression_ = mode; }
+  // The zstd level SaveBlob uses: 0 in format 1.
+  int blob_zstd_level() const { return config_.version >= 2 ? BlobCompressionLevel(compression_) : 0; }
 
  private:
   Repository(std::unique_ptr<Backend> backend, CryptoKey key, Id key_id, RepoConfig config);
@@ -124,6 +129,7 @@ class Repository {
   Id key_id_;
   RepoConfig config_;
   size_t pack_size_ = kDefaultPackSize;
+  CompressionMode compression_ = CompressionMode::kAuto;
 
   std::mutex mu_;  // guards everything below
   Index index_;
