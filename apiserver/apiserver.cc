@@ -180,6 +180,8 @@ int Run(const Options& o) {
   SnapshotStorageOptions storage_options;
   storage_options.refresh_interval = o.refresh_interval;
   storage_options.backend_timeout = o.backend_timeout;
+  storage_options.prune_after_delete = o.prune_after_delete;
+  storage_options.prune.delay = o.prune_delay;
   s->storage = std::make_unique<SnapshotStorage>(*s->source, s->backend_pool, &s->metrics, storage_options);
   RestOptions rest;
   rest.min_watch_timeout = o.min_request_timeout;

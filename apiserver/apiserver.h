@@ -35,6 +35,10 @@ struct Options {
   std::string standalone_kubeconfig;
   std::chrono::milliseconds refresh_interval{2000};
   std::chrono::milliseconds backend_timeout{10000};
+  // A background prune of a repository this long after deletes from it;
+  // none with prune_after_delete off (deletes then act as `restic forget`).
+  bool prune_after_delete = true;
+  std::chrono::milliseconds prune_delay{30000};
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::seconds min_request_timeout{1800};
   // Readiness fails this long before the server stops, so load balancers

@@ -107,6 +107,8 @@ Result<apiserver::Options> OptionsFromArgs(const Args& args) {
   STASH_RETURN_IF_ERROR(ReadDuration(args, "snapshot-refresh-interval", o.refresh_interval));
   STASH_RETURN_IF_ERROR(ReadDuration(args, "backend-timeout", o.backend_timeout));
   STASH_RETURN_IF_ERROR(ReadDuration(args, "read-timeout", o.read_timeout));
+  STASH_RETURN_IF_ERROR(ReadDuration(args, "prune-delay", o.prune_delay));
+  o.prune_after_delete = !args.Has("no-prune");
   std::chrono::milliseconds min_request = o.min_request_timeout;
   STASH_RETURN_IF_ERROR(ReadDuration(args, "min-request-timeout", min_request));
   o.min_request_timeout = std::chrono::duration_cast<std::chrono::seconds>(min_request);
@@ -149,6 +151,8 @@ std::vector<FlagSpec> ApiserverFlags() {
       {"standalone-kubeconfig", 0, true, "write a kubeconfig for kubectl (CA and admin certificate) here"},
       {"snapshot-refresh-interval", 0, true, "how often snapshots/ folders are listed (default 2s)"},
       {"backend-timeout", 0, true, "how long a request waits for repositories still loading (default 10s)"},
+      {"prune-delay", 0, true, "prune a repository this long after snapshots were deleted from it (default 30s)"},
+      {"no-prune", 0, false, "deletes only remove the snapshot file, as restic forget without --prune"},
       {"read-timeout", 0, true, "time allowed for a TLS handshake or one whole request (default 30s)"},
       {"min-request-timeout", 0, true, "watches end after a random time between this and twice it (default 30m)"},
       {"shutdown-delay-duration", 0, true, "time /readyz fails before the server stops on SIGTERM"},

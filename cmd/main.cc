@@ -40,18 +40,40 @@ std::vector<Command> AllCommands() {
           ApiserverCommand()};
 }
 
+void PrintFlags(const char* title, const std::vector<FlagSpec>& flags) {
+  if (flags.empty()) return;
+  std::cout << "\n" << title << ":\n";
+  for (const auto& f : flags) {
+    std::string shorthand = f.short_name ? std::string("-") + f.short_name + ", " : "    ";
+    std::printf("  %s--%-28s %s\n", shorthand.c_str(),
+                (f.name + (f.takes_value ? " x" : "")).c_str(), f.help.c_str());
+  }
+}
+
 void Usage(const std::vector<Command>& commands) {
   std::cout << "stash is a restic-compatible backup program and Stash server.\n\n"
                "Usage:\n  stash [command] [flags]\n\nAvailable Commands:\n";
   for (const auto& c : commands) std::printf("  %-12s %s\n", c.name.c_str(), c.summary.c_str());
   std::printf("  %-12s %s\n  %-12s %s\n", "help", "Help about any command", "version",
               "Print version information");
-  std::cout << "\nGlobal Flags:\n";
-  for (const auto& f : GlobalFlags()) {
-    std::string shorthand = f.short_name ? std::string("-") + f.short_name + ", " : "    ";
-    std::printf("  %s--%-18s %s\n", shorthand.c_str(),
-                (f.name + (f.takes_value ? " x" : "")).c_str(), f.help.c_str());
+  PrintFlags("Global Flags", GlobalFlags());
+  std::cout << "\nUse \"stash [command] --help\" for more information about a command.\n";
+}
+
+void CommandUsage(const Command& c) {
+  std::cout << c.summary << "\n\nUsage:\n  stash " << c.name << " [flags]\n";
+  PrintFlags("Flags", c.flags);
+  PrintFlags("Global Flags", GlobalFlags());
+}
+
+// `stash help CMD` and `stash CMD --help` name a command; nullptr for none.
+const Command* HelpTopic(const std::vector<Command>& commands, const Args& args) {
+  std::string topic = args.command();
+  if (topic == "help" && !args.positional().empty()) topic = args.positional().front();
+  for (const auto& c : commands) {
+    if (c.name == topic) return &c;
   }
+  return nullptr;
 }
 
 }  // namespace
@@ -64,6 +86,10 @@ int Main(const std::vector<std::string>& argv) {
   if (!args.ok()) return Fatal(args.error().message() + " (run 'stash help' for usage)");
   const std::string& name = args->command();
   if (name.empty() || name == "help" || args->Has("help")) {
+    if (const Command* c = HelpTopic(commands, *args)) {
+      CommandUsage(*c);
+      return kExitOk;
+    }
     Usage(commands);
     return name.empty() && !args->Has("help") ? kExitError : kExitOk;
   }

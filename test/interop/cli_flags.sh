@@ -38,3 +38,18 @@ rc=0; RESTIC_PASSWORD=x $STASH snapshots 2> "$WORK/err" || rc=$?
 rc=0; RESTIC_PASSWORD=x env -u AZURE_ACCOUNT_NAME $STASH -r "azure:container:/prefix" snapshots 2> "$WORK/err" || rc=$?
 [ $rc -ne 0 ] && grep -q 'AZURE_ACCOUNT_NAME' "$WORK/err" || fail "azure without an account must name the variable"
 pass "repository and password from every source"
+
+# Help per command, as restic and cobra print it.
+$STASH backup --help > "$WORK/help" || fail "backup --help exits non-zero"
+grep -q "stash backup \[flags\]" "$WORK/help" && grep -q -- "--exclude" "$WORK/help" || fail "backup --help lists its flags"
+$STASH help forget | grep -q -- "--keep-last" || fail "help forget lists its flags"
+$STASH apiserver --help | grep -q -- "--secure-port" || fail "apiserver --help lists its flags"
+# --compression as restic 0.14 takes it.
+repo2=$WORK/repo-off
+RESTIC_PASSWORD=x $STASH init -q -r "$repo2" || fail "init for --compression"
+RESTIC_PASSWORD=x $STASH -r "$repo2" --compression off backup -q "$WORK/src" || fail "--compression off"
+RESTIC_PASSWORD=x RESTIC_COMPRESSION=max $STASH -r "$repo2" backup -q --force "$WORK/src" || fail "RESTIC_COMPRESSION=max"
+rc=0; RESTIC_PASSWORD=x $STASH -r "$repo2" --compression fastest snapshots 2> "$WORK/err" || rc=$?
+[ $rc -ne 0 ] && grep -q 'invalid compression mode "fastest"' "$WORK/err" || fail "a bad compression mode is named"
+RESTIC_PASSWORD=x restic -r "$repo2" check --read-data -q > /dev/null || fail "restic check after --compression off and max"
+pass "help per command; --compression"

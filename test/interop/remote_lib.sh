@@ -128,3 +128,40 @@ restic_to_stash() {  # LOCATION LABEL [GLOBAL-FLAGS...]
     { cat "$WORK/check.log"; fail "$label: stash check --read-data"; }
   pass "$label: stash reads, checks and restores restic's repository"
 }
+
+# `stash apiserver` serving the manifests in DIR on a free port, with an
+# admin client certificate for curl; sets API (the base URL). Prune after
+# delete is immediate so tests can watch it.
+start_apiserver() {  # DIR
+  local kubeconfig=$WORK/apiserver.kubeconfig
+  start_server "$WORK/apiserver.log" "$STASH" apiserver --standalone-manifests "$1" \
+    --standalone-kubeconfig "$kubeconfig" --bind-address 127.0.0.1 --secure-port 0 \
+    --snapshot-refresh-interval 500ms --prune-delay 0s
+  local i
+  for i in $(seq 100); do [ -s "$kubeconfig" ] && break; sleep 0.1; done
+  [ -s "$kubeconfig" ] || { cat "$WORK/apiserver.log"; fail "the apiserver wrote no kubeconfig"; }
+  API=$(sed -n 's/^ *server: "\(.*\)"$/\1/p' "$kubeconfig")
+  python3 - "$kubeconfig" "$WORK" <<'PY'
+import base64, re, sys
+text = open(sys.argv[1]).read()
+for key, name in (("certificate-authority-data", "api-ca.pem"), ("client-certificate-data", "api-admin.pem"),
+                  ("client-key-data", "api-admin-key.pem")):
+    open(f"{sys.argv[2]}/{name}", "wb").write(base64.b64decode(re.search(key + r": (\S+)", text).group(1)))
+PY
+}
+
+# curl as the apiserver's admin: api_curl METHOD PATH [CURL-ARGS...]
+api_curl() {
+  local method=$1 path=$2
+  shift 2
+  curl -sS --max-time 30 --cacert "$WORK/api-ca.pem" --cert "$WORK/api-admin.pem" \
+    --key "$WORK/api-admin-key.pem" -X "$method" "$API$path" "$@"
+}
+
+# Polls a command until it succeeds, for up to 30 seconds.
+eventually() {  # DESCRIPTION COMMAND...
+  local what=$1 i
+  shift
+  for i in $(seq 150); do "$@" && return 0; sleep 0.2; done
+  fail "$what"
+}

@@ -71,3 +71,46 @@ expect_in "$WORK/err" "certificate verify failed" "the server certificate is ver
 ! $STASH "${ca[@]}" -r "$base/nothing-here" snapshots 2> "$WORK/err" || fail "a missing repository"
 expect_in "$WORK/err" "no repository at s3:127.0.0.1:$S3_PORT/stashbucket/nothing-here" \
   "a missing repository is named"
+
+# ---- the apiserver serves an s3 Repository from its Stash manifest ----
+# The Secret holds what Stash 0.8.3 Secrets hold for s3, plus CA_CERT_DATA
+# for the self-signed server; the endpoint is given the way Stash users do.
+mkdir -p "$WORK/manifests"
+cat > "$WORK/manifests/repo.yaml" <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: s3-secret, namespace: demo}
+stringData:
+  RESTIC_PASSWORD: $RESTIC_PASSWORD
+  AWS_ACCESS_KEY_ID: S3RVER
+  AWS_SECRET_ACCESS_KEY: S3RVER
+  CA_CERT_DATA: |
+$(sed 's/^/    /' "$WORK/tls/cert.pem")
+---
+apiVersion: stash.appscode.com/v1alpha1
+kind: Repository
+metadata: {name: on-s3, namespace: demo, labels: {team: storage}}
+spec:
+  backend:
+    storageSecretName: s3-secret
+    s3: {endpoint: "https://127.0.0.1:$S3_PORT", bucket: stashbucket, prefix: /stash/repo/}
+YAML
+want=$($STASH "${ca[@]}" -r "$base/stash/repo" snapshots --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+start_apiserver "$WORK/manifests"
+snapshots=/apis/repositories.stash.appscode.com/v1alpha1/namespaces/demo/snapshots
+count_is() {  # N
+  [ "$(api_curl GET "$snapshots" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))' 2>/dev/null)" = "$1" ]
+}
+eventually "the apiserver lists the $want snapshots of the s3 repository" count_is "$want"
+api_curl GET "$snapshots?labelSelector=team%3Dstorage" | grep -q '"repository":"on-s3"' ||
+  fail "snapshots carry the Repository's labels"
+pass "apiserver: an s3 Repository with CA_CERT_DATA lists its $want snapshots"
+victim=$(api_curl GET "$snapshots" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["metadata"]["name"])')
+api_curl DELETE "$snapshots/$victim" | grep -q '"kind":"Snapshot"' || fail "delete of $victim"
+[ "$($STASH "${ca[@]}" -r "$base/stash/repo" snapshots --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = $((want - 1)) ] ||
+  fail "the deleted snapshot is gone from the bucket"
+prune_ran() { api_curl GET /metrics | grep -q 'stash_apiserver_prunes_total{result="ok"} 1'; }
+eventually "a background prune runs after the delete" prune_ran
+$RESTIC "${ca[@]}" -r "$base/stash/repo" check --read-data > "$WORK/check.log" 2>&1 ||
+  { cat "$WORK/check.log"; fail "restic check after the apiserver's delete and prune"; }
+pass "apiserver: delete removes the snapshot from s3, the background prune leaves a repository restic checks"
