@@ -23,12 +23,6 @@ std::vector<SnapshotEntry> LatestPerGroup(std::vector<SnapshotEntry> list, size_
   return out;
 }
 
-std::string Join(const std::vector<std::string>& v, const char* sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
-  return out;
-}
-
 void PrintTable(const std::vector<SnapshotEntry>& list) {
   size_t host_w = 4, tags_w = 4;
   for (const auto& [id, s] : list) {

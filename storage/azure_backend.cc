@@ -9,6 +9,7 @@
 #include "crypto/encoding.h"
 #include "crypto/id.h"
 #include "storage/http/azure_sharedkey.h"
+#include "storage/http/ranged_read.h"
 #include "storage/http/xml.h"
 
 namespace stash {
@@ -248,12 +249,7 @@ Result<std::vector<http::ListedObject>> AzureBackend::ListBlobs(const std::strin
 
 Result<std::vector<FileInfo>> AzureBackend::List(FileType type) {
   std::vector<FileInfo> out;
-  if (type == FileType::kConfig) {
-    auto info = Stat(type, "config");
-    if (info.ok()) out.push_back(*info);
-    else if (info.error().kind() != ErrorKind::kNotFound) return info.error();
-    return out;
-  }
+  if (type == FileType::kConfig) return ListConfig(*this);
   std::string dir = std::string(FileTypeDir(type)) + "/";
   std::string full = BlobName(dir);
   STASH_ASSIGN_OR_RETURN(auto blobs, ListBlobs(dir));
@@ -284,31 +280,12 @@ Result<Bytes> AzureBackend::Read(FileType type, const std::string& name, uint64_
                                  uint64_t length) {
   std::string relative = ObjectPath(type, name);
   http::HeaderList headers;
-  if (offset > 0 || length > 0) {
-    std::string range = "bytes=" + std::to_string(offset) + "-";
-    if (length > 0) range += std::to_string(offset + length - 1);
-    headers.emplace_back("Range", range);
-  }
+  std::string range = http::RangeValue(offset, length);
+  if (!range.empty()) headers.emplace_back("Range", range);
   auto request = NewRequest("GET", relative, {}, std::move(headers));
   STASH_ASSIGN_OR_RETURN(auto response, client_->Do(request));
-  if (response.status == 416) {
-    return Corrupt("azure: " + relative + ": file is truncated (nothing at offset " +
-                   std::to_string(offset) + ")");
-  }
-  bool ranged = response.status == 206;
-  if (response.status != 200 && !ranged) return Failure(relative, response);
-  Bytes body = std::move(response.body);
-  if (!ranged && offset > 0) {  // a server that ignored Range sent it all
-    auto skip = static_cast<ptrdiff_t>(std::min<uint64_t>(offset, body.size()));
-    body.erase(body.begin(), body.begin() + skip);
-  }
-  if (!ranged && length > 0 && body.size() > length) body.resize(length);
-  if (length > 0 && body.size() != length) {
-    return Corrupt("azure: " + relative + ": file is truncated (got " +
-                   std::to_string(body.size()) + " bytes at offset " + std::to_string(offset) +
-                   ", wanted " + std::to_string(length) + ")");
-  }
-  return body;
+  if (!http::IsRangedAnswer(response)) return Failure(relative, response);
+  return http::RangedBody(response, offset, length, "azure", relative);
 }
 
 Result<http::HttpResponse> AzureBackend::PutBlob(const std::string& relative, ByteView data) {

@@ -8,6 +8,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/id.h"
+#include "storage/http/ranged_read.h"
 #include "storage/json_util.h"
 
 // Request and answer shapes follow Backblaze's API documentation,
@@ -337,12 +338,7 @@ Result<std::vector<B2Backend::Listed>> B2Backend::ListNames(const std::string& p
 
 Result<std::vector<FileInfo>> B2Backend::List(FileType type) {
   std::vector<FileInfo> out;
-  if (type == FileType::kConfig) {
-    auto info = Stat(type, "config");
-    if (info.ok()) out.push_back(*info);
-    else if (info.error().kind() != ErrorKind::kNotFound) return info.error();
-    return out;
-  }
+  if (type == FileType::kConfig) return ListConfig(*this);
   std::string dir = KeyOf(type, "");  // ends with '/'
   if (type == FileType::kPack) dir = dir.substr(0, dir.size() - 3);  // "data/ab/" → "data/"
   STASH_ASSIGN_OR_RETURN(auto files, ListNames(dir));
@@ -360,28 +356,9 @@ Result<FileInfo> B2Backend::Stat(FileType type, const std::string& name) {
 Result<Bytes> B2Backend::Read(FileType type, const std::string& name, uint64_t offset,
                               uint64_t length) {
   std::string key = KeyOf(type, name);
-  std::string range;
-  if (offset > 0 || length > 0) {
-    range = "bytes=" + std::to_string(offset) + "-";
-    if (length > 0) range += std::to_string(offset + length - 1);
-  }
-  STASH_ASSIGN_OR_RETURN(auto response, Download("GET", key, range, key));
-  if (response.status == 416) {
-    return Corrupt("b2: " + key + ": file is truncated (nothing at offset " +
-                   std::to_string(offset) + ")");
-  }
-  if (response.status != 200 && response.status != 206) return Failure(key, response);
-  Bytes body = std::move(response.body);
-  if (response.status == 200 && offset > 0) {  // the whole file: cut the range out
-    body.erase(body.begin(), body.begin() + static_cast<ptrdiff_t>(std::min<uint64_t>(offset, body.size())));
-  }
-  if (response.status == 200 && length > 0 && body.size() > length) body.resize(length);
-  if (length > 0 && body.size() != length) {
-    return Corrupt("b2: " + key + ": file is truncated (got " + std::to_string(body.size()) +
-                   " bytes at offset " + std::to_string(offset) + ", wanted " +
-                   std::to_string(length) + ")");
-  }
-  return body;
+  STASH_ASSIGN_OR_RETURN(auto response, Download("GET", key, http::RangeValue(offset, length), key));
+  if (!http::IsRangedAnswer(response)) return Failure(key, response);
+  return http::RangedBody(response, offset, length, "b2", key);
 }
 
 // An idle upload URL, or a new one from b2_get_upload_url.

@@ -22,4 +22,12 @@ std::string ObjectPath(FileType type, const std::string& name) {
   return std::string(FileTypeDir(type)) + "/" + name;
 }
 
+Result<std::vector<FileInfo>> ListConfig(Backend& backend) {
+  std::vector<FileInfo> out;
+  auto info = backend.Stat(FileType::kConfig, "config");
+  if (info.ok()) out.push_back(*info);
+  else if (info.error().kind() != ErrorKind::kNotFound) return info.error();
+  return out;
+}
+
 }  // namespace stash

@@ -61,4 +61,8 @@ class Backend {
   virtual Status Remove(FileType type, const std::string& name) = 0;
 };
 
+// List(kConfig) for backends that list by prefix: the config file alone
+// (from Stat), or nothing when there is none.
+Result<std::vector<FileInfo>> ListConfig(Backend& backend);
+
 }  // namespace stash

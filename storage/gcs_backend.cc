@@ -12,6 +12,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/id.h"
+#include "storage/http/ranged_read.h"
 #include "storage/json_util.h"
 
 namespace stash {
@@ -55,29 +56,6 @@ std::string Md5Base64(ByteView data) {
   return Base64Encode(ByteView(digest, len));
 }
 
-std::string RangeHeader(uint64_t offset, uint64_t length) {
-  std::string range = "bytes=" + std::to_string(offset) + "-";
-  if (length > 0) range += std::to_string(offset + length - 1);
-  return range;
-}
-
-// The bytes asked for, from a 206 answer or (a server that ignores Range)
-// a whole-object 200; kCorrupt when the object is shorter than the request.
-Result<Bytes> TakeRange(http::HttpResponse& response, uint64_t offset, uint64_t length,
-                        const std::string& what) {
-  Bytes body = std::move(response.body);
-  if (response.status == 200 && offset > 0) {
-    if (offset > body.size()) body.clear();
-    else body.erase(body.begin(), body.begin() + static_cast<ptrdiff_t>(offset));
-  }
-  if (length > 0 && body.size() > length && response.status == 200) body.resize(length);
-  if (length > 0 && body.size() != length) {
-    return Corrupt(std::string(kBackend) + ": " + what + ": file is truncated (got " +
-                   std::to_string(body.size()) + " bytes at offset " + std::to_string(offset) +
-                   ", wanted " + std::to_string(length) + ")");
-  }
-  return body;
-}
 
 Result<std::string> ReadKeyFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -290,12 +268,7 @@ Status GcsBackend::Create() {
 
 Result<std::vector<FileInfo>> GcsBackend::List(FileType type) {
   std::vector<FileInfo> out;
-  if (type == FileType::kConfig) {
-    auto info = Stat(type, "config");
-    if (info.ok()) out.push_back(*info);
-    else if (info.error().kind() != ErrorKind::kNotFound) return info.error();
-    return out;
-  }
+  if (type == FileType::kConfig) return ListConfig(*this);
   STASH_ASSIGN_OR_RETURN(auto objects, ListObjects(std::string(FileTypeDir(type)) + "/"));
   for (auto& object : objects) {
     if (Id::FromHex(object.name)) out.push_back(std::move(object));
@@ -315,14 +288,11 @@ Result<Bytes> GcsBackend::Read(FileType type, const std::string& name, uint64_t 
   http::HttpRequest request;
   request.target = ObjectTarget(GcsObjectName(config_, type, name), "alt=media");
   request.what = what;
-  if (offset > 0 || length > 0) request.headers.emplace_back("Range", RangeHeader(offset, length));
+  std::string range = http::RangeValue(offset, length);
+  if (!range.empty()) request.headers.emplace_back("Range", range);
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
-  if (response.status == 416) {
-    return Corrupt("gs: " + what + ": file is truncated (nothing at offset " +
-                   std::to_string(offset) + ")");
-  }
-  if (response.status != 200 && response.status != 206) return Failure(what, response);
-  return TakeRange(response, offset, length, what);
+  if (!http::IsRangedAnswer(response)) return Failure(what, response);
+  return http::RangedBody(response, offset, length, kBackend, what);
 }
 
 // The object's metadata from the upload answer must match what we sent:

@@ -4,6 +4,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/id.h"
+#include "storage/http/ranged_read.h"
 #include "storage/json_util.h"
 
 namespace stash {
@@ -18,29 +19,6 @@ std::string What(FileType type, const std::string& name) {
 
 bool IsSuccess(int status) { return status >= 200 && status < 300; }
 
-std::string RangeHeader(uint64_t offset, uint64_t length) {
-  std::string range = "bytes=" + std::to_string(offset) + "-";
-  if (length > 0) range += std::to_string(offset + length - 1);
-  return range;
-}
-
-// The bytes asked for, from a 206 answer or (a server that ignores Range)
-// a whole-file 200; kCorrupt when the file is shorter than the request.
-Result<Bytes> TakeRange(http::HttpResponse& response, uint64_t offset, uint64_t length,
-                        const std::string& what) {
-  Bytes body = std::move(response.body);
-  if (response.status == 200 && offset > 0) {
-    if (offset > body.size()) body.clear();
-    else body.erase(body.begin(), body.begin() + static_cast<ptrdiff_t>(offset));
-  }
-  if (length > 0 && body.size() > length && response.status == 200) body.resize(length);
-  if (length > 0 && body.size() != length) {
-    return Corrupt(std::string(kBackend) + ": " + what + ": file is truncated (got " +
-                   std::to_string(body.size()) + " bytes at offset " + std::to_string(offset) +
-                   ", wanted " + std::to_string(length) + ")");
-  }
-  return body;
-}
 
 }  // namespace
 
@@ -178,16 +156,13 @@ Result<FileInfo> RestBackend::Stat(FileType type, const std::string& name) {
 Result<Bytes> RestBackend::Read(FileType type, const std::string& name, uint64_t offset,
                                 uint64_t length) {
   auto request = NewRequest("GET", RestPath(type, name), What(type, name));
-  if (offset > 0 || length > 0) request.headers.emplace_back("Range", RangeHeader(offset, length));
+  std::string range = http::RangeValue(offset, length);
+  if (!range.empty()) request.headers.emplace_back("Range", range);
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
-  if (response.status == 416) {
-    return Corrupt("rest: " + request.what + ": file is truncated (nothing at offset " +
-                   std::to_string(offset) + ")");
-  }
-  if (response.status != 200 && response.status != 206) {
+  if (!http::IsRangedAnswer(response)) {
     return http::StatusError(kBackend, request.what, response, response.BodyText());
   }
-  return TakeRange(response, offset, length, request.what);
+  return http::RangedBody(response, offset, length, kBackend, request.what);
 }
 
 Status RestBackend::Write(FileType type, const std::string& name, ByteView data) {

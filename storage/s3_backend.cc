@@ -1,5 +1,6 @@
 #include "storage/s3_backend.h"
 
+#include "storage/http/ranged_read.h"
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -265,12 +266,7 @@ Status S3Backend::Create() {
 Result<std::vector<FileInfo>> S3Backend::List(FileType type) {
   STASH_RETURN_IF_ERROR(EnsureLayout());
   std::vector<FileInfo> out;
-  if (type == FileType::kConfig) {
-    auto info = Stat(type, "config");
-    if (info.ok()) out.push_back(*info);
-    else if (info.error().kind() != ErrorKind::kNotFound) return info.error();
-    return out;
-  }
+  if (type == FileType::kConfig) return ListConfig(*this);
   // Packs sit in data/ab/<id> (default) or data/<id> (legacy): list both.
   std::string dir = type == FileType::kPack ? "data/" : KeyOf(type, "");
   STASH_ASSIGN_OR_RETURN(auto objects, ListKeys(dir, 0));
@@ -304,29 +300,11 @@ Result<Bytes> S3Backend::Read(FileType type, const std::string& name, uint64_t o
   STASH_RETURN_IF_ERROR(EnsureLayout());
   std::string relative = KeyOf(type, name);
   auto request = NewRequest("GET", FullKey(relative), {}, relative);
-  if (offset > 0 || length > 0) {
-    std::string range = "bytes=" + std::to_string(offset) + "-";
-    if (length > 0) range += std::to_string(offset + length - 1);
-    request.headers.emplace_back("Range", range);
-  }
+  std::string range = http::RangeValue(offset, length);
+  if (!range.empty()) request.headers.emplace_back("Range", range);
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
-  if (response.status == 416) {
-    return Corrupt("s3: " + relative + ": file is truncated (nothing at offset " +
-                   std::to_string(offset) + ")");
-  }
-  bool ranged = response.status == 206;
-  if (response.status != 200 && !ranged) return Failure(relative, response);
-  Bytes body = std::move(response.body);
-  if (!ranged && offset > 0) {  // a server that ignored Range sent it all
-    body.erase(body.begin(), body.begin() + static_cast<ptrdiff_t>(std::min<uint64_t>(offset, body.size())));
-  }
-  if (!ranged && length > 0 && body.size() > length) body.resize(length);
-  if (length > 0 && body.size() != length) {
-    return Corrupt("s3: " + relative + ": file is truncated (got " + std::to_string(body.size()) +
-                   " bytes at offset " + std::to_string(offset) + ", wanted " +
-                   std::to_string(length) + ")");
-  }
-  return body;
+  if (!http::IsRangedAnswer(response)) return Failure(relative, response);
+  return http::RangedBody(response, offset, length, kBackend, relative);
 }
 
 Status S3Backend::Write(FileType type, const std::string& name, ByteView data) {
