@@ -25,7 +25,8 @@ work=$(mktemp -d /tmp/stash-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export RESTIC_PASSWORD=bench
 python3 bench/gen_tree.py "$work/generated" "$size"
-results=$work/results.jsonl
+results=$work/results.jsonl sizes=$work/sizes.jsonl
+declare -A bin=([restic]=restic [stash]=$stash)
 
 measure() {  # DATASET STEP TOOL CMD...
   local dataset=$1 step=$2 tool=$3; shift 3
@@ -38,25 +39,37 @@ for dataset in generated real; do
   src=$work/generated
   [ $dataset = real ] && src=$real
   tar cf /dev/null "$src" 2>/dev/null || true  # warm the page cache
-  for tool in restic stash; do
-    bin=$stash
-    [ $tool = restic ] && bin=restic
-    for v in 2 1; do
+  # Each step runs for both tools back to back, after a sync, so neither
+  # pays for the other's dirty pages or deletes.
+  for v in 2 1; do
+    for tool in restic stash; do
       repo=$work/repo-$dataset-$tool-v$v
-      $bin -q -r "$repo" init --repository-version $v > /dev/null
-      measure $dataset "backup v$v" $tool $bin -q -r "$repo" backup "$src"
+      ${bin[$tool]} -q -r "$repo" init --repository-version $v > /dev/null
+      sync
+      measure $dataset "backup v$v" $tool ${bin[$tool]} -q -r "$repo" backup "$src"
     done
-    repo=$work/repo-$dataset-$tool-v2
-    measure $dataset "incremental" $tool $bin -q -r "$repo" backup "$src"
-    measure $dataset "restore" $tool $bin -q -r "$repo" restore latest --target "$work/out-$tool"
-    rm -rf "$work/out-$tool"
-    measure $dataset "snapshots" $tool $bin -q -r "$repo" snapshots
+  done
+  for step in incremental restore snapshots; do
+    for tool in restic stash; do
+      repo=$work/repo-$dataset-$tool-v2
+      sync
+      case $step in
+        incremental) measure $dataset $step $tool ${bin[$tool]} -q -r "$repo" backup "$src" ;;
+        restore) measure $dataset $step $tool ${bin[$tool]} -q -r "$repo" restore latest --target "$work/out-$tool" ;;
+        snapshots) measure $dataset $step $tool ${bin[$tool]} -q -r "$repo" snapshots ;;
+      esac
+    done
+    rm -rf "$work/out-restic" "$work/out-stash"
+  done
+  for tool in restic stash; do
+    echo "{\"dataset\":\"$dataset\",\"tool\":\"$tool\",\"repo_mib\":$(du -sm "$work/repo-$dataset-$tool-v2" | cut -f1)}" >> "$sizes"
   done
 done
 
-python3 - "$results" <<'PY'
+python3 - "$results" "$sizes" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
+sizes = {(r["dataset"], r["tool"]): r["repo_mib"] for r in map(json.loads, open(sys.argv[2]))}
 by = {(r["dataset"], r["step"], r["tool"]): r["m"] for r in rows}
 keys = []
 for r in rows:
@@ -71,4 +84,9 @@ for d, s in keys:
         continue
     print(f"| {d} | {s} | {r['seconds']:.2f} | {t['seconds']:.2f} | {r['seconds'] / t['seconds']:.2f}x "
           f"| {r['max_rss_kib'] / 1024:.0f} | {t['max_rss_kib'] / 1024:.0f} | {t['max_rss_kib'] / r['max_rss_kib']:.2f} |")
+print()
+print("| data set | format 2 repository, restic MiB | stash MiB |")
+print("|---|---:|---:|")
+for d in sorted({d for d, _ in sizes}):
+    print(f"| {d} | {sizes[(d, 'restic')]} | {sizes[(d, 'stash')]} |")
 PY
