@@ -95,8 +95,26 @@ struct FileOutcome {
   uint64_t size = 0;
 };
 
-// One backup run: the walk on the calling thread, files and blobs on the
-// two worker queues.
+// A folder being saved. Its nodes are known once it is walked; file
+// contents and subtrees arrive later from other threads. When the last has
+// arrived, the tree is stored and the folder's parent is told.
+struct FolderJob {
+  using Done = std::function<void(Result<Id>)>;
+  explicit FolderJob(Done d) : done(std::move(d)) {}
+
+  std::mutex mu;               // guards everything below but `done`
+  Tree tree;
+  std::vector<bool> drop;      // files that could not be read
+  int outstanding = 1;         // children not arrived yet, plus the walk itself
+  const Done done;
+};
+using FolderPtr = std::shared_ptr<FolderJob>;
+
+// One backup run. Folders are walked by a small pool (newest first, so the
+// walk stays close to depth first and few folders are open at once), files
+// are read and chunked by another, blobs compressed and encrypted by a
+// third; nothing waits for a folder's files before walking on, as restic's
+// archiver does not.
 class BackupRun {
  public:
   BackupRun(Repository& repo, const ChunkerTables& tables, const BackupOptions& options,
@@ -104,34 +122,50 @@ class BackupRun {
       : repo_(repo), tables_(tables), opt_(options), progress_(progress), result_(result),
         buffers_(options.file_workers * 2 + options.blob_workers * 3 + 2),
         blobs_(options.blob_workers, options.blob_workers * 2),
-        files_(options.file_workers, options.file_workers * 4) {}
+        files_(options.file_workers, options.file_workers * 4),
+        walkers_(options.walk_workers, 0, WorkQueue::Order::kLifo) {}
 
+  // The tree of the targets (folders with a path are walked in full; the
+  // others only lead to them), built on the calling thread.
   Result<Id> SaveTargets(const TargetTree& tree, const std::optional<Id>& parent_tree) {
     auto old = LoadParentTree(parent_tree);
-    Tree out;
-    std::vector<Pending> pending;
+    auto result = std::make_shared<std::promise<Result<Id>>>();
+    auto job = std::make_shared<FolderJob>([result](Result<Id> id) { result->set_value(std::move(id)); });
     for (const auto& [name, child] : tree.children) {
       const Node* prev = Find(old, name);
+      const std::string& path = child.path.empty() ? child.info_path : child.path;
+      struct stat st;
+      if (::lstat(path.c_str(), &st) != 0) {
+        SetError(IOError("lstat " + path + ": " + std::strerror(errno)));
+        break;
+      }
       if (!child.path.empty()) {
-        struct stat st;
-        if (::lstat(child.path.c_str(), &st) != 0) return IOError("lstat " + child.path + ": " + std::strerror(errno));
-        STASH_RETURN_IF_ERROR(AddEntry(child.path, name, st, prev, out, pending));
+        AddEntry(child.path, name, st, prev, job);
         continue;
       }
-      struct stat st;
-      if (::lstat(child.info_path.c_str(), &st) != 0) {
-        return IOError("lstat " + child.info_path + ": " + std::strerror(errno));
+      auto node = NodeFor(child.info_path, name, st);
+      if (!node.ok()) {
+        SetError(node.error());
+        break;
       }
-      STASH_ASSIGN_OR_RETURN(Node node, NodeFor(child.info_path, name, st));
-      STASH_ASSIGN_OR_RETURN(node.subtree, SaveTargets(child, SubtreeOf(prev)));
-      out.nodes.push_back(std::move(node));
+      auto subtree = SaveTargets(child, SubtreeOf(prev));
+      if (!subtree.ok()) {
+        SetError(subtree.error());
+        break;
+      }
+      node->subtree = *subtree;
+      std::lock_guard<std::mutex> lock(job->mu);
+      job->tree.nodes.push_back(std::move(*node));
+      job->drop.push_back(false);
     }
-    STASH_RETURN_IF_ERROR(ResolvePending(out, pending));
-    return SaveTree(out);
+    ChildDone(job);
+    return result->get_future().get();
   }
 
-  // Waits for every queued blob; the first repository error fails the run.
+  // Waits for every queued folder, file and blob; the first repository
+  // error fails the run.
   Status Finish() {
+    walkers_.Wait();
     files_.Wait();
     blobs_.Wait();
     std::lock_guard<std::mutex> lock(mu_);
@@ -140,12 +174,6 @@ class BackupRun {
   }
 
  private:
-  struct Pending {
-    size_t node_index;
-    std::string path;
-    std::future<FileOutcome> outcome;
-  };
-
   Result<Node> NodeFor(const std::string& path, const std::string& name, const struct stat& st) {
     auto node = NodeFromStat(path, name, st);
     if (node.ok() && !opt_.with_atime) node->atime = node->mtime;
@@ -187,11 +215,17 @@ class BackupRun {
     return error_.has_value();
   }
 
+  // Bumps a summary counter; they are shared by every thread.
+  void Count(uint64_t BackupSummary::*counter, uint64_t n = 1) {
+    std::lock_guard<std::mutex> lock(mu_);
+    result_.summary.*counter += n;
+  }
+
   Result<Id> SaveTree(const Tree& tree) {
     Bytes bytes = EncodeTree(tree);
     Id id = Sha256(bytes);
     STASH_ASSIGN_OR_RETURN(bool added, repo_.SaveBlob(BlobType::kTree, id, bytes));
-    if (added) result_.summary.tree_blobs++;
+    if (added) Count(&BackupSummary::tree_blobs);
     return id;
   }
 
@@ -206,101 +240,140 @@ class BackupRun {
     return true;
   }
 
-  // Adds the node for one entry to `out`; a file whose content must be
-  // read is queued and noted in `pending`.
-  Status AddEntry(const std::string& path, const std::string& name, const struct stat& st,
-                  const Node* prev, Tree& out, std::vector<Pending>& pending) {
-    if (!opt_.excludes.Empty() && opt_.excludes.Match(AbsolutePath(path))) return Status::Ok();
+  // Appends `node` to `job`; returns its index.
+  static size_t Append(const FolderPtr& job, Node node) {
+    std::lock_guard<std::mutex> lock(job->mu);
+    job->tree.nodes.push_back(std::move(node));
+    job->drop.push_back(false);
+    ++job->outstanding;  // released by the caller once the node is complete
+    return job->tree.nodes.size() - 1;
+  }
+
+  // One child of `job` (or its walk) has arrived; the last one stores the
+  // folder's tree, without unreadable files, and tells its parent.
+  void ChildDone(const FolderPtr& job) {
+    {
+      std::lock_guard<std::mutex> lock(job->mu);
+      if (--job->outstanding > 0) return;
+      size_t keep = 0;
+      for (size_t i = 0; i < job->tree.nodes.size(); ++i) {
+        if (job->drop[i]) continue;
+        if (keep != i) job->tree.nodes[keep] = std::move(job->tree.nodes[i]);  // never self-move
+        ++keep;
+      }
+      job->tree.nodes.resize(keep);
+    }
+    if (Failed()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      job->done(*error_);
+      return;
+    }
+    job->done(SaveTree(job->tree));
+  }
+
+  // Adds the node for one entry to `job`: a folder is walked and a file
+  // whose content must be read is read later, each completing its node.
+  void AddEntry(const std::string& path, const std::string& name, const struct stat& st,
+                const Node* prev, const FolderPtr& job) {
+    if (!opt_.excludes.Empty() && opt_.excludes.Match(AbsolutePath(path))) return;
     // restic 0.14 leaves sockets out of snapshots; so do we, for equal trees.
-    if (S_ISSOCK(st.st_mode)) return Status::Ok();
+    if (S_ISSOCK(st.st_mode)) return;
     auto node = NodeFor(path, name, st);
     if (!node.ok()) {
       Warn(path, node.error().message());
-      return Status::Ok();
+      return;
     }
     if (node->type == NodeType::kDir) {
-      STASH_ASSIGN_OR_RETURN(node->subtree, SaveDir(path, SubtreeOf(prev)));
-      bool same = prev && prev->subtree == node->subtree;
-      (!prev || prev->type != NodeType::kDir ? result_.summary.dirs_new
-       : same                                ? result_.summary.dirs_unmodified
-                                             : result_.summary.dirs_changed)++;
-    } else if (node->type == NodeType::kFile) {
+      std::optional<Id> prev_subtree = SubtreeOf(prev);
+      bool had_dir = prev && prev->type == NodeType::kDir;
+      size_t index = Append(job, std::move(*node));
+      auto child = std::make_shared<FolderJob>([this, job, index, prev_subtree, had_dir](Result<Id> id) {
+        if (!id.ok()) {
+          SetError(id.error());
+        } else {
+          {
+            std::lock_guard<std::mutex> lock(job->mu);
+            job->tree.nodes[index].subtree = *id;
+          }
+          Count(!had_dir ? &BackupSummary::dirs_new
+                : prev_subtree == *id ? &BackupSummary::dirs_unmodified
+                                      : &BackupSummary::dirs_changed);
+        }
+        ChildDone(job);
+      });
+      walkers_.Submit([this, path, prev_subtree, child] { WalkFolder(path, prev_subtree, child); });
+      return;
+    }
+    if (node->type == NodeType::kFile) {
       if (Unchanged(*node, prev)) {
         node->content = prev->content;
-        result_.summary.files_unmodified++;
+        Count(&BackupSummary::files_unmodified);
         Processed(node->size);
       } else {
-        (prev ? result_.summary.files_changed : result_.summary.files_new)++;
-        pending.push_back({out.nodes.size(), path, QueueFile(path)});
+        Count(prev ? &BackupSummary::files_changed : &BackupSummary::files_new);
+        size_t index = Append(job, std::move(*node));
+        QueueFile(path, job, index);
+        return;
       }
     }
-    out.nodes.push_back(std::move(*node));
-    return Status::Ok();
+    std::lock_guard<std::mutex> lock(job->mu);
+    job->tree.nodes.push_back(std::move(*node));
+    job->drop.push_back(false);
   }
 
   void Processed(uint64_t size) {
-    result_.summary.total_files_processed++;
-    result_.summary.total_bytes_processed += size;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      result_.summary.total_files_processed++;
+      result_.summary.total_bytes_processed += size;
+    }
     if (progress_) {
       progress_->files_done++;
       progress_->bytes_done += size;
     }
   }
 
-  Result<Id> SaveDir(const std::string& path, const std::optional<Id>& parent_tree) {
-    OpenDir dir(path);
-    if (!dir.error().empty()) Warn(path, dir.error());
-    auto old = LoadParentTree(parent_tree);
-    Tree tree;
-    std::vector<Pending> pending;
-    for (const auto& n : dir.names()) {
-      std::string child = path == "/" ? "/" + n : path + "/" + n;
-      struct stat st;
-      if (dir.Stat(n, &st) != 0) {
-        Warn(child, ErrnoText("lstat"));
-        continue;
+  // Runs on a walker: lists the folder and adds its entries to `job`.
+  void WalkFolder(const std::string& path, const std::optional<Id>& parent_tree, const FolderPtr& job) {
+    if (!Failed()) {
+      OpenDir dir(path);
+      if (!dir.error().empty()) Warn(path, dir.error());
+      auto old = LoadParentTree(parent_tree);
+      for (const auto& n : dir.names()) {
+        std::string child = path == "/" ? "/" + n : path + "/" + n;
+        struct stat st;
+        if (dir.Stat(n, &st) != 0) {
+          Warn(child, ErrnoText("lstat"));
+          continue;
+        }
+        AddEntry(child, n, st, Find(old, n), job);
       }
-      STASH_RETURN_IF_ERROR(AddEntry(child, n, st, Find(old, n), tree, pending));
     }
-    STASH_RETURN_IF_ERROR(ResolvePending(tree, pending));
-    return SaveTree(tree);
+    ChildDone(job);
   }
 
-  // Waits for this folder's files; unreadable ones are left out.
-  Status ResolvePending(Tree& tree, std::vector<Pending>& pending) {
-    std::vector<bool> drop(tree.nodes.size(), false);
-    for (auto& p : pending) {
-      FileOutcome o = p.outcome.get();
-      Node& node = tree.nodes[p.node_index];
-      if (!o.ok) {
-        if (!o.warning.empty()) Warn(p.path, o.warning);
-        drop[p.node_index] = true;
-        continue;
+  // Reads a file on a file worker and completes its node in `job`; an
+  // unreadable file is left out with a warning.
+  void QueueFile(const std::string& path, const FolderPtr& job, size_t index) {
+    files_.Submit([this, path, job, index] {
+      FileOutcome o = ReadFile(path);
+      if (!o.ok && !o.warning.empty()) Warn(path, o.warning);
+      {
+        std::lock_guard<std::mutex> lock(job->mu);
+        if (o.ok) {
+          job->tree.nodes[index].content = std::move(o.content);
+          job->tree.nodes[index].size = o.size;
+        } else {
+          job->drop[index] = true;
+        }
       }
-      node.content = std::move(o.content);
-      node.size = o.size;
-      result_.summary.total_files_processed++;
-      result_.summary.total_bytes_processed += o.size;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (error_) return *error_;
-    }
-    size_t keep = 0;
-    for (size_t i = 0; i < tree.nodes.size(); ++i) {
-      if (drop[i]) continue;
-      if (keep != i) tree.nodes[keep] = std::move(tree.nodes[i]);  // never self-move
-      ++keep;
-    }
-    tree.nodes.resize(keep);
-    return Status::Ok();
-  }
-
-  std::future<FileOutcome> QueueFile(const std::string& path) {
-    auto promise = std::make_shared<std::promise<FileOutcome>>();
-    auto future = promise->get_future();
-    files_.Submit([this, path, promise] { promise->set_value(ReadFile(path)); });
-    return future;
+      if (o.ok) {
+        std::lock_guard<std::mutex> lock(mu_);
+        result_.summary.total_files_processed++;
+        result_.summary.total_bytes_processed += o.size;
+      }
+      ChildDone(job);
+    });
   }
 
   // Runs on a file worker: read, chunk, hash; new chunks go to the blob queue.
@@ -395,6 +468,7 @@ class BackupRun {
   // Declared last: destroyed first, so workers stop before the rest goes.
   WorkQueue blobs_;
   WorkQueue files_;
+  WorkQueue walkers_;
 };
 
 // The newest snapshot of this host that covers all the target paths and is

@@ -38,6 +38,7 @@ struct BackupOptions {
 
   size_t file_workers = 2;  // files read and chunked at once
   size_t blob_workers = 2;  // chunks compressed and encrypted at once
+  size_t walk_workers = 2;  // folders listed at once
 };
 
 // Counters with the names restic's `backup --json` summary uses.

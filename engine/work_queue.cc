@@ -1,8 +1,11 @@
 #include "engine/work_queue.h"
 
+#include <cstdint>
+
 namespace stash {
 
-WorkQueue::WorkQueue(size_t threads, size_t max_queued) : max_queued_(max_queued ? max_queued : 1) {
+WorkQueue::WorkQueue(size_t threads, size_t max_queued, Order order)
+    : max_queued_(max_queued ? max_queued : SIZE_MAX), order_(order) {
   for (size_t i = 0; i < (threads ? threads : 1); ++i) threads_.emplace_back([this] { Worker(); });
 }
 
@@ -33,8 +36,14 @@ void WorkQueue::Worker() {
   while (true) {
     has_work_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
     if (jobs_.empty()) return;  // stopping, and nothing left to do
-    auto job = std::move(jobs_.front());
-    jobs_.pop_front();
+    std::function<void()> job;
+    if (order_ == Order::kLifo) {
+      job = std::move(jobs_.back());
+      jobs_.pop_back();
+    } else {
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
     ++running_;
     lock.unlock();
     has_room_.notify_one();

@@ -17,7 +17,10 @@ namespace stash {
 
 class WorkQueue {
  public:
-  WorkQueue(size_t threads, size_t max_queued);
+  enum class Order { kFifo, kLifo };
+  // `max_queued` 0 means unbounded (for jobs that submit more jobs to the
+  // same queue, which must never block). kLifo runs the newest job first.
+  WorkQueue(size_t threads, size_t max_queued, Order order = Order::kFifo);
   // Finishes every queued job, then joins the threads.
   ~WorkQueue();
   WorkQueue(const WorkQueue&) = delete;
@@ -34,6 +37,7 @@ class WorkQueue {
   std::condition_variable has_work_, has_room_, idle_;
   std::deque<std::function<void()>> jobs_;
   size_t max_queued_;
+  Order order_;
   size_t running_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
