@@ -1,28 +1,34 @@
 #!/usr/bin/env bash
 # Times stash against restic on the same data in one run and prints ratios.
 #
-#   bash bench/run.sh [--size MIB] [--real DIR]
+#   bash bench/run.sh [--size MIB] [--real DIR] [--repo-dir DIR]
 #
 # Data sets: a generated tree (default 1024 MiB: small and large files, half
 # compressible) and a real tree (default /usr/share). For each: first backup
 # into a format 2 and a format 1 repository, an incremental backup with
 # nothing changed, a restore, and `snapshots`. Page cache is warm for both
 # tools (each data set is read once before timing). Peak RSS is the maximum
-# resident set size of the process.
+# resident set size of the process. Repositories go to a temporary folder on
+# the disk of /tmp, or below --repo-dir: on this project's machines a local
+# disk caps both tools' first backups at its write speed (every pack is
+# fsynced), so --repo-dir /dev/shm shows what the tools themselves cost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-size=1024 real=/usr/share
+size=1024 real=/usr/share repo_dir=
 while [ $# -gt 0 ]; do
   case $1 in
     --size) size=$2; shift 2 ;;
     --real) real=$2; shift 2 ;;
-    *) echo "usage: bench/run.sh [--size MIB] [--real DIR]" >&2; exit 2 ;;
+    --repo-dir) repo_dir=$2; shift 2 ;;
+    *) echo "usage: bench/run.sh [--size MIB] [--real DIR] [--repo-dir DIR]" >&2; exit 2 ;;
   esac
 done
 bash scripts/build.sh
 stash=$PWD/build/cmd/stash
 work=$(mktemp -d /tmp/stash-bench-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+repos=$work
+[ -n "$repo_dir" ] && repos=$(mktemp -d "$repo_dir/stash-bench-repos-XXXXXX")
+trap 'rm -rf "$work" "$repos"' EXIT
 export RESTIC_PASSWORD=bench
 python3 bench/gen_tree.py "$work/generated" "$size"
 results=$work/results.jsonl sizes=$work/sizes.jsonl
@@ -43,7 +49,7 @@ for dataset in generated real; do
   # pays for the other's dirty pages or deletes.
   for v in 2 1; do
     for tool in restic stash; do
-      repo=$work/repo-$dataset-$tool-v$v
+      repo=$repos/repo-$dataset-$tool-v$v
       ${bin[$tool]} -q -r "$repo" init --repository-version $v > /dev/null
       sync
       measure $dataset "backup v$v" $tool ${bin[$tool]} -q -r "$repo" backup "$src"
@@ -51,7 +57,7 @@ for dataset in generated real; do
   done
   for step in incremental restore snapshots; do
     for tool in restic stash; do
-      repo=$work/repo-$dataset-$tool-v2
+      repo=$repos/repo-$dataset-$tool-v2
       sync
       case $step in
         incremental) measure $dataset $step $tool ${bin[$tool]} -q -r "$repo" backup "$src" ;;
@@ -62,7 +68,7 @@ for dataset in generated real; do
     rm -rf "$work/out-restic" "$work/out-stash"
   done
   for tool in restic stash; do
-    echo "{\"dataset\":\"$dataset\",\"tool\":\"$tool\",\"repo_mib\":$(du -sm "$work/repo-$dataset-$tool-v2" | cut -f1)}" >> "$sizes"
+    echo "{\"dataset\":\"$dataset\",\"tool\":\"$tool\",\"repo_mib\":$(du -sm "$repos/repo-$dataset-$tool-v2" | cut -f1)}" >> "$sizes"
   done
 done
 

@@ -163,21 +163,34 @@ TEST_CASE("shared locks coexist; exclusive ones conflict with anything") {
   CHECK(f.LockFiles().size() == 1);
 }
 
-TEST_CASE("a rival that appears during the re-check wait makes us back off") {
+TEST_CASE("a rival that appears during an exclusive lock's re-check wait makes it back off") {
   Fixture f;
   LockTestPeer::Timing(1h, 300ms);
-  LockInfo rival = CurrentProcessLock(LockMode::kExclusive);
+  LockInfo rival = CurrentProcessLock(LockMode::kShared);
   bool planted = false;  // no REQUIRE off the main thread: Catch is not thread-safe
   std::thread planter([&] {
     std::this_thread::sleep_for(100ms);
     planted = f.repo->SaveFile(FileType::kLock, AsBytes(EncodeLockInfo(rival))).ok();
   });
-  auto lock = RepositoryLock::Acquire(*f.repo, LockMode::kShared);
+  auto lock = RepositoryLock::Acquire(*f.repo, LockMode::kExclusive);
   planter.join();
   REQUIRE(planted);
   REQUIRE(!lock.ok());
   CHECK(lock.error().kind() == ErrorKind::kConflict);
   CHECK(f.LockFiles().size() == 1);  // only the rival's
+}
+
+TEST_CASE("a shared lock does not wait: the exclusive side's wait covers the race") {
+  Fixture f;
+  LockTestPeer::Timing(1h, 10s);  // a shared lock that waited would take 10 s
+  auto start = std::chrono::steady_clock::now();
+  auto lock = RepositoryLock::Acquire(*f.repo, LockMode::kShared);
+  REQUIRE(lock.ok());
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  // An exclusive locker arriving now finds the shared lock when it looks again.
+  auto exclusive = RepositoryLock::Acquire(*f.repo, LockMode::kExclusive);
+  REQUIRE_FALSE(exclusive.ok());
+  CHECK(exclusive.error().kind() == ErrorKind::kConflict);
 }
 
 TEST_CASE("unreadable lock files are ignored") {
