@@ -11,6 +11,7 @@
 #include <cstring>
 #include <future>
 #include <map>
+#include <memory>
 
 #include "engine/backup_scan.h"
 #include "engine/node_metadata.h"
@@ -23,6 +24,9 @@ namespace stash {
 namespace {
 
 constexpr size_t kReadSize = 1 << 20;
+// Files and blobs smaller than this are read or stored by the thread that
+// meets them instead of being queued for a worker.
+constexpr size_t kInlineSize = 64 << 10;
 
 std::string ErrnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
@@ -120,7 +124,7 @@ class BackupRun {
   BackupRun(Repository& repo, const ChunkerTables& tables, const BackupOptions& options,
             BackupProgress* progress, BackupResult& result)
       : repo_(repo), tables_(tables), opt_(options), progress_(progress), result_(result),
-        buffers_(options.file_workers * 2 + options.blob_workers * 3 + 2),
+        buffers_(options.file_workers + options.blob_workers * 2 + options.walk_workers),
         blobs_(options.blob_workers, options.blob_workers * 2),
         files_(options.file_workers, options.file_workers * 4),
         walkers_(options.walk_workers, 0, WorkQueue::Order::kLifo) {}
@@ -312,7 +316,13 @@ class BackupRun {
       } else {
         Count(prev ? &BackupSummary::files_changed : &BackupSummary::files_new);
         size_t index = Append(job, std::move(*node));
-        QueueFile(path, job, index);
+        // Small files are read right here: handing each to a file worker
+        // costs more in thread switches than reading it does.
+        if (st.st_size < static_cast<off_t>(kInlineSize)) {
+          CompleteFile(path, job, index, ReadFile(path));
+        } else {
+          QueueFile(path, job, index);
+        }
         return;
       }
     }
@@ -355,25 +365,26 @@ class BackupRun {
   // Reads a file on a file worker and completes its node in `job`; an
   // unreadable file is left out with a warning.
   void QueueFile(const std::string& path, const FolderPtr& job, size_t index) {
-    files_.Submit([this, path, job, index] {
-      FileOutcome o = ReadFile(path);
-      if (!o.ok && !o.warning.empty()) Warn(path, o.warning);
-      {
-        std::lock_guard<std::mutex> lock(job->mu);
-        if (o.ok) {
-          job->tree.nodes[index].content = std::move(o.content);
-          job->tree.nodes[index].size = o.size;
-        } else {
-          job->drop[index] = true;
-        }
-      }
+    files_.Submit([this, path, job, index] { CompleteFile(path, job, index, ReadFile(path)); });
+  }
+
+  void CompleteFile(const std::string& path, const FolderPtr& job, size_t index, FileOutcome o) {
+    if (!o.ok && !o.warning.empty()) Warn(path, o.warning);
+    {
+      std::lock_guard<std::mutex> lock(job->mu);
       if (o.ok) {
-        std::lock_guard<std::mutex> lock(mu_);
-        result_.summary.total_files_processed++;
-        result_.summary.total_bytes_processed += o.size;
+        job->tree.nodes[index].content = std::move(o.content);
+        job->tree.nodes[index].size = o.size;
+      } else {
+        job->drop[index] = true;
       }
-      ChildDone(job);
-    });
+    }
+    if (o.ok) {
+      std::lock_guard<std::mutex> lock(mu_);
+      result_.summary.total_files_processed++;
+      result_.summary.total_bytes_processed += o.size;
+    }
+    ChildDone(job);
   }
 
   // Runs on a file worker: read, chunk, hash; new chunks go to the blob queue.
@@ -390,19 +401,17 @@ class BackupRun {
     Chunker chunker(tables_);
     Bytes buf = buffers_.Get();
     size_t scanned = 0;
+    // Read into raw memory and append what came: growing `buf` by a whole
+    // read size first would zero a megabyte per read, most of a small file's cost.
+    thread_local std::unique_ptr<uint8_t[]> raw(new uint8_t[kReadSize]);
     while (true) {
-      size_t have = buf.size();
-      buf.resize(have + kReadSize);
-      ssize_t n = ::read(fd, buf.data() + have, kReadSize);
-      if (n < 0 && errno == EINTR) {
-        buf.resize(have);
-        continue;
-      }
+      ssize_t n = ::read(fd, raw.get(), kReadSize);
+      if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
         out.warning = ErrnoText("read");
         break;
       }
-      buf.resize(have + static_cast<size_t>(n));
+      buf.insert(buf.end(), raw.get(), raw.get() + n);
       out.size += static_cast<uint64_t>(n);
       if (progress_) progress_->bytes_done += static_cast<uint64_t>(n);
       if (n == 0) {
@@ -441,20 +450,29 @@ class BackupRun {
       buffers_.Put(std::move(chunk));
       return id;
     }
+    // A small blob costs less to store here than to hand to another thread.
+    if (chunk.size() < kInlineSize) {
+      StoreBlob(id, chunk);
+      buffers_.Put(std::move(chunk));
+      return id;
+    }
     blobs_.Submit([this, id, data = std::move(chunk)]() mutable {
-      if (!Failed()) {
-        auto added = repo_.SaveBlob(BlobType::kData, id, data);
-        if (!added.ok()) {
-          SetError(added.error());
-        } else if (*added) {
-          std::lock_guard<std::mutex> lock(mu_);
-          result_.summary.data_blobs++;
-          result_.summary.data_added += data.size();
-        }
-      }
+      StoreBlob(id, data);
       buffers_.Put(std::move(data));
     });
     return id;
+  }
+
+  void StoreBlob(const Id& id, const Bytes& data) {
+    if (Failed()) return;
+    auto added = repo_.SaveBlob(BlobType::kData, id, data);
+    if (!added.ok()) {
+      SetError(added.error());
+    } else if (*added) {
+      std::lock_guard<std::mutex> lock(mu_);
+      result_.summary.data_blobs++;
+      result_.summary.data_added += data.size();
+    }
   }
 
   Repository& repo_;

@@ -204,18 +204,28 @@ bool Repository::HasBlob(BlobType type, const Id& id) {
 }
 
 std::unique_ptr<PackWriter> Repository::TakeWriter(BlobType type) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   auto& idle = type == BlobType::kTree ? idle_tree_ : idle_data_;
-  // Room for a full pack plus one more maximal chunk and the header.
-  if (idle.empty()) return std::make_unique<PackWriter>(key_, pack_size_ + (9 << 20));
+  size_t& open = type == BlobType::kTree ? tree_writers_ : data_writers_;
+  // At most kMaxPackWriters packs of a type fill at once: more threads than
+  // that wait here instead of each growing a pack of its own in memory.
+  writer_cv_.wait(lock, [&] { return !idle.empty() || open < kMaxPackWriters; });
+  if (idle.empty()) {
+    ++open;
+    // Room for a full pack plus one more maximal chunk and the header.
+    return std::make_unique<PackWriter>(key_, pack_size_ + (9 << 20));
+  }
   auto w = std::move(idle.back());
   idle.pop_back();
   return w;
 }
 
 void Repository::ReturnWriter(BlobType type, std::unique_ptr<PackWriter> writer) {
-  std::lock_guard<std::mutex> lock(mu_);
-  (type == BlobType::kTree ? idle_tree_ : idle_data_).push_back(std::move(writer));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    (type == BlobType::kTree ? idle_tree_ : idle_data_).push_back(std::move(writer));
+  }
+  writer_cv_.notify_one();
 }
 
 Result<bool> Repository::SaveBlob(BlobType type, const Id& id, ByteView plaintext) {
@@ -256,6 +266,9 @@ Status Repository::Flush() {
   std::vector<std::unique_ptr<PackWriter>> writers;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // Writers in use by other threads stay counted; only the idle ones go.
+    data_writers_ -= idle_data_.size();
+    tree_writers_ -= idle_tree_.size();
     for (auto* idle : {&idle_data_, &idle_tree_}) {
       for (auto& w : *idle) writers.push_back(std::move(w));
       idle->clear();

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,6 +32,8 @@ namespace stash {
 
 // restic 0.14's default pack size.
 inline constexpr size_t kDefaultPackSize = 16 * 1024 * 1024;
+// Packs of one blob type filling at once, each in memory.
+inline constexpr size_t kMaxPackWriters = 2;
 
 struct InitOptions {
   int version = 2;
@@ -138,6 +141,8 @@ class Repository {
   // Idle pack writers per blob type; a saving thread takes one, so several
   // packs fill in parallel.
   std::vector<std::unique_ptr<PackWriter>> idle_data_, idle_tree_;
+  size_t data_writers_ = 0, tree_writers_ = 0;  // writers in existence, idle or not
+  std::condition_variable writer_cv_;
   std::vector<IndexedPack> unindexed_packs_;
   WriteStats stats_;
 };
