@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,6 +68,7 @@ class OpenDir {
 // faults on every chunk; a bounded pool keeps memory flat as well.
 class BufferPool {
  public:
+  static constexpr size_t kKeepTouched = 2 << 20;
   explicit BufferPool(size_t max_idle) : max_idle_(max_idle) {}
   Bytes Get() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -81,6 +83,15 @@ class BufferPool {
   }
   void Put(Bytes b) {
     b.clear();
+    // A buffer that held a large chunk keeps its first pages only: idle
+    // buffers would otherwise pin up to 9 MiB each.
+    if (b.capacity() > kKeepTouched) {
+      uintptr_t base = reinterpret_cast<uintptr_t>(b.data()) + kKeepTouched;
+      uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+      uintptr_t start = (base + page - 1) & ~(page - 1);
+      uintptr_t end = (reinterpret_cast<uintptr_t>(b.data()) + b.capacity()) & ~(page - 1);
+      if (end > start) ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
+    }
     std::lock_guard<std::mutex> lock(mu_);
     if (idle_.size() < max_idle_) idle_.push_back(std::move(b));
   }
