@@ -11,7 +11,9 @@
 # resident set size of the process. Repositories go to a temporary folder on
 # the disk of /tmp, or below --repo-dir: on this project's machines a local
 # disk caps both tools' first backups at its write speed (every pack is
-# fsynced), so --repo-dir /dev/shm shows what the tools themselves cost.
+# fsynced; creating many files right after deleting many makes ext4 scan for
+# free inodes), so --repo-dir /dev/shm (repositories and restores there) shows
+# what the tools themselves cost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=1024 real=/usr/share repo_dir=
@@ -61,11 +63,11 @@ for dataset in generated real; do
       sync
       case $step in
         incremental) measure $dataset $step $tool ${bin[$tool]} -q -r "$repo" backup "$src" ;;
-        restore) measure $dataset $step $tool ${bin[$tool]} -q -r "$repo" restore latest --target "$work/out-$tool" ;;
+        restore) measure $dataset $step $tool ${bin[$tool]} -q -r "$repo" restore latest --target "$repos/out-$tool" ;;
         snapshots) measure $dataset $step $tool ${bin[$tool]} -q -r "$repo" snapshots ;;
       esac
     done
-    rm -rf "$work/out-restic" "$work/out-stash"
+    rm -rf "$repos/out-restic" "$repos/out-stash"
   done
   for tool in restic stash; do
     echo "{\"dataset\":\"$dataset\",\"tool\":\"$tool\",\"repo_mib\":$(du -sm "$repos/repo-$dataset-$tool-v2" | cut -f1)}" >> "$sizes"
