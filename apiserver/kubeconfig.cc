@@ -89,16 +89,19 @@ bool FileExists(const std::string& path) {
 
 }  // namespace
 
+Result<ClusterAccess> ParseKubeconfig(std::string_view text, const std::string& dir) {
+  try {
+    return FromKubeconfig(YAML::Load(std::string(text)), dir);
+  } catch (const std::exception& e) {
+    return Invalid(e.what());
+  }
+}
+
 Result<ClusterAccess> LoadKubeconfig(const std::string& path) {
   STASH_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
   size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  Result<ClusterAccess> access = Invalid("empty");
-  try {
-    access = FromKubeconfig(YAML::Load(text), dir);
-  } catch (const std::exception& e) {
-    return Invalid("kubeconfig " + path + ": " + e.what());
-  }
+  auto access = ParseKubeconfig(text, dir);
   if (!access.ok()) return access.error().Wrap("kubeconfig " + path);
   return access;
 }

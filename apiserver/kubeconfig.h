@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 
@@ -36,6 +37,9 @@ struct ClusterAccess {
 // tokenFile paths relative to the file's folder, or the -data forms).
 // exec and auth-provider users are refused.
 Result<ClusterAccess> LoadKubeconfig(const std::string& path);
+// The same from the file's text; `dir` resolves relative file names. Apart
+// so the YAML handling can be fuzzed without files.
+Result<ClusterAccess> ParseKubeconfig(std::string_view text, const std::string& dir);
 
 // The in-cluster access of a pod: KUBERNETES_SERVICE_HOST and _PORT, and the
 // service account's token and CA under `account_dir`. nullopt when not in a

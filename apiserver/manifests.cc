@@ -1,8 +1,10 @@
 #include "apiserver/manifests.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <sstream>
 
 #include "crypto/encoding.h"
 
@@ -166,11 +168,45 @@ void Manifests::Merge(Manifests other) {
   skipped += other.skipped;
 }
 
+namespace {
+
+// Ignores the events: only the count of documents matters below.
+struct NullEvents : YAML::EventHandler {
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// yaml-cpp 0.7's LoadAll never returns on some malformed input (a stray
+// ',' where a document starts: the parser yields an empty document without
+// consuming it, forever, and the list of documents grows until memory runs
+// out). Every real document after the first takes a 3-byte marker, so more
+// than size + 2 documents means the parser is stuck.
+bool ParserIsStuck(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  NullEvents events;
+  for (size_t docs = 0; parser.HandleNextDocument(events);) {
+    if (++docs > text.size() + 2) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<Manifests> ParseManifests(std::string_view text, const std::string& source) {
   Manifests out;
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    std::string owned(text);
+    if (ParserIsStuck(owned)) return Invalid(source + ": not valid YAML: the parser cannot get past it");
+    docs = YAML::LoadAll(owned);
   } catch (const std::exception& e) {
     return Invalid(source + ": not valid YAML: " + e.what());
   }

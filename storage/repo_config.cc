@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "storage/go_json.h"
 #include "storage/json_util.h"
 
 namespace stash {
@@ -9,8 +10,11 @@ namespace stash {
 std::string EncodeRepoConfig(const RepoConfig& config) {
   char pol[32];
   auto end = std::to_chars(pol, pol + sizeof pol, config.chunker_polynomial, 16).ptr;
-  return "{\"version\":" + std::to_string(config.version) + ",\"id\":\"" + config.id +
-         "\",\"chunker_polynomial\":\"" + std::string(pol, end) + "\"}";
+  // The id is escaped as json.Marshal would: a config read from storage may
+  // hold any string there, and `cat config` must still print valid JSON.
+  std::string out = "{\"version\":" + std::to_string(config.version) + ",\"id\":";
+  AppendGoJsonString(out, config.id);
+  return out + ",\"chunker_polynomial\":\"" + std::string(pol, end) + "\"}";
 }
 
 Result<RepoConfig> DecodeRepoConfig(ByteView bytes) {

@@ -7,6 +7,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "crypto/encoding.h"
@@ -17,6 +18,7 @@ namespace {
 constexpr char kDefaultTokenUri[] = "https://oauth2.googleapis.com/token";
 constexpr char kGrantType[] = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 constexpr int64_t kLifetime = 3600;  // the longest Google grants
+constexpr int64_t kMaxLifetime = 86400;  // caps what an answer may claim
 // A token this close to expiry is renewed: a request that starts with it
 // may retry for minutes.
 constexpr int64_t kRefreshMargin = 300;
@@ -143,7 +145,8 @@ Result<AccessToken> ParseTokenResponse(std::string_view body, int64_t now) {
   if (token.value.empty()) return AuthError("gs: token answer without access_token");
   auto it = doc.FindMember("expires_in");
   int64_t lifetime = it != doc.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : kLifetime;
-  token.expires_at = now + lifetime;
+  // expires_in comes from the network: a huge value must not overflow.
+  token.expires_at = now + std::clamp<int64_t>(lifetime, 0, kMaxLifetime);
   return token;
 }
 
