@@ -45,8 +45,10 @@ void PruneQueue::Worker() {
       cv_.wait(lock);
       continue;
     }
-    if (next->second.due > Clock::now()) {
-      cv_.wait_until(lock, next->second.due);
+    if (Clock::time_point due = next->second.due; due > Clock::now()) {
+      // A copy: wait_until reads the time again after waking, when Stop or
+      // Request may have replaced or freed the entry.
+      cv_.wait_until(lock, due);
       continue;
     }
     std::string key = next->first;
