@@ -169,9 +169,7 @@ class BackupRun {
         break;
       }
       node->subtree = *subtree;
-      std::lock_guard<std::mutex> lock(job->mu);
-      job->tree.nodes.push_back(std::move(*node));
-      job->drop.push_back(false);
+      Append(job, std::move(*node), false);
     }
     ChildDone(job);
     return result->get_future().get();
@@ -183,8 +181,7 @@ class BackupRun {
     walkers_.Wait();
     files_.Wait();
     blobs_.Wait();
-    std::lock_guard<std::mutex> lock(mu_);
-    if (error_) return *error_;
+    if (auto error = FirstError()) return *error;
     return Status::Ok();
   }
 
@@ -225,10 +222,12 @@ class BackupRun {
     if (!error_) error_ = e;
   }
 
-  bool Failed() {
+  std::optional<Error> FirstError() {
     std::lock_guard<std::mutex> lock(mu_);
-    return error_.has_value();
+    return error_;
   }
+
+  bool Failed() { return FirstError().has_value(); }
 
   // Bumps a summary counter; they are shared by every thread.
   void Count(uint64_t BackupSummary::*counter, uint64_t n = 1) {
@@ -255,12 +254,14 @@ class BackupRun {
     return true;
   }
 
-  // Appends `node` to `job`; returns its index.
-  static size_t Append(const FolderPtr& job, Node node) {
+  // Appends `node` to `job`; returns its index. An `incomplete` node (a
+  // folder still walked, a file still read) holds the folder open until
+  // the caller's ChildDone.
+  static size_t Append(const FolderPtr& job, Node node, bool incomplete = true) {
     std::lock_guard<std::mutex> lock(job->mu);
     job->tree.nodes.push_back(std::move(node));
     job->drop.push_back(false);
-    ++job->outstanding;  // released by the caller once the node is complete
+    if (incomplete) ++job->outstanding;
     return job->tree.nodes.size() - 1;
   }
 
@@ -278,9 +279,8 @@ class BackupRun {
       }
       job->tree.nodes.resize(keep);
     }
-    if (Failed()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      job->done(*error_);
+    if (auto error = FirstError()) {
+      job->done(*error);  // not under mu_: the parent's callback takes it
       return;
     }
     job->done(SaveTree(job->tree));
@@ -337,9 +337,7 @@ class BackupRun {
         return;
       }
     }
-    std::lock_guard<std::mutex> lock(job->mu);
-    job->tree.nodes.push_back(std::move(*node));
-    job->drop.push_back(false);
+    Append(job, std::move(*node), false);
   }
 
   void Processed(uint64_t size) {

@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
+#include "crypto/random.h"
 #include "engine/archiver.h"
 #include "engine/paths.h"
 #include "engine/restorer.h"
@@ -284,6 +286,51 @@ TEST_CASE("the tree does not depend on how many threads walk, read and store", "
   // unchanged (1 + d* 6 + e* 30 + f 30).
   CHECK(dirs_unmodified[1] == 67);
   CHECK(dirs_unmodified[2] == 67);
+}
+
+namespace {
+
+// A local backend whose pack writes fail once `allowed` packs are written.
+class FailingPackBackend : public LocalBackend {
+ public:
+  FailingPackBackend(std::string root, int allowed) : LocalBackend(std::move(root)), allowed_(allowed) {}
+  Status Write(FileType type, const std::string& name, ByteView data) override {
+    if (type == FileType::kPack && allowed_-- <= 0) return IOError("disk full writing data/" + name);
+    return LocalBackend::Write(type, name, data);
+  }
+
+ private:
+  std::atomic<int> allowed_;
+};
+
+}  // namespace
+
+TEST_CASE("a storage error deep in the walk fails the backup with that error", "[engine]") {
+  TempDir dir;
+  std::string src = dir.path + "/src";
+  for (int a = 0; a < 4; ++a) {
+    std::string folder = src + "/a" + std::to_string(a) + "/b/c";
+    fs::create_directories(folder);
+    for (int f = 0; f < 20; ++f) {
+      Bytes random = RandomBytes(3000 + f);  // incompressible: packs fill during the walk
+      WriteFile(folder + "/f" + std::to_string(f), std::string(random.begin(), random.end()));
+    }
+  }
+  InitOptions o;
+  o.chunker_polynomial = 0x3DA3358B4DC173;
+  o.kdf = {1024, 8, 1};
+  std::string path = dir.path + "/repo";
+  REQUIRE(Repository::Init(std::make_unique<LocalBackend>(path), "pw", o).ok());
+  auto repo = Repository::Open(std::make_unique<FailingPackBackend>(path, 1), "pw");
+  REQUIRE(repo.ok());
+  (*repo)->set_pack_size(4000);  // packs are written while folders are still being walked
+  ChunkerTables tables((*repo)->config().chunker_polynomial);
+  BackupOptions opts;
+  opts.targets = {src};
+  opts.hostname = "test";
+  auto result = Backup(**repo, tables, opts);
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error().message().find("disk full writing data/") != std::string::npos);
 }
 
 TEST_CASE("restore sets folder times and modes after the files in them", "[engine][restore]") {
