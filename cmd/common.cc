@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "storage/backend_factory.h"
+#include "storage/dry_run_backend.h"
 
 namespace stash::cli {
 namespace {
@@ -101,8 +102,9 @@ Result<std::unique_ptr<Backend>> BackendFor(const std::string& location) {
   return OpenBackend(location, options);
 }
 
-Result<std::unique_ptr<Repository>> OpenRepository(const Args& args, const Globals& g) {
+Result<std::unique_ptr<Repository>> OpenRepository(const Args& args, const Globals& g, bool dry_run) {
   STASH_ASSIGN_OR_RETURN(auto backend, BackendFor(g.repo));
+  if (dry_run) backend = std::make_unique<DryRunBackend>(std::move(backend));
   STASH_ASSIGN_OR_RETURN(CompressionMode compression,
                          ParseCompressionMode(args.Get("compression", Env("RESTIC_COMPRESSION"))));
   STASH_ASSIGN_OR_RETURN(std::string password, ReadPassword(args, false));

@@ -35,8 +35,10 @@ Result<std::string> ReadPassword(const Args& args, bool confirm_new);
 // "s3:..."); remote ones use the --cacert file ReadGlobals saw.
 Result<std::unique_ptr<Backend>> BackendFor(const std::string& location);
 
-// Opens the repository named by the global flags.
-Result<std::unique_ptr<Repository>> OpenRepository(const Args& args, const Globals& globals);
+// Opens the repository named by the global flags. With `dry_run` every
+// write and remove is dropped (backup --dry-run).
+Result<std::unique_ptr<Repository>> OpenRepository(const Args& args, const Globals& globals,
+                                                   bool dry_run = false);
 
 // Locks the repository as restic does before a command touches it; nullptr
 // (and no lock) with --no-lock. A conflict reads like restic's, on one line:

@@ -83,7 +83,11 @@ int Main(const std::vector<std::string>& argv) {
   std::map<std::string, std::vector<FlagSpec>> specs = {{"help", {}}, {"version", {}}};
   for (const auto& c : commands) specs[c.name] = c.flags;
   auto args = ParseArgs(argv, GlobalFlags(), specs);
-  if (!args.ok()) return Fatal(args.error().message() + " (run 'stash help' for usage)");
+  if (!args.ok()) {
+    // As cobra prints it for restic: "unknown flag: --foo", no "Fatal:".
+    std::cerr << args.error().message() << "\n";
+    return kExitError;
+  }
   const std::string& name = args->command();
   if (name.empty() || name == "help" || args->Has("help")) {
     if (const Command* c = HelpTopic(commands, *args)) {

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +14,8 @@
 #include <memory>
 
 #include "engine/backup_scan.h"
+#include "engine/buffer_pool.h"
+#include "engine/go_errors.h"
 #include "engine/node_metadata.h"
 #include "engine/paths.h"
 #include "engine/snapshot_select.h"
@@ -24,12 +25,10 @@
 namespace stash {
 namespace {
 
-constexpr size_t kReadSize = 1 << 20;
+constexpr size_t kReadSize = BufferPool::kReadSize;
 // Files and blobs smaller than this are read or stored by the thread that
 // meets them instead of being queued for a worker.
 constexpr size_t kInlineSize = 64 << 10;
-
-std::string ErrnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
 // An open folder: its sorted entry names, and a descriptor to stat them
 // by name (cheaper than resolving the full path again for every entry).
@@ -37,7 +36,8 @@ class OpenDir {
  public:
   explicit OpenDir(const std::string& path) : dir_(::opendir(path.c_str())) {
     if (!dir_) {
-      error_ = ErrnoText("open");
+      // restic's wording: its file system layer wraps the error in "Open".
+      error_ = "Open: " + GoPathError("open", path, errno);
       return;
     }
     while (dirent* e = ::readdir(dir_)) {
@@ -64,44 +64,6 @@ class OpenDir {
   std::vector<std::string> names_;
 };
 
-// Chunk buffers, recycled: a fresh 9 MiB buffer per chunk would cost page
-// faults on every chunk; a bounded pool keeps memory flat as well.
-class BufferPool {
- public:
-  static constexpr size_t kKeepTouched = 2 << 20;
-  explicit BufferPool(size_t max_idle) : max_idle_(max_idle) {}
-  Bytes Get() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (idle_.empty()) {
-      Bytes b;
-      b.reserve(kChunkMaxSize + kReadSize);
-      return b;
-    }
-    Bytes b = std::move(idle_.back());
-    idle_.pop_back();
-    return b;
-  }
-  void Put(Bytes b) {
-    b.clear();
-    // A buffer that held a large chunk keeps its first pages only: idle
-    // buffers would otherwise pin up to 9 MiB each.
-    if (b.capacity() > kKeepTouched) {
-      uintptr_t base = reinterpret_cast<uintptr_t>(b.data()) + kKeepTouched;
-      uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-      uintptr_t start = (base + page - 1) & ~(page - 1);
-      uintptr_t end = (reinterpret_cast<uintptr_t>(b.data()) + b.capacity()) & ~(page - 1);
-      if (end > start) ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    if (idle_.size() < max_idle_) idle_.push_back(std::move(b));
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<Bytes> idle_;
-  size_t max_idle_;
-};
-
 // What reading one file produced.
 struct FileOutcome {
   bool ok = false;
@@ -114,13 +76,14 @@ struct FileOutcome {
 // contents and subtrees arrive later from other threads. When the last has
 // arrived, the tree is stored and the folder's parent is told.
 struct FolderJob {
-  using Done = std::function<void(Result<Id>)>;
+  using Done = std::function<void(FolderJob& self, Result<Id>)>;
   explicit FolderJob(Done d) : done(std::move(d)) {}
 
   std::mutex mu;               // guards everything below but `done`
   Tree tree;
   std::vector<bool> drop;      // files that could not be read
   int outstanding = 1;         // children not arrived yet, plus the walk itself
+  bool unreadable = false;     // could not be listed: left out of its parent
   const Done done;
 };
 using FolderPtr = std::shared_ptr<FolderJob>;
@@ -142,28 +105,31 @@ class BackupRun {
 
   // The tree of the targets (folders with a path are walked in full; the
   // others only lead to them), built on the calling thread.
-  Result<Id> SaveTargets(const TargetTree& tree, const std::optional<Id>& parent_tree) {
+  // A top tree that ends up empty (every target left out) is an error.
+  Result<Id> SaveTargets(const TargetTree& tree, const std::optional<Id>& parent_tree, bool top) {
     auto old = LoadParentTree(parent_tree);
     auto result = std::make_shared<std::promise<Result<Id>>>();
-    auto job = std::make_shared<FolderJob>([result](Result<Id> id) { result->set_value(std::move(id)); });
+    auto job = std::make_shared<FolderJob>([result, top](FolderJob& self, Result<Id> id) {
+      if (top && id.ok() && self.tree.nodes.empty()) id = Invalid("snapshot is empty");
+      result->set_value(std::move(id));
+    });
     for (const auto& [name, child] : tree.children) {
       const Node* prev = Find(old, name);
-      const std::string& path = child.path.empty() ? child.info_path : child.path;
-      struct stat st;
-      if (::lstat(path.c_str(), &st) != 0) {
-        SetError(IOError("lstat " + path + ": " + std::strerror(errno)));
-        break;
-      }
       if (!child.path.empty()) {
-        AddEntry(child.path, name, st, prev, job);
+        AddTarget(child.path, name, prev, job);
         continue;
+      }
+      struct stat st;
+      if (::lstat(child.info_path.c_str(), &st) != 0) {
+        SetError(IOError(GoPathError("lstat", child.info_path, errno)));
+        break;
       }
       auto node = NodeFor(child.info_path, name, st);
       if (!node.ok()) {
         SetError(node.error());
         break;
       }
-      auto subtree = SaveTargets(child, SubtreeOf(prev));
+      auto subtree = SaveTargets(child, SubtreeOf(prev), false);
       if (!subtree.ok()) {
         SetError(subtree.error());
         break;
@@ -173,6 +139,19 @@ class BackupRun {
     }
     ChildDone(job);
     return result->get_future().get();
+  }
+
+  // A target is left out like any entry (by name, then by its metadata);
+  // one that cannot be stat'ed is a warning, as restic reports it.
+  void AddTarget(const std::string& path, const std::string& name, const Node* prev, const FolderPtr& job) {
+    std::string abs = AbsolutePath(path);
+    if (Selection() && !Selection()->SelectByName(abs)) return;
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) {
+      Warn(path, GoPathError("lstat", path, errno));
+      return;
+    }
+    AddEntry(path, abs, name, st, prev, job);
   }
 
   // Waits for every queued folder, file and blob; the first repository
@@ -191,6 +170,8 @@ class BackupRun {
     if (node.ok() && !opt_.with_atime) node->atime = node->mtime;
     return node;
   }
+
+  BackupSelection* Selection() const { return opt_.selection.get(); }
 
   std::optional<Tree> LoadParentTree(const std::optional<Id>& id) {
     if (!id) return std::nullopt;
@@ -214,6 +195,7 @@ class BackupRun {
   void Warn(const std::string& path, const std::string& message) {
     std::lock_guard<std::mutex> lock(mu_);
     result_.warnings.push_back({path, message});
+    if (opt_.on_warning) opt_.on_warning(result_.warnings.back());
     if (progress_) progress_->errors++;
   }
 
@@ -280,17 +262,19 @@ class BackupRun {
       job->tree.nodes.resize(keep);
     }
     if (auto error = FirstError()) {
-      job->done(*error);  // not under mu_: the parent's callback takes it
+      job->done(*job, *error);  // not under mu_: the parent's callback takes it
       return;
     }
-    job->done(SaveTree(job->tree));
+    // An unreadable folder is dropped by its parent: no tree to store.
+    job->done(*job, job->unreadable ? Result<Id>(Id()) : SaveTree(job->tree));
   }
 
   // Adds the node for one entry to `job`: a folder is walked and a file
   // whose content must be read is read later, each completing its node.
-  void AddEntry(const std::string& path, const std::string& name, const struct stat& st,
-                const Node* prev, const FolderPtr& job) {
-    if (!opt_.excludes.Empty() && opt_.excludes.Match(AbsolutePath(path))) return;
+  // `abs` is `path` made absolute, what the selection sees.
+  void AddEntry(const std::string& path, const std::string& abs, const std::string& name,
+                const struct stat& st, const Node* prev, const FolderPtr& job) {
+    if (Selection() && !Selection()->Select(abs, st)) return;
     // restic 0.14 leaves sockets out of snapshots; so do we, for equal trees.
     if (S_ISSOCK(st.st_mode)) return;
     auto node = NodeFor(path, name, st);
@@ -302,9 +286,13 @@ class BackupRun {
       std::optional<Id> prev_subtree = SubtreeOf(prev);
       bool had_dir = prev && prev->type == NodeType::kDir;
       size_t index = Append(job, std::move(*node));
-      auto child = std::make_shared<FolderJob>([this, job, index, prev_subtree, had_dir](Result<Id> id) {
+      auto child = std::make_shared<FolderJob>([this, job, index, prev_subtree, had_dir](
+                                                   FolderJob& self, Result<Id> id) {
         if (!id.ok()) {
           SetError(id.error());
+        } else if (self.unreadable) {
+          std::lock_guard<std::mutex> lock(job->mu);
+          job->drop[index] = true;
         } else {
           {
             std::lock_guard<std::mutex> lock(job->mu);
@@ -316,7 +304,7 @@ class BackupRun {
         }
         ChildDone(job);
       });
-      walkers_.Submit([this, path, prev_subtree, child] { WalkFolder(path, prev_subtree, child); });
+      walkers_.Submit([this, path, abs, prev_subtree, child] { WalkFolder(path, abs, prev_subtree, child); });
       return;
     }
     if (node->type == NodeType::kFile) {
@@ -325,14 +313,14 @@ class BackupRun {
         Count(&BackupSummary::files_unmodified);
         Processed(node->size);
       } else {
-        Count(prev ? &BackupSummary::files_changed : &BackupSummary::files_new);
+        auto counter = prev ? &BackupSummary::files_changed : &BackupSummary::files_new;
         size_t index = Append(job, std::move(*node));
         // Small files are read right here: handing each to a file worker
         // costs more in thread switches than reading it does.
         if (st.st_size < static_cast<off_t>(kInlineSize)) {
-          CompleteFile(path, job, index, ReadFile(path));
+          CompleteFile(path, job, index, counter, ReadFile(path));
         } else {
-          QueueFile(path, job, index);
+          QueueFile(path, job, index, counter);
         }
         return;
       }
@@ -353,31 +341,43 @@ class BackupRun {
   }
 
   // Runs on a walker: lists the folder and adds its entries to `job`.
-  void WalkFolder(const std::string& path, const std::optional<Id>& parent_tree, const FolderPtr& job) {
+  // A folder that cannot be listed is left out with a warning, as restic does.
+  void WalkFolder(const std::string& path, const std::string& abs, const std::optional<Id>& parent_tree,
+                  const FolderPtr& job) {
     if (!Failed()) {
       OpenDir dir(path);
-      if (!dir.error().empty()) Warn(path, dir.error());
+      if (!dir.error().empty()) {
+        Warn(path, dir.error());
+        std::lock_guard<std::mutex> lock(job->mu);
+        job->unreadable = true;
+      }
       auto old = LoadParentTree(parent_tree);
       for (const auto& n : dir.names()) {
         std::string child = path == "/" ? "/" + n : path + "/" + n;
+        std::string child_abs = abs == "/" ? "/" + n : abs + "/" + n;
+        if (Selection() && !Selection()->SelectByName(child_abs)) continue;
         struct stat st;
         if (dir.Stat(n, &st) != 0) {
-          Warn(child, ErrnoText("lstat"));
+          Warn(child, GoPathError("lstat", child, errno));
           continue;
         }
-        AddEntry(child, n, st, Find(old, n), job);
+        AddEntry(child, child_abs, n, st, Find(old, n), job);
       }
     }
     ChildDone(job);
   }
 
+  using Counter = uint64_t BackupSummary::*;
+
   // Reads a file on a file worker and completes its node in `job`; an
   // unreadable file is left out with a warning.
-  void QueueFile(const std::string& path, const FolderPtr& job, size_t index) {
-    files_.Submit([this, path, job, index] { CompleteFile(path, job, index, ReadFile(path)); });
+  void QueueFile(const std::string& path, const FolderPtr& job, size_t index, Counter counter) {
+    files_.Submit([this, path, job, index, counter] { CompleteFile(path, job, index, counter, ReadFile(path)); });
   }
 
-  void CompleteFile(const std::string& path, const FolderPtr& job, size_t index, FileOutcome o) {
+  // A file read counts as new or changed (`counter`); one that could not be read, as neither.
+  void CompleteFile(const std::string& path, const FolderPtr& job, size_t index, Counter counter,
+                    FileOutcome o) {
     if (!o.ok && !o.warning.empty()) Warn(path, o.warning);
     {
       std::lock_guard<std::mutex> lock(job->mu);
@@ -390,6 +390,7 @@ class BackupRun {
     }
     if (o.ok) {
       std::lock_guard<std::mutex> lock(mu_);
+      result_.summary.*counter += 1;
       result_.summary.total_files_processed++;
       result_.summary.total_bytes_processed += o.size;
     }
@@ -403,7 +404,7 @@ class BackupRun {
     int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
     if (fd < 0 && errno == EPERM) fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-      out.warning = ErrnoText("open");
+      out.warning = GoPathError("open", path, errno);
       return out;
     }
     if (progress_) progress_->StartFile(path);
@@ -417,7 +418,7 @@ class BackupRun {
       ssize_t n = ::read(fd, raw.get(), kReadSize);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
-        out.warning = ErrnoText("read");
+        out.warning = GoPathError("read", path, errno);
         break;
       }
       buf.insert(buf.end(), raw.get(), raw.get() + n);
@@ -539,11 +540,7 @@ Result<BackupResult> Backup(Repository& repo, const ChunkerTables& chunker,
   if (options.targets.empty()) return Invalid("nothing to back up: no paths given");
   Snapshot snapshot;
   snapshot.time = options.time ? *options.time : Timestamp::Now();
-  for (const auto& t : options.targets) {
-    struct stat st;
-    if (::lstat(t.c_str(), &st) != 0) return NotFound("backup target " + t + ": " + std::strerror(errno));
-    snapshot.paths.push_back(AbsolutePath(t));
-  }
+  for (const auto& t : options.targets) snapshot.paths.push_back(AbsolutePath(t));
   STASH_ASSIGN_OR_RETURN(TargetTree targets, BuildTargetTree(options.targets));
   if (!options.force) {
     if (options.parent) {
@@ -561,26 +558,32 @@ Result<BackupResult> Backup(Repository& repo, const ChunkerTables& chunker,
 
   BackupResult result;
   std::optional<BackupScan> scan;
-  if (progress) scan.emplace(options.targets, options.excludes, *progress);
+  if (progress) scan.emplace(options.targets, options.selection.get(), *progress);
   {
     BackupRun run(repo, chunker, options, progress, result);
-    auto tree = run.SaveTargets(targets, parent_tree);
+    auto tree = run.SaveTargets(targets, parent_tree, true);
     Status finished = run.Finish();
     if (!tree.ok()) return tree.error();
     STASH_RETURN_IF_ERROR(finished);
     snapshot.tree = *tree;
   }
   STASH_RETURN_IF_ERROR(repo.Flush());
+  result.summary.parent = snapshot.parent;
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  if (options.skip_if_unchanged && parent_tree == snapshot.tree) {
+    result.summary.skipped = true;
+    result.summary.total_duration = elapsed();
+    return result;
+  }
 
   snapshot.hostname = options.hostname;
   snapshot.username = UserName(::getuid());
   snapshot.uid = ::getuid();
   snapshot.gid = ::getgid();
   snapshot.tags = options.tags;
+  snapshot.excludes = options.snapshot_excludes;
   STASH_ASSIGN_OR_RETURN(result.summary.snapshot_id, repo.SaveSnapshot(snapshot));
-  result.summary.parent = snapshot.parent;
-  result.summary.total_duration =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.summary.total_duration = elapsed();
   return result;
 }
 

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -16,18 +18,26 @@
 #include <vector>
 
 #include "base/result.h"
+#include "engine/backup_selection.h"
 #include "engine/chunker.h"
-#include "engine/filter.h"
 #include "storage/repository.h"
 
 namespace stash {
+
+// One file or folder that could not be read; the backup goes on without it.
+struct BackupWarning {
+  std::string path;
+  std::string message;  // names the path too, in restic's words: "open /a/b: permission denied"
+};
 
 struct BackupOptions {
   std::vector<std::string> targets;
   std::string hostname;
   std::vector<std::string> tags;
   std::optional<Timestamp> time;  // default: now
-  PathFilter excludes;
+  // What to leave out; nullptr for nothing. Shared with the progress scan.
+  std::shared_ptr<BackupSelection> selection;
+  std::vector<std::string> snapshot_excludes;  // recorded in the snapshot (restic: --exclude only)
   // restic stores mtime as atime unless --with-atime; so do we, so that
   // reading a tree (which moves atimes) does not change its tree ids.
   bool with_atime = false;
@@ -35,8 +45,14 @@ struct BackupOptions {
   std::optional<Id> parent;  // --parent; default: latest with same host and paths
   bool force = false;        // --force: read every file, use no parent
   bool ignore_inode = false, ignore_ctime = false;
+  // Save no snapshot when the tree equals the parent's (restic >= 0.17).
+  bool skip_if_unchanged = false;
 
-  size_t file_workers = 2;  // files read and chunked at once
+  // Called for each warning as it happens (under a lock, one at a time), so
+  // warnings show before a later fatal error; they are in the result too.
+  std::function<void(const BackupWarning&)> on_warning;
+
+  size_t file_workers = 2;  // files read and chunked at once (--read-concurrency)
   size_t blob_workers = 2;  // chunks compressed and encrypted at once
   size_t walk_workers = 2;  // folders listed at once
 };
@@ -51,12 +67,7 @@ struct BackupSummary {
   double total_duration = 0;
   Id snapshot_id;
   std::optional<Id> parent;
-};
-
-// One file or folder that could not be read; the backup goes on without it.
-struct BackupWarning {
-  std::string path;
-  std::string message;
+  bool skipped = false;  // skip_if_unchanged: no snapshot saved
 };
 
 struct BackupResult {
@@ -80,8 +91,9 @@ struct BackupProgress {
   std::multiset<std::string> current_;
 };
 
-// Backs up `options.targets` and saves a snapshot. Fails (and saves no
-// snapshot) if a target itself cannot be read or the repository fails.
+// Backs up `options.targets` and saves a snapshot. A target or entry that
+// cannot be read is a warning and left out; fails (and saves no snapshot)
+// if the repository fails or nothing at all is left ("snapshot is empty").
 Result<BackupResult> Backup(Repository& repo, const ChunkerTables& chunker,
                             const BackupOptions& options, BackupProgress* progress = nullptr);
 

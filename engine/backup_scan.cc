@@ -7,9 +7,9 @@
 
 namespace stash {
 
-BackupScan::BackupScan(std::vector<std::string> targets, const PathFilter& excludes,
+BackupScan::BackupScan(std::vector<std::string> targets, BackupSelection* selection,
                        BackupProgress& progress)
-    : excludes_(excludes), progress_(progress) {
+    : selection_(selection), progress_(progress) {
   thread_ = std::thread([this, targets = std::move(targets)] {
     for (const auto& t : targets) Walk(t);
     progress_.scan_done = true;
@@ -23,9 +23,11 @@ BackupScan::~BackupScan() {
 
 void BackupScan::Walk(const std::string& path) {
   if (stop_) return;
-  if (!excludes_.Empty() && excludes_.Match(AbsolutePath(path))) return;
+  std::string abs = selection_ ? AbsolutePath(path) : "";
+  if (selection_ && !selection_->SelectByName(abs)) return;
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) return;
+  if (selection_ && !selection_->Select(abs, st)) return;
   if (S_ISREG(st.st_mode)) {
     progress_.total_files++;
     progress_.total_bytes += static_cast<uint64_t>(st.st_size);

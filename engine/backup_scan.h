@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "engine/archiver.h"
-#include "engine/filter.h"
+#include "engine/backup_selection.h"
 
 namespace stash {
 
 class BackupScan {
  public:
-  BackupScan(std::vector<std::string> targets, const PathFilter& excludes, BackupProgress& progress);
+  // `selection` (may be null) leaves out what the backup leaves out.
+  BackupScan(std::vector<std::string> targets, BackupSelection* selection, BackupProgress& progress);
   ~BackupScan();
   BackupScan(const BackupScan&) = delete;
   BackupScan& operator=(const BackupScan&) = delete;
@@ -23,7 +24,7 @@ class BackupScan {
  private:
   void Walk(const std::string& path);
 
-  const PathFilter& excludes_;
+  BackupSelection* selection_;
   BackupProgress& progress_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

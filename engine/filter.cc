@@ -394,6 +394,11 @@ bool PathFilter::Match(std::string_view path) const {
   return matched;
 }
 
+Result<bool> FilepathMatch(std::string_view pattern, std::string_view name) {
+  if (!ValidGlob(pattern)) return Invalid("syntax error in pattern");
+  return GlobMatch(pattern, name);
+}
+
 bool PathFilter::ChildMayMatch(std::string_view path) const {
   if (patterns_.empty() || path.empty()) return false;
   const auto comps = SplitPath<std::string_view>(path);

@@ -37,4 +37,8 @@ class PathFilter {
   bool any_negated_ = false;
 };
 
+// Go's filepath.Match for one name: '*' and '?' never match '/'. kInvalid
+// ("syntax error in pattern") for a malformed pattern, whatever the name.
+Result<bool> FilepathMatch(std::string_view pattern, std::string_view name);
+
 }  // namespace stash
