@@ -4,12 +4,22 @@
 #include <iostream>
 
 #include "cmd/commands.h"
+#include "engine/paths.h"
 #include "engine/restorer.h"
 #include "storage/go_json.h"
 
 namespace stash::cli {
 
 namespace {
+
+// restic names a problem by its place in the restored tree ("/dir/file"),
+// not on disk.
+std::string SnapshotLocation(const std::string& path, const std::string& target) {
+  if (target == "/") return path;
+  if (path == target) return "/";
+  if (path.compare(0, target.size() + 1, target + "/") == 0) return path.substr(target.size());
+  return path;
+}
 
 int RunRestore(const Args& args, const Globals& g) {
   if (args.positional().size() != 1) {
@@ -47,7 +57,10 @@ int RunRestore(const Args& args, const Globals& g) {
   }
   auto result = Restore(**repo, entry->second, options);
   if (!result.ok()) return Fatal(result.error());
-  for (const auto& w : result->warnings) std::cerr << "ignoring error for " << w.path << ": " << w.message << "\n";
+  std::string target = AbsolutePath(options.target);
+  for (const auto& w : result->warnings) {
+    std::cerr << "ignoring error for " << SnapshotLocation(w.path, target) << ": " << w.message << "\n";
+  }
   if (g.json) {
     std::cout << "{\"message_type\":\"summary\",\"files_restored\":" << result->summary.files
               << ",\"dirs_restored\":" << result->summary.dirs

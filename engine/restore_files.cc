@@ -74,6 +74,12 @@ Status DecompressInto(ByteView data, size_t expected, Bytes& out) {
   return Status::Ok();
 }
 
+// Decompressed blobs, reused from blob to blob on each thread.
+Bytes& Unpacked() {
+  thread_local Bytes unpacked;
+  return unpacked;
+}
+
 }  // namespace
 
 void ClearEntry(int dir, const std::string& name) {
@@ -177,7 +183,8 @@ struct ContentWriter::File {
   uint64_t seq = 0;
   uint64_t size = 0;  // set by the walker before it lets go
   std::atomic<uint32_t> refs{1};
-  std::atomic<bool> failed{false};  // a write failed (warned once)
+  std::atomic<bool> failed{false};   // a write failed (warned once)
+  std::atomic<bool> damaged{false};  // some blob could not be read (warned once)
 };
 
 // One blob to write into one file at one offset.
@@ -238,15 +245,13 @@ Status ContentWriter::Add(const std::shared_ptr<Folder>& folder, Node node, std:
   };
   join_pending();
   bool in_pending = true;
-  Status status;
   uint64_t offset = 0;
   const Index& index = repo_.index();
   for (const Id& id : content) {
     auto loc = index.Lookup(BlobType::kData, id);
     if (!loc) {
-      Error e = NotFound("data blob " + id.Hex() + " not found in index").Wrap(file->out);
-      log_.Fail(seq, e);
-      status = e;
+      // Where the blobs after it belong is unknown: the file keeps those before.
+      Damaged(*file, "data blob " + id.Hex() + " not found in index");
       break;
     }
     if (!in_pending) {
@@ -267,7 +272,11 @@ Status ContentWriter::Add(const std::shared_ptr<Folder>& folder, Node node, std:
   file->size = offset;
   if (pending_ && pending_->files.size() >= limits_.job_files) Send();
   Release(*file);
-  return status;
+  return Status::Ok();
+}
+
+void ContentWriter::Damaged(File& file, const std::string& message) {
+  if (!file.damaged.exchange(true)) log_.Warn(file.seq, file.out, message);
 }
 
 void ContentWriter::Send() {
@@ -310,7 +319,14 @@ void ContentWriter::Create(File& file) {
 
 void ContentWriter::Release(File& file) {
   if (file.refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  if (file.fd.ok() && !file.failed.load(std::memory_order_relaxed) && !log_.failed()) {
+  if (file.fd.ok() && file.damaged.load(std::memory_order_relaxed)) {
+    // Every readable blob is in its place and the file has its full size;
+    // it keeps mode 0600 and the current time, so it does not pass for the
+    // original.
+    if (::ftruncate(file.fd.get(), static_cast<off_t>(file.node.size)) != 0) {
+      log_.Warn(file.seq, file.out, ErrnoText("truncate", errno));
+    }
+  } else if (file.fd.ok() && !file.failed.load(std::memory_order_relaxed) && !log_.failed()) {
     ApplyMetadata(file.fd.get(), file.node, restore_owner_ && !file.owner_ok, log_, file.seq, file.out);
     log_.CountFile(file.size);
   }
@@ -344,38 +360,51 @@ void ContentWriter::Run(Job& job) {
       end = new_end;
       ++stop;
     }
-    if (!ReadRun(job, begin, stop)) break;
+    ReadRun(job, begin, stop);
     begin = stop;
   }
   for (auto& file : job.files) Release(*file);
 }
 
-bool ContentWriter::ReadRun(Job& job, size_t begin, size_t end) {
+// Decrypts, decompresses and checks one blob; `plain` is its content,
+// in `opened` or in the thread's decompression buffer.
+Status ContentWriter::Decode(ByteView sealed, const BlobRef& b, Bytes& opened, ByteView& plain) {
+  STASH_ASSIGN_OR_RETURN(opened, Open(repo_.master_key(), sealed));
+  plain = opened;
+  if (b.uncompressed_length != 0) {
+    STASH_RETURN_IF_ERROR(DecompressInto(opened, b.uncompressed_length, Unpacked()));
+    plain = ByteView(Unpacked().data(), b.uncompressed_length);
+  }
+  if (Sha256(plain) != b.id) return Corrupt("content does not match its id");
+  return Status::Ok();
+}
+
+// A blob that cannot be read damages the files that need it; the rest of
+// the restore goes on.
+void ContentWriter::BlobFailed(Job& job, const BlobRef& b, const Error& error) {
+  Damaged(*job.files[b.file], error.message() + " (data blob " + b.id.Hex() + " in pack " + b.pack.Hex() + ")");
+}
+
+void ContentWriter::ReadRun(Job& job, size_t begin, size_t end) {
   const BlobRef& first = job.blobs[begin];
   uint64_t start = first.offset, stop = start;
   for (size_t i = begin; i < end; ++i) {
     stop = std::max<uint64_t>(stop, uint64_t{job.blobs[i].offset} + job.blobs[i].length);
   }
-  auto where = [](const BlobRef& b) {
-    return "data blob " + b.id.Hex() + " in pack " + b.pack.Hex();
-  };
   auto raw = repo_.backend().Read(FileType::kPack, first.pack.Hex(), start, stop - start);
   if (!raw.ok() && end - begin > 1) {
     // Read blob by blob to find the one that is broken (a truncated pack
     // may still hold the first blobs of the range).
-    for (size_t i = begin; i < end; ++i) {
-      if (!ReadRun(job, i, i + 1)) return false;
-    }
-    return true;
+    for (size_t i = begin; i < end; ++i) ReadRun(job, i, i + 1);
+    return;
   }
   if (!raw.ok()) {
-    const File& f = *job.files[first.file];
-    log_.Fail(f.seq, raw.error().Wrap(where(first)).Wrap(f.out));
-    return false;
+    BlobFailed(job, first, raw.error());
+    return;
   }
-  thread_local Bytes unpacked;  // decompressed blobs, reused
-  Bytes opened;                 // the last blob decrypted
-  ByteView plain;               // the last blob's plaintext (in either)
+  Bytes opened;                   // the last blob decrypted
+  ByteView plain;                 // the last blob's plaintext
+  Status decoded = Status::Ok();  // whether the last blob could be read
   const BlobRef* prev = nullptr;
   for (size_t i = begin; i < end; ++i) {
     const BlobRef& b = job.blobs[i];
@@ -383,28 +412,13 @@ bool ContentWriter::ReadRun(Job& job, size_t begin, size_t end) {
     // The same blob twice in a row (a file of repeated chunks, or equal
     // files) is decoded once.
     if (!prev || prev->offset != b.offset || prev->length != b.length || prev->id != b.id) {
-      ByteView sealed(raw->data() + (b.offset - start), b.length);
-      auto decrypted = Open(repo_.master_key(), sealed);
-      if (!decrypted.ok()) {
-        log_.Fail(f.seq, decrypted.error().Wrap(where(b)).Wrap(f.out));
-        return false;
-      }
-      opened = std::move(*decrypted);
-      plain = opened;
-      if (b.uncompressed_length != 0) {
-        Status unz = DecompressInto(opened, b.uncompressed_length, unpacked);
-        if (!unz.ok()) {
-          log_.Fail(f.seq, unz.error().Wrap(where(b)).Wrap(f.out));
-          return false;
-        }
-        plain = ByteView(unpacked.data(), b.uncompressed_length);
-      }
-      if (Sha256(plain) != b.id) {
-        log_.Fail(f.seq, Corrupt(where(b) + ": content does not match its id").Wrap(f.out));
-        return false;
-      }
+      decoded = Decode(ByteView(raw->data() + (b.offset - start), b.length), b, opened, plain);
     }
     prev = &b;
+    if (!decoded.ok()) {
+      BlobFailed(job, b, decoded.error());
+      continue;
+    }
     if (f.failed.load(std::memory_order_relaxed)) continue;
     std::unique_lock<std::mutex> write_lock(f.write_mu);
     if (!PwriteAll(f.fd.get(), plain, b.file_offset)) {
@@ -414,8 +428,7 @@ bool ContentWriter::ReadRun(Job& job, size_t begin, size_t end) {
     }
   }
   // Do not keep a large buffer for good after a large blob.
-  if (unpacked.size() > (16u << 20)) Bytes().swap(unpacked);
-  return true;
+  if (Unpacked().size() > (16u << 20)) Bytes().swap(Unpacked());
 }
 
 }  // namespace stash::restore_internal

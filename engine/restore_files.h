@@ -168,8 +168,10 @@ class ContentWriter {
   // Creates the file `node.name` in `folder` and fills it with the blobs
   // of `node.content`. If `fd` is open the file was created already (the
   // first of a set of hard links): it is only filled. `node.name` must be a
-  // safe name. A blob missing from the index is a fatal error (returned,
-  // and recorded in the log).
+  // safe name. A blob that is missing from the index, cannot be read or
+  // fails its checks is a warning naming the file and the blob; the file
+  // gets every other blob in its place and its full size (zeros where the
+  // blob belongs), but not its metadata. Everything else is restored.
   Status Add(const std::shared_ptr<Folder>& folder, Node node, std::string out, uint64_t seq,
              Fd fd = Fd());
 
@@ -186,7 +188,11 @@ class ContentWriter {
   void Create(File& file);
   void Release(File& file);
   // Reads blobs[begin, end) (one pack, one range) and writes them out.
-  bool ReadRun(Job& job, size_t begin, size_t end);
+  void ReadRun(Job& job, size_t begin, size_t end);
+  Status Decode(ByteView sealed, const BlobRef& b, Bytes& opened, ByteView& plain);
+  void BlobFailed(Job& job, const BlobRef& b, const Error& error);
+  // Names the file's first unreadable blob, once.
+  void Damaged(File& file, const std::string& message);
 
   Repository& repo_;
   bool restore_owner_;

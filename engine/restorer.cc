@@ -49,9 +49,15 @@ class TreeRestorer {
   //   location : the folder's path inside the snapshot ("/" at the top),
   //              what --include/--exclude patterns see
   //   out_path : the folder's path on disk, for messages and hard links
+  // A tree that cannot be loaded is a warning for its folder, as restic has it.
   Status RestoreTree(const std::shared_ptr<Folder>& folder, const Id& tree_id,
                      const std::string& location, const std::string& out_path) {
-    STASH_ASSIGN_OR_RETURN(Tree tree, repo_.LoadTree(tree_id));
+    auto loaded = repo_.LoadTree(tree_id);
+    if (!loaded.ok()) {
+      Warn(out_path, loaded.error().message());
+      return Status::Ok();
+    }
+    Tree& tree = *loaded;
     std::set<std::string> seen;
     for (Node& node : tree.nodes) {
       if (log_.failed()) return Status::Ok();  // a content thread hit a fatal error

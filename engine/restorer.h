@@ -45,8 +45,10 @@ struct RestoreResult {
   std::vector<RestoreWarning> warnings;
 };
 
-// Fails on repository errors (missing or corrupt blobs and trees) and when
-// the target folder or the subfolder cannot be used.
+// Fails when the target folder or the subfolder cannot be used. A tree or
+// data blob that is missing or corrupt is a warning naming the folder or
+// file it damages (RestoreWarning paths are on disk, under the target);
+// every other file is restored.
 Result<RestoreResult> Restore(Repository& repo, const Snapshot& snapshot,
                               const RestoreOptions& options);
 
