@@ -14,7 +14,7 @@
 #include "apiserver/auth_setup.h"
 #include "apiserver/health.h"
 #include "apiserver/http_server.h"
-#include "apiserver/kubeconfig.h"
+#include "kube/config.h"
 #include "apiserver/metrics.h"
 #include "apiserver/rest_handler.h"
 #include "apiserver/router.h"
@@ -91,7 +91,7 @@ Result<Certificates> MakeCertificates(const Options& o) {
 }
 
 Status WriteKubeconfig(const Options& o, const Certificates& c, int port) {
-  KubeconfigSpec k;
+  kube::KubeconfigSpec k;
   std::string host = o.bind_address == "0.0.0.0" || o.bind_address == "::" ? "127.0.0.1" : o.bind_address;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   k.server = "https://" + host + ":" + std::to_string(port);
@@ -99,7 +99,7 @@ Status WriteKubeconfig(const Options& o, const Certificates& c, int port) {
   k.ca_pem = o.tls_cert_file.empty() ? c.ca.cert_pem : c.serving.cert_pem;
   k.client_cert_pem = c.admin.cert_pem;
   k.client_key_pem = c.admin.key_pem;
-  return WriteTextFile(o.standalone_kubeconfig, RenderKubeconfig(k), 0600);
+  return WriteTextFile(o.standalone_kubeconfig, kube::RenderKubeconfig(k), 0600);
 }
 
 sigset_t StopSignals() {
@@ -166,7 +166,7 @@ int Run(const Options& o) {
   auto certs = MakeCertificates(o);
   if (!certs.ok()) return Fail(certs.error().message());
   bool standalone = !o.standalone_manifests.empty();
-  auto in_cluster = standalone ? std::nullopt : InClusterAccess();
+  auto in_cluster = standalone ? std::nullopt : kube::InClusterAccess();
   auto cas = ResolveClientCas(o, standalone, in_cluster, Log);
   if (!cas.ok()) return Fail(cas.error().message());
   certs->client_cas.insert(certs->client_cas.end(), cas->client_ca_pems.begin(), cas->client_ca_pems.end());

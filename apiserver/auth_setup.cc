@@ -9,25 +9,33 @@ constexpr auto kReviewTimeout = std::chrono::seconds(10);
 
 // The access named by `kubeconfig`, else the pod's (not in standalone mode,
 // which must not change behaviour inside a pod), else none.
-Result<std::optional<ClusterAccess>> AccessFor(const std::string& kubeconfig, bool standalone,
-                                               const std::optional<ClusterAccess>& in_cluster) {
+Result<std::optional<kube::ClusterAccess>> AccessFor(const std::string& kubeconfig, bool standalone,
+                                               const std::optional<kube::ClusterAccess>& in_cluster) {
   if (!kubeconfig.empty()) {
-    STASH_ASSIGN_OR_RETURN(ClusterAccess a, LoadKubeconfig(kubeconfig));
-    return std::optional<ClusterAccess>(std::move(a));
+    STASH_ASSIGN_OR_RETURN(kube::ClusterAccess a, kube::LoadKubeconfig(kubeconfig));
+    return std::optional<kube::ClusterAccess>(std::move(a));
   }
-  if (standalone) return std::optional<ClusterAccess>();
+  if (standalone) return std::optional<kube::ClusterAccess>();
   return in_cluster;
 }
 
-Result<KubeClient*> AddClient(AuthStack& stack, const ClusterAccess& access, const std::string& name) {
-  auto client = KubeClient::Create(access, name, kReviewTimeout);
+Result<std::unique_ptr<kube::Client>> ReviewClient(const kube::ClusterAccess& access) {
+  kube::ClientOptions options;
+  options.timeout = kReviewTimeout;
+  // Reviews sit in the request path: one quick retry, not a long backoff.
+  options.max_attempts = 2;
+  return kube::Client::Create(access, options);
+}
+
+Result<kube::Client*> AddClient(AuthStack& stack, const kube::ClusterAccess& access, const std::string& name) {
+  auto client = ReviewClient(access);
   if (!client.ok()) return client.error().Wrap(name);
   stack.clients.push_back(std::move(*client));
   return stack.clients.back().get();
 }
 
 Status BuildAuthenticator(AuthStack& stack, const Options& o, const ClientCaConfig& cas, bool standalone,
-                          const std::optional<ClusterAccess>& in_cluster, const LogFn& log) {
+                          const std::optional<kube::ClusterAccess>& in_cluster, const LogFn& log) {
   std::vector<std::unique_ptr<Authenticator>> chain;
   if (!cas.requestheader_ca_pems.empty()) {
     chain.push_back(std::make_unique<RequestHeaderAuthenticator>(cas.requestheader));
@@ -38,7 +46,7 @@ Status BuildAuthenticator(AuthStack& stack, const Options& o, const ClientCaConf
   chain.push_back(std::make_unique<ClientCertAuthenticator>());
   STASH_ASSIGN_OR_RETURN(auto access, AccessFor(o.authentication_kubeconfig, standalone, in_cluster));
   if (access) {
-    STASH_ASSIGN_OR_RETURN(KubeClient * client, AddClient(stack, *access, "authentication-kubeconfig"));
+    STASH_ASSIGN_OR_RETURN(kube::Client * client, AddClient(stack, *access, "authentication-kubeconfig"));
     stack.token_reviewer = std::make_unique<WebhookTokenReviewer>(client);
     chain.push_back(std::make_unique<TokenReviewAuthenticator>(stack.token_reviewer.get(),
                                                                o.token_cache_ttl, log));
@@ -51,14 +59,14 @@ Status BuildAuthenticator(AuthStack& stack, const Options& o, const ClientCaConf
 }
 
 Status BuildAuthorizer(AuthStack& stack, const Options& o, bool standalone,
-                       const std::optional<ClusterAccess>& in_cluster, const LogFn& log) {
+                       const std::optional<kube::ClusterAccess>& in_cluster, const LogFn& log) {
   if (standalone && o.authorization_kubeconfig.empty()) {
     stack.authorizer = std::make_unique<StandaloneAuthorizer>();
     return Status::Ok();
   }
   STASH_ASSIGN_OR_RETURN(auto access, AccessFor(o.authorization_kubeconfig, standalone, in_cluster));
   if (access) {
-    STASH_ASSIGN_OR_RETURN(KubeClient * client, AddClient(stack, *access, "authorization-kubeconfig"));
+    STASH_ASSIGN_OR_RETURN(kube::Client * client, AddClient(stack, *access, "authorization-kubeconfig"));
     stack.access_reviewer = std::make_unique<WebhookSubjectAccessReviewer>(client);
   } else if (log) {
     log("No --authorization-kubeconfig and not in a cluster: only always-allowed paths and system:masters "
@@ -75,7 +83,7 @@ Status BuildAuthorizer(AuthStack& stack, const Options& o, bool standalone,
 }  // namespace
 
 Result<ClientCaConfig> ResolveClientCas(const Options& o, bool standalone,
-                                        const std::optional<ClusterAccess>& in_cluster, LogFn log) {
+                                        const std::optional<kube::ClusterAccess>& in_cluster, LogFn log) {
   ClientCaConfig cas;
   for (const auto& f : o.client_ca_files) {
     STASH_ASSIGN_OR_RETURN(std::string pem, ReadTextFile(f));
@@ -89,8 +97,8 @@ Result<ClientCaConfig> ResolveClientCas(const Options& o, bool standalone,
   }
   STASH_ASSIGN_OR_RETURN(auto access, AccessFor(o.authentication_kubeconfig, standalone, in_cluster));
   if (!access) return cas;
-  auto client = KubeClient::Create(*access, "authentication-kubeconfig", kReviewTimeout);
-  if (!client.ok()) return client.error();
+  auto client = ReviewClient(*access);
+  if (!client.ok()) return client.error().Wrap("authentication-kubeconfig");
   STASH_ASSIGN_OR_RETURN(AuthenticationConfig cluster, FetchAuthenticationConfig(**client));
   if (!cluster.requestheader_ca_pem.empty()) {
     cas.requestheader_ca_pems.push_back(cluster.requestheader_ca_pem);
@@ -104,7 +112,7 @@ Result<ClientCaConfig> ResolveClientCas(const Options& o, bool standalone,
 }
 
 Result<std::unique_ptr<AuthStack>> BuildAuth(const Options& o, const ClientCaConfig& cas, bool standalone,
-                                             const std::optional<ClusterAccess>& in_cluster, LogFn log) {
+                                             const std::optional<kube::ClusterAccess>& in_cluster, LogFn log) {
   auto stack = std::make_unique<AuthStack>();
   STASH_RETURN_IF_ERROR(BuildAuthenticator(*stack, o, cas, standalone, in_cluster, log));
   STASH_RETURN_IF_ERROR(BuildAuthorizer(*stack, o, standalone, in_cluster, log));

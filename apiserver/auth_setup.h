@@ -15,13 +15,12 @@
 #include "apiserver/apiserver.h"
 #include "apiserver/auth.h"
 #include "apiserver/kube_review.h"
-#include "apiserver/kubeconfig.h"
 
 namespace stash::apiserver {
 
 // Everything the chain owns, torn down in reverse order.
 struct AuthStack {
-  std::vector<std::unique_ptr<KubeClient>> clients;
+  std::vector<std::unique_ptr<kube::Client>> clients;
   std::unique_ptr<TokenReviewer> token_reviewer;
   std::unique_ptr<SubjectAccessReviewer> access_reviewer;
   std::unique_ptr<Authenticator> authenticator;
@@ -41,11 +40,11 @@ struct ClientCaConfig {
 // kube-system/extension-apiserver-authentication as Kubernetes apiservers
 // do (read once at start; failing to read it is fatal).
 Result<ClientCaConfig> ResolveClientCas(const Options& options, bool standalone,
-                                        const std::optional<ClusterAccess>& in_cluster, LogFn log);
+                                        const std::optional<kube::ClusterAccess>& in_cluster, LogFn log);
 
-// `in_cluster` is the pod's access (InClusterAccess()), used in cluster
+// `in_cluster` is the pod's access (Inkube::ClusterAccess()), used in cluster
 // mode when a kubeconfig flag is not given.
 Result<std::unique_ptr<AuthStack>> BuildAuth(const Options& options, const ClientCaConfig& cas, bool standalone,
-                                             const std::optional<ClusterAccess>& in_cluster, LogFn log);
+                                             const std::optional<kube::ClusterAccess>& in_cluster, LogFn log);
 
 }  // namespace stash::apiserver

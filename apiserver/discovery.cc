@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "apiserver/json_out.h"
+#include "storage/json_out.h"
 
 namespace stash::apiserver {
 namespace {

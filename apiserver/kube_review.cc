@@ -2,14 +2,10 @@
 
 #include <rapidjson/document.h>
 
-#include "apiserver/json_out.h"
-#include "apiserver/tls.h"
-#include "storage/http/http_client.h"
+#include "storage/json_out.h"
 
 namespace stash::apiserver {
 namespace {
-
-constexpr auto kTokenReread = std::chrono::seconds(60);
 
 using JsonValue = rapidjson::Value;
 
@@ -122,72 +118,6 @@ Result<Decision> ParseSubjectAccessReview(const std::string& json) {
   return decision;
 }
 
-Result<std::unique_ptr<KubeClient>> KubeClient::Create(ClusterAccess access, std::string name,
-                                                       std::chrono::milliseconds timeout) {
-  STASH_ASSIGN_OR_RETURN(http::Url url, http::ParseUrl(access.server));
-  http::HttpOptions o;
-  o.ca_pem = access.ca_pem;
-  o.client_cert_pem = access.client_cert_pem;
-  o.client_key_pem = access.client_key_pem;
-  o.connect_timeout = timeout;
-  o.idle_timeout = timeout;
-  // Reviews sit in the request path: one quick retry, not a long backoff.
-  o.retry.max_attempts = 2;
-  o.retry.base_delay = std::chrono::milliseconds(100);
-  auto client = http::HttpClient::Create(name, url, std::move(o));
-  if (!client.ok()) return client.error();
-  std::string base = url.path;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  return std::unique_ptr<KubeClient>(new KubeClient(std::move(access), base, std::move(*client)));
-}
-
-KubeClient::KubeClient(ClusterAccess access, std::string base_path, std::unique_ptr<http::HttpClient> client)
-    : access_(std::move(access)), base_path_(std::move(base_path)), client_(std::move(client)) {}
-
-KubeClient::~KubeClient() = default;
-
-Result<std::string> KubeClient::Token() {
-  if (access_.token_file.empty()) return access_.token;
-  std::lock_guard<std::mutex> lock(mu_);
-  auto now = std::chrono::steady_clock::now();
-  if (token_.empty() || now - token_read_ > kTokenReread) {
-    auto text = ReadTextFile(access_.token_file);
-    if (!text.ok()) return text.error();
-    std::string t = *text;
-    while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
-    token_ = std::move(t);
-    token_read_ = now;
-  }
-  return token_;
-}
-
-Result<std::string> KubeClient::PostJson(const std::string& path, const std::string& json) {
-  return Send("POST", path, json);
-}
-
-Result<std::string> KubeClient::GetJson(const std::string& path) { return Send("GET", path, ""); }
-
-Result<std::string> KubeClient::Send(const std::string& method, const std::string& path,
-                                     const std::string& json) {
-  STASH_ASSIGN_OR_RETURN(std::string token, Token());
-  http::HttpRequest r;
-  r.method = method;
-  r.target = base_path_ + path;
-  r.what = path;
-  r.headers = {{"Accept", "application/json"}};
-  if (!json.empty()) r.headers.emplace_back("Content-Type", "application/json");
-  if (!token.empty()) r.headers.emplace_back("Authorization", "Bearer " + token);
-  r.body = AsBytes(json);
-  STASH_ASSIGN_OR_RETURN(http::HttpResponse response, client_->Do(r));
-  std::string body(response.body.begin(), response.body.end());
-  if (response.status >= 200 && response.status < 300) return body;
-  // Kubernetes answers errors with a Status; its message says the most.
-  rapidjson::Document d;
-  d.Parse(body.data(), body.size());
-  std::string message = !d.HasParseError() ? StringOf(d, "message") : "";
-  return http::StatusError(client_->name(), path, response, message.empty() ? response.BodyText() : message);
-}
-
 Result<AuthenticationConfig> ParseAuthenticationConfigMap(const std::string& json) {
   rapidjson::Document d;
   d.Parse(json.data(), json.size());
@@ -211,21 +141,21 @@ Result<AuthenticationConfig> ParseAuthenticationConfigMap(const std::string& jso
   return c;
 }
 
-Result<AuthenticationConfig> FetchAuthenticationConfig(KubeClient& client) {
-  auto body = client.GetJson("/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication");
+Result<AuthenticationConfig> FetchAuthenticationConfig(kube::Client& client) {
+  auto body = client.Request("GET", "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication");
   if (!body.ok()) return body.error().Wrap("kube-system/extension-apiserver-authentication");
   return ParseAuthenticationConfigMap(*body);
 }
 
 Result<TokenReviewResult> WebhookTokenReviewer::Review(const std::string& token) {
   STASH_ASSIGN_OR_RETURN(std::string body,
-                         client_->PostJson("/apis/authentication.k8s.io/v1/tokenreviews", TokenReviewJson(token)));
+                         client_->Request("POST", "/apis/authentication.k8s.io/v1/tokenreviews", TokenReviewJson(token)));
   return ParseTokenReview(body);
 }
 
 Result<Decision> WebhookSubjectAccessReviewer::Review(const Attributes& attributes) {
   STASH_ASSIGN_OR_RETURN(std::string body,
-                         client_->PostJson("/apis/authorization.k8s.io/v1/subjectaccessreviews",
+                         client_->Request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
                                            SubjectAccessReviewJson(attributes)));
   return ParseSubjectAccessReview(body);
 }

@@ -1,8 +1,6 @@
 // The reviewers of delegated_auth.h that ask a Kubernetes API server:
 // TokenReview (authentication.k8s.io/v1) and SubjectAccessReview
-// (authorization.k8s.io/v1), over a small client built from a kubeconfig or
-// the in-cluster service account. The full Kubernetes client is a later
-// part; this one only POSTs JSON.
+// (authorization.k8s.io/v1), through the Kubernetes client (kube/).
 #pragma once
 
 #include <chrono>
@@ -11,59 +9,27 @@
 #include <string>
 
 #include "apiserver/delegated_auth.h"
-#include "apiserver/kubeconfig.h"
+#include "kube/client.h"
 #include "base/result.h"
-
-namespace stash::http {
-class HttpClient;
-}
 
 namespace stash::apiserver {
 
-class KubeClient {
- public:
-  // `name` prefixes messages ("authentication-kubeconfig").
-  static Result<std::unique_ptr<KubeClient>> Create(ClusterAccess access, std::string name,
-                                                    std::chrono::milliseconds timeout);
-  ~KubeClient();
-
-  // POSTs `json` to `path` (under the server URL's path) and returns the body
-  // of a 2xx answer; other answers are errors naming status and message.
-  Result<std::string> PostJson(const std::string& path, const std::string& json);
-  // GETs `path`; the body of a 2xx answer.
-  Result<std::string> GetJson(const std::string& path);
-
- private:
-  KubeClient(ClusterAccess access, std::string base_path, std::unique_ptr<http::HttpClient> client);
-  // The bearer token, re-read from token_file at most once a minute: the
-  // kubelet rotates service account tokens.
-  Result<std::string> Token();
-  Result<std::string> Send(const std::string& method, const std::string& path, const std::string& json);
-
-  ClusterAccess access_;
-  std::string base_path_;
-  std::unique_ptr<http::HttpClient> client_;
-  std::mutex mu_;
-  std::string token_;
-  std::chrono::steady_clock::time_point token_read_{};
-};
-
 class WebhookTokenReviewer : public TokenReviewer {
  public:
-  explicit WebhookTokenReviewer(KubeClient* client) : client_(client) {}
+  explicit WebhookTokenReviewer(kube::Client* client) : client_(client) {}
   Result<TokenReviewResult> Review(const std::string& token) override;
 
  private:
-  KubeClient* client_;
+  kube::Client* client_;
 };
 
 class WebhookSubjectAccessReviewer : public SubjectAccessReviewer {
  public:
-  explicit WebhookSubjectAccessReviewer(KubeClient* client) : client_(client) {}
+  explicit WebhookSubjectAccessReviewer(kube::Client* client) : client_(client) {}
   Result<Decision> Review(const Attributes& attributes) override;
 
  private:
-  KubeClient* client_;
+  kube::Client* client_;
 };
 
 // What kube-apiserver publishes in kube-system/extension-apiserver-authentication
@@ -73,7 +39,7 @@ struct AuthenticationConfig {
   std::string requestheader_ca_pem;  // empty when there is no front proxy
   RequestHeaderConfig requestheader;
 };
-Result<AuthenticationConfig> FetchAuthenticationConfig(KubeClient& client);
+Result<AuthenticationConfig> FetchAuthenticationConfig(kube::Client& client);
 // The ConfigMap's JSON, apart for tests.
 Result<AuthenticationConfig> ParseAuthenticationConfigMap(const std::string& json);
 

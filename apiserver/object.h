@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "apiserver/json_out.h"
+#include "storage/json_out.h"
 
 namespace stash::apiserver {
 

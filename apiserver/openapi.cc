@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "apiserver/json_out.h"
+#include "storage/json_out.h"
 #include "crypto/id.h"
 
 namespace stash::apiserver {

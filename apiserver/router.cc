@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "apiserver/json_out.h"
+#include "storage/json_out.h"
 #include "apiserver/negotiate.h"
 #include "apiserver/status.h"
 

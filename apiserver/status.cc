@@ -1,6 +1,6 @@
 #include "apiserver/status.h"
 
-#include "apiserver/json_out.h"
+#include "storage/json_out.h"
 
 namespace stash::apiserver {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "apiserver/json_out.h"
+#include "storage/json_out.h"
 #include "apiserver/object.h"
 #include "apiserver/resource.h"
 

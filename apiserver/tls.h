@@ -14,6 +14,7 @@
 
 #include "apiserver/http.h"
 #include "base/result.h"
+#include "base/text_file.h"
 
 struct ssl_ctx_st;
 struct ssl_st;
@@ -56,9 +57,5 @@ ClientCertificate ReadClientCertificate(ssl_st* ssl);
 // The subject common name of the first certificate in `pem` (for tests and
 // messages); empty if it cannot be read.
 std::string CommonNameOf(const std::string& pem);
-
-Result<std::string> ReadTextFile(const std::string& path);
-// Writes atomically with `mode` (0600 for keys and kubeconfigs).
-Status WriteTextFile(const std::string& path, const std::string& text, int mode);
 
 }  // namespace stash::apiserver

@@ -55,6 +55,24 @@ error_code Await(asio::io_context& ioc, milliseconds timeout, const bool& done,
   return asio::error::timed_out;
 }
 
+// Like Await, but also gives up when `stop` turns true, looking every
+// 200 ms: a streamed read may rightly wait long for its next byte.
+template <class Cancel>
+error_code AwaitOrStop(asio::io_context& ioc, milliseconds timeout, const bool& done,
+                       const error_code& ec, Cancel cancel, const std::atomic<bool>* stop) {
+  if (!stop) return Await(ioc, timeout, done, ec, cancel);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  ioc.restart();
+  while (!done && !stop->load() && std::chrono::steady_clock::now() < deadline) {
+    ioc.run_for(std::min<milliseconds>(milliseconds(200), timeout));
+  }
+  if (done) return ec;
+  cancel();
+  ioc.restart();
+  ioc.run();
+  return stop->load() ? asio::error::operation_aborted : asio::error::timed_out;
+}
+
 std::string Describe(const error_code& ec) {
   if (ec == asio::error::timed_out) return "timed out";
   if (ec == bhttp::error::end_of_stream || ec == asio::error::eof) {
@@ -64,7 +82,7 @@ std::string Describe(const error_code& ec) {
 }
 
 // The HTTP exchange, the same for plain and TLS streams.
-template <class Stream>
+template <class Socket>
 class StreamConnection : public Connection {
  public:
   template <class... Args>
@@ -77,6 +95,8 @@ class StreamConnection : public Connection {
   Status Connect(const Url& origin);
   Status Handshake(const std::string& host);
   Result<HttpResponse> RoundTrip(const HttpRequest& request) override;
+  Status Stream(const HttpRequest& request, HttpResponse* head, const BodySink& on_data,
+                const std::atomic<bool>* cancel) override;
   bool reusable() const override { return reusable_; }
   bool failed_before_response() const override { return !got_bytes_; }
 
@@ -93,19 +113,28 @@ class StreamConnection : public Connection {
     });
     return Await(ioc_, timeout, done, ec, cancel);
   }
-  // The same for socket operations, which a timeout aborts by closing.
+  // The same for socket operations, which a timeout aborts by closing;
+  // `stop` (may be null) aborts them too.
   template <class Start>
-  error_code Run(milliseconds timeout, Start start) {
-    return RunOr(timeout, start, [this] {
+  error_code Run(milliseconds timeout, Start start, const std::atomic<bool>* stop = nullptr) {
+    bool done = false;
+    error_code ec;
+    start([&](error_code e, auto&&...) {
+      ec = e;
+      done = true;
+    });
+    return AwaitOrStop(ioc_, timeout, done, ec, [this] {
       error_code ignored;
       beast::get_lowest_layer(stream_).socket().close(ignored);
-    });
+    }, stop);
   }
+  RequestMessage Message(const HttpRequest& request, bhttp::verb verb) const;
+  void CopyHead(const bhttp::response_header<>& msg, HttpResponse* out) const;
   error_code Write(RequestMessage& msg);
   Result<HttpResponse> Read(bool head);
 
   asio::io_context ioc_;  // declared first: the stream is bound to it
-  Stream stream_;
+  Socket stream_;
   beast::flat_buffer buffer_;
   std::string host_;  // "host[:port]": the Host header, and the server in messages
   milliseconds connect_timeout_;
@@ -114,8 +143,8 @@ class StreamConnection : public Connection {
   bool got_bytes_ = false;
 };
 
-template <class Stream>
-Status StreamConnection<Stream>::Connect(const Url& origin) {
+template <class Socket>
+Status StreamConnection<Socket>::Connect(const Url& origin) {
   // RFC 6761: names under .localhost are loopback names; resolving them
   // here spares test setups and local emulators an /etc/hosts entry.
   std::string lookup = EndsWith(origin.host, ".localhost") ? "localhost" : origin.host;
@@ -139,8 +168,8 @@ Status StreamConnection<Stream>::Connect(const Url& origin) {
   return Status::Ok();
 }
 
-template <class Stream>
-error_code StreamConnection<Stream>::Write(RequestMessage& msg) {
+template <class Socket>
+error_code StreamConnection<Socket>::Write(RequestMessage& msg) {
   bhttp::request_serializer<bhttp::span_body<const char>> serializer(msg);
   while (!serializer.is_done()) {
     error_code ec = Run(idle_timeout_, [&](auto handler) {
@@ -151,8 +180,8 @@ error_code StreamConnection<Stream>::Write(RequestMessage& msg) {
   return {};
 }
 
-template <class Stream>
-Result<HttpResponse> StreamConnection<Stream>::Read(bool head) {
+template <class Socket>
+Result<HttpResponse> StreamConnection<Socket>::Read(bool head) {
   ResponseParser parser;
   parser.body_limit(kMaxBody);
   parser.header_limit(kMaxHeader);
@@ -173,30 +202,19 @@ Result<HttpResponse> StreamConnection<Stream>::Read(bool head) {
   if (ec) return IOError("reading the response from " + host_ + ": " + Describe(ec));
   auto msg = parser.release();
   HttpResponse out;
-  out.status = static_cast<int>(msg.result_int());
-  out.reason = std::string(msg.reason());
-  for (const auto& field : msg) {
-    auto name = field.name_string();
-    out.headers.emplace_back(Lower({name.data(), name.size()}), std::string(field.value()));
-  }
+  CopyHead(msg.base(), &out);
   out.body = std::move(msg.body());
   reusable_ = msg.keep_alive();
   return out;
 }
 
-template <class Stream>
-Result<HttpResponse> StreamConnection<Stream>::RoundTrip(const HttpRequest& request) {
+template <class Socket>
+Result<HttpResponse> StreamConnection<Socket>::RoundTrip(const HttpRequest& request) {
   reusable_ = false;
   got_bytes_ = false;
   bhttp::verb verb = bhttp::string_to_verb(request.method);
   if (verb == bhttp::verb::unknown) return Invalid("unknown HTTP method " + request.method);
-  RequestMessage msg(verb, request.target, 11);
-  msg.set(bhttp::field::host, host_);
-  msg.set(bhttp::field::user_agent, "stash/0.1");
-  for (const auto& [name, value] : request.headers) msg.set(name, value);
-  msg.body() = {reinterpret_cast<const char*>(request.body.data()), request.body.size()};
-  msg.prepare_payload();
-  msg.keep_alive(true);
+  RequestMessage msg = Message(request, verb);
   error_code wrote = Write(msg);
   if (wrote == asio::error::timed_out) {
     return IOError("sending the request to " + host_ + ": " + Describe(wrote));
@@ -213,8 +231,69 @@ Result<HttpResponse> StreamConnection<Stream>::RoundTrip(const HttpRequest& requ
   return response;
 }
 
-template <class Stream>
-Status StreamConnection<Stream>::Handshake(const std::string& host) {
+template <class Socket>
+RequestMessage StreamConnection<Socket>::Message(const HttpRequest& request, bhttp::verb verb) const {
+  RequestMessage msg(verb, request.target, 11);
+  msg.set(bhttp::field::host, host_);
+  msg.set(bhttp::field::user_agent, "stash/0.1");
+  for (const auto& [name, value] : request.headers) msg.set(name, value);
+  msg.body() = {reinterpret_cast<const char*>(request.body.data()), request.body.size()};
+  msg.prepare_payload();
+  msg.keep_alive(true);
+  return msg;
+}
+
+template <class Socket>
+void StreamConnection<Socket>::CopyHead(const bhttp::response_header<>& msg, HttpResponse* out) const {
+  out->status = static_cast<int>(msg.result_int());
+  out->reason = std::string(msg.reason());
+  out->headers.clear();
+  for (const auto& field : msg) {
+    auto name = field.name_string();
+    out->headers.emplace_back(Lower({name.data(), name.size()}), std::string(field.value()));
+  }
+}
+
+template <class Socket>
+Status StreamConnection<Socket>::Stream(const HttpRequest& request, HttpResponse* head,
+                                        const BodySink& on_data, const std::atomic<bool>* cancel) {
+  reusable_ = false;
+  bhttp::verb verb = bhttp::string_to_verb(request.method);
+  if (verb == bhttp::verb::unknown) return Invalid("unknown HTTP method " + request.method);
+  RequestMessage msg = Message(request, verb);
+  error_code ec = Write(msg);
+  if (ec) return IOError("sending the request to " + host_ + ": " + Describe(ec));
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  parser.body_limit(boost::none);
+  parser.header_limit(kMaxHeader);
+  const milliseconds idle = request.idle_timeout.count() > 0 ? request.idle_timeout : idle_timeout_;
+  ec = Run(idle, [&](auto handler) { bhttp::async_read_header(stream_, buffer_, parser, handler); },
+           cancel);
+  if (ec == asio::error::operation_aborted) return Status::Ok();
+  if (ec) return IOError("reading the response from " + host_ + ": " + Describe(ec));
+  CopyHead(parser.get().base(), head);
+  const bool success = head->status >= 200 && head->status < 300;
+  char chunk[16384];
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk;
+    parser.get().body().size = sizeof chunk;
+    ec = Run(idle, [&](auto handler) { bhttp::async_read_some(stream_, buffer_, parser, handler); }, cancel);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec == asio::error::operation_aborted) return Status::Ok();
+    if (ec) return IOError("reading the response from " + host_ + ": " + Describe(ec));
+    size_t n = sizeof chunk - parser.get().body().size;
+    if (n == 0) continue;
+    if (!success) {
+      if (head->body.size() < 65536) head->body.insert(head->body.end(), chunk, chunk + n);
+    } else if (!on_data(std::string_view(chunk, n))) {
+      return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+template <class Socket>
+Status StreamConnection<Socket>::Handshake(const std::string& host) {
   SSL* ssl = stream_.native_handle();
   if (IsIpLiteral(host)) {
     // Certificates name IP addresses in their own SAN type, and SNI must

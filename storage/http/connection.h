@@ -7,7 +7,9 @@
 // sees synchronous calls.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -43,6 +45,15 @@ class Connection {
   // Writes the request and reads the whole response. Any error leaves the
   // connection unusable.
   virtual Result<HttpResponse> RoundTrip(const HttpRequest& request) = 0;
+
+  // Writes the request and hands the response body to `on_data` as it
+  // arrives, for long-lived answers such as Kubernetes watches. `head` gets
+  // the status and headers first; a non-2xx body is collected in head->body
+  // instead. Returns once the body ends, `on_data` returns false or `cancel`
+  // becomes true (both Ok), or nothing arrives for idle_timeout (kIO). The
+  // connection is not reusable afterwards.
+  virtual Status Stream(const HttpRequest& request, HttpResponse* head, const BodySink& on_data,
+                        const std::atomic<bool>* cancel) = 0;
 
   // The server agreed to keep the connection open and nothing is pending.
   virtual bool reusable() const = 0;

@@ -40,6 +40,14 @@ std::string StatusLine(const HttpResponse& r) {
   return std::to_string(r.status) + (r.reason.empty() ? "" : " " + r.reason);
 }
 
+// A 429 or 503's Retry-After in seconds (the HTTP-date form is rare from
+// the servers we talk to and is ignored), capped at a minute.
+milliseconds RetryAfter(const HttpResponse& response) {
+  std::string v = response.Header("retry-after");
+  if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) return milliseconds(0);
+  return std::min(milliseconds(std::stol(v) * 1000), milliseconds(60000));
+}
+
 }  // namespace
 
 HttpOptions HttpOptionsFromEnvironment() {
@@ -133,8 +141,9 @@ void HttpClient::DropIdle() {
   doomed.swap(pool_->idle);
 }
 
-void HttpClient::Pause(int retry, const HttpRequest& request, const std::string& why) {
-  milliseconds delay = options_.retry.DelayBefore(retry, RandomUnit());
+void HttpClient::Pause(int retry, const HttpRequest& request, const std::string& why,
+                       milliseconds at_least) {
+  milliseconds delay = std::max(options_.retry.DelayBefore(retry, RandomUnit()), at_least);
   if (options_.on_retry) {
     options_.on_retry(name_ + ": " + request.what + ": " + why + "; retrying in " +
                       Seconds(delay));
@@ -148,6 +157,7 @@ Result<HttpResponse> HttpClient::Do(const HttpRequest& request) {
   bool free_retry_used = false;
   int sends = 0;  // attempts plus the free retry: what the server may have seen
   for (int attempt = 1;; ++attempt) {
+    milliseconds server_asked{0};
     HttpRequest signed_request = request;
     if (request.sign) request.sign(signed_request);
     bool reused = false;
@@ -165,6 +175,7 @@ Result<HttpResponse> HttpClient::Do(const HttpRequest& request) {
           return response;
         }
         last_failure = StatusLine(*response);
+        server_asked = RetryAfter(*response);
       } else if (response.error().kind() != ErrorKind::kIO) {
         return response.error().Wrap(name_ + ": " + request.what);
       } else if (reused && (*conn)->failed_before_response() && !free_retry_used) {
@@ -182,8 +193,19 @@ Result<HttpResponse> HttpClient::Do(const HttpRequest& request) {
       return IOError(name_ + ": " + request.what + ": " + last_failure + " (gave up after " +
                      std::to_string(attempt) + " attempts)");
     }
-    Pause(attempt, request, last_failure);
+    Pause(attempt, request, last_failure, server_asked);
   }
+}
+
+Status HttpClient::Stream(const HttpRequest& request, HttpResponse* head, const BodySink& on_data,
+                          const std::atomic<bool>* cancel) {
+  HttpRequest signed_request = request;
+  if (request.sign) request.sign(signed_request);
+  auto conn = Connection::Open(origin_, tls_.get(), options_);
+  if (!conn.ok()) return conn.error().Wrap(name_ + ": " + request.what);
+  Status s = (*conn)->Stream(signed_request, head, on_data, cancel);
+  if (!s.ok()) return s.error().Wrap(name_ + ": " + request.what);
+  return s;
 }
 
 Error StatusError(const std::string& backend, const std::string& what,

@@ -15,10 +15,12 @@
 // optional extra CA file, and its name (DNS name with SNI, or IP address).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -58,6 +60,9 @@ struct HttpRequest {
   std::string target = "/";  // encoded path and query, sent as is
   Headers headers;           // Host and Content-Length are added
   ByteView body;             // sent straight from the caller's memory
+  // Overrides the client's idle timeout for this request (0: keep it): a
+  // watch may rightly stay quiet for minutes.
+  std::chrono::milliseconds idle_timeout{0};
   std::string what;          // the object, for messages ("data/ab12...")
   // Headers computed per attempt (e.g. a signature with the current time).
   std::function<void(HttpRequest&)> sign;
@@ -75,6 +80,9 @@ struct HttpResponse {
   std::string BodyText(size_t limit = 200) const;
 };
 
+// Receives a streamed body piece by piece; returns false to stop reading.
+using BodySink = std::function<bool(std::string_view)>;
+
 class Connection;
 class TlsContext;
 
@@ -91,6 +99,12 @@ class HttpClient {
   // kIO naming the object and the last failure once attempts run out.
   Result<HttpResponse> Do(const HttpRequest& request);
 
+  // Sends `request` once on a connection of its own and streams the answer
+  // (Connection::Stream): for responses that last, like watches. Failures to
+  // connect come back as kIO; the caller decides when to try again.
+  Status Stream(const HttpRequest& request, HttpResponse* head, const BodySink& on_data,
+                const std::atomic<bool>* cancel = nullptr);
+
   const std::string& name() const { return name_; }
   const Url& origin() const { return origin_; }
 
@@ -100,7 +114,8 @@ class HttpClient {
   Result<std::unique_ptr<Connection>> Checkout(bool* reused);
   void Return(std::unique_ptr<Connection> conn);
   void DropIdle();
-  void Pause(int retry, const HttpRequest& request, const std::string& why);
+  void Pause(int retry, const HttpRequest& request, const std::string& why,
+             std::chrono::milliseconds at_least);
 
   std::string name_;
   Url origin_;

@@ -1,5 +1,5 @@
 // ParseKubeconfig (LoadKubeconfig without the file) on kubeconfig YAML.
-#include "apiserver/kubeconfig.h"
+#include "kube/config.h"
 #include "fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -9,6 +9,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (std::string_view bad : {"/dev", "/proc", "/sys"}) {
     if (text.find(bad) != std::string_view::npos) return 0;
   }
-  (void)stash::apiserver::ParseKubeconfig(text, "/nonexistent-fuzz-dir");
+  (void)stash::kube::ParseKubeconfig(text, "/nonexistent-fuzz-dir");
   return 0;
 }

@@ -250,10 +250,10 @@ TEST_CASE("auth: bearer tokens through TokenReview, cached for the TTL") {
                             : R"({"authenticated":false,"error":"token expired"})";
     return Reply(201, R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","status":)" + status + "}");
   };
-  ClusterAccess access;
+  kube::ClusterAccess access;
   access.server = "http://127.0.0.1:" + std::to_string(kube.port());
   access.token = "service-account-token";
-  auto client = KubeClient::Create(access, "authentication-kubeconfig", std::chrono::seconds(5));
+  auto client = kube::Client::Create(access);
   REQUIRE(client.ok());
   WebhookTokenReviewer reviewer(client->get());
   FakeClock clock;
@@ -324,9 +324,9 @@ TEST_CASE("auth: SubjectAccessReview decides, decisions are cached, denials are 
         std::string(R"({"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","status":{"allowed":)") +
             (allowed ? "true" : "false") + R"(,"reason":")" + reason + "\"}}");
   };
-  ClusterAccess access;
+  kube::ClusterAccess access;
   access.server = "http://127.0.0.1:" + std::to_string(kube.port()) + "/prefix/";
-  auto client = KubeClient::Create(access, "authorization-kubeconfig", std::chrono::seconds(5));
+  auto client = kube::Client::Create(access);
   REQUIRE(client.ok());
   WebhookSubjectAccessReviewer reviewer(client->get());
   FakeClock clock;

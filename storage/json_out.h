@@ -12,7 +12,7 @@
 
 #include "storage/go_json.h"
 
-namespace stash::apiserver {
+namespace stash {
 
 class JsonOut {
  public:
@@ -86,4 +86,4 @@ class JsonOut {
   bool after_key_ = false;
 };
 
-}  // namespace stash::apiserver
+}  // namespace stash

@@ -1,0 +1,44 @@
+// Where a kind of object lives in the API: group, version, plural resource
+// name and scope, and the REST paths built from them.
+#pragma once
+
+#include <string>
+
+namespace stash::kube {
+
+struct Resource {
+  std::string group;     // "" for the core group
+  std::string version;   // "v1"
+  std::string plural;    // "pods"
+  std::string kind;      // "Pod"
+  bool namespaced = true;
+
+  // "v1" or "apps/v1": the apiVersion of its objects.
+  std::string ApiVersion() const { return group.empty() ? version : group + "/" + version; }
+  // /api/v1[/namespaces/NS]/PLURAL[/NAME[/SUB]]; `ns` "" means all
+  // namespaces (or a cluster-scoped resource).
+  std::string Path(const std::string& ns, const std::string& name = "",
+                   const std::string& subresource = "") const {
+    std::string p = group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
+    if (namespaced && !ns.empty()) p += "/namespaces/" + ns;
+    p += "/" + plural;
+    if (!name.empty()) p += "/" + name;
+    if (!subresource.empty()) p += "/" + subresource;
+    return p;
+  }
+};
+
+// Kinds of Kubernetes itself that stash reads or writes.
+namespace resources {
+inline const Resource kNamespaces{"", "v1", "namespaces", "Namespace", false};
+inline const Resource kSecrets{"", "v1", "secrets", "Secret", true};
+inline const Resource kConfigMaps{"", "v1", "configmaps", "ConfigMap", true};
+inline const Resource kEvents{"", "v1", "events", "Event", true};
+inline const Resource kPods{"", "v1", "pods", "Pod", true};
+inline const Resource kNodes{"", "v1", "nodes", "Node", false};
+inline const Resource kServices{"", "v1", "services", "Service", true};
+inline const Resource kLeases{"coordination.k8s.io", "v1", "leases", "Lease", true};
+inline const Resource kAPIServices{"apiregistration.k8s.io", "v1", "apiservices", "APIService", false};
+}  // namespace resources
+
+}  // namespace stash::kube

@@ -1,0 +1,181 @@
+# A real Kubernetes control plane for tests, started as local processes on
+# loopback (the envtest pattern): etcd and kube-apiserver, and on request
+# kube-controller-manager and kube-scheduler. Source this file, then:
+#
+#   cp_start DIR [--controllers]   certificates, ports, processes; exports
+#                                  KUBECONFIG (cluster admin), KUBECTL,
+#                                  CP_DIR, CP_SERVER and the CA/key paths
+#   cp_stop                        stops every process it started, by PID
+#
+# cp_start installs an EXIT trap that calls cp_stop, so nothing is left
+# running when a test fails. The binaries come from build.sh beside this
+# file (cached per machine). Certificates:
+#   ca.crt/key              cluster CA: serving cert, client certs, SA root
+#   front-proxy-ca.crt/key  the aggregator's CA; front-proxy-client.crt/key
+#   sa.key/sa.pub           service-account token signing keys
+#   admin.kubeconfig        user "admin", group system:masters
+
+CP_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CP_PIDS=()
+
+_cp_log() { echo "control plane: $*" >&2; }
+
+_cp_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# _cp_cert NAME CA SUBJ [SAN]: a key and a certificate signed by CA.
+_cp_cert() {
+  local name=$1 ca=$2 subj=$3 san=${4:-}
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$CP_DIR/$name.key" -subj "$subj" \
+    -out "$CP_DIR/$name.csr" 2>/dev/null
+  local ext="$CP_DIR/$name.ext"
+  {
+    echo "basicConstraints=CA:FALSE"
+    echo "keyUsage=digitalSignature,keyEncipherment"
+    if [ -n "$san" ]; then
+      echo "extendedKeyUsage=serverAuth,clientAuth"
+      echo "subjectAltName=$san"
+    else
+      echo "extendedKeyUsage=clientAuth"
+    fi
+  } > "$ext"
+  openssl x509 -req -in "$CP_DIR/$name.csr" -CA "$CP_DIR/$ca.crt" -CAkey "$CP_DIR/$ca.key" \
+    -CAcreateserial -days 30 -extfile "$ext" -out "$CP_DIR/$name.crt" 2>/dev/null
+}
+
+_cp_ca() {
+  openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "$CP_DIR/$1.key" -out "$CP_DIR/$1.crt" \
+    -days 30 -subj "/CN=$2" 2>/dev/null
+}
+
+# _cp_kubeconfig FILE CERTNAME: a kubeconfig for the client cert CERTNAME.
+_cp_kubeconfig() {
+  cat > "$1" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster:
+    server: $CP_SERVER
+    certificate-authority: $CP_DIR/ca.crt
+users:
+- name: $2
+  user:
+    client-certificate: $CP_DIR/$2.crt
+    client-key: $CP_DIR/$2.key
+contexts:
+- name: local
+  context: {cluster: local, user: $2, namespace: default}
+current-context: local
+KC
+}
+
+# _cp_spawn NAME CMD...: starts CMD in the background, output to NAME.log.
+_cp_spawn() {
+  local name=$1; shift
+  "$@" > "$CP_DIR/$name.log" 2>&1 &
+  local pid=$!
+  CP_PIDS+=("$pid")
+  echo "$pid" > "$CP_DIR/$name.pid"
+}
+
+_cp_wait_ready() {
+  local i
+  for i in $(seq 1 120); do
+    if curl -sf --cacert "$CP_DIR/ca.crt" --cert "$CP_DIR/admin.crt" --key "$CP_DIR/admin.key" \
+        "$CP_SERVER/readyz" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  _cp_log "kube-apiserver not ready after 60 s; last lines of its log:"
+  tail -20 "$CP_DIR/kube-apiserver.log" >&2
+  return 1
+}
+
+cp_start() {
+  CP_DIR=$1; shift
+  local controllers=0
+  [ "${1:-}" = "--controllers" ] && controllers=1
+  local bin
+  bin=$(bash "$CP_HERE/build.sh") || { _cp_log "the control plane binaries could not be built"; return 1; }
+  mkdir -p "$CP_DIR"
+  export CP_DIR KUBECTL="$bin/kubectl"
+  trap cp_stop EXIT
+
+  _cp_ca ca kubernetes-ca
+  _cp_ca front-proxy-ca front-proxy-ca
+  _cp_cert apiserver ca "/CN=kube-apiserver" "IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc"
+  _cp_cert admin ca "/O=system:masters/CN=admin"
+  _cp_cert front-proxy-client front-proxy-ca "/CN=front-proxy-client"
+  _cp_cert controller-manager ca "/CN=system:kube-controller-manager"
+  _cp_cert scheduler ca "/CN=system:kube-scheduler"
+  openssl genrsa -out "$CP_DIR/sa.key" 2048 2>/dev/null
+  openssl rsa -in "$CP_DIR/sa.key" -pubout -out "$CP_DIR/sa.pub" 2>/dev/null
+
+  local etcd_port peer_port
+  etcd_port=$(_cp_free_port); peer_port=$(_cp_free_port)
+  CP_PORT=$(_cp_free_port)
+  CP_SERVER="https://127.0.0.1:$CP_PORT"
+  export CP_SERVER CP_PORT
+  _cp_kubeconfig "$CP_DIR/admin.kubeconfig" admin
+  _cp_kubeconfig "$CP_DIR/controller-manager.kubeconfig" controller-manager
+  _cp_kubeconfig "$CP_DIR/scheduler.kubeconfig" scheduler
+  export KUBECONFIG="$CP_DIR/admin.kubeconfig"
+
+  _cp_spawn etcd "$bin/etcd" --data-dir "$CP_DIR/etcd" --name cp \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-cluster "cp=http://127.0.0.1:$peer_port" --log-level warn
+  # --enable-aggregator-routing=false: the aggregator resolves an
+  # ExternalName Service itself, which is how it reaches a local process.
+  _cp_spawn kube-apiserver "$bin/kube-apiserver" \
+    --etcd-servers "http://127.0.0.1:$etcd_port" \
+    --bind-address 127.0.0.1 --secure-port "$CP_PORT" --advertise-address 127.0.0.1 \
+    --endpoint-reconciler-type none \
+    --tls-cert-file "$CP_DIR/apiserver.crt" --tls-private-key-file "$CP_DIR/apiserver.key" \
+    --client-ca-file "$CP_DIR/ca.crt" \
+    --service-account-key-file "$CP_DIR/sa.pub" --service-account-signing-key-file "$CP_DIR/sa.key" \
+    --service-account-issuer https://kubernetes.default.svc \
+    --authorization-mode RBAC,Node --service-cluster-ip-range 10.96.0.0/16 \
+    --requestheader-client-ca-file "$CP_DIR/front-proxy-ca.crt" \
+    --requestheader-allowed-names front-proxy-client \
+    --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+    --requestheader-extra-headers-prefix X-Remote-Extra- \
+    --proxy-client-cert-file "$CP_DIR/front-proxy-client.crt" \
+    --proxy-client-key-file "$CP_DIR/front-proxy-client.key" \
+    --enable-aggregator-routing=false
+  _cp_wait_ready || return 1
+
+  if [ "$controllers" = 1 ]; then
+    _cp_spawn kube-controller-manager "$bin/kube-controller-manager" \
+      --kubeconfig "$CP_DIR/controller-manager.kubeconfig" \
+      --authentication-kubeconfig "$CP_DIR/controller-manager.kubeconfig" \
+      --authorization-kubeconfig "$CP_DIR/controller-manager.kubeconfig" \
+      --service-account-private-key-file "$CP_DIR/sa.key" --root-ca-file "$CP_DIR/ca.crt" \
+      --use-service-account-credentials \
+      --cluster-signing-cert-file "$CP_DIR/ca.crt" --cluster-signing-key-file "$CP_DIR/ca.key" \
+      --leader-elect=false --secure-port 0
+    _cp_spawn kube-scheduler "$bin/kube-scheduler" --kubeconfig "$CP_DIR/scheduler.kubeconfig" \
+      --authentication-kubeconfig "$CP_DIR/scheduler.kubeconfig" \
+      --authorization-kubeconfig "$CP_DIR/scheduler.kubeconfig" \
+      --leader-elect=false --secure-port 0
+  fi
+  _cp_log "up at $CP_SERVER (kubeconfig $KUBECONFIG)"
+}
+
+# Stops the processes in the reverse order of their start, each with SIGTERM
+# and then SIGKILL after 10 s: kube-apiserver goes before etcd (SIGTERM to
+# both at once can leave kube-apiserver running for minutes).
+cp_stop() {
+  local n i pid
+  for ((n = ${#CP_PIDS[@]} - 1; n >= 0; n--)); do
+    pid=${CP_PIDS[$n]}
+    kill -TERM "$pid" 2>/dev/null || continue
+    for i in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  CP_PIDS=()
+}
