@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(meson ninja-build g++ pkg-config libssl-dev libsodium-dev libzstd-dev
           rapidjson-dev libboost-dev libyaml-cpp-dev catch2 restic python3 attr
-          rclone openssl curl ccache)
+          rclone openssl curl ccache umoci ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
