@@ -11,7 +11,9 @@
 #include <thread>
 
 #include "apiserver/auth.h"
+#include "apiserver/apiservice.h"
 #include "apiserver/auth_setup.h"
+#include "apiserver/cluster_source.h"
 #include "apiserver/health.h"
 #include "apiserver/http_server.h"
 #include "kube/config.h"
@@ -72,6 +74,10 @@ Result<Certificates> MakeCertificates(const Options& o) {
     CertificateRequest r;
     r.common_name = "stash-apiserver";
     r.dns_names = {"localhost", "stash-apiserver", "stash-apiserver.stash.svc"};
+    if (auto service = ParseServiceRef(o.apiservice_service); service.ok()) {
+      r.dns_names.push_back(service->DnsName());
+      r.dns_names.push_back(service->DnsName() + ".cluster.local");
+    }
     if (auto h = Hostname(); !h.empty() && h != "localhost") r.dns_names.push_back(h);
     r.ip_addresses = {"127.0.0.1", "::1"};
     if (o.bind_address != "0.0.0.0" && o.bind_address != "::" && o.bind_address != "127.0.0.1") {
@@ -117,7 +123,8 @@ struct Server {
   TaskPool backend_pool{8};
   TaskPool request_pool{8};
   WatchManager watches;
-  std::unique_ptr<StandaloneSource> source;
+  std::unique_ptr<kube::Client> cluster;  // cluster mode only
+  std::unique_ptr<RepositorySource> source;
   std::unique_ptr<SnapshotStorage> storage;
   std::unique_ptr<RestHandler> snapshots;
   std::unique_ptr<AuthStack> auth;
@@ -152,29 +159,66 @@ bool Shutdown(Server& s, const Options& o) {
   return requests && backends;
 }
 
+// Cluster mode: the generated serving certificate lives in a Secret, so
+// every replica presents one the APIService's caBundle trusts.
+Result<Certificates> ClusterCertificates(const Options& o, kube::Client& cluster) {
+  STASH_ASSIGN_OR_RETURN(Certificates certs, MakeCertificates(o));
+  if (!o.tls_cert_file.empty()) return certs;
+  auto shared = SharedServingCertificate(cluster, o.serving_cert_secret, [&]() -> Result<ServingCertificate> {
+    return ServingCertificate{certs.ca, certs.serving};
+  });
+  if (!shared.ok()) return shared.error();
+  certs.ca = shared->ca;
+  certs.serving = shared->serving;
+  return certs;
+}
+
+Result<std::unique_ptr<kube::Client>> ConnectCluster(const Options& o) {
+  auto access = kube::ResolveAccess(o.kubeconfig);
+  if (!access.ok()) return access.error();
+  auto client = kube::Client::Create(*access);
+  if (!client.ok()) return client.error().Wrap("cluster " + access->server);
+  return client;
+}
+
+Result<std::unique_ptr<RepositorySource>> MakeSource(const Options& o, kube::Client* cluster) {
+  if (!cluster) {
+    STASH_ASSIGN_OR_RETURN(auto source, StandaloneSource::Load(o.standalone_manifests));
+    return std::unique_ptr<RepositorySource>(std::move(source));
+  }
+  auto source = std::make_unique<ClusterSource>(cluster, Log);
+  STASH_RETURN_IF_ERROR(source->Start(std::chrono::seconds(30)));
+  return std::unique_ptr<RepositorySource>(std::move(source));
+}
+
 }  // namespace
 
 int Run(const Options& o) {
-  if (o.standalone_manifests.empty()) {
-    return Fail("serving Repositories from a cluster is not implemented yet; use --standalone-manifests DIR");
-  }
   // Signals are taken by sigwait below; block them before any thread starts.
   sigset_t signals = StopSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  auto source = StandaloneSource::Load(o.standalone_manifests);
-  if (!source.ok()) return Fail(source.error().message());
-  auto certs = MakeCertificates(o);
-  if (!certs.ok()) return Fail(certs.error().message());
   bool standalone = !o.standalone_manifests.empty();
-  auto in_cluster = standalone ? std::nullopt : kube::InClusterAccess();
-  auto cas = ResolveClientCas(o, standalone, in_cluster, Log);
+  auto s = std::make_unique<Server>();
+  std::optional<kube::ClusterAccess> access;
+  if (!standalone) {
+    auto resolved = kube::ResolveAccess(o.kubeconfig);
+    if (!resolved.ok()) return Fail(resolved.error().message());
+    access = *resolved;
+    auto cluster = ConnectCluster(o);
+    if (!cluster.ok()) return Fail(cluster.error().message());
+    s->cluster = std::move(*cluster);
+  }
+  auto source = MakeSource(o, s->cluster.get());
+  if (!source.ok()) return Fail(source.error().message());
+  s->source = std::move(*source);
+  auto certs = standalone ? MakeCertificates(o) : ClusterCertificates(o, *s->cluster);
+  if (!certs.ok()) return Fail(certs.error().message());
+  auto cas = ResolveClientCas(o, standalone, access, Log);
   if (!cas.ok()) return Fail(cas.error().message());
   certs->client_cas.insert(certs->client_cas.end(), cas->client_ca_pems.begin(), cas->client_ca_pems.end());
   auto tls = MakeServerContext(TlsConfig{certs->serving, certs->client_cas, cas->requestheader_ca_pems});
   if (!tls.ok()) return Fail("TLS: " + tls.error().message());
 
-  auto s = std::make_unique<Server>();
-  s->source = std::move(*source);
   Router::DeclareMetrics(s->metrics);
   SnapshotStorage::DeclareMetrics(s->metrics);
   SnapshotStorageOptions storage_options;
@@ -186,7 +230,7 @@ int Run(const Options& o) {
   RestOptions rest;
   rest.min_watch_timeout = o.min_request_timeout;
   s->snapshots = std::make_unique<RestHandler>(*s->storage, s->request_pool, s->watches, rest);
-  auto auth = BuildAuth(o, *cas, standalone, in_cluster, Log);
+  auto auth = BuildAuth(o, *cas, standalone, access, Log);
   if (!auth.ok()) return Fail(auth.error().message());
   s->auth = std::move(*auth);
   AddHealthChecks(*s, o.backend_timeout);
@@ -208,6 +252,14 @@ int Run(const Options& o) {
   if (!o.standalone_kubeconfig.empty()) {
     Status k = WriteKubeconfig(o, *certs, *port);
     if (!k.ok()) return Fail(k.error().message());
+  }
+  if (!standalone && o.register_apiservice) {
+    auto service = ParseServiceRef(o.apiservice_service);
+    if (!service.ok()) return Fail(service.error().message());
+    Status registered = RegisterApiService(*s->cluster, *service, certs->ca.cert_pem);
+    if (!registered.ok()) return Fail(registered.error().message());
+    Log("Registered APIService " + std::string(kApiServiceName) + " for Service " + service->ns + "/" +
+        service->name + ":" + std::to_string(service->port));
   }
   s->storage->Start();
   s->http->Start();

@@ -3,10 +3,14 @@
 // Standalone mode (`standalone_manifests`) serves the Repositories of a
 // folder of manifests; the server makes a CA at start, signs its serving
 // certificate (unless one is given) and an admin client certificate with
-// it, and writes a kubeconfig for kubectl. The in-cluster RepositorySource
-// (Kubernetes API) is a later part. Delegated authentication (front-proxy
-// headers, TokenReview) and authorization (SubjectAccessReview) are set up
-// by auth_setup.h.
+// it, and writes a kubeconfig for kubectl.
+//
+// Otherwise it serves a cluster (`kubeconfig`, else the pod's service
+// account): Repositories and Secrets come from informers (cluster_source.h),
+// the serving certificate is kept in a Secret so replicas share it, and the
+// APIService is registered with that certificate's CA (apiservice.h).
+// Delegated authentication (front-proxy headers, TokenReview) and
+// authorization (SubjectAccessReview) are set up by auth_setup.h.
 #pragma once
 
 #include <chrono>
@@ -33,6 +37,11 @@ struct Options {
   std::vector<std::string> always_allow_paths = {"/healthz", "/readyz", "/livez"};
   std::string standalone_manifests;
   std::string standalone_kubeconfig;
+  // Cluster mode.
+  std::string kubeconfig;
+  std::string apiservice_service = "stash/stash-apiserver:443";
+  bool register_apiservice = true;
+  std::string serving_cert_secret = "stash/stash-apiserver-cert";
   std::chrono::milliseconds refresh_interval{2000};
   std::chrono::milliseconds backend_timeout{10000};
   // A background prune of a repository this long after deletes from it;

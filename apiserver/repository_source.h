@@ -2,13 +2,14 @@
 // from, with what is needed to open each (design.md).
 //
 // Standalone mode reads a folder of manifests (standalone_source.h); in a
-// cluster a source backed by the Kubernetes API (Repository objects and
-// their Secrets, watched) will implement the same interface.
+// cluster, informers watch Repository objects, Secrets and Namespaces
+// through the Kubernetes API (cluster_source.h).
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,15 @@ class RepositorySource {
 
   // `callback` runs whenever Repositories() may have changed.
   virtual void OnChange(std::function<void()> callback) = 0;
+
+  // "Active" or "Terminating" for a namespace the source knows; nullopt
+  // for others. kubectl asks for the namespace (GET /api/v1/namespaces/NAME)
+  // to explain a NotFound.
+  virtual std::optional<std::string> NamespacePhase(const std::string& ns) const = 0;
+
+  // Why Repositories() may be out of date (the cluster cannot be watched
+  // right now), for a Warning on lists; "" when it is current.
+  virtual std::string Staleness() const { return ""; }
 };
 
 // The Backend of a resolved Repository: its location, opened with the

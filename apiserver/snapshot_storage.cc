@@ -170,6 +170,7 @@ ListResult SnapshotStorage::List(const std::string& ns, const LabelSelector& sel
   Caches caches;
   if (ns.empty() || !source_.NamespaceTerminating(ns)) caches = Select(ns, selector);
   AwaitCold(caches);
+  if (std::string stale = source_.Staleness(); !stale.empty()) result.warnings.push_back(stale);
   std::lock_guard<std::mutex> lock(state_mu_);
   for (const auto& c : caches) {
     if (Usable(*c, result.warnings, true)) c->AppendObjectsLocked(result.objects);

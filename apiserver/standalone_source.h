@@ -30,7 +30,7 @@ class StandaloneSource : public RepositorySource {
   // "Active" or "Terminating" for a namespace that has Repositories or a
   // Namespace manifest; nullopt for others. kubectl asks for the namespace
   // (GET /api/v1/namespaces/NAME) to explain a NotFound.
-  std::optional<std::string> NamespacePhase(const std::string& ns) const;
+  std::optional<std::string> NamespacePhase(const std::string& ns) const override;
 
  private:
   std::vector<RepositorySpec> repositories_;

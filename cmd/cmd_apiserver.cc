@@ -104,6 +104,10 @@ Result<apiserver::Options> OptionsFromArgs(const Args& args) {
   STASH_RETURN_IF_ERROR(ReadAuthOptions(args, o));
   o.standalone_manifests = args.Get("standalone-manifests");
   o.standalone_kubeconfig = args.Get("standalone-kubeconfig");
+  o.kubeconfig = args.Get("kubeconfig");
+  o.apiservice_service = args.Get("apiservice-service", o.apiservice_service);
+  o.serving_cert_secret = args.Get("serving-cert-secret", o.serving_cert_secret);
+  o.register_apiservice = !args.Has("no-register-apiservice");
   STASH_RETURN_IF_ERROR(ReadDuration(args, "snapshot-refresh-interval", o.refresh_interval));
   STASH_RETURN_IF_ERROR(ReadDuration(args, "backend-timeout", o.backend_timeout));
   STASH_RETURN_IF_ERROR(ReadDuration(args, "read-timeout", o.read_timeout));
@@ -147,7 +151,15 @@ std::vector<FlagSpec> ApiserverFlags() {
       {"authorization-webhook-cache-unauthorized-ttl", 0, true, "how long denied decisions are cached (default 10s)"},
       {"authorization-always-allow-paths", 0, true,
        "paths served without authorization, also to anonymous requests (default /healthz,/readyz,/livez)"},
-      {"standalone-manifests", 0, true, "serve the Repositories and Secrets of this folder of manifests"},
+      {"kubeconfig", 0, true,
+       "cluster to serve the Repositories of (default: $KUBECONFIG, then the pod's service account)"},
+      {"apiservice-service", 0, true,
+       "NAMESPACE/NAME:PORT of the Service the APIService points at (default stash/stash-apiserver:443)"},
+      {"no-register-apiservice", 0, false, "leave the APIService alone (registered by manifests instead)"},
+      {"serving-cert-secret", 0, true,
+       "NAMESPACE/NAME of the Secret that keeps the generated serving certificate, shared by replicas "
+       "(default stash/stash-apiserver-cert)"},
+      {"standalone-manifests", 0, true, "serve the Repositories and Secrets of this folder of manifests (no cluster)"},
       {"standalone-kubeconfig", 0, true, "write a kubeconfig for kubectl (CA and admin certificate) here"},
       {"snapshot-refresh-interval", 0, true, "how often snapshots/ folders are listed (default 2s)"},
       {"backend-timeout", 0, true, "how long a request waits for repositories still loading (default 10s)"},

@@ -1,6 +1,8 @@
 #include "storage/http/connection.h"
 
 #include <openssl/ssl.h>
+
+#include <limits>
 #include <openssl/x509v3.h>
 
 #include <boost/asio/connect.hpp>
@@ -264,7 +266,7 @@ Status StreamConnection<Socket>::Stream(const HttpRequest& request, HttpResponse
   error_code ec = Write(msg);
   if (ec) return IOError("sending the request to " + host_ + ": " + Describe(ec));
   bhttp::response_parser<bhttp::buffer_body> parser;
-  parser.body_limit(boost::none);
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // a watch has no end
   parser.header_limit(kMaxHeader);
   const milliseconds idle = request.idle_timeout.count() > 0 ? request.idle_timeout : idle_timeout_;
   ec = Run(idle, [&](auto handler) { bhttp::async_read_header(stream_, buffer_, parser, handler); },

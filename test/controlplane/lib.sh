@@ -174,8 +174,9 @@ cp_stop() {
     pid=${CP_PIDS[$n]}
     kill -TERM "$pid" 2>/dev/null || continue
     for i in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
   done
   CP_PIDS=()
+  return 0
 }

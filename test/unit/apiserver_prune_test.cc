@@ -117,6 +117,7 @@ class OneRepository : public RepositorySource {
   std::vector<RepositorySpec> Repositories() override { return {spec}; }
   bool NamespaceTerminating(const std::string&) override { return false; }
   void OnChange(std::function<void()>) override {}
+  std::optional<std::string> NamespacePhase(const std::string&) const override { return "Active"; }
 };
 
 // A snapshot of one file whose content is one random blob of its own.

@@ -11,6 +11,7 @@
 
 #include "apiserver/router.h"
 #include "apiserver/snapshot_storage.h"
+#include "base/version.h"
 #include "storage/local_backend.h"
 #include "storage/lock.h"
 
@@ -60,6 +61,7 @@ class FakeSource : public RepositorySource {
     return std::find(terminating.begin(), terminating.end(), ns) != terminating.end();
   }
   void OnChange(std::function<void()>) override {}
+  std::optional<std::string> NamespacePhase(const std::string&) const override { return "Active"; }
 };
 
 RepositorySpec Spec(const std::string& ns, const std::string& name, const std::string& location) {
@@ -396,6 +398,47 @@ TEST_CASE("router: discovery, errors for unknown paths and methods") {
   CHECK(Reason(api.Call("GET", kBase + "/namespaces/demo/snapshots?fieldSelector=spec.x%3Dy")) == "BadRequest");
   CHECK(api.Call("GET", "/openapi/v3").body.find("serverRelativeURL") != std::string::npos);
   CHECK(api.Call("GET", "/metrics").body.find("# TYPE apiserver_request_total counter") != std::string::npos);
+}
+
+TEST_CASE("router: writes are refused naming why; OpenAPI v2 for kubectl; /version") {
+  Api api;
+  api.w.storage->Start();
+  auto message = [](const Response& r) {
+    rapidjson::Document d;
+    d.Parse(r.body.data(), r.body.size());
+    return d.IsObject() && d.HasMember("message") ? std::string(d["message"].GetString()) : "";
+  };
+  auto create = api.Call("POST", kBase + "/namespaces/demo/snapshots", "admin", "", "{}");
+  CHECK(create.status == 405);
+  CHECK(Reason(create) == "MethodNotAllowed");
+  CHECK(message(create) == "snapshots are created by backups; create is not supported");
+  CHECK(message(api.Call("PUT", kBase + "/namespaces/demo/snapshots/a-12345678", "admin", "", "{}")) ==
+        "snapshots are created by backups; update is not supported");
+  CHECK(message(api.Call("PATCH", kBase + "/namespaces/demo/snapshots/a-12345678", "admin", "", "{}")) ==
+        "snapshots are created by backups; patch is not supported");
+  CHECK(message(api.Call("DELETE", kBase + "/snapshots")) ==
+        "the server does not allow this method on the requested resource");
+
+  const std::string pb = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+  auto proto = api.Call("GET", "/openapi/v2?timeout=32s", "admin", pb);
+  CHECK(proto.status == 200);
+  CHECK(proto.content_type == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
+  CHECK(proto.body.rfind(std::string("\x0a\x03" "2.0\x12"), 0) == 0);  // swagger = 1, info = 2
+  CHECK(proto.headers.Get("Vary") == "Accept");
+  auto json = api.Call("GET", "/openapi/v2", "admin", "application/json");
+  CHECK(json.content_type == "application/json");
+  CHECK(json.body.find("\"swagger\":\"2.0\"") != std::string::npos);
+  CHECK(Reason(api.Call("GET", "/openapi/v2", "admin", "text/html")) == "NotAcceptable");
+  CHECK(api.Call("GET", "/openapi/v2", "").status == 401);
+
+  rapidjson::Document version;
+  std::string body = api.Call("GET", "/version?timeout=32s").body;
+  version.Parse(body.data(), body.size());
+  REQUIRE(version.IsObject());
+  CHECK(std::string(version["gitVersion"].GetString()) == std::string("v") + STASH_VERSION);
+  std::string major = version["major"].GetString(), minor = version["minor"].GetString();
+  CHECK(major + "." + minor + "." == std::string(STASH_VERSION).substr(0, major.size() + minor.size() + 2));
+  CHECK(std::string(version["platform"].GetString()).rfind("linux/", 0) == 0);
 }
 
 TEST_CASE("REST: get, tables, dry runs, preconditions and delete") {
