@@ -2,10 +2,22 @@
 
 #include <algorithm>
 
+#include "base/version.h"
 #include "storage/json_out.h"
 
 namespace stash::apiserver {
 namespace {
+
+// Part `index` of a dotted version: "0.1.0" -> "0", "1", "0".
+std::string VersionPart(const std::string& version, int index) {
+  size_t start = 0;
+  for (int i = 0; i < index && start != std::string::npos; ++i) {
+    start = version.find('.', start);
+    if (start != std::string::npos) ++start;
+  }
+  if (start == std::string::npos) return "";
+  return version.substr(start, version.find('.', start) - start);
+}
 
 void WriteGroupVersion(JsonOut& out, const std::string& group, const std::string& version) {
   out.Open().Field("groupVersion", group + "/" + version).Field("version", version).Close();
@@ -131,15 +143,22 @@ std::string Discovery::EmptyAggregated(const std::string& version) {
 }
 
 std::string VersionJson() {
+  // Kubernetes' version.Info: major and minor as strings, gitVersion "v<semver>".
   JsonOut out;
-  out.Open().Field("major", "0").Field("minor", "1").Field("gitVersion", "v0.1.0");
+  out.Open().Field("major", VersionPart(STASH_VERSION, 0)).Field("minor", VersionPart(STASH_VERSION, 1));
+  out.Field("gitVersion", std::string("v") + STASH_VERSION);
   out.Field("gitCommit", "").Field("gitTreeState", "").Field("buildDate", "");
 #if defined(__aarch64__)
   const char* platform = "linux/arm64";
 #else
   const char* platform = "linux/amd64";
 #endif
-  out.Field("goVersion", "").Field("compiler", "gcc").Field("platform", platform).Close();
+#if defined(__clang__)
+  const char* compiler = "clang";
+#else
+  const char* compiler = "gcc";
+#endif
+  out.Field("goVersion", "").Field("compiler", compiler).Field("platform", platform).Close();
   return out.Take();
 }
 

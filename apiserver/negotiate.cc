@@ -39,6 +39,14 @@ std::string Param(const MediaRange& m, const char* key) {
 
 // What one media range asks for, if we can give it.
 std::optional<MediaChoice> Match(const MediaRange& m) {
+  // kubectl still asks with '@', which is not valid in a media type (Go's
+  // mime parser rejects it), so the answer names the dotted form, as
+  // kube-apiserver's does.
+  if (m.type == "application/com.github.proto-openapi.spec.v2@v1.0+protobuf" ||
+      m.type == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf") {
+    return MediaChoice{Representation::kOpenApiProtobuf, "",
+                       "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"};
+  }
   bool json = m.type == "application/json";
   bool any = m.type == "*/*" || m.type == "application/*";
   if (!json && !any) return std::nullopt;

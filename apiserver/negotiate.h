@@ -1,6 +1,7 @@
 // Content negotiation: which representation an Accept header asks for
 // (k8s-apiserver.md §3.1). Entries are tried in order; protobuf, CBOR and
-// YAML are skipped since we only speak JSON.
+// YAML are skipped since we only speak JSON, except for the OpenAPI v2
+// document, which kubectl reads only as protobuf.
 #pragma once
 
 #include <map>
@@ -17,6 +18,7 @@ enum class Representation {
   kPartialMetadata,   // meta.k8s.io PartialObjectMetadata(List)
   kDiscoveryV2,       // apidiscovery.k8s.io/v2 APIGroupDiscoveryList
   kDiscoveryV2Beta1,  // apidiscovery.k8s.io/v2beta1
+  kOpenApiProtobuf,   // application/com.github.proto-openapi.spec.v2.v1.0+protobuf
 };
 
 struct MediaChoice {

@@ -3,6 +3,8 @@
 #include <cctype>
 
 #include "storage/json_out.h"
+#include "apiserver/openapi_proto.h"
+#include "base/version.h"
 #include "crypto/id.h"
 
 namespace stash::apiserver {
@@ -239,7 +241,7 @@ std::string Document(const std::vector<const ServedResource*>& resources, const 
   out.Open();
   if (s.v3) out.Field("openapi", "3.0.0");
   else out.Field("swagger", "2.0");
-  out.Key("info").Open().Field("title", "stash").Field("version", "v0.1.0").Close();
+  out.Key("info").Open().Field("title", "stash").Field("version", "v" STASH_VERSION).Close();
   out.Key("paths").Open();
   for (const auto* r : resources) WritePaths(out, s, r->info);
   out.Close();
@@ -279,6 +281,7 @@ OpenApi::OpenApi(const std::vector<ServedResource>& resources) {
     by_gv[r.info.group_version()].push_back(&r);
   }
   v2_ = Document(all, Style{false});
+  v2_protobuf_ = OpenApiV2Protobuf(v2_);
   JsonOut index;
   index.Open().Key("paths").Open();
   for (const auto& [gv, list] : by_gv) {

@@ -24,6 +24,9 @@ struct ResourceInfo {
   std::vector<std::string> verbs;  // lower case, as discovery lists them
   std::vector<std::string> short_names, categories;
   std::string description;  // of the kind, for OpenAPI and `kubectl explain`
+  // What makes the objects when clients cannot ("backups"): create, update
+  // and patch are refused naming it.
+  std::string created_by;
 
   std::string group_version() const { return group + "/" + version; }
   bool HasVerb(const std::string& verb) const;

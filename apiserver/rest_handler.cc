@@ -50,6 +50,13 @@ std::vector<ObjectPtr> Select(const std::vector<ObjectPtr>& objects, const std::
   return out;
 }
 
+// Why a write is refused, in the resource's terms: "snapshots are created by
+// backups; create is not supported". Empty for other verbs.
+std::string WriteRefused(const ResourceInfo& r, const std::string& verb) {
+  if (r.created_by.empty() || (verb != "create" && verb != "update" && verb != "patch")) return "";
+  return r.plural + " are created by " + r.created_by + "; " + verb + " is not supported";
+}
+
 }  // namespace
 
 void AddWarnings(Headers& headers, const std::vector<std::string>& warnings) {
@@ -65,7 +72,7 @@ void RestHandler::Handle(const RequestInfo& info, Request request, UserInfo user
   auto fail = [&](const ApiStatus& s) { responder->Send(StatusResponse(s)); };
   if (!info.subresource.empty()) return fail(PathNotFoundStatus());
   if (request.method != "GET" && request.method != "HEAD" && request.method != "DELETE") {
-    return fail(MethodNotAllowedStatus());
+    return fail(MethodNotAllowedStatus(WriteRefused(res, info.verb)));
   }
   if (!res.HasVerb(info.verb)) return fail(MethodNotAllowedStatus());
   if (res.namespaced && info.name_from_path && info.ns.empty()) return fail(PathNotFoundStatus());

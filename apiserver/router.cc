@@ -211,7 +211,7 @@ bool Router::ServeDiscovery(const Request& request, Response& response) const {
 bool Router::ServeOpenApi(const Request& request, Response& response) const {
   const std::string& path = request.path;
   if (path == "/openapi/v2") {
-    response = Json(openapi_.V2());
+    response = OpenApiV2(request.headers.Get("Accept"));
     return true;
   }
   if (path == "/openapi/v3") {
@@ -228,6 +228,26 @@ bool Router::ServeOpenApi(const Request& request, Response& response) const {
   response.headers.Add("Cache-Control", current ? "public, immutable" : "no-cache, no-store");
   response.headers.Add("Etag", "\"" + openapi_.V3Hash(gv) + "\"");
   return true;
+}
+
+// JSON for the aggregator (and anyone asking for JSON), protobuf for
+// kubectl; one URL, so caches must key on Accept.
+Response Router::OpenApiV2(const std::string& accept) const {
+  auto choice = Negotiate(accept, {Representation::kJson, Representation::kOpenApiProtobuf});
+  Response response;
+  if (!choice) {
+    response = StatusResponse(NotAcceptableStatus(
+        "application/json, application/com.github.proto-openapi.spec.v2.v1.0+protobuf"));
+  } else if (choice->representation == Representation::kJson) {
+    response = Json(openapi_.V2());
+  } else if (!openapi_.V2Protobuf().ok()) {
+    response = StatusResponse(InternalErrorStatus(openapi_.V2Protobuf().error().message()));
+  } else {
+    response.body = *openapi_.V2Protobuf();
+    response.content_type = choice->content_type;
+  }
+  response.headers.Add("Vary", "Accept");
+  return response;
 }
 
 bool Router::ServeNamespace(const Request& request, Response& response) const {

@@ -50,6 +50,7 @@ class Router {
   bool ServeNonResource(const Request& request, Response& response) const;
   bool ServeDiscovery(const Request& request, Response& response) const;
   bool ServeOpenApi(const Request& request, Response& response) const;
+  Response OpenApiV2(const std::string& accept) const;
   bool ServeNamespace(const Request& request, Response& response) const;
   RestHandler* HandlerFor(const RequestInfo& info) const;
 

@@ -40,6 +40,7 @@ const ResourceInfo& SnapshotResourceInfo() {
     r.description =
         "Snapshot is one backup (restic snapshot) in a Repository, read straight from the "
         "repository's storage. Deleting it removes the snapshot as `restic forget ID` does.";
+    r.created_by = "backups";
     return r;
   }();
   return info;

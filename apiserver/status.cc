@@ -73,9 +73,9 @@ ApiStatus PathNotFoundStatus() {
   return s;
 }
 
-ApiStatus MethodNotAllowedStatus() {
+ApiStatus MethodNotAllowedStatus(const std::string& message) {
   return Make(405, "MethodNotAllowed",
-              "the server does not allow this method on the requested resource");
+              message.empty() ? "the server does not allow this method on the requested resource" : message);
 }
 
 ApiStatus BadRequestStatus(const std::string& message) {

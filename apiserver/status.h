@@ -33,7 +33,8 @@ ApiStatus NotFoundStatus(const std::string& group, const std::string& resource,
                          const std::string& name);
 // An unknown path: "the server could not find the requested resource".
 ApiStatus PathNotFoundStatus();
-ApiStatus MethodNotAllowedStatus();
+// `message` says why; empty for kube-apiserver's generic wording.
+ApiStatus MethodNotAllowedStatus(const std::string& message = "");
 ApiStatus BadRequestStatus(const std::string& message);
 ApiStatus UnauthorizedStatus();
 ApiStatus ForbiddenStatus(const std::string& message);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/version.h"
 #include "cmd/args.h"
 #include "cmd/commands.h"
 #include "cmd/common.h"
@@ -98,7 +99,7 @@ int Main(const std::vector<std::string>& argv) {
     return name.empty() && !args->Has("help") ? kExitError : kExitOk;
   }
   if (name == "version") {
-    std::cout << "stash 0.1.0 (restic repository format 1 and 2)\n";
+    std::cout << "stash " STASH_VERSION " (restic repository format 1 and 2)\n";
     return kExitOk;
   }
   auto globals = ReadGlobals(*args);

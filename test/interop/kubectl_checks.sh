@@ -118,6 +118,51 @@ has 'hostname' "$WORK/explain-status.txt"
 has 'tree' "$WORK/explain-status.txt"
 pass "api-resources, categories, explain"
 
+# --- create, apply, replace: kubectl validates against our OpenAPI v2 (protobuf), the server refuses ---
+k get snapshot -n demo "$web2" -o yaml > "$WORK/existing.yaml"
+sed "s/^  name: .*/  name: deployment.app-00000000/" "$WORK/existing.yaml" > "$WORK/new.yaml"
+for verb in create apply replace; do
+  for f in new existing; do
+    if k "$verb" -f "$WORK/$f.yaml" > "$WORK/$verb-$f.txt" 2>&1; then fail "$verb -f $f.yaml succeeded"; fi
+    lacks 'openapi|validat' "$WORK/$verb-$f.txt"
+  done
+done
+refused() {  # FILE ACTION VERB
+  has '^Error from server \(MethodNotAllowed\): ' "$1"
+  has "error when $2 \"[^\"]*\": snapshots are created by backups; $3 is not supported$" "$1"
+}
+refused "$WORK/create-new.txt" creating create
+refused "$WORK/create-existing.txt" creating create
+refused "$WORK/apply-new.txt" creating create
+refused "$WORK/apply-existing.txt" patching patch
+refused "$WORK/replace-new.txt" replacing update
+refused "$WORK/replace-existing.txt" replacing update
+# The schema kubectl validated against is ours: an unknown field is caught before any request.
+sed 's/^status:$/status:\n  bogus: 1/' "$WORK/new.yaml" > "$WORK/bogus.yaml"
+if k create -f "$WORK/bogus.yaml" > "$WORK/bogus.txt" 2>&1; then fail "create of an invalid manifest succeeded"; fi
+has 'unknown field "bogus" in com.appscode.stash.repositories.v1alpha1.Snapshot.status' "$WORK/bogus.txt"
+k explain snapshot.status --output=plaintext-openapiv2 > "$WORK/explain-v2.txt"
+has '^KIND: +Snapshot' "$WORK/explain-v2.txt"
+has '^ +hostname\s+<string>' "$WORK/explain-v2.txt"
+pass "create, apply and replace: validated by kubectl, refused with 405 MethodNotAllowed naming why"
+
+# --- version: the project's version in Kubernetes' shape ---
+stash_version=$($STASH version)
+read -r _ stash_version _ <<< "$stash_version"
+k version > "$WORK/version.txt" 2> "$WORK/version.err"
+has "^Server Version: v$stash_version$" "$WORK/version.txt"
+k version -o json > "$WORK/version.json" 2> "$WORK/version.err"
+python3 - "$WORK/version.json" "$stash_version" <<'PY'
+import json, sys
+server = json.load(open(sys.argv[1]))["serverVersion"]
+major, minor = sys.argv[2].split(".")[:2]
+assert server["gitVersion"] == "v" + sys.argv[2], server
+assert (server["major"], server["minor"]) == (major, minor), server
+assert server["platform"].startswith("linux/") and server["compiler"], server
+print("ok: version -o json")
+PY
+pass "kubectl version shows v$stash_version"
+
 # --- watch: a backup appears, a forgotten snapshot goes ---
 k get snapshots -n demo -w --output-watch-events > "$WORK/watch.txt" 2>&1 &
 watcher=$!
@@ -134,13 +179,14 @@ pass "get -w sees a restic backup appear and a forgotten snapshot go"
 
 # --- delete ---
 k delete snapshot -n demo "$web2" --dry-run=server > "$WORK/dry.txt"
-has "\"$web2\" deleted \(server dry run\)" "$WORK/dry.txt"
+# kubectl 1.37 adds "from <namespace> namespace".
+has "\"$web2\" deleted (from demo namespace )?\(server dry run\)" "$WORK/dry.txt"
 [ -e "$app/snapshots/$($RESTIC --no-lock -r "$app" snapshots --json | python3 -c 'import json,sys; print([s["id"] for s in json.load(sys.stdin) if s["hostname"]=="web-2"][0])')" ] ||
   fail "dry run removed the snapshot"
 start=$(date +%s%N)
 k delete snapshot -n demo "$web1" > "$WORK/delete.txt"
 took=$(( ($(date +%s%N) - start) / 1000000 ))
-has "^snapshot.repositories.stash.appscode.com \"$web1\" deleted$" "$WORK/delete.txt"
+has "^snapshot.repositories.stash.appscode.com \"$web1\" deleted( from demo namespace)?$" "$WORK/delete.txt"
 [ "$took" -lt 5000 ] || fail "delete (with kubectl's wait) took ${took}ms"
 $RESTIC --no-lock -r "$app" snapshots --json | grep -q '"web-1"' && fail "restic still lists the deleted snapshot"
 $RESTIC -r "$app" check > "$WORK/check.txt" 2>&1 || { cat "$WORK/check.txt"; fail "restic check after delete"; }
