@@ -61,9 +61,21 @@ repository other db db-pass db "workload-kind: StatefulSet" | k apply -f - >/dev
 repository leaving old leave-pass leaving | k apply -f - >/dev/null
 pass "Repositories and Secrets created with kubectl"
 
-# --- The server, outside a pod: an ExternalName Service is how the aggregator reaches a local process ---
+# --- The server, outside a pod, as the manifests' service account (so their RBAC is what is tested);
+# an ExternalName Service is how the aggregator reaches a local process ---
+k apply -f "$HERE/../../manifests/02-rbac.yaml" >/dev/null
+token=$(k -n stash create token stash-apiserver --duration=2h)
+sa_kubeconfig=$WORK/stash-apiserver.kubeconfig
+cat > "$sa_kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters: [{name: local, cluster: {server: "$CP_SERVER", certificate-authority: "$CP_DIR/ca.crt"}}]
+users: [{name: sa, user: {token: "$token"}}]
+contexts: [{name: local, context: {cluster: local, user: sa, namespace: stash}}]
+current-context: local
+EOF
 start_server() {  # PORT LOGFILE
-  "$STASH" apiserver --kubeconfig "$KUBECONFIG" --bind-address 127.0.0.1 --secure-port "$1" \
+  "$STASH" apiserver --kubeconfig "$sa_kubeconfig" --bind-address 127.0.0.1 --secure-port "$1" \
     --apiservice-service "stash/stash-apiserver:$port" --snapshot-refresh-interval 500ms \
     --prune-delay 1s > "$2" 2>&1 &
   pids+=($!)

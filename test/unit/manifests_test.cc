@@ -194,8 +194,15 @@ TEST_CASE("manifests: the APIService reaches the Deployment's HTTPS port through
   int gpm = spec["groupPriorityMinimum"].as<int>(0), vp = spec["versionPriority"].as<int>(0);
   CHECK((gpm >= 1 && gpm <= 20000));
   CHECK((vp >= 1 && vp <= 1000));
-  // Exactly one way to trust the serving certificate.
-  CHECK(spec["insecureSkipTLSVerify"].as<bool>(false) != spec["caBundle"].IsDefined());
+  // The server registers its own caBundle at start; the manifest must not
+  // turn verification off instead.
+  CHECK_FALSE(spec["insecureSkipTLSVerify"].as<bool>(false));
+  const Doc& apiserver = One("Deployment", "stash-apiserver", "stash");
+  std::string flags;
+  for (const auto& a : apiserver.node["spec"]["template"]["spec"]["containers"][0]["args"]) {
+    flags += a.as<std::string>() + " ";
+  }
+  CHECK(flags.find("--no-register-apiservice") == std::string::npos);
 
   const Doc& svc =
       One("Service", spec["service"]["name"].as<std::string>(), spec["service"]["namespace"].as<std::string>());
@@ -277,8 +284,15 @@ TEST_CASE("manifests: the ServiceAccount exists and RBAC grants what the server 
     INFO(verb);
     CHECK(AccountMay(ns, account, "stash.appscode.com", "repositories", verb));
     CHECK(AccountMay(ns, account, "", "namespaces", verb));
+    CHECK(AccountMay(ns, account, "", "secrets", verb));  // informers
   }
-  CHECK(AccountMay(ns, account, "", "secrets", "get"));
+  // The APIService it registers, the serving certificate it keeps.
+  CHECK(AccountMay(ns, account, "apiregistration.k8s.io", "apiservices", "create"));
+  CHECK(AccountMay(ns, account, "apiregistration.k8s.io", "apiservices", "patch"));
+  CHECK(BoundTo("RoleBinding", "stash", "Role", "stash-apiserver:serving-cert", ns, account));
+  const Doc& cert_role = One("Role", "stash-apiserver:serving-cert", "stash");
+  CHECK(Contains(Strings(cert_role.node["rules"][0]["verbs"]), "create"));
+  CHECK(Contains(Strings(cert_role.node["rules"][0]["resources"]), "secrets"));
   // And no more than that on Secrets.
   CHECK_FALSE(AccountMay(ns, account, "", "secrets", "delete"));
   CHECK_FALSE(AccountMay(ns, account, "", "secrets", "update"));
