@@ -33,6 +33,11 @@ Command CheckCommand();
 Command UnlockCommand();
 Command KeyCommand();
 Command StatsCommand();
+Command DumpCommand();
+Command FindCommand();
+Command TagCommand();
+Command DiffCommand();
+Command CopyCommand();
 Command ApiserverCommand();
 
 // Prune's flags and options, shared with `forget --prune`.

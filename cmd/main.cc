@@ -38,7 +38,8 @@ std::vector<Command> AllCommands() {
   return {InitCommand(),   BackupCommand(), SnapshotsCommand(), LsCommand(),
           CatCommand(),    RestoreCommand(), ForgetCommand(),   PruneCommand(),
           CheckCommand(),  UnlockCommand(), KeyCommand(),       StatsCommand(),
-          ApiserverCommand()};
+          DumpCommand(),   FindCommand(),   TagCommand(),       DiffCommand(),
+          CopyCommand(),   ApiserverCommand()};
 }
 
 void PrintFlags(const char* title, const std::vector<FlagSpec>& flags) {

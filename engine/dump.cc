@@ -1,0 +1,212 @@
+#include "engine/dump.h"
+
+#include <cstring>
+
+#include "storage/tree.h"
+
+namespace stash {
+namespace {
+
+constexpr size_t kBlock = 512;
+
+// Go's formatOctal: zero-padded digits and a NUL in a field of `width`.
+void PutOctal(char* field, size_t width, uint64_t value) {
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), char('0' + (value & 7)));
+    value >>= 3;
+  } while (value);
+  if (digits.size() < width - 1) digits.insert(0, width - 1 - digits.size(), '0');
+  std::memcpy(field, digits.data(), std::min(digits.size(), width));
+}
+
+void PutString(char* field, size_t width, const std::string& s) {
+  std::memcpy(field, s.data(), std::min(s.size(), width));
+}
+
+bool IsAscii(const std::string& s) {
+  for (unsigned char c : s) {
+    if (c >= 0x80 || c == 0) return false;
+  }
+  return true;
+}
+
+// USTAR keeps a long name as prefix (<= 155) "/" name (<= 100), split as
+// Go's splitUSTARPath does.
+bool SplitUstarName(const std::string& name, std::string* prefix, std::string* rest) {
+  prefix->clear();
+  *rest = name;
+  if (name.size() <= 100) return true;
+  size_t length = name.size();
+  if (length > 156) {
+    length = 156;
+  } else if (name[length - 1] == '/') {
+    --length;
+  }
+  size_t i = name.rfind('/', length - 1);
+  if (i == std::string::npos || i == 0) return false;
+  size_t nlen = name.size() - i - 1;
+  if (nlen > 100 || nlen == 0 || i > 155) return false;
+  *prefix = name.substr(0, i);
+  *rest = name.substr(i + 1);
+  return true;
+}
+
+struct TarHeader {
+  std::string name, linkname, uname, gname;
+  uint64_t mode = 0, uid = 0, gid = 0, size = 0;
+  int64_t mtime = 0;
+  char type = '0';
+};
+
+std::string HeaderBlock(const TarHeader& h, const std::string& prefix, const std::string& name) {
+  std::string b(kBlock, '\0');
+  char* p = b.data();
+  PutString(p, 100, name);
+  PutOctal(p + 100, 8, h.mode);
+  PutOctal(p + 108, 8, h.uid);
+  PutOctal(p + 116, 8, h.gid);
+  PutOctal(p + 124, 12, h.size);
+  PutOctal(p + 136, 12, static_cast<uint64_t>(h.mtime < 0 ? 0 : h.mtime));
+  p[156] = h.type;
+  PutString(p + 157, 100, h.linkname);
+  std::memcpy(p + 257, "ustar\0" "00", 8);
+  PutString(p + 265, 32, h.uname);
+  PutString(p + 297, 32, h.gname);
+  PutOctal(p + 329, 8, 0);
+  PutOctal(p + 337, 8, 0);
+  PutString(p + 345, 155, prefix);
+  std::memset(p + 148, ' ', 8);
+  uint64_t sum = 0;
+  for (unsigned char c : b) sum += c;
+  PutOctal(p + 148, 7, sum);
+  p[154] = '\0';
+  p[155] = ' ';
+  return b;
+}
+
+std::string Padding(uint64_t size) {
+  return std::string((kBlock - size % kBlock) % kBlock, '\0');
+}
+
+// A PAX record "LEN key=value\n" where LEN counts itself.
+std::string PaxRecord(const std::string& key, const std::string& value) {
+  size_t body = key.size() + value.size() + 3;
+  size_t len = body + std::to_string(body).size();
+  if (std::to_string(len).size() + body != len) ++len;
+  return std::to_string(len) + " " + key + "=" + value + "\n";
+}
+
+Status WriteHeader(const TarHeader& h, const DumpSink& out) {
+  std::string prefix, rest;
+  std::string records;
+  bool fits = IsAscii(h.name) && SplitUstarName(h.name, &prefix, &rest);
+  if (!fits) records += PaxRecord("path", h.name);
+  if (h.linkname.size() > 100 || !IsAscii(h.linkname)) records += PaxRecord("linkpath", h.linkname);
+  if (h.uname.size() > 32 || !IsAscii(h.uname)) records += PaxRecord("uname", h.uname);
+  if (h.gname.size() > 32 || !IsAscii(h.gname)) records += PaxRecord("gname", h.gname);
+  if (!records.empty()) {
+    // Go names the extended header "<dir>/PaxHeaders.0/<base>".
+    std::string dir = ".", base = h.name;
+    std::string trimmed = h.name;
+    while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+    if (auto slash = trimmed.rfind('/'); slash != std::string::npos) {
+      dir = trimmed.substr(0, slash);
+      base = trimmed.substr(slash + 1);
+    } else {
+      base = trimmed;
+    }
+    TarHeader x;
+    x.name = (dir == "." ? "" : dir + "/") + "PaxHeaders.0/" + base;
+    if (x.name.size() > 100) x.name.resize(100);
+    x.type = 'x';
+    x.size = records.size();
+    STASH_RETURN_IF_ERROR(out(AsBytes(HeaderBlock(x, "", x.name))));
+    STASH_RETURN_IF_ERROR(out(AsBytes(records + Padding(records.size()))));
+    if (!fits) {
+      prefix.clear();
+      rest = h.name.substr(0, std::min<size_t>(h.name.size(), 100));
+    }
+  }
+  TarHeader copy = h;
+  if (copy.linkname.size() > 100) copy.linkname.resize(100);
+  return out(AsBytes(HeaderBlock(copy, prefix, rest)));
+}
+
+// Go's Time.Round(time.Second): halves round up.
+int64_t RoundedSeconds(const Timestamp& t) { return t.seconds + (t.nanos >= 500000000 ? 1 : 0); }
+
+uint64_t TarMode(const Node& n) {
+  uint64_t mode = n.mode & gomode::kPerm;
+  if (n.mode & gomode::kSetuid) mode |= 04000;
+  if (n.mode & gomode::kSetgid) mode |= 02000;
+  if (n.mode & gomode::kSticky) mode |= 01000;
+  return mode;
+}
+
+Status WriteNode(Repository& repo, const Node& n, const std::string& path, const DumpSink& out) {
+  TarHeader h;
+  h.name = path.substr(1);
+  h.mode = TarMode(n);
+  h.uid = n.uid;
+  h.gid = n.gid;
+  h.uname = n.user;
+  h.gname = n.group;
+  h.mtime = RoundedSeconds(n.mtime);
+  h.size = n.size;
+  h.type = '\0';
+  if (n.type == NodeType::kFile) h.type = '0';
+  if (n.type == NodeType::kSymlink) {
+    h.type = '2';
+    h.linkname = n.linktarget;
+  }
+  if (n.type == NodeType::kDir) {
+    h.type = '5';
+    h.name += "/";
+  }
+  if (n.type != NodeType::kFile) h.size = 0;
+  STASH_RETURN_IF_ERROR(WriteHeader(h, out));
+  if (n.type != NodeType::kFile) return Status::Ok();
+  uint64_t written = 0;
+  STASH_RETURN_IF_ERROR(DumpFile(repo, n, [&](ByteView data) {
+    written += data.size();
+    return out(data);
+  }));
+  if (written != n.size) {
+    return Corrupt("file " + path + ": content is " + std::to_string(written) +
+                   " bytes, its node says " + std::to_string(n.size));
+  }
+  return out(AsBytes(Padding(written)));
+}
+
+Status WalkTar(Repository& repo, const Id& tree_id, const std::string& prefix, const DumpSink& out) {
+  STASH_ASSIGN_OR_RETURN(Tree tree, repo.LoadTree(tree_id));
+  for (const auto& n : tree.nodes) {
+    std::string path = prefix + "/" + n.name;
+    STASH_RETURN_IF_ERROR(WriteNode(repo, n, path, out));
+    if (n.type == NodeType::kDir && n.subtree) {
+      STASH_RETURN_IF_ERROR(WalkTar(repo, *n.subtree, path, out));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status DumpFile(Repository& repo, const Node& file, const DumpSink& out) {
+  if (!file.content) return Status::Ok();
+  for (const Id& blob : *file.content) {
+    STASH_ASSIGN_OR_RETURN(Bytes data, repo.LoadBlob(BlobType::kData, blob));
+    STASH_RETURN_IF_ERROR(out(data));
+  }
+  return Status::Ok();
+}
+
+Status DumpTar(Repository& repo, const Id& tree, const std::string& prefix, const DumpSink& out) {
+  std::string p = prefix;
+  while (!p.empty() && p.back() == '/') p.pop_back();
+  STASH_RETURN_IF_ERROR(WalkTar(repo, tree, p, out));
+  return out(AsBytes(std::string(2 * kBlock, '\0')));
+}
+
+}  // namespace stash

@@ -1,0 +1,26 @@
+// Dump: a file of a snapshot as its bytes, a folder as a tar stream, the
+// way `restic dump` writes them.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "storage/repository.h"
+
+namespace stash {
+
+using DumpSink = std::function<Status(ByteView)>;
+
+// Writes the contents of a file node blob by blob. The index must be loaded.
+Status DumpFile(Repository& repo, const Node& file, const DumpSink& out);
+
+// Writes everything below the tree `tree` (not the folder itself) as a tar
+// stream in Go's archive/tar USTAR form, as restic 0.14 does: entry names are
+// `prefix` + "/" + name without the leading "/", folders end in "/",
+// modification times rounded to seconds, two zero blocks at the end.
+// Names that do not fit USTAR get a PAX header.
+Status DumpTar(Repository& repo, const Id& tree, const std::string& prefix, const DumpSink& out);
+
+}  // namespace stash
