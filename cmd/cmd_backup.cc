@@ -154,6 +154,14 @@ int Finish(const Result<BackupResult>& result, const BackupOptions& options, Rep
   return kExitOk;
 }
 
+// restic's words for a --parent that names no snapshot or several.
+std::string ParentError(const std::string& prefix, const Error& e) {
+  std::string why = e.kind() == ErrorKind::kNotFound   ? "no matching ID found for prefix \"" + prefix + "\""
+                    : e.kind() == ErrorKind::kConflict ? "multiple IDs with prefix \"" + prefix + "\" found"
+                                                       : e.message();
+  return "invalid id \"" + prefix + "\": " + why;
+}
+
 // Opens, checks and locks the repository, finds the parent: everything
 // between reading the flags and walking the files.
 int RunBackup(const Args& args, const Globals& g) {
@@ -186,7 +194,7 @@ int RunBackup(const Args& args, const Globals& g) {
   if (!loaded.ok()) return Fatal(loaded.error());
   if (args.Has("parent") && !args.Has("stdin") && !options.force) {
     auto parent = FindSnapshot(**repo, args.Get("parent"), {});
-    if (!parent.ok()) return Fatal("invalid id \"" + args.Get("parent") + "\": " + parent.error().message());
+    if (!parent.ok()) return Fatal(ParentError(args.Get("parent"), parent.error()));
     options.parent = parent->first;
   }
   auto result = RunEngine(**repo, args, g, options);
