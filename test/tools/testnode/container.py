@@ -1,0 +1,160 @@
+"""One container as a local process: its environment, its command line and
+its volume mounts, made real in a private mount namespace:
+
+  unshare --mount --propagation private sh -c 'mount --bind ... && exec "$@"' sh CMD...
+
+The process leads its own session so that signals reach everything it forks."""
+import os
+import re
+import shlex
+import subprocess
+
+from . import volumes
+from .volumes import VolumeError
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+
+
+def expand(text, env):
+    """Kubernetes' $(VAR) expansion: known names are replaced, $$ escapes."""
+    def sub(m):
+        if m.group(0) == "$$":
+            return "$"
+        return env.get(m.group(1), m.group(0))
+    return _REF.sub(sub, text)
+
+
+def _env_from(api, ns, c, env):
+    for src in c.get("envFrom", []):
+        prefix = src.get("prefix", "")
+        if "secretRef" in src:
+            ref = src["secretRef"]
+            data = volumes.secret_data(api, ns, ref["name"], ref.get("optional", False))
+        else:
+            ref = src["configMapRef"]
+            data = volumes.configmap_data(api, ns, ref["name"], ref.get("optional", False))
+        for k, v in (data or {}).items():
+            env[prefix + k] = v.decode(errors="replace")
+
+
+def _value_from(api, pod, ns, vf):
+    for kind, getter in (("secretKeyRef", volumes.secret_data), ("configMapKeyRef", volumes.configmap_data)):
+        if kind in vf:
+            ref = vf[kind]
+            data = getter(api, ns, ref["name"], ref.get("optional", False))
+            if data is None or ref["key"] not in data:
+                if ref.get("optional"):
+                    return None
+                raise VolumeError(f"{kind} {ns}/{ref['name']} has no key {ref['key']}")
+            return data[ref["key"]].decode(errors="replace")
+    if "fieldRef" in vf:
+        return volumes.field_value(pod, vf["fieldRef"]["fieldPath"])
+    if "resourceFieldRef" in vf:
+        return "0"
+    raise VolumeError(f"unsupported valueFrom {sorted(vf)}")
+
+
+def environment(api, pod, c, apiserver_port):
+    """The container's environment; raises VolumeError for a missing reference."""
+    ns = pod["metadata"]["namespace"]
+    port = str(apiserver_port)
+    env = {"PATH": DEFAULT_PATH, "HOME": "/root", "HOSTNAME": pod["metadata"]["name"],
+           "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": port,
+           "KUBERNETES_SERVICE_PORT_HTTPS": port, "KUBERNETES_PORT": f"tcp://127.0.0.1:{port}",
+           "KUBERNETES_PORT_443_TCP": f"tcp://127.0.0.1:{port}", "KUBERNETES_PORT_443_TCP_ADDR": "127.0.0.1",
+           "KUBERNETES_PORT_443_TCP_PORT": port, "KUBERNETES_PORT_443_TCP_PROTO": "tcp"}
+    _env_from(api, ns, c, env)
+    for e in c.get("env", []):
+        if "valueFrom" in e:
+            value = _value_from(api, pod, ns, e["valueFrom"])
+            if value is None:
+                continue
+        else:
+            value = expand(e.get("value", ""), env)
+        env[e["name"]] = value
+    return env
+
+
+def is_stash_image(image):
+    return "stash" in image.split("/")[-1]
+
+
+def argv(c, env, stash_binary):
+    """The command line; an image of stash has the stash binary as entrypoint."""
+    command = [expand(x, env) for x in c.get("command", [])]
+    args = [expand(x, env) for x in c.get("args", [])]
+    if is_stash_image(c.get("image", "")):
+        if not command:
+            command = [stash_binary]
+        elif command[0] in ("stash", "/stash", "/usr/local/bin/stash", "/bin/stash"):
+            command = [stash_binary] + command[1:]
+    line = command + args
+    if not line:
+        raise VolumeError(f"container {c['name']}: no command and an image ({c.get('image')}) "
+                          "whose entrypoint this test node does not know")
+    return line
+
+
+# Mount points this node had to create on the host, removed (when empty)
+# once every container is gone: a later rmdir would detach them from
+# namespaces still using them.
+created_mount_points = set()
+
+
+def _ensure_mount_point(path):
+    """Creates a missing mount point folder, remembering the topmost new one."""
+    top = path
+    while not os.path.exists(os.path.dirname(top)):
+        top = os.path.dirname(top)
+    if not os.path.exists(top):
+        os.makedirs(path, exist_ok=True)
+        created_mount_points.add(top)
+
+
+def remove_created_mount_points():
+    for top in sorted(created_mount_points, key=len, reverse=True):
+        for root, _dirs, _files in os.walk(top, topdown=False):
+            try:
+                os.rmdir(root)
+            except OSError:
+                pass  # not empty: something of the host's, keep it
+    created_mount_points.clear()
+
+
+def _mount_script(c, vol_paths, workdir):
+    steps = []
+    for m in sorted(c.get("volumeMounts", []), key=lambda m: m["mountPath"].count("/")):
+        if m["name"] not in vol_paths:
+            raise VolumeError(f"volumeMount {m['name']}: no such volume")
+        src = vol_paths[m["name"]]
+        if m.get("subPath"):
+            src = os.path.join(src, m["subPath"])
+            if not os.path.exists(src):
+                os.makedirs(src)
+        dst = shlex.quote(m["mountPath"])
+        _ensure_mount_point(m["mountPath"] if os.path.isdir(src) else os.path.dirname(m["mountPath"]))
+        if os.path.isdir(src):
+            steps.append(f"mkdir -p {dst}")
+        else:
+            steps.append(f"mkdir -p \"$(dirname {dst})\" && {{ [ -e {dst} ] || : > {dst}; }}")
+        steps.append(f"mount --bind {shlex.quote(src)} {dst}")
+        if m.get("readOnly"):
+            steps.append(f"mount -o remount,bind,ro {dst}")
+    if workdir:
+        steps.append(f"mkdir -p {shlex.quote(workdir)} && cd {shlex.quote(workdir)}")
+    steps.append('exec "$@"')
+    return " && ".join(steps)
+
+
+def start(c, env, vol_paths, stash_binary, log_path):
+    """Starts the container; returns the Popen (its pid leads a new session)."""
+    line = argv(c, env, stash_binary)
+    script = _mount_script(c, vol_paths, c.get("workingDir"))
+    log = open(log_path, "ab")
+    try:
+        return subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh"]
+                                + line, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+                                start_new_session=True, close_fds=True)
+    finally:
+        log.close()
