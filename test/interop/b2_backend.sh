@@ -25,8 +25,8 @@ start_b2() {  # SERVER-FLAGS...
   start_server "$B2_LOG.out" python3 "$TOOLS/b2_server.py" --port-file "$portfile" --log "$B2_LOG" \
     --tls-cert "$WORK/tls/cert.pem" --tls-key "$WORK/tls/key.pem" "$@"
   local i
-  for i in $(seq 1 100); do [ -s "$portfile" ] && break; sleep 0.1; done
-  B2_PORT=$(cat "$portfile" 2>/dev/null) || { cat "$B2_LOG.out"; fail "b2_server.py did not start"; }
+  wait_until 30 test -s "$portfile" || { cat "$B2_LOG.out"; fail "b2_server.py did not start"; }
+  B2_PORT=$(cat "$portfile")
   export B2_API_URL=http://127.0.0.1:$B2_PORT
   # restic through the server as its HTTPS proxy.
   cat > "$WORK/restic-b2" <<SH

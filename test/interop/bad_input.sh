@@ -29,7 +29,9 @@ expect_error() {
 }
 
 fresh() { rm -rf "$WORK/r"; cp -a "$base" "$WORK/r"; chmod -R u+w "$WORK/r"; echo "$WORK/r"; }
-first() { find "$1/$2" -type f | sort | head -n 1; }
+first() { local files; files=$(find "$1/$2" -type f | sort); head -n 1 <<< "$files"; }
+# A pack of more than 1 MB (its first block is data, not the header).
+big_pack() { local packs; packs=$(find "$1/data" -type f -size +1000k); head -n 1 <<< "$packs"; }
 flip() { python3 -c "
 import sys; p, off = sys.argv[1], int(sys.argv[2]); b = bytearray(open(p,'rb').read())
 b[off % len(b)] ^= 0x40; open(p,'wb').write(b)" "$1" "$2"; }
@@ -50,13 +52,13 @@ expect_error "flipped byte in an index" "index/$(basename "$idx")" "$r" -- resto
 r=$(fresh); rm "$r"/index/*
 expect_error "missing index files" "not found in index" "$r" -- restore latest --target "$WORK/t2"
 
-r=$(fresh); pack=$(find "$r/data" -type f -size +1000k | head -n 1)
+r=$(fresh); pack=$(big_pack "$r")
 flip "$pack" 5000
 expect_error "flipped byte in a pack" "$(basename "$pack")" "$r" -- restore latest --target "$WORK/t3"
-r=$(fresh); pack=$(find "$r/data" -type f -size +1000k | head -n 1)
+r=$(fresh); pack=$(big_pack "$r")
 truncate -s 1000 "$pack"
 expect_error "truncated pack" "$(basename "$pack")" "$r" -- restore latest --target "$WORK/t4"
-r=$(fresh); pack=$(find "$r/data" -type f -size +1000k | head -n 1)
+r=$(fresh); pack=$(big_pack "$r")
 rm "$pack"
 expect_error "missing pack" "$(basename "$pack")" "$r" -- restore latest --target "$WORK/t5"
 
@@ -65,7 +67,8 @@ r=$(fresh)
 expect_error "unknown repository version" "unsupported repository version 3" "$r" -- snapshots
 
 expect_error "unknown snapshot id" "no snapshot found with id \"deadbeef\"" "$base" -- restore deadbeef --target "$WORK/t6"
-prefix=$(ls "$base/snapshots" | cut -c1 | sort | uniq -d | head -n 1)
+prefixes=$(ls "$base/snapshots" | cut -c1 | sort | uniq -d)
+prefix=$(head -n 1 <<< "$prefixes")
 expect_error "ambiguous snapshot prefix" "prefix \"$prefix\" is ambiguous" "$base" -- ls "$prefix"
 expect_error "invalid snapshot id" "invalid snapshot id" "$base" -- ls "not-hex!"
 expect_error "latest with no match" "no snapshot found" "$base" -- restore latest --host nobody --target "$WORK/t7"

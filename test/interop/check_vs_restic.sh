@@ -83,7 +83,8 @@ done
 [ "$sum" = "$total" ] || fail "subsets 1/2 + 2/2 read $sum packs of $total"
 pass "--read-data-subset 1/2 + 2/2 read all $total packs once, grouped as restic groups them"
 
-snap=$(ls "$base/snapshots" | head -n 1)
+snaps=$(ls "$base/snapshots")
+snap=$(head -n 1 <<< "$snaps")
 root=$($RESTIC -r "$base" cat snapshot "$snap" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree"])')
 data_pack=$(idx data-pack)
 tree_pack=$(idx pack-of "$root")

@@ -32,7 +32,8 @@ pass "both latest snapshots restore identically"
 # A long restic backup holds a shared lock: stash prune must refuse.
 head -c 300000000 /dev/urandom > "$WORK/a/bulk/huge"
 $RESTIC -q -r "$repo" backup "$WORK/a" --host restic & rpid=$!
-for _ in $(seq 1 50); do [ -n "$(ls "$repo/locks")" ] && break; sleep 0.1; done
+locked() { [ -n "$(ls "$repo/locks")" ]; }
+wait_until 60 locked || fail "restic backup took no lock"
 find "$repo" -type f -not -path "*/locks/*" | sort > "$WORK/before"
 rc=0; $STASH -r "$repo" prune 2> "$WORK/err" || rc=$?
 find "$repo" -type f -not -path "*/locks/*" | sort > "$WORK/after"
@@ -46,7 +47,7 @@ pass "stash prune refused while restic backed up: $(head -n 1 "$WORK/err")"
 # And the other way round: restic prune refuses while stash backs up.
 head -c 300000000 /dev/urandom > "$WORK/b/bulk/huge"
 $STASH -q -r "$repo" backup "$WORK/b" --host stash & spid=$!
-for _ in $(seq 1 50); do [ -n "$(ls "$repo/locks")" ] && break; sleep 0.1; done
+wait_until 60 locked || fail "stash backup took no lock"
 rc=0; $RESTIC -r "$repo" prune > "$WORK/out.log" 2>&1 || rc=$?
 wait $spid || fail "stash backup while restic prune was refused"
 [ $rc -ne 0 ] && grep -q "locked" "$WORK/out.log" || { cat "$WORK/out.log"; fail "restic prune ran while stash held a lock"; }

@@ -230,7 +230,8 @@ if command -v kubectl > /dev/null && [ "$(command -v kubectl)" != "$KUBECTL" ]; 
   [[ "$table" == *"@every 1m"* && "$table" == *SCHEDULE* ]] || { echo "$table"; fail "kubectl 1.32 table"; }
   stash=$(kubectl --request-timeout=30s get stash -A -o name 2>&1) || { echo "$stash"; fail "kubectl 1.32 get stash"; }
   has_names "kubectl 1.32 get stash" "$stash" backupconfiguration.stash.appscode.com/deployment-backup
-  pass "$(kubectl version --client 2>/dev/null | head -n 1) shows the same tables and categories"
+  client=$(kubectl version --client 2>/dev/null) || true
+  pass "$(head -n 1 <<< "$client") shows the same tables and categories"
 fi
 
 # ---- the whole folder, in file order ----

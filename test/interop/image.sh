@@ -23,7 +23,8 @@ bash "$SRC/scripts/image.sh" --binary "$STASH" --layout "$layout" --archive "$ar
   > "$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; fail "scripts/image.sh failed"; }
 version_line=$("$STASH" version)
 version=$(awk '{print $2}' <<< "$version_line")
-pass "image built: $(tail -n 2 "$WORK/build.log" | head -n 1)"
+built=$(tail -n 2 "$WORK/build.log")
+pass "image built: $(head -n 1 <<< "$built")"
 
 # ---- the tag, the configuration and the archive ----
 python3 - "$layout" "$version" <<'PY' || fail "image configuration"
@@ -120,7 +121,8 @@ in_image -q -r "$url/two/" init > "$WORK/tls.log" 2>&1 ||
 pass "HTTPS verification reads /etc/ssl/certs/ca-certificates.crt through $openssl_dir/cert.pem"
 
 # ---- a library missing from the image fails the run ----
-victim=$(grep -v -e 'ld-linux' -e '/libc\.so' <<< "$libs" | head -n 1)
+others=$(grep -v -e 'ld-linux' -e '/libc\.so' <<< "$libs") || true
+victim=$(head -n 1 <<< "$others")
 [ -n "$victim" ] || fail "no library to take away"
 rm "$root$victim"
 ! in_image version > "$WORK/missing.log" 2>&1 || fail "stash ran without $victim"

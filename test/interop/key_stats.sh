@@ -30,8 +30,8 @@ same_key_lists() {  # PASSWORD
 
 # --- keys ---
 printf '  second\n' > "$WORK/pw2"  # restic trims white space from this file
-$STASH -r "$repo" key add --new-password-file "$WORK/pw2" --user alice --host h1 | grep -q "saved new key" ||
-  fail "stash key add"
+out=$($STASH -r "$repo" key add --new-password-file "$WORK/pw2" --user alice --host h1) &&
+  grep -q "saved new key" <<< "$out" || fail "stash key add"
 RESTIC_PASSWORD=second $RESTIC -r "$repo" snapshots -q > /dev/null || fail "restic opens stash's new key"
 same_key_lists interop-password
 same_key_lists second
@@ -41,7 +41,8 @@ echo third | $RESTIC -r "$repo" key add -q
 RESTIC_PASSWORD=third $STASH -r "$repo" snapshots -q > /dev/null || fail "stash opens restic's new key"
 third_key=$(RESTIC_PASSWORD=third $STASH -r "$repo" key list --json |
   python3 -c 'import json,sys; print([k["id"] for k in json.load(sys.stdin) if k["current"]][0])')
-$STASH -r "$repo" key remove "$third_key" | grep -q "removed key $third_key" || fail "stash key remove"
+out=$($STASH -r "$repo" key remove "$third_key") && grep -q "removed key $third_key" <<< "$out" ||
+  fail "stash key remove"
 rc=0; RESTIC_PASSWORD=third $RESTIC -r "$repo" snapshots -q > /dev/null 2>&1 || rc=$?
 [ $rc -ne 0 ] || fail "the removed key still opens the repository"
 same_key_lists interop-password

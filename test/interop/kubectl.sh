@@ -101,8 +101,7 @@ $STASH apiserver --standalone-manifests "$manifests" --standalone-kubeconfig "$K
   --bind-address 127.0.0.1 --secure-port 0 --snapshot-refresh-interval 500ms --backend-timeout 2s \
   --read-timeout 3s --client-ca-file "$pki/ca.pem" > "$WORK/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 100); do [ -s "$KUBECONFIG" ] && break; sleep 0.1; done
-[ -s "$KUBECONFIG" ] || { cat "$WORK/server.log"; fail "the server wrote no kubeconfig"; }
+wait_until 30 test -s "$KUBECONFIG" || { cat "$WORK/server.log"; fail "the server wrote no kubeconfig"; }
 server=$(sed -n 's/^ *server: "\(.*\)"$/\1/p' "$KUBECONFIG")
 port=${server##*:}
 # Client credentials for curl, from the kubeconfig.
@@ -116,7 +115,8 @@ for key, name in (("certificate-authority-data", "ca.pem"), ("client-certificate
 PY
 curl_() { curl -sS --max-time 20 --cacert "$WORK/ca.pem" "$@"; }
 admin=(--cert "$WORK/admin.pem" --key "$WORK/admin-key.pem")
-for _ in $(seq 50); do [ "$(curl_ "$server/healthz" 2>/dev/null)" = ok ] && break; sleep 0.1; done
+healthy() { [ "$(curl_ "$server/healthz" 2>/dev/null)" = ok ]; }
+wait_until 30 healthy || { cat "$WORK/server.log"; fail "the server did not become healthy"; }
 pass "server up on $server"
 
 source "$HERE/kubectl_checks.sh"

@@ -79,7 +79,8 @@ print("ok: get -A -o json")
 PY
 k get snapshot -n demo "$db0" > "$WORK/byname.txt"
 [ "$(rows "$WORK/byname.txt")" = 1 ] || fail "get by name"
-k get snapshots -n demo -o name | grep -qx "snapshot.repositories.stash.appscode.com/$web1" || fail "-o name"
+names=$(k get snapshots -n demo -o name)
+grep -qx "snapshot.repositories.stash.appscode.com/$web1" <<< "$names" || fail "-o name"
 if k get snapshot -n demo nope > "$WORK/nope.txt" 2>&1; then fail "get nope succeeded"; fi
 has 'Error from server \(NotFound\): snapshots.repositories.stash.appscode.com "nope" not found' "$WORK/nope.txt"
 pass "get by name, -o name, NotFound"
@@ -107,9 +108,10 @@ pass "label and field selectors, paging"
 k api-resources -o wide > "$WORK/resources.txt"
 has '^snapshots +repositories.stash.appscode.com/v1alpha1 +true +Snapshot +delete,deletecollection,get,list,watch +storage,appscode,all' \
   "$WORK/resources.txt"
-k api-resources --api-group=repositories.stash.appscode.com --namespaced -o name | grep -qx snapshots.repositories.stash.appscode.com ||
-  fail "api-resources -o name"
-k get storage -n demo --no-headers | grep -q "$web1" || fail "get by category"
+names=$(k api-resources --api-group=repositories.stash.appscode.com --namespaced -o name)
+grep -qx snapshots.repositories.stash.appscode.com <<< "$names" || fail "api-resources -o name"
+listed=$(k get storage -n demo --no-headers)
+grep -q "$web1" <<< "$listed" || fail "get by category"
 k explain snapshot > "$WORK/explain.txt"
 has '^KIND: +Snapshot' "$WORK/explain.txt"
 has 'status' "$WORK/explain.txt"
@@ -166,11 +168,14 @@ pass "kubectl version shows v$stash_version"
 # --- watch: a backup appears, a forgotten snapshot goes ---
 k get snapshots -n demo -w --output-watch-events > "$WORK/watch.txt" 2>&1 &
 watcher=$!
-sleep 1
+# Changes made once the watch request is in show up as events, not in the initial list.
+watching() { grep -q '"GET /apis/[^ ]*/namespaces/demo/snapshots?[^ ]*watch=true' "$WORK/server.log"; }
+wait_until 30 watching || { cat "$WORK/watch.txt"; fail "kubectl get -w never started its watch"; }
 $RESTIC -q -r "$db" backup "$WORK/src" --host db-1
 db1=$(snapshot_name "$db" statefulset.db-0 db-1)
 $RESTIC -q -r "$db" forget "${db0##*-}" > /dev/null
-for _ in $(seq 60); do grep -q "DELETED .*$db0" "$WORK/watch.txt" && grep -q "ADDED .*$db1" "$WORK/watch.txt" && break; sleep 0.2; done
+seen() { grep -q "DELETED .*$db0" "$WORK/watch.txt" && grep -q "ADDED .*$db1" "$WORK/watch.txt"; }
+wait_until 30 seen || true  # the checks below say what is missing
 kill "$watcher" 2>/dev/null || true
 has "^ADDED +$db1 +statefulset.db-0 +db-1 " "$WORK/watch.txt" "get -w"
 has "^DELETED +$db0 " "$WORK/watch.txt" "get -w"
@@ -188,7 +193,8 @@ k delete snapshot -n demo "$web1" > "$WORK/delete.txt"
 took=$(( ($(date +%s%N) - start) / 1000000 ))
 has "^snapshot.repositories.stash.appscode.com \"$web1\" deleted( from demo namespace)?$" "$WORK/delete.txt"
 [ "$took" -lt 5000 ] || fail "delete (with kubectl's wait) took ${took}ms"
-$RESTIC --no-lock -r "$app" snapshots --json | grep -q '"web-1"' && fail "restic still lists the deleted snapshot"
+listed=$($RESTIC --no-lock -r "$app" snapshots --json)
+grep -q '"web-1"' <<< "$listed" && fail "restic still lists the deleted snapshot"
 $RESTIC -r "$app" check > "$WORK/check.txt" 2>&1 || { cat "$WORK/check.txt"; fail "restic check after delete"; }
 [ -z "$(ls "$app/locks")" ] || fail "delete left a lock behind"
 pass "delete removes the snapshot file (${took}ms), restic check passes"

@@ -23,7 +23,7 @@ still_serving() {
 
 # --- authentication and authorization ---
 [ "$(curl_ "$server/healthz")" = ok ] || fail "anonymous /healthz"
-curl_ "$server/readyz?verbose" | grep -q '^\[+\]shutdown ok$' || fail "/readyz?verbose"
+readyz=$(curl_ "$server/readyz?verbose") && grep -q '^\[+\]shutdown ok$' <<< "$readyz" || fail "/readyz?verbose"
 expect "401 Unauthorized" "$api/snapshots"
 expect "401 Unauthorized" "$server/apis"
 expect "401 Unauthorized" --cert "$pki/rogue.pem" --key "$pki/rogue-key.pem" "$api/snapshots"
@@ -108,7 +108,7 @@ times = [dropped(c) for c in conns]
 print("dropped after at most %.1fs" % max(times), flush=True)
 PY
 stall=$!
-for _ in $(seq 50); do grep -q stalling "$WORK/stall.txt" && break; sleep 0.1; done
+wait_until 30 grep -q stalling "$WORK/stall.txt" || { cat "$WORK/stall.txt"; fail "the stalling client did not start"; }
 still_serving "61 stalled connections open"
 [ "$(curl_ "$server/healthz")" = ok ] || fail "healthz while clients stall"
 wait "$stall" || { cat "$WORK/stall.txt"; fail "stall client failed"; }
@@ -161,8 +161,8 @@ pass "metrics; discovery and health answer at once (${took}ms) while a backend h
 grep -q '"GET /apis/repositories.stash.appscode.com/v1alpha1/namespaces/demo/snapshots?limit=500[^"]*" 200 user="stash-admin"' \
   "$WORK/server.log" || { tail "$WORK/server.log"; fail "request log"; }
 kill -TERM "$server_pid"
-for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$server_pid" 2>/dev/null; then fail "server still running 10s after SIGTERM"; fi
+stopped() { ! kill -0 "$server_pid" 2>/dev/null; }
+wait_until 10 stopped || fail "server still running 10s after SIGTERM"
 wait "$server_pid" || fail "server exited with $?"
 server_pid=
 pass "SIGTERM stops the server promptly, even with a hung backend"
@@ -175,10 +175,11 @@ $STASH apiserver --standalone-manifests "$manifests" --standalone-kubeconfig "$K
   --secure-port 0 --tls-cert-file "$pki/serving.pem" --tls-private-key-file "$pki/serving-key.pem" \
   > "$WORK/server2.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 100); do [ -s "$KUBECONFIG" ] && break; sleep 0.1; done
-[ "$(k get snapshots -n demo --no-headers 2>/dev/null | wc -l)" -ge 1 ] || { cat "$WORK/server2.log"; fail "serving with --tls-cert-file"; }
-echo | openssl s_client -connect "127.0.0.1:$(sed -n 's/^ *server: "https:.*:\([0-9]*\)"$/\1/p' "$KUBECONFIG")" 2>/dev/null |
-  grep -q 'subject=CN = stash-test' || fail "the server does not present the given certificate"
+wait_until 30 test -s "$KUBECONFIG" || { cat "$WORK/server2.log"; fail "the second server wrote no kubeconfig"; }
+serves() { [ "$(k get snapshots -n demo --no-headers 2>/dev/null | wc -l)" -ge 1 ]; }
+wait_until 30 serves || { cat "$WORK/server2.log"; fail "serving with --tls-cert-file"; }
+presented=$(echo | openssl s_client -connect "127.0.0.1:$(sed -n 's/^ *server: "https:.*:\([0-9]*\)"$/\1/p' "$KUBECONFIG")" 2>/dev/null) || true
+grep -q 'subject=CN = stash-test' <<< "$presented" || fail "the server does not present the given certificate"
 kill -TERM "$server_pid" && wait "$server_pid" || fail "second server exited badly"
 server_pid=
 pass "--tls-cert-file/--tls-private-key-file serve the given certificate; kubectl trusts it through the kubeconfig"

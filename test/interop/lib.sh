@@ -34,3 +34,16 @@ PY
 # Reads every file once so relatime has already updated access times; then
 # stash and restic see the same atimes when they back the tree up.
 warm_atimes() { tar cf /dev/null "$1" 2>/dev/null || true; }
+
+# Runs COMMAND every 0.1 s until it succeeds; returns non-zero once
+# TIMEOUT-SECONDS have passed without success. A bound on a wait, never a
+# delay: callers wait for what they need (a port file, a log line) and fail
+# if it does not come. Bounds are generous as test runs share the machine.
+wait_until() {  # TIMEOUT-SECONDS COMMAND...
+  local deadline=$(( $(date +%s) + $1 ))
+  shift
+  until "$@"; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}

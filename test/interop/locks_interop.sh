@@ -14,6 +14,7 @@ $STASH -r "$repo" backup -q "$WORK/src"
 other_key=$(ls "$repo/keys")  # keys added below come and go; this one stays current
 
 locks() { ls "$repo/locks"; }
+locked() { [ -n "$(locks)" ]; }
 
 # hold TOOL SUBCOMMAND: starts `TOOL -r repo key SUBCOMMAND` and returns once
 # its lock file is there; it waits for a password on fd 3.
@@ -22,7 +23,7 @@ hold() {
   "$1" -r "$repo" key "$2" < "$WORK/fifo" > "$WORK/holder.out" 2>&1 &
   holder=$!
   exec 3> "$WORK/fifo"
-  for _ in $(seq 100); do [ -n "$(locks)" ] && break; sleep 0.1; done
+  wait_until 30 locked || true  # the count below says what went wrong
   [ "$(locks | wc -l)" = 1 ] || fail "$1 key $2 did not create exactly one lock"
 }
 # finish PASSWORD: lets the holder complete and checks it succeeded.
@@ -77,7 +78,7 @@ expect_locked "$WORK/out" "exclusively "
 crash
 rc=0; $RESTIC -r "$repo" backup -q "$WORK/src" > "$WORK/out" 2>&1 || rc=$?
 [ $rc -ne 0 ] || fail "restic 0.14 must not skip a stale lock by itself"
-$RESTIC -r "$repo" unlock | grep -q "successfully removed locks" || fail "restic unlock"
+out=$($RESTIC -r "$repo" unlock) && grep -q "successfully removed locks" <<< "$out" || fail "restic unlock"
 [ -z "$(locks)" ] || fail "restic unlock left stash's stale lock"
 pass "restic honours stash's exclusive lock and removes it once stale"
 
@@ -89,7 +90,7 @@ expect_locked "$WORK/out" ""
 [ "$(wc -l < "$WORK/out")" = 1 ] && grep -q '^Fatal: unable to create lock in backend: ' "$WORK/out" ||
   { cat "$WORK/out"; fail "the conflict must be one Fatal line"; }
 $STASH -r "$repo" key list > /dev/null || fail "stash key list must share restic's shared lock"
-$STASH -r "$repo" unlock | grep -q "successfully removed 0 locks" || fail "a live lock is not stale"
+out=$($STASH -r "$repo" unlock) && grep -q "successfully removed 0 locks" <<< "$out" || fail "a live lock is not stale"
 finish third-password
 pass "stash honours restic's shared lock"
 
@@ -103,14 +104,15 @@ crash
 rc=0; $STASH -r "$repo" key list > "$WORK/out" 2>&1 || rc=$?
 [ $rc -ne 0 ] || fail "a stale lock must still block, as in restic 0.14"
 grep -q "the \`unlock\` command can be used to remove stale locks" "$WORK/out" || fail "no unlock hint"
-$STASH -r "$repo" unlock | grep -q "successfully removed 1 locks" || fail "stash unlock"
+out=$($STASH -r "$repo" unlock) && grep -q "successfully removed 1 locks" <<< "$out" || fail "stash unlock"
 [ -z "$(locks)" ] || fail "stash unlock left restic's stale lock"
 $STASH -r "$repo" key list > /dev/null || fail "stash key list after unlock"
 pass "stash honours restic's exclusive lock and removes it once stale"
 
 # --- unlock --remove-all takes live locks too ---
 hold "$RESTIC" add
-$STASH -r "$repo" unlock --remove-all | grep -q "successfully removed 1 locks" || fail "--remove-all"
+out=$($STASH -r "$repo" unlock --remove-all) && grep -q "successfully removed 1 locks" <<< "$out" ||
+  fail "--remove-all"
 [ -z "$(locks)" ] || fail "--remove-all left a lock"
 crash
 pass "stash unlock --remove-all"

@@ -51,7 +51,8 @@ for fault in 500 drop stall; do
     fail "backup succeeded although every upload met '$fault'"
   grep -E "^Fatal: .*rest: data/[0-9a-f]{64}: .*3 attempts\)" "$WORK/err" > /dev/null ||
     { cat "$WORK/err"; fail "persistent '$fault': the error does not name the pack and the attempts"; }
-  pass "persistent '$fault': $(grep '^Fatal' "$WORK/err" | sed -E 's/[0-9a-f]{64}/<id>/' | head -1)"
+  fatal=$(grep '^Fatal' "$WORK/err" | sed -E 's/[0-9a-f]{64}/<id>/')
+  pass "persistent '$fault': $(head -n 1 <<< "$fatal")"
   stop_last_server
   restic_check "after persistent '$fault'"
 done

@@ -18,14 +18,11 @@ free_port() {
 
 # Waits until something accepts connections on PORT, or fails naming LABEL.
 wait_port() {  # PORT LABEL LOG
-  local i
-  for i in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
+  wait_until 60 accepts "$1" && return 0
   cat "$3" >&2 || true
   fail "$2 did not start on port $1"
 }
+accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Starts a server command in the background (its output in LOG) and
 # records its process id for the exit trap.
@@ -64,9 +61,8 @@ start_proxy() {  # UPSTREAM-PORT PROXY-ARGS...
   PROXY_LOG="$WORK/proxy-$RANDOM.log"
   start_server "$PROXY_LOG.out" python3 "$TOOLS/fault_proxy.py" --upstream "127.0.0.1:$upstream" \
     --port-file "$portfile" --log "$PROXY_LOG" "$@"
-  local i
-  for i in $(seq 1 100); do [ -s "$portfile" ] && break; sleep 0.1; done
-  PROXY_PORT=$(cat "$portfile" 2>/dev/null) || fail "fault proxy did not start"
+  wait_until 30 test -s "$portfile" || fail "fault proxy did not start"
+  PROXY_PORT=$(cat "$portfile")
   wait_port "$PROXY_PORT" "fault proxy" "$PROXY_LOG.out"
 }
 
@@ -137,9 +133,7 @@ start_apiserver() {  # DIR
   start_server "$WORK/apiserver.log" "$STASH" apiserver --standalone-manifests "$1" \
     --standalone-kubeconfig "$kubeconfig" --bind-address 127.0.0.1 --secure-port 0 \
     --snapshot-refresh-interval 500ms --prune-delay 0s
-  local i
-  for i in $(seq 100); do [ -s "$kubeconfig" ] && break; sleep 0.1; done
-  [ -s "$kubeconfig" ] || { cat "$WORK/apiserver.log"; fail "the apiserver wrote no kubeconfig"; }
+  wait_until 30 test -s "$kubeconfig" || { cat "$WORK/apiserver.log"; fail "the apiserver wrote no kubeconfig"; }
   API=$(sed -n 's/^ *server: "\(.*\)"$/\1/p' "$kubeconfig")
   python3 - "$kubeconfig" "$WORK" <<'PY'
 import base64, re, sys
@@ -160,8 +154,7 @@ api_curl() {
 
 # Polls a command until it succeeds, for up to 30 seconds.
 eventually() {  # DESCRIPTION COMMAND...
-  local what=$1 i
+  local what=$1
   shift
-  for i in $(seq 150); do "$@" && return 0; sleep 0.2; done
-  fail "$what"
+  wait_until 30 "$@" || fail "$what"
 }

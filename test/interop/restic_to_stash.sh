@@ -30,8 +30,9 @@ $RESTIC -r "$repo" cat config > "$WORK/r.json"
 $STASH -r "$repo" cat config > "$WORK/s.json"
 same_json "cat config" "$WORK/r.json" "$WORK/s.json"
 
+indexes=$(ls "$repo/index") keys=$(ls "$repo/keys")
 for what in masterkey "snapshot $($RESTIC -r "$repo" snapshots --json --host first | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')" \
-            "index $(ls "$repo/index" | head -n 1)" "key $(ls "$repo/keys" | head -n 1)"; do
+            "index $(head -n 1 <<< "$indexes")" "key $(head -n 1 <<< "$keys")"; do
   $RESTIC -r "$repo" cat $what > "$WORK/r.json"
   $STASH -r "$repo" cat $what > "$WORK/s.json"
   same_json "cat ${what%% *}" "$WORK/r.json" "$WORK/s.json"

@@ -102,14 +102,17 @@ count_is() {  # N
   [ "$(api_curl GET "$snapshots" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))' 2>/dev/null)" = "$1" ]
 }
 eventually "the apiserver lists the $want snapshots of the s3 repository" count_is "$want"
-api_curl GET "$snapshots?labelSelector=team%3Dstorage" | grep -q '"repository":"on-s3"' ||
+labelled=$(api_curl GET "$snapshots?labelSelector=team%3Dstorage") && grep -q '"repository":"on-s3"' <<< "$labelled" ||
   fail "snapshots carry the Repository's labels"
 pass "apiserver: an s3 Repository with CA_CERT_DATA lists its $want snapshots"
 victim=$(api_curl GET "$snapshots" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["metadata"]["name"])')
-api_curl DELETE "$snapshots/$victim" | grep -q '"kind":"Snapshot"' || fail "delete of $victim"
+deleted=$(api_curl DELETE "$snapshots/$victim") && grep -q '"kind":"Snapshot"' <<< "$deleted" || fail "delete of $victim"
 [ "$($STASH "${ca[@]}" -r "$base/stash/repo" snapshots --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = $((want - 1)) ] ||
   fail "the deleted snapshot is gone from the bucket"
-prune_ran() { api_curl GET /metrics | grep -q 'stash_apiserver_prunes_total{result="ok"} 1'; }
+prune_ran() {
+  local metrics
+  metrics=$(api_curl GET /metrics) && grep -q 'stash_apiserver_prunes_total{result="ok"} 1' <<< "$metrics"
+}
 eventually "a background prune runs after the delete" prune_ran
 $RESTIC "${ca[@]}" -r "$base/stash/repo" check --read-data > "$WORK/check.log" 2>&1 ||
   { cat "$WORK/check.log"; fail "restic check after the apiserver's delete and prune"; }

@@ -22,8 +22,8 @@ start_swift() {  # SERVER-FLAGS...
   SWIFT_LOG="$WORK/swift-$RANDOM.log"
   start_server "$SWIFT_LOG" "$WORK/swiftserver" -port-file "$ports" "$@"
   local i
-  for i in $(seq 1 100); do [ -s "$ports" ] && break; sleep 0.1; done
-  read -r SWIFT_PORT KEYSTONE_PORT < "$ports" || { cat "$SWIFT_LOG"; fail "swiftserver did not start"; }
+  wait_until 30 test -s "$ports" || { cat "$SWIFT_LOG"; fail "swiftserver did not start"; }
+  read -r SWIFT_PORT KEYSTONE_PORT < "$ports" || { cat "$SWIFT_LOG"; fail "swiftserver wrote no ports"; }
 }
 
 v1_env() {
