@@ -294,12 +294,15 @@ class PodWorker(threading.Thread):
                 log.warning("pod %s/%s: status update failed: %s", self.ns, self.name, e)
 
     # --- deletion and stopping ---
-    def _kill_all(self, grace):
+    def _kill_all(self, grace, interruptible=False):
+        """SIGTERM to every process group, SIGKILL after grace seconds (sooner
+        when interruptible and the node is stopping)."""
         procs = [r for r in self.inits + self.mains if r.proc is not None]
         for r in procs:
             _kill_group(r.proc, signal.SIGTERM)
         deadline = time.monotonic() + grace
-        while any(r.proc.poll() is None for r in procs) and time.monotonic() < deadline:
+        while any(r.proc.poll() is None for r in procs) and time.monotonic() < deadline \
+                and not (interruptible and self.stop_event.is_set()):
             time.sleep(POLL)
         for r in procs:
             _kill_group(r.proc, signal.SIGKILL)
@@ -309,7 +312,7 @@ class PodWorker(threading.Thread):
         grace = pod["metadata"].get("deletionGracePeriodSeconds", 30)
         log.info("pod %s/%s is being deleted (grace %ss)", self.ns, self.name, grace)
         was_running = any(r.proc is not None for r in self.inits + self.mains)
-        self._kill_all(grace)
+        self._kill_all(grace, interruptible=True)
         if self.phase not in ("Succeeded", "Failed"):
             self.phase = "Failed" if was_running or any(r.exit_code for r in self.mains) else "Succeeded"
             for r in self.mains:
@@ -353,8 +356,9 @@ class Manager:
                 self.workers.pop(uid).gone()
 
     def stop_all(self):
-        for w in self.workers.values():
+        workers = list(self.workers.values())  # the watch thread may still add one
+        for w in workers:
             w.stop()
-        for w in self.workers.values():
+        for w in workers:
             w.join(timeout=15)
         container.remove_created_mount_points()
