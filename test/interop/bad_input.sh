@@ -28,6 +28,27 @@ expect_error() {
   pass "$name: $(cat "$WORK/err")"
 }
 
+# expect_damage NAME PATTERN REPO -- stash restore args...: a restore that
+# meets missing or broken repository data goes on (as restic's does): one
+# "ignoring error for ..." line per damaged file or folder, some matching
+# PATTERN, then "Fatal: There were N errors"; REPO is unchanged.
+expect_damage() {
+  local name=$1 pattern=$2 repo=$3; shift 4
+  local before after rc=0
+  before=$(fingerprint "$repo")
+  "$STASH" -r "$repo" "$@" > "$WORK/out" 2> "$WORK/err" || rc=$?
+  after=$(fingerprint "$repo")
+  [ "$rc" -ne 0 ] || fail "$name: exit code 0"
+  local lines errors
+  lines=$(grep -c . "$WORK/err" || true)
+  errors=$(grep -c "^ignoring error for " "$WORK/err" || true)
+  [ "$errors" -ge 1 ] && [ "$lines" -eq $((errors + 1)) ] || { cat "$WORK/err"; fail "$name: want 'ignoring error' lines and one summary"; }
+  grep -qx "Fatal: There were $errors errors" "$WORK/err" || { cat "$WORK/err"; fail "$name: no 'There were $errors errors'"; }
+  grep -qE -- "$pattern" "$WORK/err" || { cat "$WORK/err"; fail "$name: message does not match /$pattern/"; }
+  [ "$before" = "$after" ] || fail "$name: the repository changed"
+  pass "$name: $(head -n 1 "$WORK/err")"
+}
+
 fresh() { rm -rf "$WORK/r"; cp -a "$base" "$WORK/r"; chmod -R u+w "$WORK/r"; echo "$WORK/r"; }
 first() { local files; files=$(find "$1/$2" -type f | sort); head -n 1 <<< "$files"; }
 # A pack of more than 1 MB (its first block is data, not the header).
@@ -50,17 +71,17 @@ r=$(fresh); idx=$(first "$r" index)
 flip "$idx" 100
 expect_error "flipped byte in an index" "index/$(basename "$idx")" "$r" -- restore latest --target "$WORK/t1"
 r=$(fresh); rm "$r"/index/*
-expect_error "missing index files" "not found in index" "$r" -- restore latest --target "$WORK/t2"
+expect_damage "missing index files" "not found in index" "$r" -- restore latest --target "$WORK/t2"
 
 r=$(fresh); pack=$(big_pack "$r")
 flip "$pack" 5000
-expect_error "flipped byte in a pack" "$(basename "$pack")" "$r" -- restore latest --target "$WORK/t3"
+expect_damage "flipped byte in a pack" "$(basename "$pack")" "$r" -- restore latest --target "$WORK/t3"
 r=$(fresh); pack=$(big_pack "$r")
 truncate -s 1000 "$pack"
-expect_error "truncated pack" "$(basename "$pack")" "$r" -- restore latest --target "$WORK/t4"
+expect_damage "truncated pack" "$(basename "$pack")" "$r" -- restore latest --target "$WORK/t4"
 r=$(fresh); pack=$(big_pack "$r")
 rm "$pack"
-expect_error "missing pack" "$(basename "$pack")" "$r" -- restore latest --target "$WORK/t5"
+expect_damage "missing pack" "$(basename "$pack")" "$r" -- restore latest --target "$WORK/t5"
 
 r=$(fresh)
 "$REPO_TOOL" set-config-version "$r" "$RESTIC_PASSWORD" 3
