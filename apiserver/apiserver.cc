@@ -178,6 +178,11 @@ Result<std::unique_ptr<kube::Client>> ConnectCluster(const Options& o) {
   if (!access.ok()) return access.error();
   auto client = kube::Client::Create(*access);
   if (!client.ok()) return client.error().Wrap("cluster " + access->server);
+  // One quick authenticated look first, so a cluster that is not there or a
+  // token it refuses is one clear error rather than informers retrying until
+  // the start timeout.
+  auto probe = (*client)->Request("GET", "/api/v1/namespaces?limit=1");
+  if (!probe.ok()) return probe.error().Wrap("cluster " + access->server);
   return client;
 }
 

@@ -27,7 +27,8 @@ Status ClusterSource::Start(std::chrono::milliseconds timeout) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (!i->WaitForSync(std::max(left, std::chrono::milliseconds(1)))) {
       std::string why = i->problem();
-      return IOError("cannot list " + i->resource().plural + "." + i->resource().group +
+      const kube::Resource& r = i->resource();
+      return IOError("cannot list " + r.plural + (r.group.empty() ? "" : "." + r.group) +
                      (why.empty() ? ": timed out" : ": " + why));
     }
   }

@@ -51,13 +51,15 @@ bool Informer::Pause(std::chrono::milliseconds delay) {
   return !cv_.wait_for(lock, delay, [this] { return stop_.load(); });
 }
 
-void Informer::SetProblem(const std::string& problem) {
+void Informer::SetProblem(const std::string& problem, std::chrono::milliseconds retry_in) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (problem_ == problem) return;
     problem_ = problem;
   }
-  if (!problem.empty() && log_) log_("informer " + resource_.plural + ": " + problem);
+  if (!problem.empty() && log_) {
+    log_("informer " + resource_.plural + ": " + problem + "; listing again in " +
+         std::to_string(retry_in.count() / 1000) + "s");
+  }
 }
 
 void Informer::Run() {
@@ -65,13 +67,12 @@ void Informer::Run() {
   while (!stop_) {
     auto version = Relist();
     if (!version.ok()) {
-      SetProblem(version.error().message() + "; listing again in " +
-                 std::to_string(backoff.count() / 1000) + "s");
+      SetProblem(version.error().message(), backoff);
       if (!Pause(backoff)) return;
       backoff = std::min(backoff * 2, kMaxBackoff);
       continue;
     }
-    SetProblem("");
+    SetProblem("", {});
     // Watch until the server says the version is gone or something breaks.
     for (;;) {
       auto end = WatchFrom(&*version);
@@ -81,7 +82,7 @@ void Informer::Run() {
         continue;
       }
       if (!end.ok()) {
-        SetProblem(end.error().message() + "; listing again in " + std::to_string(backoff.count() / 1000) + "s");
+        SetProblem(end.error().message(), backoff);
         if (!Pause(backoff)) return;
         backoff = std::min(backoff * 2, kMaxBackoff);
       }

@@ -76,7 +76,7 @@ class Informer {
   void Put(const ObjectPtr& object, ObjectPtr* previous);
   ObjectPtr Remove(const std::string& key);
   void Index(const std::string& key, const ObjectPtr& object, bool add);
-  void SetProblem(const std::string& problem);
+  void SetProblem(const std::string& problem, std::chrono::milliseconds retry_in);
   void Notify(const ObjectPtr& old_object, const ObjectPtr& new_object);
   bool Pause(std::chrono::milliseconds delay);  // false once stopping
 

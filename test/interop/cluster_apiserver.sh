@@ -65,15 +65,31 @@ pass "Repositories and Secrets created with kubectl"
 # an ExternalName Service is how the aggregator reaches a local process ---
 k apply -f "$HERE/../../manifests/02-rbac.yaml" >/dev/null
 token=$(k -n stash create token stash-apiserver --duration=2h)
-sa_kubeconfig=$WORK/stash-apiserver.kubeconfig
-cat > "$sa_kubeconfig" <<EOF
+kubeconfig_for() {  # SERVER TOKEN
+  cat <<EOF
 apiVersion: v1
 kind: Config
-clusters: [{name: local, cluster: {server: "$CP_SERVER", certificate-authority: "$CP_DIR/ca.crt"}}]
-users: [{name: sa, user: {token: "$token"}}]
+clusters: [{name: local, cluster: {server: "$1", certificate-authority: "$CP_DIR/ca.crt"}}]
+users: [{name: sa, user: {token: "$2"}}]
 contexts: [{name: local, context: {cluster: local, user: sa, namespace: stash}}]
 current-context: local
 EOF
+}
+sa_kubeconfig=$WORK/stash-apiserver.kubeconfig
+kubeconfig_for "$CP_SERVER" "$token" > "$sa_kubeconfig"
+# Bad kubeconfigs: one clear line and exit 1, at once.
+bad=$WORK/bad.kubeconfig
+kubeconfig_for "$CP_SERVER" not-a-valid-token > "$bad"
+if out=$(timeout 60 "$STASH" apiserver --kubeconfig "$bad" --secure-port 0 2>&1); then fail "a refused token was accepted"; fi
+grep -q "Fatal: cluster https://127.0.0.1:[0-9]*: .*401 Unauthorized" <<<"$out" || fail "refused token: $out"
+kubeconfig_for https://127.0.0.1:1 "$token" > "$bad"
+if out=$(timeout 60 "$STASH" apiserver --kubeconfig "$bad" --secure-port 0 2>&1); then fail "an unreachable cluster was accepted"; fi
+grep -q "Fatal: cluster https://127.0.0.1:1: .*Connection refused" <<<"$out" || fail "unreachable cluster: $out"
+printf 'clusters: [\n' > "$bad"
+if out=$("$STASH" apiserver --kubeconfig "$bad" 2>&1); then fail "a malformed kubeconfig was accepted"; fi
+grep -q "Fatal: kubeconfig $bad: " <<<"$out" || fail "malformed kubeconfig: $out"
+pass "a refused token, an unreachable cluster and a malformed kubeconfig: one Fatal line each"
+
 start_server() {  # PORT LOGFILE
   "$STASH" apiserver --kubeconfig "$sa_kubeconfig" --bind-address 127.0.0.1 --secure-port "$1" \
     --apiservice-service "stash/stash-apiserver:$port" --snapshot-refresh-interval 500ms \
@@ -105,6 +121,12 @@ if grep -q "web-2" <<<"$out"; then pass "field selector"; else
   grep -q "hostname: web-2" <<<"$out" || fail "-o yaml by host: $out"
 fi
 pass "get: -n, -A, -o wide, -l, -o yaml through kube-apiserver"
+# kubectl 1.32 (the machine's) against the same cluster
+if [ -x /usr/bin/kubectl ]; then
+  out=$(/usr/bin/kubectl --request-timeout=60s get snapshots -A -o wide 2>&1)
+  grep -q "^demo .*app-" <<<"$out" || fail "kubectl $(/usr/bin/kubectl version --client -o json | grep -o '"gitVersion": "[^"]*"'): $out"
+  pass "the machine's kubectl ($(/usr/bin/kubectl version --client 2>/dev/null | head -n 1)) lists through the aggregator"
+fi
 
 # watch: a new backup shows up as a row (once the first rows show, the watch is open)
 k get snapshots -n demo --watch > "$WORK/watch.out" 2>&1 &
