@@ -83,6 +83,20 @@ class EventLines {
 
 }  // namespace
 
+Result<WatchEvent> ParseWatchEvent(std::string_view line, const std::string& what) {
+  STASH_ASSIGN_OR_RETURN(ObjectPtr event, ParseObject(line, what + " event"));
+  WatchEvent e;
+  e.type = StringOf(*event, "type");
+  const Json* object = At(*event, "/object");
+  if (e.type.empty() || !object || !object->IsObject()) {
+    return Corrupt(what + ": an event without a type or an object");
+  }
+  auto doc = std::make_shared<rapidjson::Document>();
+  doc->CopyFrom(*object, doc->GetAllocator());
+  e.object = std::move(doc);
+  return e;
+}
+
 std::string QueryEscape(std::string_view value) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
@@ -283,28 +297,19 @@ Result<WatchEnd> Client::Watch(const Resource& r, const std::string& ns, const L
   Error failure = IOError("");
   bool failed = false, expired = false, stopped = false;
   auto on_line = [&](std::string_view line) {
-    auto event = ParseObject(line, req.what + " event");
+    auto event = ParseWatchEvent(line, req.what);
     if (!event.ok()) {
       failure = event.error();
       return !(failed = true);
     }
-    WatchEvent e;
-    e.type = StringOf(**event, "type");
-    const Json* object = At(**event, "/object");
-    if (!object || !object->IsObject()) {
-      failure = Corrupt(req.what + ": " + e.type + " event without an object");
-      return !(failed = true);
-    }
-    auto doc = std::make_shared<rapidjson::Document>();
-    doc->CopyFrom(*object, doc->GetAllocator());
-    if (e.type == "ERROR") {
-      const Json* code = At(*doc, "/code");
+    if (event->type == "ERROR") {
+      const Json* code = At(*event->object, "/code");
       if (code && code->IsInt() && code->GetInt() == 410) return !(expired = true);
-      failure = IOError(req.what + ": " + StringOf(*doc, "reason") + ": " + StringOf(*doc, "message"));
+      failure = IOError(req.what + ": " + StringOf(*event->object, "reason") + ": " +
+                        StringOf(*event->object, "message"));
       return !(failed = true);
     }
-    e.object = std::move(doc);
-    if (!on_event(e)) return !(stopped = true);
+    if (!on_event(*event)) return !(stopped = true);
     return true;
   };
   Status s = http_->Stream(req, &head, [&](std::string_view data) { return lines.Feed(data, on_line); },

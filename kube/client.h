@@ -54,6 +54,11 @@ struct WatchEvent {
   ObjectPtr object;
 };
 
+// One line of a watch stream: {"type": ..., "object": {...}}. ERROR events
+// come back with the Status as their object; kCorrupt when the line is not
+// an event.
+Result<WatchEvent> ParseWatchEvent(std::string_view line, const std::string& what);
+
 // Why a watch ended without an error.
 enum class WatchEnd {
   kClosed,     // the server ended it (timeoutSeconds): watch again from the last version
