@@ -7,7 +7,7 @@
 # labels; Jobs that exit 0 (Complete) and 3 (exit code in the status); an
 # init container handing a file to the main container through an emptyDir;
 # two containers sharing an emptyDir; OnFailure restarting a failed
-# container; a stash image running the stash binary with a service account
+# container; Secret items, envFrom, readOnly, a claim's subPath, workingDir; a stash image running the stash binary with a service account
 # token; deleting the Deployment kills its processes and the pods vanish;
 # deleting the namespace finishes; the Node stays Ready throughout.
 source "$(dirname "$0")/lib.sh"
@@ -55,6 +55,10 @@ check_node() {
 }
 wait_until 60 node_ready || { cat "$WORK/test-node.log"; fail "node test-node-1 never became Ready"; }
 [ -f "$STATE/test-node.pid" ] && [ "$(cat "$STATE/test-node.pid")" = "$NODE_PID" ] || fail "no pid file"
+renewed_at() { jp lease/test-node-1 -n kube-node-lease -o 'jsonpath={.spec.renewTime}'; }
+beat_at() { jp node/test-node-1 -o 'jsonpath={.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}'; }
+first_renewal=$(renewed_at) first_beat=$(beat_at)
+[ -n "$first_renewal" ] || fail "no Lease for the node in kube-node-lease"
 pass "node registered and Ready"
 
 k create namespace tn >/dev/null
@@ -190,6 +194,56 @@ wait_until 120 phase_is stash Succeeded || { tail -5 "$STATE"/tn_stash/*.log; fa
 grep -q "^stash " "$STATE/tn_stash/stash.log" || fail "stash image did not run the stash binary: $(cat "$STATE/tn_stash/stash.log")"
 [ "$(cat "$STATE/tn_stash/token.log")" = "127.0.0.1:$CP_PORT" ] || fail "service account: $(cat "$STATE/tn_stash/token.log")"
 pass "init container, shared emptyDir, OnFailure restart, stash image and service account token"
+
+# --- Secret volume items, envFrom, readOnly, a claim with subPath, workingDir ---
+mkdir -p "$WORK/pv"
+k -n tn create configmap cfg --from-literal=MODE=fast >/dev/null
+k apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: tn-pv}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: manual
+  hostPath: {path: $WORK/pv}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: claim, namespace: tn}
+spec:
+  accessModes: [ReadWriteOnce]
+  storageClassName: manual
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: volumes, namespace: tn}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox
+    workingDir: /test-node-wd
+    command: [sh, -c]
+    args: ['cat /etc/test-node/greet/file; echo; echo "\$MODE \$PFX_MODE"; pwd;
+            if touch /test-node-ro/x 2>/dev/null; then echo ro-writable; else echo ro-refused; fi;
+            echo pvc-data > /test-node-pvc/out']
+    envFrom: [{configMapRef: {name: cfg}}, {configMapRef: {name: cfg}, prefix: PFX_}]
+    volumeMounts:
+    - {name: secret, mountPath: /etc/test-node}
+    - {name: scratch, mountPath: /test-node-ro, readOnly: true}
+    - {name: pvc, mountPath: /test-node-pvc, subPath: data}
+  volumes:
+  - {name: secret, secret: {secretName: app-secret, items: [{key: GREETING, path: greet/file}]}}
+  - {name: scratch, emptyDir: {}}
+  - {name: pvc, persistentVolumeClaim: {claimName: claim}}
+EOF
+wait_until 120 phase_is volumes Succeeded || { cat "$STATE"/tn_volumes/*.log; fail "pod volumes did not succeed"; }
+want=$(printf 'hello-from-secret\nfast fast\n/test-node-wd\nro-refused')
+[ "$(cat "$STATE/tn_volumes/main.log")" = "$want" ] || fail "pod volumes printed: $(cat "$STATE/tn_volumes/main.log")"
+[ "$(cat "$WORK/pv/data/out")" = pvc-data ] || fail "nothing written through the claim's subPath"
+pass "secret items, envFrom with prefix, readOnly, a claim with subPath, workingDir"
 check_node "after the pods"
 
 # --- deleting the Deployment kills its processes ---
@@ -210,6 +264,11 @@ pass "deployment deleted: processes gone, pods vanished"
 k delete namespace tn --timeout=120s >/dev/null || { k get ns tn -o yaml; fail "namespace tn stuck deleting"; }
 pass "namespace deleted"
 check_node "at the end"
+# The test outlasts the 10 s heartbeat: a node that stopped beating would
+# show here even before the lifecycle controller noticed.
+heartbeat_moved() { [ "$(renewed_at)" != "$first_renewal" ] && [ "$(beat_at)" != "$first_beat" ]; }
+wait_until 30 heartbeat_moved || fail "the node's Lease and Ready heartbeat were not renewed"
+pass "node heartbeats renewed"
 
 # --- the node stops cleanly ---
 stop_node

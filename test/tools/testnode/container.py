@@ -142,6 +142,7 @@ def _mount_script(c, vol_paths, workdir):
         if m.get("readOnly"):
             steps.append(f"mount -o remount,bind,ro {dst}")
     if workdir:
+        _ensure_mount_point(workdir)
         steps.append(f"mkdir -p {shlex.quote(workdir)} && cd {shlex.quote(workdir)}")
     steps.append('exec "$@"')
     return " && ".join(steps)
