@@ -125,7 +125,8 @@ pass "get: -n, -A, -o wide, -l, -o yaml through kube-apiserver"
 if [ -x /usr/bin/kubectl ]; then
   out=$(/usr/bin/kubectl --request-timeout=60s get snapshots -A -o wide 2>&1)
   grep -q "^demo .*app-" <<<"$out" || fail "kubectl $(/usr/bin/kubectl version --client -o json | grep -o '"gitVersion": "[^"]*"'): $out"
-  pass "the machine's kubectl ($(/usr/bin/kubectl version --client 2>/dev/null | head -n 1)) lists through the aggregator"
+  client=$(/usr/bin/kubectl version --client 2>/dev/null) || true
+  pass "the machine's kubectl ($(head -n 1 <<< "$client")) lists through the aggregator"
 fi
 
 # watch: a new backup shows up as a row (once the first rows show, the watch is open)
