@@ -195,7 +195,7 @@ grep -q "^stash " "$STATE/tn_stash/stash.log" || fail "stash image did not run t
 [ "$(cat "$STATE/tn_stash/token.log")" = "127.0.0.1:$CP_PORT" ] || fail "service account: $(cat "$STATE/tn_stash/token.log")"
 pass "init container, shared emptyDir, OnFailure restart, stash image and service account token"
 
-# --- Secret volume items, envFrom, readOnly, a claim with subPath, workingDir ---
+# --- Secret volume items, envFrom, readOnly, a claim with subPath, workingDir, /tmp ---
 mkdir -p "$WORK/pv"
 k -n tn create configmap cfg --from-literal=MODE=fast >/dev/null
 k apply -f - >/dev/null <<EOF
@@ -228,22 +228,27 @@ spec:
     command: [sh, -c]
     args: ['cat /etc/test-node/greet/file; echo; echo "\$MODE \$PFX_MODE"; pwd;
             if touch /test-node-ro/x 2>/dev/null; then echo ro-writable; else echo ro-refused; fi;
-            echo pvc-data > /test-node-pvc/out']
+            echo pvc-data > /test-node-pvc/out; echo private > /tmp/probe']
     envFrom: [{configMapRef: {name: cfg}}, {configMapRef: {name: cfg}, prefix: PFX_}]
     volumeMounts:
     - {name: secret, mountPath: /etc/test-node}
     - {name: scratch, mountPath: /test-node-ro, readOnly: true}
     - {name: pvc, mountPath: /test-node-pvc, subPath: data}
+    - {name: tmp, mountPath: /tmp}
   volumes:
   - {name: secret, secret: {secretName: app-secret, items: [{key: GREETING, path: greet/file}]}}
   - {name: scratch, emptyDir: {}}
   - {name: pvc, persistentVolumeClaim: {claimName: claim}}
+  - {name: tmp, emptyDir: {}}
 EOF
 wait_until 120 phase_is volumes Succeeded || { cat "$STATE"/tn_volumes/*.log; fail "pod volumes did not succeed"; }
 want=$(printf 'hello-from-secret\nfast fast\n/test-node-wd\nro-refused')
 [ "$(cat "$STATE/tn_volumes/main.log")" = "$want" ] || fail "pod volumes printed: $(cat "$STATE/tn_volumes/main.log")"
 [ "$(cat "$WORK/pv/data/out")" = pvc-data ] || fail "nothing written through the claim's subPath"
-pass "secret items, envFrom with prefix, readOnly, a claim with subPath, workingDir"
+# Every other source lives under /tmp, which this pod's emptyDir covers.
+[ "$(cat "$STATE/tn_volumes/volumes/tmp/probe")" = private ] && [ ! -e /tmp/probe ] ||
+  fail "the emptyDir at /tmp was not the pod's own"
+pass "secret items, envFrom with prefix, readOnly, a claim with subPath, workingDir, an emptyDir over /tmp"
 check_node "after the pods"
 
 # --- deleting the Deployment kills its processes ---

@@ -122,9 +122,29 @@ def remove_created_mount_points():
     created_mount_points.clear()
 
 
+# Where a container's mount sources are staged first, on a tmpfs private to
+# its namespace: a mount at /tmp would otherwise hide sources that live
+# under /tmp (volume folders, hostPaths) from the mounts after it.
+STAGE_CANDIDATES = ("/run/test-node-stage", "/var/lib/test-node-stage", "/srv/test-node-stage")
+
+
+def _stage_dir(mount_paths):
+    for cand in STAGE_CANDIDATES:
+        if not any(cand == m or cand.startswith(m.rstrip("/") + "/") for m in mount_paths):
+            return cand
+    raise VolumeError("the volume mounts cover every staging folder of the test node")
+
+
 def _mount_script(c, vol_paths, workdir):
-    steps = []
-    for m in sorted(c.get("volumeMounts", []), key=lambda m: m["mountPath"].count("/")):
+    mounts = sorted(c.get("volumeMounts", []), key=lambda m: os.path.normpath(m["mountPath"]).count("/"))
+    if not mounts:
+        stage, steps = None, []
+    else:
+        stage = _stage_dir([os.path.normpath(m["mountPath"]) for m in mounts])
+        _ensure_mount_point(stage)
+        steps = [f"mount -t tmpfs test-node-stage {stage}"]
+    binds = []
+    for i, m in enumerate(mounts):
         if m["name"] not in vol_paths:
             raise VolumeError(f"volumeMount {m['name']}: no such volume")
         src = vol_paths[m["name"]]
@@ -132,15 +152,19 @@ def _mount_script(c, vol_paths, workdir):
             src = os.path.join(src, m["subPath"])
             if not os.path.exists(src):
                 os.makedirs(src)
-        dst = shlex.quote(m["mountPath"])
-        _ensure_mount_point(m["mountPath"] if os.path.isdir(src) else os.path.dirname(m["mountPath"]))
-        if os.path.isdir(src):
-            steps.append(f"mkdir -p {dst}")
+        staged, dst = f"{stage}/{i}", shlex.quote(m["mountPath"])
+        is_dir = os.path.isdir(src)
+        steps.append(f"mkdir {staged}" if is_dir else f": > {staged}")
+        steps.append(f"mount --bind {shlex.quote(src)} {staged}")
+        _ensure_mount_point(m["mountPath"] if is_dir else os.path.dirname(m["mountPath"]))
+        if is_dir:
+            binds.append(f"mkdir -p {dst}")
         else:
-            steps.append(f"mkdir -p \"$(dirname {dst})\" && {{ [ -e {dst} ] || : > {dst}; }}")
-        steps.append(f"mount --bind {shlex.quote(src)} {dst}")
+            binds.append(f"mkdir -p \"$(dirname {dst})\" && {{ [ -e {dst} ] || : > {dst}; }}")
+        binds.append(f"mount --bind {staged} {dst}")
         if m.get("readOnly"):
-            steps.append(f"mount -o remount,bind,ro {dst}")
+            binds.append(f"mount -o remount,bind,ro {dst}")
+    steps += binds
     if workdir:
         _ensure_mount_point(workdir)
         steps.append(f"mkdir -p {shlex.quote(workdir)} && cd {shlex.quote(workdir)}")
