@@ -5,7 +5,7 @@
 # serve the snapshots with `stash apiserver` and list them with kubectl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --build
 bash scripts/build.sh
 stash=$PWD/build/cmd/stash
 demo=${STASH_DEMO_DIR:-/tmp/stash-demo}

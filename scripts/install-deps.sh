@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages stash needs to build and test, if missing.
+# Installs what stash needs, if missing:
+#   install-deps.sh --build   the Debian packages to build it (and run the demo)
+#   install-deps.sh           those, and every test peer: restic, rclone, the
+#                             object-store test servers (npm, Go modules), ...
+# Everything comes from Debian's packages, npm and the Go module proxy, so
+# both need those registries; a second run finds everything and returns at once.
 set -euo pipefail
-packages=(meson ninja-build g++ pkg-config libssl-dev libsodium-dev libzstd-dev
-          rapidjson-dev libboost-dev libyaml-cpp-dev catch2 restic python3 attr
-          rclone openssl curl ccache umoci ca-certificates)
+build_packages=(meson ninja-build g++ pkg-config libssl-dev libsodium-dev libzstd-dev
+                rapidjson-dev libboost-dev libyaml-cpp-dev catch2 python3 openssl curl ccache
+                ca-certificates)
+test_packages=(restic attr rclone umoci)
+packages=("${build_packages[@]}")
+[ "${1:-}" = "--build" ] || packages+=("${test_packages[@]}")
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
+  echo "installing from Debian: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+[ "${1:-}" = "--build" ] && exit 0
 
 # The S3 test server (test/interop/s3_backend.sh), from npm. Node comes
 # from Debian when the machine has none.
