@@ -42,8 +42,8 @@ snapshot_ids() {  # TOOL REPO
   "$1" -r "$2" snapshots --json | python3 -c 'import json,sys; print("\n".join(sorted(s["id"] for s in json.load(sys.stdin) or [])))'
 }
 
-# The listing compared between the tools: the snapshot's paths, host and
-# tags (and time with CMP_TIME=1), then every node's path, sorted.
+# The listing compared between the tools: the snapshot's paths, host, tags
+# and excludes (and time with CMP_TIME=1), then every node's path, sorted.
 listing() {  # TOOL REPO ID
   "$1" -r "$2" ls --json "$3" | CMP_TIME=${CMP_TIME:-0} python3 -c '
 import json, os, sys
@@ -51,14 +51,16 @@ out = []
 for line in sys.stdin:
     d = json.loads(line)
     if d.get("struct_type") == "snapshot":
-        head = ["paths: " + json.dumps(d["paths"]), "host: " + d["hostname"], "tags: " + json.dumps(d.get("tags"))]
+        head = ["paths: " + json.dumps(d["paths"]), "host: " + d["hostname"], "tags: " + json.dumps(d.get("tags")),
+                "excludes: " + json.dumps(d.get("excludes"))]
         if os.environ["CMP_TIME"] == "1": head.append("time: " + d["time"])
     else:
         out.append(d["path"])
 print("\n".join(head + sorted(out)))'
 }
 
-# Runs one tool's backup in $WORK: stdin from $IN (default /dev/null);
+# Runs one tool's backup in $WORK: stdin from $IN (default /dev/null),
+# without RESTIC_PASSWORD if NO_PASSWORD=1;
 # "@LATEST@" stands for that tool's newest snapshot. Leaves $1.rc, $1.out,
 # $1.err and $1.ls (the new snapshot's listing, or "no snapshot").
 run_backup() {  # NAME TOOL REPO ARGS...
@@ -72,7 +74,9 @@ run_backup() {  # NAME TOOL REPO ARGS...
   # Each name always goes with one repository: its last listing still holds.
   if [ -f "$name.after" ]; then mv "$name.after" "$name.before"; else snapshot_ids "$tool" "$repo" > "$name.before"; fi
   local rc=0
-  "$tool" -r "$repo" backup "${args[@]}" < "${IN:-/dev/null}" > "$name.out" 2> "$name.err" || rc=$?
+  local env=()
+  [ "${NO_PASSWORD:-0}" = 1 ] && env=(env -u RESTIC_PASSWORD)
+  "${env[@]}" "$tool" -r "$repo" backup "${args[@]}" < "${IN:-/dev/null}" > "$name.out" 2> "$name.err" || rc=$?
   echo $rc > "$name.rc"
   snapshot_ids "$tool" "$repo" > "$name.after"
   local id
@@ -190,6 +194,7 @@ refused "a bad --exclude-file pattern" --exclude-file bad-excludes.txt $src
 refused "an empty --exclude-if-present" --exclude-if-present= $src
 refused "--exclude-if-present without a name" --exclude-if-present :Signature $src
 refused "a bad --time" --time garbage $src
+NO_PASSWORD=1 IN=list.txt refused "--files-from - with the password on stdin too" --files-from -
 refused "--stdin with arguments" --stdin $src
 refused "--stdin with --files-from" --stdin --files-from list.txt
 refused "--stdin with nothing on it" --stdin
