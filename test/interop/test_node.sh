@@ -7,9 +7,12 @@
 # labels; Jobs that exit 0 (Complete) and 3 (exit code in the status); an
 # init container handing a file to the main container through an emptyDir;
 # two containers sharing an emptyDir; OnFailure restarting a failed
-# container; Secret items, envFrom, readOnly, a claim's subPath, workingDir; a stash image running the stash binary with a service account
-# token; deleting the Deployment kills its processes and the pods vanish;
-# deleting the namespace finishes; the Node stays Ready throughout.
+# container; a stash image running the stash binary; a container whose
+# service account token, CA and KUBERNETES_SERVICE_* reach the apiserver;
+# Secret items, envFrom, readOnly, a claim's subPath, workingDir, an emptyDir
+# over /tmp; deleting the Deployment kills its processes and the pods
+# vanish; deleting the namespace finishes; the Node stays Ready and its
+# heartbeats are renewed throughout; the node stops cleanly.
 source "$(dirname "$0")/lib.sh"
 source "$HERE/../controlplane/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (mount namespaces for the pods' volumes)"; exit 77; }
@@ -178,7 +181,13 @@ spec:
   restartPolicy: Never
   containers:
   - {name: stash, image: stash:0.1.0, args: [version]}
-  - {name: token, image: busybox, command: [sh, -c, 'test -s /var/run/secrets/kubernetes.io/serviceaccount/token && echo "\$KUBERNETES_SERVICE_HOST:\$KUBERNETES_SERVICE_PORT"']}
+  - name: token
+    image: busybox
+    command: [sh, -c]
+    args: ['cd /var/run/secrets/kubernetes.io/serviceaccount && curl -sS --cacert ca.crt -X POST
+            -H "Authorization: Bearer \$(cat token)" -H "Content-Type: application/json"
+            -d "{\\"apiVersion\\":\\"authentication.k8s.io/v1\\",\\"kind\\":\\"SelfSubjectReview\\"}"
+            "https://\$KUBERNETES_SERVICE_HOST:\$KUBERNETES_SERVICE_PORT/apis/authentication.k8s.io/v1/selfsubjectreviews"']
 EOF
 phase_is() { [ "$(jp pod/"$1" -n tn -o 'jsonpath={.status.phase}')" = "$2" ]; }
 wait_until 120 phase_is init Succeeded || fail "pod init did not succeed"
@@ -192,7 +201,8 @@ restarts=$(jp pod/retry -n tn -o 'jsonpath={.status.containerStatuses[0].restart
 [ "$restarts" = 1 ] || fail "pod retry restarted $restarts times, not 1"
 wait_until 120 phase_is stash Succeeded || { tail -5 "$STATE"/tn_stash/*.log; fail "pod stash did not succeed"; }
 grep -q "^stash " "$STATE/tn_stash/stash.log" || fail "stash image did not run the stash binary: $(cat "$STATE/tn_stash/stash.log")"
-[ "$(cat "$STATE/tn_stash/token.log")" = "127.0.0.1:$CP_PORT" ] || fail "service account: $(cat "$STATE/tn_stash/token.log")"
+review=$(cat "$STATE/tn_stash/token.log") && review=${review//[[:space:]]/}
+[[ "$review" == *'"username":"system:serviceaccount:tn:default"'* ]] || fail "service account token: $review"
 pass "init container, shared emptyDir, OnFailure restart, stash image and service account token"
 
 # --- Secret volume items, envFrom, readOnly, a claim with subPath, workingDir, /tmp ---

@@ -97,7 +97,12 @@ def main():
     signal.signal(signal.SIGINT, lambda *_: stop.set())
 
     node = Node(api, args.node_name)
-    node.register()
+    try:
+        node.register()
+    except (ApiError, OSError) as e:
+        os.unlink(pid_file)
+        print(f"test-node: cannot register node {args.node_name}: {e}", file=sys.stderr)
+        return 1
     manager = Manager(api, cfg)
     threading.Thread(target=node.heartbeat_loop, daemon=True, name="heartbeat").start()
     threading.Thread(target=watch_pods, args=(api, args.node_name, manager, stop), daemon=True,

@@ -4,6 +4,7 @@ through the status subresource, and the end of a deletion (processes killed,
 then DELETE with gracePeriodSeconds=0, as the kubelet finishes it)."""
 import logging
 import os
+import shutil
 import signal
 import threading
 import time
@@ -83,6 +84,9 @@ class PodWorker(threading.Thread):
         self.dir = os.path.join(cfg.state_dir, f"{self.ns}_{self.name}")
         self.inits = [Record(c, init=True) for c in spec.get("initContainers", [])]
         self.mains = [Record(c) for c in spec.get("containers", [])]
+        if self.inits:
+            for r in self.mains:
+                r.state = {"waiting": {"reason": "PodInitializing"}}
         self.init_index = 0
         self.phase = "Pending"
         self.start_time = now_rfc3339()
@@ -109,6 +113,8 @@ class PodWorker(threading.Thread):
         old_phase = self.pod.get("status", {}).get("phase")
         if old_phase in ("Succeeded", "Failed"):
             self.phase = old_phase  # finished before this node started: only its deletion is left
+        else:  # a pod of the same name before this one (a StatefulSet's) leaves no emptyDir behind
+            shutil.rmtree(os.path.join(self.dir, "volumes"), ignore_errors=True)
         try:
             self._loop()
         except Exception:
@@ -124,7 +130,12 @@ class PodWorker(threading.Thread):
                 self._finish_deletion(pod)
                 return
             if self.phase not in ("Succeeded", "Failed"):
-                self._step(pod)
+                try:
+                    self._step(pod)
+                except Exception as e:  # a spec this node cannot run: say so, keep handling deletion
+                    if self.message != str(e):
+                        log.exception("pod %s/%s", self.ns, self.name)
+                    self.message = str(e)
             self._write_status()
             time.sleep(POLL)
 
