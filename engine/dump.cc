@@ -97,40 +97,79 @@ std::string PaxRecord(const std::string& key, const std::string& value) {
   return std::to_string(len) + " " + key + "=" + value + "\n";
 }
 
+// Go's toASCII: non-ASCII bytes are dropped from header fields.
+std::string ToAscii(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x80) out += static_cast<char>(c);
+  }
+  return out;
+}
+
+// A field Go cannot store in USTAR gets a PAX record.
+bool NeedsRecord(const std::string& value, size_t width) {
+  return value.size() > width || !IsAscii(value);
+}
+
+// Go's writeRawFile for the extended header "<dir>/PaxHeaders.0/<base>".
+std::string PaxHeaderBlock(const std::string& name, size_t size) {
+  std::string dir, base = name;
+  if (auto slash = name.rfind('/'); slash != std::string::npos) {
+    dir = name.substr(0, slash + 1);
+    base = name.substr(slash + 1);
+  }
+  std::string x = ToAscii(dir + "PaxHeaders.0" + (base.empty() ? "" : "/" + base));
+  if (x.size() > 100) x.resize(100);
+  while (!x.empty() && x.back() == '/') x.pop_back();
+  std::string b(kBlock, '\0');
+  char* p = b.data();
+  PutString(p, 100, x);
+  if (x.size() < 100) p[x.size()] = '\0';
+  PutOctal(p + 100, 8, 0);
+  PutOctal(p + 108, 8, 0);
+  PutOctal(p + 116, 8, 0);
+  PutOctal(p + 124, 12, size);
+  PutOctal(p + 136, 12, 0);
+  p[156] = 'x';
+  std::memcpy(p + 257, "ustar\0" "00", 8);
+  std::memset(p + 148, ' ', 8);
+  uint64_t sum = 0;
+  for (unsigned char c : b) sum += c;
+  PutOctal(p + 148, 7, sum);
+  p[154] = '\0';
+  p[155] = ' ';
+  return b;
+}
+
+// USTAR when every field fits, else PAX with a record per field that does
+// not (sorted by key), the header fields cut to ASCII as Go writes them.
 Status WriteHeader(const TarHeader& h, const DumpSink& out) {
   std::string prefix, rest;
+  bool path_fits = IsAscii(h.name) && SplitUstarName(h.name, &prefix, &rest);
+  bool pax = !path_fits || NeedsRecord(h.linkname, 100) || NeedsRecord(h.uname, 32) ||
+             NeedsRecord(h.gname, 32);
+  if (!pax) return out(AsBytes(HeaderBlock(h, prefix, rest)));
   std::string records;
-  bool fits = IsAscii(h.name) && SplitUstarName(h.name, &prefix, &rest);
-  if (!fits) records += PaxRecord("path", h.name);
-  if (h.linkname.size() > 100 || !IsAscii(h.linkname)) records += PaxRecord("linkpath", h.linkname);
-  if (h.uname.size() > 32 || !IsAscii(h.uname)) records += PaxRecord("uname", h.uname);
-  if (h.gname.size() > 32 || !IsAscii(h.gname)) records += PaxRecord("gname", h.gname);
-  if (!records.empty()) {
-    // Go names the extended header "<dir>/PaxHeaders.0/<base>".
-    std::string dir = ".", base = h.name;
-    std::string trimmed = h.name;
-    while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
-    if (auto slash = trimmed.rfind('/'); slash != std::string::npos) {
-      dir = trimmed.substr(0, slash);
-      base = trimmed.substr(slash + 1);
-    } else {
-      base = trimmed;
-    }
-    TarHeader x;
-    x.name = (dir == "." ? "" : dir + "/") + "PaxHeaders.0/" + base;
-    if (x.name.size() > 100) x.name.resize(100);
-    x.type = 'x';
-    x.size = records.size();
-    STASH_RETURN_IF_ERROR(out(AsBytes(HeaderBlock(x, "", x.name))));
-    STASH_RETURN_IF_ERROR(out(AsBytes(records + Padding(records.size()))));
-    if (!fits) {
-      prefix.clear();
-      rest = h.name.substr(0, std::min<size_t>(h.name.size(), 100));
+  if (NeedsRecord(h.gname, 32)) records += PaxRecord("gname", h.gname);
+  if (NeedsRecord(h.linkname, 100)) records += PaxRecord("linkpath", h.linkname);
+  if (NeedsRecord(h.name, 100)) records += PaxRecord("path", h.name);
+  if (NeedsRecord(h.uname, 32)) records += PaxRecord("uname", h.uname);
+  STASH_RETURN_IF_ERROR(out(AsBytes(PaxHeaderBlock(h.name, records.size()))));
+  STASH_RETURN_IF_ERROR(out(AsBytes(records + Padding(records.size()))));
+  TarHeader ascii = h;
+  ascii.name = ToAscii(h.name);
+  ascii.linkname = ToAscii(h.linkname);
+  ascii.uname = ToAscii(h.uname);
+  ascii.gname = ToAscii(h.gname);
+  std::string field = ascii.name;
+  if (field.size() > 100) {
+    // Go keeps readers from taking a cut name ending in "/" for a folder.
+    field.resize(100);
+    if (field.back() == '/') {
+      while (!field.empty() && field.back() == '/') field.pop_back();
     }
   }
-  TarHeader copy = h;
-  if (copy.linkname.size() > 100) copy.linkname.resize(100);
-  return out(AsBytes(HeaderBlock(copy, prefix, rest)));
+  return out(AsBytes(HeaderBlock(ascii, "", field)));
 }
 
 // Go's Time.Round(time.Second): halves round up.
