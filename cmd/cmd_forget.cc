@@ -16,6 +16,7 @@
 #include <set>
 
 #include "cmd/commands.h"
+#include "cmd/snapshot_table.h"
 #include "engine/forget.h"
 #include "storage/go_json.h"
 
@@ -24,7 +25,7 @@ namespace {
 
 struct ForgetOptions {
   ExpirePolicy policy;
-  ForgetFilter filter;
+  SnapshotFilter filter;
   GroupBy group_by;
   bool compact = false, dry_run = false, prune = false;
 };
@@ -100,13 +101,11 @@ Result<ExpirePolicy> PolicyFromArgs(const Args& args) {
 Result<ForgetOptions> OptionsFromArgs(const Args& args) {
   ForgetOptions o;
   STASH_ASSIGN_OR_RETURN(o.policy, PolicyFromArgs(args));
-  o.filter.hosts = args.GetAll("host");
+  o.filter = FilterFromArgs(args);
   if (args.Has("hostname")) {
     std::cerr << "Flag --hostname has been deprecated, use --host\n";
     for (const auto& h : args.GetAll("hostname")) o.filter.hosts.push_back(h);
   }
-  for (const auto& t : args.GetAll("tag")) o.filter.tags.push_back(ParseTagList(t));
-  o.filter.paths = args.GetAll("path");
   // Like restic, --group-by is only looked at when there is a policy to apply.
   if (args.positional().empty()) {
     STASH_ASSIGN_OR_RETURN(o.group_by, ParseGroupBy(args.Get("group-by", "host,paths")));
@@ -117,55 +116,6 @@ Result<ForgetOptions> OptionsFromArgs(const Args& args) {
   return o;
 }
 
-// ---- Text output: restic's internal/ui/table ----
-
-std::vector<std::string> Lines(const std::string& s) {
-  std::vector<std::string> out(1);
-  for (char c : s) {
-    if (c == '\n') out.emplace_back();
-    else out.back().push_back(c);
-  }
-  return out;
-}
-
-// One row of cells, each padded to its column, lines trimmed at the right.
-void PrintRow(const std::vector<std::string>& cells, const std::vector<size_t>& widths) {
-  std::vector<std::vector<std::string>> fields;
-  size_t height = 1;
-  for (const auto& c : cells) height = std::max(height, fields.emplace_back(Lines(c)).size());
-  for (size_t line = 0; line < height; ++line) {
-    std::string s;
-    for (size_t f = 0; f < fields.size(); ++f) {
-      std::string v = line < fields[f].size() ? fields[f][line] : "";
-      if (v.size() < widths[f]) v.append(widths[f] - v.size(), ' ');
-      if (f) s += "  ";
-      s += v;
-    }
-    s.erase(s.find_last_not_of(' ') + 1);
-    std::printf("%s\n", s.c_str());
-  }
-}
-
-// rows[0] is the header. Columns are as wide as their widest line, with a
-// dashed rule under the header and under the last row.
-void PrintTable(const std::vector<std::vector<std::string>>& rows, bool blank_between_rows) {
-  std::vector<size_t> widths(rows[0].size());
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size(); ++c) {
-      for (const auto& l : Lines(row[c])) widths[c] = std::max(widths[c], l.size());
-    }
-  }
-  size_t total = 2 * (widths.size() - 1);
-  for (size_t w : widths) total += w;
-  const std::string rule(total, '-');
-  for (size_t r = 0; r < rows.size(); ++r) {
-    if (blank_between_rows && r > 1) std::printf("\n");
-    PrintRow(rows[r], widths);
-    if (r == 0) std::printf("%s\n", rule.c_str());
-  }
-  std::printf("%s\n%zu snapshots\n", rule.c_str(), rows.size() - 1);
-}
-
 std::string Join(const std::vector<std::string>& v, const char* sep) {
   std::string out;
   for (size_t i = 0; i < v.size(); ++i) {
@@ -173,43 +123,6 @@ std::string Join(const std::vector<std::string>& v, const char* sep) {
     out += v[i];
   }
   return out;
-}
-
-// restic's PrintSnapshots: oldest first, times in the local zone, a
-// Reasons column when reasons are given.
-void PrintSnapshots(std::vector<SnapshotEntry> list, const std::vector<KeepReason>* reasons,
-                    bool compact) {
-  std::map<Id, const KeepReason*> why;
-  if (reasons) {
-    for (const auto& r : *reasons) why[r.snapshot.first] = &r;
-  }
-  std::stable_sort(list.begin(), list.end(),
-                   [](const auto& a, const auto& b) { return a.second.time < b.second.time; });
-  const bool with_reasons = !compact && reasons && !reasons->empty();
-  std::vector<std::vector<std::string>> rows = {
-      {"ID", "Time", compact ? "Host" : "Host      ", compact ? "Tags  " : "Tags      "}};
-  if (with_reasons) rows[0].push_back("Reasons");
-  if (!compact) rows[0].push_back("Paths");
-  bool multiline = false;
-  for (const auto& [sid, s] : list) {
-    std::vector<std::string> row = {sid.Short(),
-                                    FormatTableTime(Timestamp::Local(s.time.seconds, s.time.nanos)),
-                                    s.hostname, Join(s.tags, compact ? "\n" : ",")};
-    if (with_reasons) row.push_back(why.count(sid) ? Join(why[sid]->matches, "\n") : "");
-    if (!compact) row.push_back(Join(s.paths, "\n"));
-    rows.push_back(std::move(row));
-    multiline = multiline || (s.paths.size() > 1 && !compact);
-  }
-  PrintTable(rows, multiline);
-}
-
-// restic's PrintSnapshotGroupHeader, shown with --verbose.
-void PrintGroupHeader(const SnapshotGroup& g) {
-  std::vector<std::string> info;
-  if (!g.hostname.empty()) info.push_back("host [" + g.hostname + "]");
-  if (g.tags) info.push_back("tags [" + Join(*g.tags, ", ") + "]");
-  if (g.paths) info.push_back("paths [" + Join(*g.paths, ", ") + "]");
-  if (!info.empty()) std::printf("snapshots for (%s):\n", Join(info, ", ").c_str());
 }
 
 // ---- JSON output: restic's []ForgetGroup ----
@@ -267,13 +180,12 @@ std::string JsonGroup(const SnapshotGroup& g, const PolicyResult& r) {
 // the command before anything is removed.
 Result<std::set<Id>> NamedSnapshots(Repository& repo, const Args& args, const ForgetOptions& o) {
   const auto& specs = args.positional();
-  bool filters = !o.filter.hosts.empty() || !o.filter.tags.empty() || !o.filter.paths.empty();
-  if (filters && std::find(specs.begin(), specs.end(), "latest") == specs.end()) {
+  if (!o.filter.Empty() && std::find(specs.begin(), specs.end(), "latest") == specs.end()) {
     std::cerr << "Ignoring filters as there are explicit snapshot ids given\n";
   }
   std::set<Id> out;
   for (const auto& spec : specs) {
-    STASH_ASSIGN_OR_RETURN(auto entry, FindSnapshot(repo, spec, FilterFromArgs(args)));
+    STASH_ASSIGN_OR_RETURN(auto entry, FindSnapshot(repo, spec, o.filter));
     out.insert(entry.first);
   }
   return out;
@@ -285,7 +197,7 @@ Result<std::vector<SnapshotEntry>> FilteredSnapshots(Repository& repo, const For
   STASH_ASSIGN_OR_RETURN(auto all, repo.LoadAllSnapshots());
   std::vector<SnapshotEntry> out;
   for (auto& e : all) {
-    if (MatchesForgetFilter(e.second, o.filter)) out.push_back(std::move(e));
+    if (MatchesFilter(e.second, o.filter)) out.push_back(std::move(e));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
@@ -301,16 +213,16 @@ Result<std::set<Id>> ApplyToGroups(std::vector<SnapshotEntry> list, const Forget
   std::vector<std::string> json_groups;
   const Timestamp now = Timestamp::Now();
   for (const auto& group : GroupSnapshots(std::move(list), o.group_by)) {
-    if (text && args.Has("verbose")) PrintGroupHeader(group);
+    if (text && args.Has("verbose")) PrintSnapshotGroupHeader(group);
     PolicyResult r = ApplyPolicy(group.snapshots, o.policy, now);
     if (text && !r.keep.empty()) {
       std::printf("keep %zu snapshots:\n", r.keep.size());
-      PrintSnapshots(r.keep, &r.reasons, o.compact);
+      PrintSnapshotTable(r.keep, &r.reasons, o.compact);
       std::printf("\n");
     }
     if (text && !r.remove.empty()) {
       std::printf("remove %zu snapshots:\n", r.remove.size());
-      PrintSnapshots(r.remove, nullptr, o.compact);
+      PrintSnapshotTable(r.remove, nullptr, o.compact);
       std::printf("\n");
     }
     json_groups.push_back(JsonGroup(group, r));

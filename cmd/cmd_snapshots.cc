@@ -1,10 +1,12 @@
 // stash snapshots: list snapshots, as a table or restic's JSON.
 #include <algorithm>
-#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 
 #include "cmd/commands.h"
+#include "cmd/snapshot_table.h"
+#include "engine/forget.h"
 #include "storage/go_json.h"
 
 namespace stash::cli {
@@ -23,31 +25,36 @@ std::vector<SnapshotEntry> LatestPerGroup(std::vector<SnapshotEntry> list, size_
   return out;
 }
 
-void PrintTable(const std::vector<SnapshotEntry>& list) {
-  size_t host_w = 4, tags_w = 4;
-  for (const auto& [id, s] : list) {
-    host_w = std::max(host_w, s.hostname.size());
-    for (const auto& t : s.tags) tags_w = std::max(tags_w, t.size());
+std::string JsonList(const std::vector<SnapshotEntry>& list) {
+  std::string out = "[";
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i) out += ",";
+    out += EncodeSnapshotListEntry(list[i].second, list[i].first);
   }
-  auto row = [&](const std::string& id, const std::string& time, const std::string& host,
-                 const std::string& tag, const std::string& path) {
-    std::printf("%-8s  %-19s  %-*s  %-*s  %s\n", id.c_str(), time.c_str(), (int)host_w,
-                host.c_str(), (int)tags_w, tag.c_str(), path.c_str());
-  };
-  std::string rule(8 + 2 + 19 + 2 + host_w + 2 + tags_w + 2 + 20, '-');
-  row("ID", "Time", "Host", "Tags", "Paths");
-  std::printf("%s\n", rule.c_str());
-  for (const auto& [id, s] : list) {
-    size_t lines = std::max<size_t>({1, s.paths.size(), s.tags.size()});
-    for (size_t i = 0; i < lines; ++i) {
-      row(i ? "" : id.Short(), i ? "" : FormatTableTime(s.time), i ? "" : s.hostname,
-          i < s.tags.size() ? s.tags[i] : "", i < s.paths.size() ? s.paths[i] : "");
-    }
+  return out + "]";
+}
+
+// restic's JSON: the bare list, or [{"group_key":..,"snapshots":[..]}] with --group-by.
+void PrintJson(const std::vector<SnapshotGroup>& groups, bool grouped) {
+  if (!grouped) {
+    std::cout << JsonList(groups.empty() ? std::vector<SnapshotEntry>{} : groups[0].snapshots) << "\n";
+    return;
   }
-  std::printf("%s\n%zu snapshots\n", rule.c_str(), list.size());
+  std::string out = "[";
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (i) out += ",";
+    out += "{\"group_key\":" + groups[i].key_json + ",\"snapshots\":" + JsonList(groups[i].snapshots) + "}";
+  }
+  std::cout << out << "]\n";
 }
 
 int RunSnapshots(const Args& args, const Globals& g) {
+  size_t latest = 0;
+  if (args.Has("latest")) {
+    int n = std::atoi(args.Get("latest").c_str());
+    if (n <= 0) return Fatal("invalid --latest \"" + args.Get("latest") + "\"");
+    latest = static_cast<size_t>(n);
+  }
   auto repo = OpenRepository(args, g);
   if (!repo.ok()) return Fatal(repo.error());
   std::vector<SnapshotEntry> list;
@@ -65,23 +72,23 @@ int RunSnapshots(const Args& args, const Globals& g) {
       if (MatchesFilter(e.second, filter)) list.push_back(std::move(e));
     }
   }
-  SortByTime(list);
-  // restic's snapshot listing shows each snapshot's paths sorted.
-  for (auto& e : list) std::sort(e.second.paths.begin(), e.second.paths.end());
-  if (args.Has("latest")) {
-    int n = std::atoi(args.Get("latest").c_str());
-    if (n <= 0) return Fatal("invalid --latest \"" + args.Get("latest") + "\"");
-    list = LatestPerGroup(std::move(list), static_cast<size_t>(n));
+  auto group_by = ParseGroupBy(args.Get("group-by", ""));
+  if (!group_by.ok()) return Fatal(group_by.error());
+  const bool grouped = group_by->host || group_by->paths || group_by->tags;
+  // Groups in a fixed order (restic's is Go's random map order); no
+  // snapshots, no groups and no table, as restic prints nothing then.
+  auto groups = GroupSnapshots(std::move(list), *group_by);
+  for (auto& group : groups) {
+    SortByTime(group.snapshots);
+    if (latest > 0) group.snapshots = LatestPerGroup(std::move(group.snapshots), latest);
   }
   if (g.json) {
-    std::string out = "[";
-    for (size_t i = 0; i < list.size(); ++i) {
-      if (i) out += ",";
-      out += EncodeSnapshotListEntry(list[i].second, list[i].first);
-    }
-    std::cout << out << "]\n";
-  } else {
-    PrintTable(list);
+    PrintJson(groups, grouped);
+    return kExitOk;
+  }
+  for (const auto& group : groups) {
+    if (grouped) PrintSnapshotGroupHeader(group);
+    PrintSnapshotTable(group.snapshots, nullptr, args.Has("compact"));
   }
   return kExitOk;
 }
@@ -91,7 +98,8 @@ int RunSnapshots(const Args& args, const Globals& g) {
 Command SnapshotsCommand() {
   return {"snapshots", "List all snapshots",
           WithFilterFlags({{"latest", 0, true, "only show the last N snapshots per host and paths"},
-                            {"compact", 'c', false, "accepted for compatibility"}}),
+                            {"compact", 'c', false, "use compact output format"},
+                            {"group-by", 'g', true, "group snapshots by host, paths and/or tags, separated by comma"}}),
           RunSnapshots};
 }
 

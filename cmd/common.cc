@@ -130,11 +130,7 @@ std::string HostName() {
 }
 
 SnapshotFilter FilterFromArgs(const Args& args) {
-  SnapshotFilter f;
-  f.hosts = args.GetAll("host");
-  f.tags = args.GetAll("tag");
-  f.paths = args.GetAll("path");
-  return f;
+  return MakeSnapshotFilter(args.GetAll("host"), args.GetAll("tag"), args.GetAll("path"));
 }
 
 std::string ModeString(uint32_t m) {

@@ -47,6 +47,7 @@ Result<std::unique_ptr<Repository>> OpenRepository(const Args& args, const Globa
 Result<std::unique_ptr<RepositoryLock>> LockRepository(Repository& repo, const Args& args,
                                                        LockMode mode);
 
+// --host, --tag and --path as restic reads them (each --tag a TagList).
 SnapshotFilter FilterFromArgs(const Args& args);
 
 // This machine's host name, as restic records it by default.

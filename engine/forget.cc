@@ -90,10 +90,6 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(b, s.find_last_not_of(ws) - b + 1));
 }
 
-bool Contains(const std::vector<std::string>& list, const std::string& value) {
-  return std::find(list.begin(), list.end(), value) != list.end();
-}
-
 // Go's %q of a byte (formatted as the rune of that value), for error text.
 std::string QuoteByteAsRune(unsigned char b) {
   char buf[16];
@@ -192,37 +188,6 @@ void MatchWithin(WithinBucket (&buckets)[5], const Timestamp& t, int64_t nr,
 }
 
 }  // namespace
-
-TagList ParseTagList(std::string_view text) {
-  TagList out;
-  size_t pos = 0;
-  while (true) {
-    size_t comma = text.find(',', pos);
-    out.push_back(Trim(text.substr(pos, comma == std::string_view::npos ? comma : comma - pos)));
-    if (comma == std::string_view::npos) return out;
-    pos = comma + 1;
-  }
-}
-
-std::string TagListString(const TagList& list) { return "[" + JoinList(list, ", ") + "]"; }
-
-bool HasTags(const Snapshot& s, const TagList& list) {
-  for (const auto& tag : list) {
-    // restic returns early here, before looking at the rest of the list.
-    if (tag.empty() && s.tags.empty()) return true;
-    if (!Contains(s.tags, tag)) return false;
-  }
-  return true;
-}
-
-bool MatchesForgetFilter(const Snapshot& s, const ForgetFilter& f) {
-  if (!f.hosts.empty() && !Contains(f.hosts, s.hostname)) return false;
-  for (const auto& path : f.paths) {
-    if (!Contains(s.paths, path)) return false;
-  }
-  return f.tags.empty() ||
-         std::any_of(f.tags.begin(), f.tags.end(), [&](const TagList& l) { return HasTags(s, l); });
-}
 
 Result<KeepDuration> ParseKeepDuration(std::string_view text) {
   std::string trimmed = Trim(text);

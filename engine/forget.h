@@ -19,26 +19,7 @@
 
 namespace stash {
 
-// ---- Tags and the --host/--tag/--path filter ----
-
-// restic's TagList: "a, b" -> {"a", "b"} (split at commas, spaces trimmed).
-using TagList = std::vector<std::string>;
-TagList ParseTagList(std::string_view text);
-// Go's fmt of a TagList: "[a, b]".
-std::string TagListString(const TagList& list);
-
-// restic's Snapshot.HasTags: the snapshot has every tag of `list`. An empty
-// tag in the list matches a snapshot without any tags.
-bool HasTags(const Snapshot& snapshot, const TagList& list);
-
-// forget's --host (any), --tag (any list, each list needing all its tags)
-// and --path (all), with restic's HasHostname/HasTagList/HasPaths rules.
-struct ForgetFilter {
-  std::vector<std::string> hosts;
-  std::vector<TagList> tags;
-  std::vector<std::string> paths;
-};
-bool MatchesForgetFilter(const Snapshot& snapshot, const ForgetFilter& filter);
+// The --host/--tag/--path filter and tag lists are engine/snapshot_filter.h.
 
 // ---- Durations and calendar arithmetic ----
 

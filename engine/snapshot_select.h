@@ -7,17 +7,10 @@
 #include <vector>
 
 #include "base/result.h"
+#include "engine/snapshot_filter.h"
 #include "storage/repository.h"
 
 namespace stash {
-
-struct SnapshotFilter {
-  std::vector<std::string> hosts;  // any of them
-  std::vector<std::string> tags;   // any entry; "a,b" needs both a and b
-  std::vector<std::string> paths;  // all of them
-};
-
-bool MatchesFilter(const Snapshot& snapshot, const SnapshotFilter& filter);
 
 using SnapshotEntry = std::pair<Id, Snapshot>;
 

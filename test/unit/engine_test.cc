@@ -46,21 +46,6 @@ TEST_CASE("path components and root folders as restic builds trees") {
   CHECK(RootDirectory("../../x") == "../..");
 }
 
-TEST_CASE("snapshot filters") {
-  Snapshot s;
-  s.hostname = "h1";
-  s.tags = {"a", "b"};
-  s.paths = {"/x", "/y"};
-  CHECK(MatchesFilter(s, {}));
-  CHECK(MatchesFilter(s, {{"h1"}, {}, {}}));
-  CHECK(!MatchesFilter(s, {{"h2"}, {}, {}}));
-  CHECK(MatchesFilter(s, {{}, {"a,b"}, {}}));
-  CHECK(!MatchesFilter(s, {{}, {"a,c"}, {}}));
-  CHECK(MatchesFilter(s, {{}, {"a,c", "b"}, {}}));
-  CHECK(MatchesFilter(s, {{}, {}, {"/x"}}));
-  CHECK(!MatchesFilter(s, {{}, {}, {"/x", "/z"}}));
-}
-
 TEST_CASE("backup and restore round trip", "[engine]") {
   TempDir dir;
   std::string src = dir.path + "/src";

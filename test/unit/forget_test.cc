@@ -87,24 +87,6 @@ TEST_CASE("ISO weeks, including week 53 and offsets") {
   CHECK(IsoYearWeek(T("2021-01-04T05:00:00+05:30")) == 202101);
 }
 
-TEST_CASE("tag lists and the forget filter use restic's rules") {
-  CHECK(ParseTagList(" a , b") == TagList{"a", "b"});
-  CHECK(ParseTagList("") == TagList{""});
-  CHECK(TagListString({"a", "b"}) == "[a, b]");
-  auto tagged = Snap(1, "2022-01-01T00:00:00Z", "h", {"a", "b"}).second;
-  auto untagged = Snap(2, "2022-01-01T00:00:00Z").second;
-  CHECK(HasTags(tagged, {"a", "b"}));
-  CHECK(!HasTags(tagged, {"a", "c"}));
-  CHECK(!HasTags(tagged, {""}));
-  CHECK(HasTags(untagged, {""}));
-  ForgetFilter f;
-  f.tags = {{"c"}, {"b"}};
-  f.hosts = {"x", "h"};
-  CHECK(MatchesForgetFilter(tagged, f));
-  f.paths = {"/p", "/q"};
-  CHECK(!MatchesForgetFilter(tagged, f));
-}
-
 TEST_CASE("group-by values and group keys as restic builds them") {
   CHECK(!ParseGroupBy("host,paths").value().tags);
   CHECK(ParseGroupBy("hosts,path,tag").value().tags);
