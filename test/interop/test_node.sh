@@ -285,8 +285,13 @@ heartbeat_moved() { [ "$(renewed_at)" != "$first_renewal" ] && [ "$(beat_at)" !=
 wait_until 30 heartbeat_moved || fail "the node's Lease and Ready heartbeat were not renewed"
 pass "node heartbeats renewed"
 
-# --- the node stops cleanly ---
+# --- the node stops cleanly, killing what still runs ---
+wait_until 60 k -n default get serviceaccount default -o name >/dev/null 2>&1 || fail "no default service account"
+k -n default run lingering --image=busybox --restart=Never --command -- sh -c 'exec sleep 3600' >/dev/null
+wait_until 120 test -s "$STATE/default_lingering/lingering.pid" || fail "pod lingering never started"
+lingering=$(cat "$STATE/default_lingering/lingering.pid")
 stop_node
+! kill -0 "$lingering" 2>/dev/null || fail "pid $lingering of pod lingering outlived the node"
 [ ! -e "$STATE/test-node.pid" ] || fail "test_node.py left its pid file"
 grep -q Traceback "$WORK/test-node.log" && { cat "$WORK/test-node.log"; fail "test_node.py logged a traceback"; }
 pass "test_node.py stopped cleanly"
