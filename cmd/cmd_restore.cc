@@ -1,11 +1,13 @@
 // stash restore: write a snapshot back to disk.
 #include <unistd.h>
 
+#include <chrono>
 #include <iostream>
 
 #include "cmd/commands.h"
 #include "engine/paths.h"
 #include "engine/restorer.h"
+#include "engine/verify_restore.h"
 #include "storage/go_json.h"
 
 namespace stash::cli {
@@ -21,6 +23,43 @@ std::string SnapshotLocation(const std::string& path, const std::string& target)
   return path;
 }
 
+// Go's Duration.String() of a duration rounded to milliseconds.
+std::string GoDuration(std::chrono::milliseconds d) {
+  long long ms = d.count();
+  if (ms == 0) return "0s";
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  std::string out;
+  if (ms >= 60000) {
+    out = std::to_string(ms / 60000) + "m";
+    ms %= 60000;
+  }
+  std::string frac = std::to_string(1000 + ms % 1000).substr(1);
+  while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  return out + std::to_string(ms / 1000) + (frac.empty() ? "" : "." + frac) + "s";
+}
+
+// --verify: the restored files read back and compared with the snapshot.
+int Verify(Repository& repo, const Snapshot& snapshot, const RestoreOptions& options,
+           const Globals& g) {
+  bool talk = !g.quiet;
+  if (talk) std::cout << "verifying files in " << options.target << "\n";
+  auto start = std::chrono::steady_clock::now();
+  auto verified = VerifyRestore(repo, snapshot, options);
+  if (!verified.ok()) return Fatal(verified.error());
+  for (const auto& p : verified->problems) {
+    std::cerr << "ignoring error for " << p.path << ": " << p.message << "\n";
+  }
+  if (!verified->problems.empty()) {
+    return Fatal("There were " + std::to_string(verified->problems.size()) + " errors");
+  }
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  if (talk) {
+    std::cout << "finished verifying " << verified->files << " files in " << options.target
+              << " (took " << GoDuration(took) << ")\n";
+  }
+  return kExitOk;
+}
+
 int RunRestore(const Args& args, const Globals& g) {
   if (args.positional().size() != 1) {
     return Fatal("exactly one snapshot ID needed (or 'latest'), optionally as ID:subfolder");
@@ -28,9 +67,9 @@ int RunRestore(const Args& args, const Globals& g) {
   RestoreOptions options;
   options.target = args.Get("target");
   if (options.target.empty()) return Fatal("please specify a directory to restore to (--target)");
-  auto include = PathFilter::Compile(args.GetAll("include"));
+  auto include = PathFilter::Compile(args.GetAll("include"), args.GetAll("iinclude"));
   if (!include.ok()) return Fatal(include.error());
-  auto exclude = PathFilter::Compile(args.GetAll("exclude"));
+  auto exclude = PathFilter::Compile(args.GetAll("exclude"), args.GetAll("iexclude"));
   if (!exclude.ok()) return Fatal(exclude.error());
   if (!include->Empty() && !exclude->Empty()) {
     return Fatal("exclude and include patterns are mutually exclusive");
@@ -69,6 +108,7 @@ int RunRestore(const Args& args, const Globals& g) {
   if (!result->warnings.empty()) {
     return Fatal("There were " + std::to_string(result->warnings.size()) + " errors");
   }
+  if (args.Has("verify")) return Verify(**repo, entry->second, options, g);
   return kExitOk;
 }
 
@@ -78,7 +118,10 @@ Command RestoreCommand() {
   return {"restore", "Extract the data from a snapshot",
           WithFilterFlags({{"target", 't', true, "directory to extract data to"},
                             {"include", 'i', true, "include a pattern (can be repeated)"},
-                            {"exclude", 'e', true, "exclude a pattern (can be repeated)"}}),
+                            {"exclude", 'e', true, "exclude a pattern (can be repeated)"},
+                            {"iinclude", 0, true, "same as --include but ignores the casing of filenames"},
+                            {"iexclude", 0, true, "same as --exclude but ignores the casing of filenames"},
+                            {"verify", 0, false, "verify restored files content"}}),
           RunRestore};
 }
 

@@ -23,6 +23,7 @@
 #include "engine/filter.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <optional>
 #include <utility>
@@ -379,7 +380,36 @@ Result<PathFilter> PathFilter::Compile(const std::vector<std::string>& patterns)
   return filter;
 }
 
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+Result<PathFilter> PathFilter::Compile(const std::vector<std::string>& patterns,
+                                       const std::vector<std::string>& ignoring_case) {
+  STASH_ASSIGN_OR_RETURN(PathFilter filter, Compile(patterns));
+  std::vector<std::string> lowered;
+  for (const auto& p : ignoring_case) lowered.push_back(Lower(p));
+  STASH_ASSIGN_OR_RETURN(PathFilter other, Compile(lowered));
+  if (!other.Empty()) filter.ignoring_case_ = std::make_shared<const PathFilter>(std::move(other));
+  return filter;
+}
+
 bool PathFilter::Match(std::string_view path) const {
+  return MatchOwn(path) || (ignoring_case_ && ignoring_case_->MatchOwn(Lower(path)));
+}
+
+bool PathFilter::ChildMayMatch(std::string_view path) const {
+  return ChildMayMatchOwn(path) ||
+         (ignoring_case_ && ignoring_case_->ChildMayMatchOwn(Lower(path)));
+}
+
+bool PathFilter::MatchOwn(std::string_view path) const {
   if (patterns_.empty() || path.empty()) return false;
   const auto comps = SplitPath<std::string_view>(path);
   bool matched = false;
@@ -399,7 +429,7 @@ Result<bool> FilepathMatch(std::string_view pattern, std::string_view name) {
   return GlobMatch(pattern, name);
 }
 
-bool PathFilter::ChildMayMatch(std::string_view path) const {
+bool PathFilter::ChildMayMatchOwn(std::string_view path) const {
   if (patterns_.empty() || path.empty()) return false;
   const auto comps = SplitPath<std::string_view>(path);
   // restic's list(): a negated pattern that matches the folder itself rules
