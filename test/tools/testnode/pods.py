@@ -322,10 +322,11 @@ class PodWorker(threading.Thread):
     def _finish_deletion(self, pod):
         grace = pod["metadata"].get("deletionGracePeriodSeconds", 30)
         log.info("pod %s/%s is being deleted (grace %ss)", self.ns, self.name, grace)
-        was_running = any(r.proc is not None for r in self.inits + self.mains)
         self._kill_all(grace, interruptible=True)
         if self.phase not in ("Succeeded", "Failed"):
-            self.phase = "Failed" if was_running or any(r.exit_code for r in self.mains) else "Succeeded"
+            # Succeeded only when every container ran and exited 0 (one that
+            # handles SIGTERM may), as the kubelet decides a deleted pod's phase.
+            self.phase = "Succeeded" if all(r.exit_code == 0 for r in self.mains) else "Failed"
             for r in self.mains:
                 r.done = True
             self._write_status()
