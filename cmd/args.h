@@ -16,6 +16,9 @@ struct FlagSpec {
   char short_name = 0;    // 0 if none
   bool takes_value = false;
   std::string help;
+  // What the value is, as help shows it ("--host string", "--keep-last n");
+  // empty: the usual name for this flag (see help.h).
+  std::string value_name = "";
 };
 
 class Args {

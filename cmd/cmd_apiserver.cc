@@ -175,7 +175,7 @@ std::vector<FlagSpec> ApiserverFlags() {
 
 Command ApiserverCommand() {
   return {"apiserver", "Serve the Snapshot API (repositories.stash.appscode.com) over HTTPS",
-          ApiserverFlags(), RunApiserver};
+          ApiserverFlags(), RunApiserver, "[flags]", /*uses_repository=*/false};
 }
 
 }  // namespace stash::cli

@@ -233,7 +233,7 @@ Command BackupCommand() {
            {"tag", 0, true, "add tags for the new snapshot (a,b or repeated)"},
            {"time", 0, true, "time of the backup (ex. '2012-11-01 22:08:41') (default: now)"},
            {"with-atime", 0, false, "store the atime of files and folders"}},
-          RunBackup};
+          RunBackup, "[flags] FILE/DIR [FILE/DIR] ..."};
 }
 
 }  // namespace stash::cli

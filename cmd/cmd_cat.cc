@@ -100,7 +100,7 @@ int RunCat(const Args& args, const Globals& g) {
 Command CatCommand() {
   return {"cat", "Print internal objects to stdout",
           {},
-          RunCat};
+          RunCat, "[flags] [masterkey|config|pack ID|blob ID|snapshot ID|index ID|key ID|lock ID|tree snapshot:subfolder]"};
 }
 
 }  // namespace stash::cli

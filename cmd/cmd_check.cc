@@ -181,7 +181,7 @@ Command CheckCommand() {
             "or 'x.y%' or a size in bytes with suffixes k/K, m/M, g/G, t/T for a random subset"},
            {"check-unused", 0, false, "find unused blobs (and count them as errors)"},
            {"with-cache", 0, false, "use the cache (accepted; there is none)"}},
-          RunCheck};
+          RunCheck, "[flags]"};
 }
 
 }  // namespace stash::cli

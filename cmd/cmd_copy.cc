@@ -246,7 +246,7 @@ Command CopyCommand() {
                {"from-password-file", 0, true, "file to read the source repository password from (default: $RESTIC_FROM_PASSWORD_FILE)"},
                {"from-password-command", 0, true, "shell command to obtain the source repository password from (default: $RESTIC_FROM_PASSWORD_COMMAND)"},
                {"from-key-hint", 0, true, "accepted for compatibility; every key is tried"}}),
-          RunCopy};
+          RunCopy, "[flags] [snapshotID ...]"};
 }
 
 }  // namespace stash::cli

@@ -241,7 +241,7 @@ int RunDiff(const Args& args, const Globals& g) {
 Command DiffCommand() {
   return {"diff", "Show differences between two snapshots",
           {{"metadata", 0, false, "print changes in metadata"}},
-          RunDiff};
+          RunDiff, "[flags] snapshot-ID snapshot-ID"};
 }
 
 }  // namespace stash::cli

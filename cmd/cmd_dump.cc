@@ -94,7 +94,7 @@ int RunDump(const Args& args, const Globals& g) {
 Command DumpCommand() {
   return {"dump", "Print a backed-up file to stdout",
           WithFilterFlags({{"archive", 'a', true, "set archive format as \"tar\" or \"zip\" (default \"tar\")"}}),
-          RunDump};
+          RunDump, "[flags] snapshotID file"};
 }
 
 }  // namespace stash::cli

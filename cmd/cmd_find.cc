@@ -221,7 +221,7 @@ Command FindCommand() {
                            {"tree", 0, false, "pattern is a tree-ID (not supported yet)"},
                            {"pack", 0, false, "pattern is a pack-ID (not supported yet)"},
                            {"show-pack-id", 0, false, "display the pack-ID the blobs belong to (not supported yet)"}}),
-          RunFind};
+          RunFind, "[flags] PATTERN..."};
 }
 
 }  // namespace stash::cli

@@ -319,7 +319,7 @@ std::vector<FlagSpec> ForgetFlags() {
 }  // namespace
 
 Command ForgetCommand() {
-  return {"forget", "Remove snapshots from the repository", ForgetFlags(), RunForget};
+  return {"forget", "Remove snapshots from the repository", ForgetFlags(), RunForget, "[flags] [snapshot ID] [...]"};
 }
 
 }  // namespace stash::cli

@@ -265,7 +265,7 @@ Command KeyCommand() {
           {{"new-password-file", 0, true, "file from which to read the new password"},
            {"user", 0, true, "the username for new keys"},
            {"host", 0, true, "the hostname for new keys"}},
-          RunKey};
+          RunKey, "[flags] [list|add|remove|passwd] [ID]"};
 }
 
 }  // namespace stash::cli

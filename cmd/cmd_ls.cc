@@ -133,7 +133,7 @@ Command LsCommand() {
   return {"ls", "List files in a snapshot",
           WithFilterFlags({{"long", 'l', false, "use a long listing format"},
                            {"recursive", 0, false, "include files in subfolders of the listed directories"}}),
-          RunLs};
+          RunLs, "[flags] snapshotID [dir...]"};
 }
 
 }  // namespace stash::cli

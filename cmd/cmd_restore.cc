@@ -122,7 +122,7 @@ Command RestoreCommand() {
                             {"iinclude", 0, true, "same as --include but ignores the casing of filenames"},
                             {"iexclude", 0, true, "same as --exclude but ignores the casing of filenames"},
                             {"verify", 0, false, "verify restored files content"}}),
-          RunRestore};
+          RunRestore, "[flags] snapshotID"};
 }
 
 }  // namespace stash::cli

@@ -100,7 +100,7 @@ Command SnapshotsCommand() {
           WithFilterFlags({{"latest", 0, true, "only show the last N snapshots per host and paths"},
                             {"compact", 'c', false, "use compact output format"},
                             {"group-by", 'g', true, "group snapshots by host, paths and/or tags, separated by comma"}}),
-          RunSnapshots};
+          RunSnapshots, "[flags] [snapshotID ...]"};
 }
 
 }  // namespace stash::cli

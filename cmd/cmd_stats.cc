@@ -110,7 +110,7 @@ Command StatsCommand() {
           WithFilterFlags({{"mode", 0, true,
                             "counting mode: restore-size (default), files-by-contents, "
                             "blobs-per-file or raw-data"}}),
-          RunStats};
+          RunStats, "[flags] [snapshot ID] [...]"};
 }
 
 }  // namespace stash::cli

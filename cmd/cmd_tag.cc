@@ -138,7 +138,7 @@ Command TagCommand() {
               {{"add", 0, true, "tags which will be added to the existing tags in the format `tag[,tag,...]` (can be given multiple times)"},
                {"remove", 0, true, "tags which will be removed from the existing tags in the format `tag[,tag,...]` (can be given multiple times)"},
                {"set", 0, true, "tags which will replace the existing tags in the format `tag[,tag,...]` (can be given multiple times)"}}),
-          RunTag};
+          RunTag, "[flags] [snapshot-ID ...]"};
 }
 
 }  // namespace stash::cli

@@ -19,6 +19,12 @@ struct Command {
   std::vector<FlagSpec> flags;
   // Returns the process exit code.
   int (*run)(const Args& args, const Globals& globals);
+  // The arguments after the command name in help, as restic's Usage line
+  // shows them ("[flags] snapshotID file").
+  std::string usage = "[flags]";
+  // False for commands that never open a repository: their help leaves out
+  // the repository flags.
+  bool uses_repository = true;
 };
 
 Command InitCommand();

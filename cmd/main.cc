@@ -11,27 +11,41 @@
 #include "cmd/args.h"
 #include "cmd/commands.h"
 #include "cmd/common.h"
+#include "cmd/help.h"
 
 namespace stash::cli {
 namespace {
 
-std::vector<FlagSpec> GlobalFlags() {
+// Flags of every command that opens a repository.
+std::vector<FlagSpec> RepositoryFlags() {
   return {
       {"repo", 'r', true, "repository to back up to or restore from (RESTIC_REPOSITORY)"},
       {"repository-file", 0, true, "file to read the repository location from"},
       {"password-file", 'p', true, "file to read the repository password from"},
       {"password-command", 0, true, "shell command to obtain the repository password from"},
       {"cacert", 0, true, "file to load root certificates from (in addition to the system's)"},
-      {"json", 0, false, "set output mode to JSON for commands that support it"},
-      {"quiet", 'q', false, "do not output comprehensive progress report"},
-      {"verbose", 'v', false, "be verbose"},
       {"no-lock", 0, false, "do not lock the repository"},
       {"compression", 0, true, "compression mode (format 2 only): auto, off or max (RESTIC_COMPRESSION)"},
       {"no-cache", 0, false, "do not use a local cache (accepted; there is none)"},
       {"cache-dir", 0, true, "accepted for compatibility; there is no local cache"},
       {"cleanup-cache", 0, false, "accepted for compatibility"},
-      {"help", 'h', false, "help for stash"},
   };
+}
+
+// Flags every command takes.
+std::vector<FlagSpec> GeneralFlags() {
+  return {
+      {"json", 0, false, "set output mode to JSON for commands that support it"},
+      {"quiet", 'q', false, "do not output comprehensive progress report"},
+      {"verbose", 'v', false, "be verbose"},
+  };
+}
+
+std::vector<FlagSpec> GlobalFlags() {
+  auto flags = RepositoryFlags();
+  for (auto& f : GeneralFlags()) flags.push_back(f);
+  flags.push_back({"help", 'h', false, "help for stash"});
+  return flags;
 }
 
 std::vector<Command> AllCommands() {
@@ -40,32 +54,6 @@ std::vector<Command> AllCommands() {
           CheckCommand(),  UnlockCommand(), KeyCommand(),       StatsCommand(),
           DumpCommand(),   FindCommand(),   TagCommand(),       DiffCommand(),
           CopyCommand(),   ApiserverCommand()};
-}
-
-void PrintFlags(const char* title, const std::vector<FlagSpec>& flags) {
-  if (flags.empty()) return;
-  std::cout << "\n" << title << ":\n";
-  for (const auto& f : flags) {
-    std::string shorthand = f.short_name ? std::string("-") + f.short_name + ", " : "    ";
-    std::printf("  %s--%-28s %s\n", shorthand.c_str(),
-                (f.name + (f.takes_value ? " x" : "")).c_str(), f.help.c_str());
-  }
-}
-
-void Usage(const std::vector<Command>& commands) {
-  std::cout << "stash is a restic-compatible backup program and Stash server.\n\n"
-               "Usage:\n  stash [command] [flags]\n\nAvailable Commands:\n";
-  for (const auto& c : commands) std::printf("  %-12s %s\n", c.name.c_str(), c.summary.c_str());
-  std::printf("  %-12s %s\n  %-12s %s\n", "help", "Help about any command", "version",
-              "Print version information");
-  PrintFlags("Global Flags", GlobalFlags());
-  std::cout << "\nUse \"stash [command] --help\" for more information about a command.\n";
-}
-
-void CommandUsage(const Command& c) {
-  std::cout << c.summary << "\n\nUsage:\n  stash " << c.name << " [flags]\n";
-  PrintFlags("Flags", c.flags);
-  PrintFlags("Global Flags", GlobalFlags());
 }
 
 // `stash help CMD` and `stash CMD --help` name a command; nullptr for none.
@@ -93,14 +81,14 @@ int Main(const std::vector<std::string>& argv) {
   const std::string& name = args->command();
   if (name.empty() || name == "help" || args->Has("help")) {
     if (const Command* c = HelpTopic(commands, *args)) {
-      CommandUsage(*c);
+      std::cout << CommandHelp(*c, GeneralFlags(), RepositoryFlags());
       return kExitOk;
     }
-    Usage(commands);
+    std::cout << MainHelp(commands, GlobalFlags());
     return name.empty() && !args->Has("help") ? kExitError : kExitOk;
   }
   if (name == "version") {
-    std::cout << "stash " STASH_VERSION " (restic repository format 1 and 2)\n";
+  std::cout << "stash is a restic-compatible backup program and Stash server.\n\n"
     return kExitOk;
   }
   auto globals = ReadGlobals(*args);

@@ -53,3 +53,40 @@ rc=0; RESTIC_PASSWORD=x $STASH -r "$repo2" --compression fastest snapshots 2> "$
 [ $rc -ne 0 ] && grep -q 'invalid compression mode "fastest"' "$WORK/err" || fail "a bad compression mode is named"
 RESTIC_PASSWORD=x restic -r "$repo2" check --read-data -q > /dev/null || fail "restic check after --compression off and max"
 pass "help per command; --compression"
+
+# Help as restic and kubectl users read it: Usage with the arguments, flag
+# values named by type, global flags apart, repository flags only where a
+# repository is opened; `stash help CMD` shows the same.
+$STASH restore --help > "$WORK/help" || fail "restore --help exits non-zero"
+help=$(cat "$WORK/help")
+grep -q "^  stash restore \[flags\] snapshotID$" <<< "$help" || fail "restore --help: Usage line with its argument"
+grep -Eq "^  -H, --host string +only consider" <<< "$help" || fail "restore --help: --host string"
+grep -Eq "^      --verify +verify restored" <<< "$help" || fail "restore --help: --verify without a value"
+grep -q "^Global Flags:$" <<< "$help" && grep -Eq "^  -r, --repo repository +" <<< "$help" || fail "restore --help: global repository flags"
+# Help columns line up: every description of a section starts at one column.
+python3 - "$WORK/help" <<'PY' || fail "restore --help: columns not aligned"
+import re, sys
+section, cols = None, {}
+for line in open(sys.argv[1]):
+    if line.rstrip().endswith(":") and not line.startswith(" "):
+        section = line.strip()
+    elif section in ("Flags:", "Global Flags:") and line.startswith("  "):
+        m = re.match(r"^(\s+(?:-\w, )?--\S+(?: \S+)?)\s{3,}\S", line)
+        assert m, line
+        cols.setdefault(section, set()).add(len(m.group(0)) - 1)
+assert cols and all(len(c) == 1 for c in cols.values()), cols
+PY
+$STASH help restore > "$WORK/help2" || fail "stash help restore"
+cmp -s "$WORK/help" "$WORK/help2" || fail "stash help restore differs from restore --help"
+help=$($STASH forget --help)
+grep -Eq -- "--keep-last n +" <<< "$help" && grep -Eq -- "--keep-within duration +" <<< "$help" || fail "forget --help: value names"
+help=$($STASH dump --help)
+grep -q "stash dump \[flags\] snapshotID file" <<< "$help" || fail "dump --help: Usage"
+help=$($STASH apiserver --help)
+grep -q "^Global Flags:$" <<< "$help" && grep -q -- "--json" <<< "$help" || fail "apiserver --help: general global flags"
+if grep -Eq -- "--repo |--password-file |--no-lock" <<< "$help"; then fail "apiserver --help lists repository flags"; fi
+for c in dump find tag diff copy; do
+  $STASH $c --help > "$WORK/help" || fail "$c --help"
+  grep -q "^Usage:$" "$WORK/help" || fail "$c --help has no Usage"
+done
+pass "help: usage lines, value names, aligned columns, global flags where they apply"
