@@ -112,7 +112,7 @@ class Api:
 
     def watch(self, path):
         """Yields each watch event (type, object) until the server ends the stream."""
-        conn = self._conn(None)
+        conn = self._conn(330)  # past the server's timeoutSeconds=300: a dead peer ends it too
         try:
             conn.request("GET", path, headers=self._headers())
             resp = conn.getresponse()
