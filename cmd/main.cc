@@ -88,7 +88,7 @@ int Main(const std::vector<std::string>& argv) {
     return name.empty() && !args->Has("help") ? kExitError : kExitOk;
   }
   if (name == "version") {
-  std::cout << "stash is a restic-compatible backup program and Stash server.\n\n"
+    std::cout << "stash " STASH_VERSION " (restic repository format 1 and 2)\n";
     return kExitOk;
   }
   auto globals = ReadGlobals(*args);
