@@ -88,6 +88,12 @@ class Storage {
   // Removes `object` (just read by Get). Returns the object as watchers see
   // it go: with the resourceVersion of its DELETED event.
   virtual Result<ObjectPtr> Delete(const ObjectPtr& object, const UserInfo& user) = 0;
+  // Removes all of `objects` (just listed) for a deletecollection. A
+  // storage that can checks all of them before removing any and does the
+  // work once per backing store; the default deletes one by one, skipping
+  // objects already gone. On an error, `failed_name` names the object.
+  virtual Result<std::vector<ObjectPtr>> DeleteAll(const std::vector<ObjectPtr>& objects,
+                                                   const UserInfo& user, std::string& failed_name);
 
   virtual WatchHub& watch_hub() = 0;
 };

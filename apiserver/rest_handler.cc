@@ -168,19 +168,18 @@ Response RestHandler::DeleteCollection(const RequestInfo& info, const Request& r
   auto list_options = ParseListOptions(request.query);
   if (!list_options.ok()) return StatusResponse(BadRequestStatus(list_options.error().message()));
   ListResult result = storage_.List(info.ns, list_options->labels);
-  std::vector<ObjectPtr> deleted;
-  for (const auto& object : Select(result.objects, info.ns, *list_options)) {
+  // Preconditions hold for every object before any is removed; the
+  // storage then removes them together (one lock per repository).
+  std::vector<ObjectPtr> deleted = Select(result.objects, info.ns, *list_options);
+  for (const auto& object : deleted) {
     Status pre = CheckPreconditions(*options, *object);
     if (!pre.ok()) return StatusResponse(StatusFromError(pre.error(), res.group, res.plural, object->meta.name));
-    if (options->dry_run) {
-      deleted.push_back(object);
-      continue;
-    }
-    auto gone = storage_.Delete(object, user);
-    if (!gone.ok() && gone.error().kind() != ErrorKind::kNotFound) {
-      return StatusResponse(StatusFromError(gone.error(), res.group, res.plural, object->meta.name));
-    }
-    if (gone.ok()) deleted.push_back(*gone);
+  }
+  if (!options->dry_run && !deleted.empty()) {
+    std::string failed;
+    auto gone = storage_.DeleteAll(deleted, user, failed);
+    if (!gone.ok()) return StatusResponse(StatusFromError(gone.error(), res.group, res.plural, failed));
+    deleted = std::move(*gone);
   }
   ListMeta meta;
   meta.resource_version = storage_.watch_hub().version();

@@ -145,13 +145,53 @@ Result<ObjectPtr> SnapshotCache::Delete(const Id& id) {
     return removed.error().Wrap(Name() + ": removing snapshots/" + id.Hex());
   }
   (void)released;  // a lock file left behind goes stale and is cleaned by `unlock`
+  ObjectPtr gone = Forget(id);
+  if (!gone) return NotFound(Name() + ": snapshot " + id.Hex());
+  return gone;
+}
+
+ObjectPtr SnapshotCache::Forget(const Id& id) {
   known_.erase(id);
   std::lock_guard<std::mutex> state(state_mu_);
   auto it = entries_.find(id);
-  if (it == entries_.end()) return NotFound(Name() + ": snapshot " + id.Hex());
+  if (it == entries_.end()) return nullptr;
   ObjectPtr gone = WithResourceVersion(it->second.object, hub_.NextVersion());
   hub_.Publish({WatchEvent::kDeleted, gone});
   entries_.erase(it);
+  return gone;
+}
+
+Result<std::vector<ObjectPtr>> SnapshotCache::DeleteMany(const std::vector<Id>& ids) {
+  std::lock_guard<std::mutex> lock(refresh_mu_);
+  STASH_RETURN_IF_ERROR(OpenLocked());
+  // The lock costs restic's wait before checking for rivals, so a batch
+  // takes it once, not once per snapshot.
+  auto repo_lock = RepositoryLock::Acquire(*repo_, LockMode::kExclusive);
+  if (!repo_lock.ok()) return repo_lock.error().Wrap(Name());
+  auto release = [&] { (void)(*repo_lock)->Release(); };  // a stale lock is cleaned by `unlock`
+  auto listed = repo_->backend().List(FileType::kSnapshot);
+  if (!listed.ok()) {
+    release();
+    return listed.error().Wrap(Name() + ": listing snapshots");
+  }
+  std::set<std::string> present;
+  for (const auto& f : *listed) present.insert(f.name);
+  for (const auto& id : ids) {
+    if (!present.count(id.Hex())) {
+      release();
+      return NotFound(Name() + ": snapshot " + id.Hex());
+    }
+  }
+  std::vector<ObjectPtr> gone;
+  for (const auto& id : ids) {
+    Status removed = repo_->backend().Remove(FileType::kSnapshot, id.Hex());
+    if (!removed.ok() && removed.error().kind() != ErrorKind::kNotFound) {
+      release();
+      return removed.error().Wrap(Name() + ": removing snapshots/" + id.Hex());
+    }
+    if (ObjectPtr object = Forget(id)) gone.push_back(std::move(object));
+  }
+  release();
   return gone;
 }
 

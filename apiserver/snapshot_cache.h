@@ -55,6 +55,13 @@ class SnapshotCache : public std::enable_shared_from_this<SnapshotCache> {
   // object as its DELETED event carries it.
   Result<ObjectPtr> Delete(const Id& id);
 
+  // Removes the snapshots `ids` as one `restic forget ID...`: one exclusive
+  // repository lock, one listing of snapshots/ that must still hold every
+  // one of them (else kNotFound naming the first missing and nothing is
+  // removed), then every file. Returns the objects as their DELETED events
+  // carry them. An error part way leaves the removed ones removed.
+  Result<std::vector<ObjectPtr>> DeleteMany(const std::vector<Id>& ids);
+
   struct Health {
     bool loaded = false;      // a refresh has succeeded
     bool refreshing = false;  // one is running
@@ -71,6 +78,7 @@ class SnapshotCache : public std::enable_shared_from_this<SnapshotCache> {
   void AppendObjectsLocked(std::vector<ObjectPtr>& out) const;
   // The snapshot whose id starts with `short_id` (the oldest on a tie).
   ObjectPtr FindLocked(const std::string& short_id) const;
+  bool HasLocked(const Id& id) const { return entries_.count(id) > 0; }
   // Emits DELETED for every object and forgets them (the repository is no
   // longer served).
   void DropAllLocked();
@@ -86,6 +94,9 @@ class SnapshotCache : public std::enable_shared_from_this<SnapshotCache> {
   void Apply(const std::vector<std::pair<Id, Snapshot>>& added, const std::vector<Id>& removed);
   void Record(const Status& status, std::vector<std::string> problems);
   std::string Name() const { return "repository " + spec_.key(); }
+  // Drops `id` from the cache and publishes its DELETED event; null when
+  // the cache did not hold it. Takes state_mu.
+  ObjectPtr Forget(const Id& id);
 
   const RepositorySpec spec_;
   BackendOpener opener_;

@@ -202,6 +202,27 @@ Result<ObjectPtr> SnapshotStorage::Get(const std::string& ns, const std::string&
   return object;
 }
 
+std::shared_ptr<SnapshotCache> SnapshotStorage::CacheOf(const std::string& ns, const std::string& repository) {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  auto it = caches_.find(ns + "/" + repository);
+  return it == caches_.end() ? nullptr : it->second;
+}
+
+void SnapshotStorage::AfterDelete(const SnapshotCache& cache, size_t deleted, bool ok) {
+  if (metrics_) {
+    if (ok) {
+      metrics_->Add("stash_apiserver_snapshot_deletions_total", {{"result", "deleted"}}, static_cast<double>(deleted));
+    } else {
+      metrics_->Add("stash_apiserver_snapshot_deletions_total", {{"result", "failed"}});
+    }
+  }
+  if (ok && prunes_) {
+    prunes_->Request(cache.spec().key(), [spec = cache.spec(), opener = options_.opener] {
+      return PruneRepository(spec, opener);
+    });
+  }
+}
+
 Result<ObjectPtr> SnapshotStorage::Delete(const ObjectPtr& object, const UserInfo& user) {
   const ObjectMeta& m = object->meta;
   // Deleting a namespace never deletes backups (decision 5).
@@ -209,23 +230,57 @@ Result<ObjectPtr> SnapshotStorage::Delete(const ObjectPtr& object, const UserInf
   auto parsed = ParseSnapshotName(m.name);
   auto id = Id::FromHex(m.uid);
   if (!parsed || !id) return NotFound(m.name);
-  std::shared_ptr<SnapshotCache> cache;
-  {
-    std::lock_guard<std::mutex> lock(state_mu_);
-    auto it = caches_.find(m.ns + "/" + parsed->first);
-    if (it == caches_.end()) return NotFound(m.name);
-    cache = it->second;
-  }
+  auto cache = CacheOf(m.ns, parsed->first);
+  if (!cache) return NotFound(m.name);
   auto gone = cache->Delete(*id);
-  if (metrics_) {
-    metrics_->Add("stash_apiserver_snapshot_deletions_total", {{"result", gone.ok() ? "deleted" : "failed"}});
-  }
-  if (gone.ok() && prunes_) {
-    prunes_->Request(cache->spec().key(), [spec = cache->spec(), opener = options_.opener] {
-      return PruneRepository(spec, opener);
-    });
-  }
+  AfterDelete(*cache, 1, gone.ok());
   return gone;
+}
+
+Result<std::vector<ObjectPtr>> SnapshotStorage::DeleteAll(const std::vector<ObjectPtr>& objects,
+                                                          const UserInfo& user, std::string& failed_name) {
+  struct Batch {
+    std::shared_ptr<SnapshotCache> cache;
+    std::vector<Id> ids;
+    std::string first_name;
+  };
+  std::vector<ObjectPtr> out;
+  std::map<std::string, Batch> batches;  // by repository key: a fixed locking order
+  for (const auto& object : objects) {
+    const ObjectMeta& m = object->meta;
+    // Deleting a namespace never deletes backups (decision 5).
+    if (user.name == kNamespaceController || source_.NamespaceTerminating(m.ns)) {
+      out.push_back(object);
+      continue;
+    }
+    auto parsed = ParseSnapshotName(m.name);
+    auto id = Id::FromHex(m.uid);
+    auto cache = parsed && id ? CacheOf(m.ns, parsed->first) : nullptr;
+    bool present = false;
+    if (cache) {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      present = cache->HasLocked(*id);
+    }
+    if (!present) {
+      failed_name = m.name;
+      return NotFound(m.name);
+    }
+    Batch& b = batches[cache->spec().key()];
+    if (!b.cache) b = {cache, {}, m.name};
+    b.ids.push_back(*id);
+  }
+  for (auto& [key, b] : batches) {
+    auto gone = b.cache->DeleteMany(b.ids);
+    AfterDelete(*b.cache, b.ids.size(), gone.ok());
+    if (!gone.ok()) {
+      failed_name = b.first_name;
+      return gone.error();
+    }
+    std::cerr << "deleted " << gone->size() << " snapshots of repository " << key
+              << " under one exclusive lock\n";
+    out.insert(out.end(), gone->begin(), gone->end());
+  }
+  return out;
 }
 
 bool SnapshotStorage::Synced() const {

@@ -65,6 +65,13 @@ class SnapshotStorage : public Storage {
   Result<ObjectPtr> Get(const std::string& ns, const std::string& name,
                         std::vector<std::string>& warnings) override;
   Result<ObjectPtr> Delete(const ObjectPtr& object, const UserInfo& user) override;
+  // Every object must still be in its repository's cache before any is
+  // removed; then per repository one lock, one removal of all its matched
+  // snapshot files (SnapshotCache::DeleteMany), one log line and one
+  // prune request. The namespace controller and terminating namespaces
+  // still touch nothing.
+  Result<std::vector<ObjectPtr>> DeleteAll(const std::vector<ObjectPtr>& objects, const UserInfo& user,
+                                           std::string& failed_name) override;
   WatchHub& watch_hub() override { return hub_; }
 
   // Declares this storage's metrics in `metrics`.
@@ -76,6 +83,8 @@ class SnapshotStorage : public Storage {
   using Caches = std::vector<std::shared_ptr<SnapshotCache>>;
   void SyncRepositories();
   Caches Select(const std::string& ns, const LabelSelector& selector);
+  std::shared_ptr<SnapshotCache> CacheOf(const std::string& ns, const std::string& repository);
+  void AfterDelete(const SnapshotCache& cache, size_t deleted, bool ok);
   // Waits (until the deadline) for caches that have never been read.
   void AwaitCold(const Caches& caches);
   bool Usable(const SnapshotCache& cache, std::vector<std::string>& warnings, bool count_failure);
