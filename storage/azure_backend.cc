@@ -1,5 +1,7 @@
 #include "storage/azure_backend.h"
 
+#include "storage/object_store.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -36,19 +38,6 @@ std::string FirstLine(std::string text) {
 
 // Whether `rest` (a blob name below a type's folder) is a file restic
 // would write there: "<id>", or "<id[0:2]>/<id>" for packs.
-bool IsRepositoryName(FileType type, std::string_view rest, std::string* name) {
-  if (type == FileType::kPack) {
-    if (rest.size() < 3 || rest[2] != '/') return false;
-    std::string_view id = rest.substr(3);
-    if (!Id::FromHex(id) || id.substr(0, 2) != rest.substr(0, 2)) return false;
-    *name = std::string(id);
-    return true;
-  }
-  if (!Id::FromHex(rest)) return false;
-  *name = std::string(rest);
-  return true;
-}
-
 // A block id: base64 of a fixed-width counter (Azure wants every id of a
 // blob to have the same length).
 std::string BlockId(size_t index) {
@@ -111,6 +100,14 @@ Status AzureConfigFromSettings(AzureConfig& config, const BackendOptions& settin
   } else {
     return Invalid("unable to open Azure backend: Account key ($AZURE_ACCOUNT_KEY) is empty "
                    "(and no $AZURE_ACCOUNT_SAS is set)");
+  }
+  std::string block = settings.Get("STASH_AZURE_BLOCK_SIZE");
+  if (!block.empty()) {
+    auto size = ParseUint(block);
+    if (!size || *size == 0) {
+      return Invalid("bad STASH_AZURE_BLOCK_SIZE \"" + block + "\": must be a positive number of bytes");
+    }
+    config.max_single_put = config.block_size = *size;
   }
   config.endpoint =
       settings.Get("AZURE_ENDPOINT", "https://" + config.account + ".blob.core.windows.net");
@@ -248,17 +245,13 @@ Result<std::vector<http::ListedObject>> AzureBackend::ListBlobs(const std::strin
 }
 
 Result<std::vector<FileInfo>> AzureBackend::List(FileType type) {
-  std::vector<FileInfo> out;
   if (type == FileType::kConfig) return ListConfig(*this);
-  std::string dir = std::string(FileTypeDir(type)) + "/";
-  std::string full = BlobName(dir);
-  STASH_ASSIGN_OR_RETURN(auto blobs, ListBlobs(dir));
+  ObjectLayout layout(config_.prefix);
+  STASH_ASSIGN_OR_RETURN(auto blobs, ListBlobs(std::string(FileTypeDir(type)) + "/"));
+  std::vector<FileInfo> out;
   for (auto& blob : blobs) {
-    if (!blob.key.starts_with(full)) continue;  // a server that ignored the prefix
-    std::string name;
-    if (IsRepositoryName(type, std::string_view(blob.key).substr(full.size()), &name)) {
-      out.push_back({std::move(name), blob.size});
-    }
+    // The layout also drops keys of a server that ignored the prefix.
+    if (auto name = layout.NameOf(type, blob.key)) out.push_back({std::move(*name), blob.size});
   }
   return out;
 }
@@ -285,7 +278,8 @@ Result<Bytes> AzureBackend::Read(FileType type, const std::string& name, uint64_
   auto request = NewRequest("GET", relative, {}, std::move(headers));
   STASH_ASSIGN_OR_RETURN(auto response, client_->Do(request));
   if (!http::IsRangedAnswer(response)) return Failure(relative, response);
-  return http::RangedBody(response, offset, length, "azure", relative);
+  return FinishRead(*this, type, name, offset, length,
+                    http::RangedBody(response, offset, length, "azure", relative));
 }
 
 Result<http::HttpResponse> AzureBackend::PutBlob(const std::string& relative, ByteView data) {
@@ -320,35 +314,32 @@ Result<http::HttpResponse> AzureBackend::PutBlocks(const std::string& relative, 
   return client_->Do(commit);
 }
 
-// Interprets the answer to the write that makes the blob appear.
-Status AzureBackend::Created(const std::string& relative, const std::string& name, uint64_t size,
-                             const http::HttpResponse& response) {
+// Interprets the answer to the write that makes the blob appear: 409/412
+// is the name taken (perhaps by our own earlier attempt, which WriteNew
+// recognises by its content).
+Status AzureBackend::Created(const std::string& relative, const http::HttpResponse& response) {
   if (response.status == 201) return Status::Ok();
-  if (response.status != 409 && response.status != 412) return Failure(relative, response);
-  // After a retry the blob may be our own earlier attempt. Every file but
-  // config is named by the hash of its contents, so an equal size is ours.
-  if (response.attempts > 1 && name != "config") {
-    auto info = StatBlob(relative, name);
-    if (info.ok() && info->size == size) return Status::Ok();
+  if (response.status == 409 || response.status == 412) {
+    return Conflict("azure: " + relative + ": file already exists");
   }
-  return Conflict("azure: " + relative + ": file already exists");
+  return Failure(relative, response);
 }
 
 Status AzureBackend::Write(FileType type, const std::string& name, ByteView data) {
   std::string relative = ObjectPath(type, name);
-  auto response = data.size() > config_.max_single_put ? PutBlocks(relative, data)
-                                                       : PutBlob(relative, data);
-  if (!response.ok()) return response.error();
-  return Created(relative, name, data.size(), *response);
+  return WriteNew(*this, type, name, data, [&]() -> Status {
+    auto response = data.size() > config_.max_single_put ? PutBlocks(relative, data)
+                                                         : PutBlob(relative, data);
+    if (!response.ok()) return response.error();
+    return Created(relative, *response);
+  });
 }
 
 Status AzureBackend::Remove(FileType type, const std::string& name) {
   std::string relative = ObjectPath(type, name);
   auto request = NewRequest("DELETE", relative, {}, {});
   STASH_ASSIGN_OR_RETURN(auto response, client_->Do(request));
-  // A 404 after a retry means our first attempt deleted it.
-  if (response.status == 404 && response.attempts > 1) return Status::Ok();
-  if (response.status != 202 && response.status != 200) return Failure(relative, response);
+  if (!DeleteDone(response)) return Failure(relative, response);
   return Status::Ok();
 }
 

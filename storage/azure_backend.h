@@ -39,7 +39,8 @@ struct AzureConfig {
   Bytes key;             // the decoded account key; empty when `sas` is used
   std::string sas;       // a SAS query string without the leading '?'
   std::string endpoint;  // "https://account.blob.core.windows.net" or AZURE_ENDPOINT
-  // Bodies larger than this go up in blocks of `block_size` (tests shrink both).
+  // Bodies larger than this go up in blocks of `block_size`. Tests shrink
+  // both with STASH_AZURE_BLOCK_SIZE (bytes).
   uint64_t max_single_put = 256ull << 20;
   uint64_t block_size = 64ull << 20;
 };
@@ -87,8 +88,7 @@ class AzureBackend : public Backend {
   Result<FileInfo> StatBlob(const std::string& relative, const std::string& name);
   Result<http::HttpResponse> PutBlob(const std::string& relative, ByteView data);
   Result<http::HttpResponse> PutBlocks(const std::string& relative, ByteView data);
-  Status Created(const std::string& relative, const std::string& name, uint64_t size,
-                 const http::HttpResponse& response);
+  Status Created(const std::string& relative, const http::HttpResponse& response);
 
   AzureConfig config_;
   std::string base_path_;  // the endpoint's path: "" or "/devstoreaccount1"

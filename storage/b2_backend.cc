@@ -1,5 +1,7 @@
 #include "storage/b2_backend.h"
 
+#include "storage/object_store.h"
+
 #include <openssl/evp.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -161,8 +163,7 @@ std::string B2Backend::Location() const {
 }
 
 std::string B2Backend::KeyOf(FileType type, const std::string& name) const {
-  std::string relative = ObjectPath(type, name);
-  return config_.prefix.empty() ? relative : config_.prefix + "/" + relative;
+  return ObjectLayout(config_.prefix).Key(type, name);
 }
 
 // The current authorization, authorizing first if nothing has yet.
@@ -337,14 +338,12 @@ Result<std::vector<B2Backend::Listed>> B2Backend::ListNames(const std::string& p
 }
 
 Result<std::vector<FileInfo>> B2Backend::List(FileType type) {
-  std::vector<FileInfo> out;
   if (type == FileType::kConfig) return ListConfig(*this);
-  std::string dir = KeyOf(type, "");  // ends with '/'
-  if (type == FileType::kPack) dir = dir.substr(0, dir.size() - 3);  // "data/ab/" → "data/"
-  STASH_ASSIGN_OR_RETURN(auto files, ListNames(dir));
+  ObjectLayout layout(config_.prefix);
+  STASH_ASSIGN_OR_RETURN(auto files, ListNames(layout.ListPrefix(type)));
+  std::vector<FileInfo> out;
   for (auto& f : files) {
-    std::string name = f.name.substr(f.name.rfind('/') + 1);
-    if (Id::FromHex(name)) out.push_back({std::move(name), f.size});
+    if (auto name = layout.NameOf(type, f.name)) out.push_back({std::move(*name), f.size});
   }
   return out;
 }
@@ -358,7 +357,8 @@ Result<Bytes> B2Backend::Read(FileType type, const std::string& name, uint64_t o
   std::string key = KeyOf(type, name);
   STASH_ASSIGN_OR_RETURN(auto response, Download("GET", key, http::RangeValue(offset, length), key));
   if (!http::IsRangedAnswer(response)) return Failure(key, response);
-  return http::RangedBody(response, offset, length, "b2", key);
+  return FinishRead(*this, type, name, offset, length,
+                    http::RangedBody(response, offset, length, "b2", key));
 }
 
 // An idle upload URL, or a new one from b2_get_upload_url.
@@ -413,7 +413,12 @@ Result<bool> B2Backend::UploadOnce(const std::string& key, ByteView data, const 
 }
 
 Status B2Backend::Write(FileType type, const std::string& name, ByteView data) {
-  std::string key = KeyOf(type, name);
+  return WriteNew(*this, type, name, data, [&] { return UploadNew(KeyOf(type, name), name, data); });
+}
+
+// B2 keeps every upload of a name as a version and has no create-only
+// upload: look first.
+Status B2Backend::UploadNew(const std::string& key, const std::string& name, ByteView data) {
   auto existing = StatKey(key, name);
   if (existing.ok()) return Conflict("b2: " + key + ": file already exists");
   if (existing.error().kind() != ErrorKind::kNotFound) return existing.error();

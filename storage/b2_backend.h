@@ -98,6 +98,7 @@ class B2Backend : public Backend {
   Result<std::vector<Listed>> ListNames(const std::string& prefix);
   Result<std::vector<Listed>> ListVersions(const std::string& key);
   Result<FileInfo> StatKey(const std::string& key, const std::string& name);
+  Status UploadNew(const std::string& key, const std::string& name, ByteView data);
   std::string KeyOf(FileType type, const std::string& name) const;
 
   B2Config config_;

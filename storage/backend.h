@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/bytes.h"
@@ -41,25 +42,50 @@ class Backend {
   // file is already there.
   virtual Status Create() = 0;
 
-  // All files of a type. Names that are not restic file names (temporary
-  // files, stray folders) are left out.
+  // All files of a type, in no particular order and however many there
+  // are (backends page through their listings). Only names that pass
+  // IsRepositoryFileName and sit where ObjectPath puts them are listed;
+  // anything else (temporary uploads, stray names, a pack in the wrong
+  // data/xx folder) is skipped silently, as restic skips names it cannot
+  // parse. Every listed name can be read back by that name.
   virtual Result<std::vector<FileInfo>> List(FileType type) = 0;
 
   // kNotFound if the file does not exist.
   virtual Result<FileInfo> Stat(FileType type, const std::string& name) = 0;
 
-  // `length` bytes from `offset`; length 0 reads to the end. Reading past
-  // the end is kCorrupt (a truncated file), never a short read.
+  // `length` bytes from `offset`; length 0 reads to the end (so offset ==
+  // size with length 0 is an empty read). Reading past the end is kCorrupt
+  // (a truncated file), never a short read; kNotFound if there is no file.
   virtual Result<Bytes> Read(FileType type, const std::string& name,
                              uint64_t offset = 0, uint64_t length = 0) = 0;
 
-  // Stores a whole file atomically: readers see all of it or nothing.
-  // Fails with kConflict if the file already exists.
+  // Stores a whole file atomically: readers see all of it or nothing, never
+  // a mix of two writers. If the name already exists, the write succeeds
+  // when the stored bytes equal `data` (a retry whose first answer was lost,
+  // or two writers of the same content: names are content hashes) and fails
+  // with kConflict when they differ. See WriteNew.
   virtual Status Write(FileType type, const std::string& name,
                        ByteView data) = 0;
 
+  // kNotFound if there was no such file. A retried request that finds the
+  // file gone counts as removed (an earlier attempt got through).
   virtual Status Remove(FileType type, const std::string& name) = 0;
 };
+
+// A restic file name: 64 lowercase hex digits (the file's id).
+bool IsRepositoryFileName(std::string_view name);
+
+// The write rule every backend shares. `create` stores the file so that it
+// fails with kConflict when the name already exists (a conditional create,
+// or a look first where the store has none); WriteNew then compares the
+// stored file with `data` and answers as Write's contract says.
+Status WriteNew(Backend& backend, FileType type, const std::string& name, ByteView data,
+                const std::function<Status()>& create);
+
+// The reconciliation alone: Ok when the file `name` holds exactly `data`,
+// kConflict (naming `what`) when it holds something else.
+Status SameContent(Backend& backend, FileType type, const std::string& name, ByteView data,
+                   const std::string& what);
 
 // List(kConfig) for backends that list by prefix: the config file alone
 // (from Stat), or nothing when there is none.

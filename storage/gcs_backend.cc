@@ -1,5 +1,7 @@
 #include "storage/gcs_backend.h"
 
+#include "storage/object_store.h"
+
 #include <openssl/evp.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -202,7 +204,7 @@ Result<uint64_t> GcsBackend::StatObject(const std::string& object, const std::st
   return meta.size;
 }
 
-// Every object under prefix/dir, following page tokens.
+// Every object under prefix/dir (full names), following page tokens.
 Result<std::vector<FileInfo>> GcsBackend::ListObjects(const std::string& dir) {
   std::string full = config_.prefix.empty() ? dir : config_.prefix + "/" + dir;
   std::vector<FileInfo> out;
@@ -225,7 +227,7 @@ Result<std::vector<FileInfo>> GcsBackend::ListObjects(const std::string& dir) {
       auto name = item.IsObject() ? json::String(item, "name") : std::nullopt;
       auto size = item.IsObject() ? SizeField(item) : std::nullopt;
       if (!name || !size) return Corrupt("gs: " + dir + ": listing entry without name or size");
-      out.push_back({name->substr(name->rfind('/') + 1), *size});
+      out.push_back({std::move(*name), *size});  // the full object name
     }
     page = json::String(doc, "nextPageToken").value_or("");
   } while (!page.empty());
@@ -267,11 +269,12 @@ Status GcsBackend::Create() {
 }
 
 Result<std::vector<FileInfo>> GcsBackend::List(FileType type) {
-  std::vector<FileInfo> out;
   if (type == FileType::kConfig) return ListConfig(*this);
+  ObjectLayout layout(config_.prefix);
   STASH_ASSIGN_OR_RETURN(auto objects, ListObjects(std::string(FileTypeDir(type)) + "/"));
+  std::vector<FileInfo> out;
   for (auto& object : objects) {
-    if (Id::FromHex(object.name)) out.push_back(std::move(object));
+    if (auto name = layout.NameOf(type, object.name)) out.push_back({std::move(*name), object.size});
   }
   return out;
 }
@@ -292,7 +295,8 @@ Result<Bytes> GcsBackend::Read(FileType type, const std::string& name, uint64_t 
   if (!range.empty()) request.headers.emplace_back("Range", range);
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
   if (!http::IsRangedAnswer(response)) return Failure(what, response);
-  return http::RangedBody(response, offset, length, kBackend, what);
+  return FinishRead(*this, type, name, offset, length,
+                    http::RangedBody(response, offset, length, kBackend, what));
 }
 
 // The object's metadata from the upload answer must match what we sent:
@@ -311,6 +315,12 @@ Status GcsBackend::CheckUpload(const http::HttpResponse& response, const std::st
 }
 
 Status GcsBackend::Write(FileType type, const std::string& name, ByteView data) {
+  return WriteNew(*this, type, name, data, [&] { return Upload(type, name, data); });
+}
+
+// One create-only upload (ifGenerationMatch=0): 412 means the name is taken,
+// perhaps by our own earlier attempt, which WriteNew recognises.
+Status GcsBackend::Upload(FileType type, const std::string& name, ByteView data) {
   std::string what = ObjectPath(type, name);
   std::string object = GcsObjectName(config_, type, name);
   http::HttpRequest request;
@@ -322,18 +332,7 @@ Status GcsBackend::Write(FileType type, const std::string& name, ByteView data) 
   request.body = data;
   request.what = what;
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
-  if (response.status == 412) {
-    // After a retry the object may be our own earlier attempt, whose answer
-    // was lost: then the write has succeeded.
-    if (response.attempts > 1) {
-      std::string md5;
-      auto size = StatObject(object, what, &md5);
-      if (size.ok() && *size == data.size() && !md5.empty() && md5 == Md5Base64(data)) {
-        return Status::Ok();
-      }
-    }
-    return Conflict("gs: " + what + ": file already exists");
-  }
+  if (response.status == 412) return Conflict("gs: " + what + ": file already exists");
   if (!IsSuccess(response.status)) return Failure(what, response);
   return CheckUpload(response, what, data);
 }
@@ -345,7 +344,7 @@ Status GcsBackend::Remove(FileType type, const std::string& name) {
   request.target = ObjectTarget(GcsObjectName(config_, type, name), "");
   request.what = what;
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
-  if (!IsSuccess(response.status)) return Failure(what, response);
+  if (!DeleteDone(response)) return Failure(what, response);
   return Status::Ok();
 }
 

@@ -82,6 +82,7 @@ class GcsBackend : public Backend {
   Result<uint64_t> StatObject(const std::string& object, const std::string& what,
                               std::string* md5 = nullptr);
   Result<std::vector<FileInfo>> ListObjects(const std::string& dir);
+  Status Upload(FileType type, const std::string& name, ByteView data);
   Status CheckUpload(const http::HttpResponse& response, const std::string& what,
                      ByteView data);
   Status EnsureBucket();

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -65,6 +66,17 @@ std::string DirName(const std::string& path) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
+// Gives `tmp` the name `path` unless `path` exists (kConflict). File
+// systems without hard links get a rename, which cannot refuse to replace.
+Status LinkInPlace(const std::string& tmp, const std::string& path) {
+  if (::link(tmp.c_str(), path.c_str()) == 0) return Status::Ok();
+  int err = errno;
+  if (err == EEXIST) return Conflict(path + ": file already exists");
+  if (err != EPERM && err != EOPNOTSUPP && err != ENOSYS) return ErrnoError("link", path, err);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoError("rename", path, errno);
+  return Status::Ok();
+}
+
 }  // namespace
 
 LocalBackend::LocalBackend(std::string root) : root_(std::move(root)) {
@@ -97,8 +109,11 @@ Status LocalBackend::Create() {
   return Status::Ok();
 }
 
-// Appends the restic file names in `dir` (64 hex characters) with sizes.
-Status LocalBackend::ListDir(const std::string& dir, std::vector<FileInfo>& out) const {
+// Appends the restic file names in `dir` with sizes; in a data/xx folder
+// (`sub` = "xx") only packs whose name starts with xx, so that every listed
+// name reads back by that name.
+Status LocalBackend::ListDir(const std::string& dir, const std::string& sub,
+                             std::vector<FileInfo>& out) const {
   DIR* d = ::opendir(dir.c_str());
   if (!d) {
     if (errno == ENOENT) return Status::Ok();  // an empty type folder may be missing
@@ -106,7 +121,7 @@ Status LocalBackend::ListDir(const std::string& dir, std::vector<FileInfo>& out)
   }
   while (dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
-    if (!Id::FromHex(name)) continue;
+    if (!IsRepositoryFileName(name) || !name.starts_with(sub)) continue;
     struct stat st;
     if (::stat((dir + "/" + name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     out.push_back({name, static_cast<uint64_t>(st.st_size)});
@@ -124,7 +139,7 @@ Result<std::vector<FileInfo>> LocalBackend::List(FileType type) {
   }
   std::string dir = root_ + "/" + FileTypeDir(type);
   if (type != FileType::kPack) {
-    STASH_RETURN_IF_ERROR(ListDir(dir, out));
+    STASH_RETURN_IF_ERROR(ListDir(dir, "", out));
     return out;
   }
   DIR* d = ::opendir(dir.c_str());
@@ -132,10 +147,13 @@ Result<std::vector<FileInfo>> LocalBackend::List(FileType type) {
   std::vector<std::string> subdirs;
   while (dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
-    if (name.size() == 2 && HexDecode(name)) subdirs.push_back(name);
+    if (name.size() == 2 && std::isxdigit(static_cast<unsigned char>(name[0])) &&
+        std::isxdigit(static_cast<unsigned char>(name[1]))) {
+      subdirs.push_back(name);
+    }
   }
   ::closedir(d);
-  for (const auto& sub : subdirs) STASH_RETURN_IF_ERROR(ListDir(dir + "/" + sub, out));
+  for (const auto& sub : subdirs) STASH_RETURN_IF_ERROR(ListDir(dir + "/" + sub, sub, out));
   return out;
 }
 
@@ -175,6 +193,12 @@ Result<Bytes> LocalBackend::Read(FileType type, const std::string& name,
 }
 
 Status LocalBackend::Write(FileType type, const std::string& name, ByteView data) {
+  return WriteNew(*this, type, name, data, [&] { return CreateFile(type, name, data); });
+}
+
+// Writes a temporary file and links it in under the real name: link, unlike
+// rename, never replaces a file another writer put there meanwhile.
+Status LocalBackend::CreateFile(FileType type, const std::string& name, ByteView data) {
   std::string path = PathOf(type, name);
   std::string dir = DirName(path);
   struct stat st;
@@ -183,17 +207,13 @@ Status LocalBackend::Write(FileType type, const std::string& name, ByteView data
   std::string tmp = dir + "/.tmp-" + HexEncode(RandomBytes(8));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoError("create", tmp, errno);
-  Status st_write = WriteAll(fd, data, tmp);
-  if (st_write.ok() && ::fsync(fd) != 0) st_write = ErrnoError("fsync", tmp, errno);
+  Status written = WriteAll(fd, data, tmp);
+  if (written.ok() && ::fsync(fd) != 0) written = ErrnoError("fsync", tmp, errno);
   ::close(fd);
-  if (st_write.ok() && ::chmod(tmp.c_str(), 0400) != 0) st_write = ErrnoError("chmod", tmp, errno);
-  if (st_write.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    st_write = ErrnoError("rename", path, errno);
-  }
-  if (!st_write.ok()) {
-    ::unlink(tmp.c_str());
-    return st_write;
-  }
+  if (written.ok() && ::chmod(tmp.c_str(), 0400) != 0) written = ErrnoError("chmod", tmp, errno);
+  if (written.ok()) written = LinkInPlace(tmp, path);
+  ::unlink(tmp.c_str());
+  if (!written.ok()) return written;
   SyncDir(dir);
   return Status::Ok();
 }

@@ -2,7 +2,7 @@
 //
 // Same layout and file modes as restic's local backend (files 0400, folders
 // 0700, data/00..ff created up front); writes go to a temporary file that
-// is fsynced and renamed into place, so a crash never leaves a partial file
+// is fsynced and linked into place (never over another writer's file), so a crash never leaves a partial file
 // under a real name.
 #pragma once
 
@@ -28,7 +28,9 @@ class LocalBackend : public Backend {
 
  private:
   std::string PathOf(FileType type, const std::string& name) const;
-  Status ListDir(const std::string& dir, std::vector<FileInfo>& out) const;
+  Status ListDir(const std::string& dir, const std::string& sub,
+                 std::vector<FileInfo>& out) const;
+  Status CreateFile(FileType type, const std::string& name, ByteView data);
 
   std::string root_;
 };

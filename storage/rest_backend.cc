@@ -6,6 +6,7 @@
 #include "crypto/id.h"
 #include "storage/http/ranged_read.h"
 #include "storage/json_util.h"
+#include "storage/object_store.h"
 
 namespace stash {
 namespace {
@@ -56,7 +57,7 @@ Result<std::vector<FileInfo>> ParseRestListing(std::string_view text, bool v2) {
       if (!item.IsString()) return Corrupt("rest: v1 listing entry is not a string");
       info.name = item.GetString();
     }
-    if (Id::FromHex(info.name)) out.push_back(std::move(info));
+    if (IsRepositoryFileName(info.name)) out.push_back(std::move(info));
   }
   return out;
 }
@@ -162,10 +163,15 @@ Result<Bytes> RestBackend::Read(FileType type, const std::string& name, uint64_t
   if (!http::IsRangedAnswer(response)) {
     return http::StatusError(kBackend, request.what, response, response.BodyText());
   }
-  return http::RangedBody(response, offset, length, kBackend, request.what);
+  return FinishRead(*this, type, name, offset, length,
+                    http::RangedBody(response, offset, length, kBackend, request.what));
 }
 
 Status RestBackend::Write(FileType type, const std::string& name, ByteView data) {
+  return WriteNew(*this, type, name, data, [&] { return PostNew(type, name, data); });
+}
+
+Status RestBackend::PostNew(FileType type, const std::string& name, ByteView data) {
   std::string what = What(type, name);
   auto existing = Stat(type, name);
   if (existing.ok()) return Conflict("rest: " + what + ": file already exists");
@@ -175,13 +181,10 @@ Status RestBackend::Write(FileType type, const std::string& name, ByteView data)
   request.body = data;
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
   if (IsSuccess(response.status)) return Status::Ok();
-  // rest-server refuses to overwrite with 403. After a retry that means an
-  // earlier attempt got through before its answer was lost: the file is
-  // there, and with the same size it is ours (names are content hashes).
-  if (response.status == 403) {
-    auto now = Stat(type, name);
-    if (now.ok() && response.attempts > 1 && now->size == data.size()) return Status::Ok();
-    if (now.ok()) return Conflict("rest: " + what + ": file already exists");
+  // rest-server refuses to overwrite with 403: the name is taken (perhaps
+  // by an earlier attempt of ours whose answer was lost).
+  if (response.status == 403 && Stat(type, name).ok()) {
+    return Conflict("rest: " + what + ": file already exists");
   }
   return http::StatusError(kBackend, what, response, response.BodyText());
 }
@@ -189,7 +192,7 @@ Status RestBackend::Write(FileType type, const std::string& name, ByteView data)
 Status RestBackend::Remove(FileType type, const std::string& name) {
   auto request = NewRequest("DELETE", RestPath(type, name), What(type, name));
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
-  if (IsSuccess(response.status)) return Status::Ok();
+  if (DeleteDone(response)) return Status::Ok();
   return http::StatusError(kBackend, request.what, response, response.BodyText());
 }
 

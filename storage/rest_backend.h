@@ -44,6 +44,7 @@ class RestBackend : public Backend {
                                const std::string& what) const;
   Result<http::HttpResponse> Send(const http::HttpRequest& request) const;
   Result<std::vector<FileInfo>> StatEach(FileType type, const std::vector<std::string>& names);
+  Status PostNew(FileType type, const std::string& name, ByteView data);
 
   RestLocation where_;
   std::unique_ptr<http::HttpClient> client_;

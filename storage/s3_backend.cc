@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "crypto/id.h"
+#include "storage/object_store.h"
 
 namespace stash {
 namespace {
@@ -47,6 +48,11 @@ Result<S3Config> MakeConfig(const std::string& endpoint, std::string_view rest, 
     return Invalid("s3: invalid format, host/region or bucket name not found");
   }
   return config;
+}
+
+ObjectLayout LayoutOf(S3Layout layout, const std::string& prefix) {
+  return ObjectLayout(prefix, layout == S3Layout::kLegacy ? ObjectLayout::Style::kS3Legacy
+                                                          : ObjectLayout::Style::kDefault);
 }
 
 }  // namespace
@@ -120,16 +126,7 @@ bool UseVirtualHost(const S3Config& config) {
 }
 
 std::string S3RelativeKey(S3Layout layout, FileType type, const std::string& name) {
-  if (layout == S3Layout::kDefault || type == FileType::kConfig) return ObjectPath(type, name);
-  switch (type) {
-    case FileType::kKey: return "key/" + name;
-    case FileType::kLock: return "lock/" + name;
-    case FileType::kSnapshot: return "snapshot/" + name;
-    case FileType::kIndex: return "index/" + name;
-    case FileType::kPack: return "data/" + name;
-    case FileType::kConfig: break;
-  }
-  return ObjectPath(type, name);
+  return LayoutOf(layout, "").Relative(type, name);
 }
 
 // ---- The backend ----
@@ -265,14 +262,14 @@ Status S3Backend::Create() {
 
 Result<std::vector<FileInfo>> S3Backend::List(FileType type) {
   STASH_RETURN_IF_ERROR(EnsureLayout());
-  std::vector<FileInfo> out;
   if (type == FileType::kConfig) return ListConfig(*this);
-  // Packs sit in data/ab/<id> (default) or data/<id> (legacy): list both.
-  std::string dir = type == FileType::kPack ? "data/" : KeyOf(type, "");
+  ObjectLayout layout = LayoutOf(layout_, config_.prefix);
+  std::string dir = layout.ListPrefix(type);
+  if (!config_.prefix.empty()) dir = dir.substr(config_.prefix.size() + 1);
   STASH_ASSIGN_OR_RETURN(auto objects, ListKeys(dir, 0));
+  std::vector<FileInfo> out;
   for (auto& object : objects) {
-    std::string name = object.key.substr(object.key.rfind('/') + 1);
-    if (Id::FromHex(name)) out.push_back({std::move(name), object.size});
+    if (auto name = layout.NameOf(type, object.key)) out.push_back({std::move(*name), object.size});
   }
   return out;
 }
@@ -304,16 +301,21 @@ Result<Bytes> S3Backend::Read(FileType type, const std::string& name, uint64_t o
   if (!range.empty()) request.headers.emplace_back("Range", range);
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
   if (!http::IsRangedAnswer(response)) return Failure(relative, response);
-  return http::RangedBody(response, offset, length, kBackend, relative);
+  return FinishRead(*this, type, name, offset, length,
+                    http::RangedBody(response, offset, length, kBackend, relative));
 }
 
 Status S3Backend::Write(FileType type, const std::string& name, ByteView data) {
   STASH_RETURN_IF_ERROR(EnsureLayout());
-  std::string relative = KeyOf(type, name);
+  return WriteNew(*this, type, name, data, [&] { return PutNew(KeyOf(type, name), name, data); });
+}
+
+// S3 has no create-only PUT that every server honours: look first. A PUT
+// replaces atomically, so a retry after a lost answer is harmless.
+Status S3Backend::PutNew(const std::string& relative, const std::string& name, ByteView data) {
   auto existing = StatKey(relative, name);
   if (existing.ok()) return Conflict("s3: " + relative + ": file already exists");
   if (existing.error().kind() != ErrorKind::kNotFound) return existing.error();
-  // A PUT replaces atomically, so a retry after a lost answer is harmless.
   auto request = NewRequest("PUT", FullKey(relative), {}, relative, data);
   request.headers.emplace_back("Content-Type", "application/octet-stream");
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
@@ -321,12 +323,15 @@ Status S3Backend::Write(FileType type, const std::string& name, ByteView data) {
   return Status::Ok();
 }
 
+// S3 answers a DELETE of a missing key with success, so look first to give
+// the contract's kNotFound.
 Status S3Backend::Remove(FileType type, const std::string& name) {
   STASH_RETURN_IF_ERROR(EnsureLayout());
   std::string relative = KeyOf(type, name);
+  STASH_RETURN_IF_ERROR(StatKey(relative, name));
   auto request = NewRequest("DELETE", FullKey(relative), {}, relative);
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
-  if (response.status != 200 && response.status != 204) return Failure(relative, response);
+  if (!DeleteDone(response)) return Failure(relative, response);
   return Status::Ok();
 }
 

@@ -86,6 +86,7 @@ class S3Backend : public Backend {
   Status DetectLayout();
   Status EnsureBucket();
   Result<FileInfo> StatKey(const std::string& relative, const std::string& name);
+  Status PutNew(const std::string& relative, const std::string& name, ByteView data);
   std::string KeyOf(FileType type, const std::string& name) const;
 
   S3Config config_;

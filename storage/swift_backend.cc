@@ -1,5 +1,7 @@
 #include "storage/swift_backend.h"
 
+#include "storage/object_store.h"
+
 #include <openssl/evp.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -251,8 +253,7 @@ std::string SwiftBackend::Location() const {
 }
 
 std::string SwiftBackend::KeyOf(FileType type, const std::string& name) const {
-  std::string relative = ObjectPath(type, name);
-  return config_.prefix.empty() ? relative : config_.prefix + "/" + relative;
+  return ObjectLayout(config_.prefix).Key(type, name);
 }
 
 Result<SwiftSession> SwiftBackend::AuthenticateV1() {
@@ -356,8 +357,8 @@ Status SwiftBackend::Create() {
 Result<std::vector<FileInfo>> SwiftBackend::List(FileType type) {
   std::vector<FileInfo> out;
   if (type == FileType::kConfig) return ListConfig(*this);
-  std::string dir = KeyOf(type, "");  // ends with '/'
-  if (type == FileType::kPack) dir = dir.substr(0, dir.size() - 3);  // "data/ab/" → "data/"
+  ObjectLayout layout(config_.prefix);
+  std::string dir = layout.ListPrefix(type);
   std::string marker;
   while (true) {
     std::string query = "format=json&limit=" + std::to_string(config_.list_limit) +
@@ -371,8 +372,7 @@ Result<std::vector<FileInfo>> SwiftBackend::List(FileType type) {
     STASH_ASSIGN_OR_RETURN(auto page, ParseSwiftListing(AsString(response.body)));
     if (page.empty()) break;
     for (auto& f : page) {
-      std::string name = f.name.substr(f.name.rfind('/') + 1);
-      if (Id::FromHex(name)) out.push_back({std::move(name), f.size});
+      if (auto name = layout.NameOf(type, f.name)) out.push_back({std::move(*name), f.size});
     }
     if (page.back().name <= marker) return Corrupt("swift: listing does not advance at " + marker);
     marker = page.back().name;
@@ -410,11 +410,15 @@ Result<Bytes> SwiftBackend::Read(FileType type, const std::string& name, uint64_
   if (!range.empty()) request.headers.emplace_back("Range", range);
   STASH_ASSIGN_OR_RETURN(auto response, Send(request, key, ""));
   if (!http::IsRangedAnswer(response)) return Failure(key, response);
-  return http::RangedBody(response, offset, length, "swift", key);
+  return FinishRead(*this, type, name, offset, length,
+                    http::RangedBody(response, offset, length, "swift", key));
 }
 
 Status SwiftBackend::Write(FileType type, const std::string& name, ByteView data) {
-  std::string key = KeyOf(type, name);
+  return WriteNew(*this, type, name, data, [&] { return PutNew(KeyOf(type, name), name, data); });
+}
+
+Status SwiftBackend::PutNew(const std::string& key, const std::string& name, ByteView data) {
   // Not every Swift honours If-None-Match on PUT, so look first as well.
   auto existing = StatKey(key, name);
   if (existing.ok()) return Conflict("swift: " + key + ": file already exists");
@@ -424,17 +428,11 @@ Status SwiftBackend::Write(FileType type, const std::string& name, ByteView data
   request.what = key;
   request.body = data;
   request.headers = {{"Content-Type", "application/octet-stream"},
-                     {"ETag", Md5Hex(data)}};
-  // Refused with 412 where a writer got in between. A retried PUT whose
-  // first answer was lost meets its own object: same size means ours
-  // (names are content hashes).
-  request.headers.emplace_back("If-None-Match", "*");
+                     {"ETag", Md5Hex(data)},
+                     {"If-None-Match", "*"}};
   STASH_ASSIGN_OR_RETURN(auto response, Send(request, key, ""));
-  if (response.status == 412) {
-    auto now = StatKey(key, name);
-    if (now.ok() && response.attempts > 1 && now->size == data.size()) return Status::Ok();
-    return Conflict("swift: " + key + ": file already exists");
-  }
+  // 412: a writer got in between (or our own earlier attempt did).
+  if (response.status == 412) return Conflict("swift: " + key + ": file already exists");
   if (response.status < 200 || response.status > 299) return Failure(key, response);
   return Status::Ok();
 }
@@ -445,7 +443,7 @@ Status SwiftBackend::Remove(FileType type, const std::string& name) {
   request.method = "DELETE";
   request.what = key;
   STASH_ASSIGN_OR_RETURN(auto response, Send(request, key, ""));
-  if (response.status < 200 || response.status > 299) return Failure(key, response);
+  if (!DeleteDone(response)) return Failure(key, response);
   return Status::Ok();
 }
 

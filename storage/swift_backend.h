@@ -88,6 +88,7 @@ class SwiftBackend : public Backend {
   Result<http::HttpResponse> Send(http::HttpRequest request, const std::string& key,
                                   const std::string& query);
   Result<FileInfo> StatKey(const std::string& key, const std::string& name);
+  Status PutNew(const std::string& key, const std::string& name, ByteView data);
   std::string KeyOf(FileType type, const std::string& name) const;
 
   SwiftConfig config_;

@@ -21,6 +21,10 @@ Result<Bytes> RangedBody(HttpResponse& response, uint64_t offset, uint64_t lengt
   // A whole object is longer than the range when offset > 0; exactly
   // `length` bytes can only be the range itself.
   bool whole = response.status == 200 && !(length > 0 && body.size() == length);
+  if (whole && offset > body.size()) {
+    return Corrupt(backend + ": " + what + ": file is truncated (" + std::to_string(body.size()) +
+                   " bytes, nothing at offset " + std::to_string(offset) + ")");
+  }
   if (whole && offset > 0) {
     body.erase(body.begin(), body.begin() + static_cast<ptrdiff_t>(std::min<uint64_t>(offset, body.size())));
   }

@@ -210,10 +210,14 @@ TEST_CASE("rest: a retried upload that had landed counts as written", "[rest]") 
   std::string data = "pack bytes";
   std::string id = Sha256(AsBytes(data)).Hex();
   std::string size_header = std::string(data.size(), 'x');
-  server.Script({Answer(404), Drop(), Answer(403, "exists"), Answer(200, size_header)});
+  // HEAD: none; POST: lost, then 403; HEAD: there; then the stored file is
+  // compared with ours (HEAD, GET).
+  server.Script({Answer(404), Drop(), Answer(403, "exists"), Answer(200, size_header),
+                 Answer(200, size_header), Answer(200, data)});
   REQUIRE((*backend)->Write(FileType::kPack, id, AsBytes(data)).ok());
   auto seen = server.requests();
-  REQUIRE(seen.size() == 4);
+  REQUIRE(seen.size() == 6);
+  CHECK(seen[5].method == "GET");
   CHECK(seen[1].method == "POST");
   CHECK(seen[1].target == "/repo/data/" + id);
   CHECK(seen[1].headers.find("Authorization: Basic dTpw") != std::string::npos);
