@@ -212,6 +212,46 @@ TEST_CASE("deleting a namespace never deletes backups (decision 5)") {
   CHECK(fs::exists(w.dir.path + "/a/snapshots/" + id.Hex()));
 }
 
+TEST_CASE("DeleteAll checks every snapshot first, then removes per repository") {
+  World w;
+  Id a1 = AddSnapshot(*w.a, "web-1", 1000), a2 = AddSnapshot(*w.a, "web-2", 2000);
+  Id b1 = AddSnapshot(*w.b, "web-1", 3000);
+  w.storage->Start();
+  auto listed = w.List("demo").objects;
+  REQUIRE(listed.size() == 3);
+  std::string failed;
+  // The namespace controller touches nothing, and gets the objects back.
+  auto by_controller = w.storage->DeleteAll(listed, UserInfo{kNamespaceController, "", {}, {}}, failed);
+  REQUIRE(by_controller.ok());
+  CHECK(by_controller->size() == 3);
+  CHECK(fs::exists(w.dir.path + "/a/snapshots/" + a1.Hex()));
+  // One object that is gone already: nothing at all is removed.
+  REQUIRE(fs::remove(w.dir.path + "/b/snapshots/" + b1.Hex()));
+  std::vector<std::string> warnings;
+  REQUIRE(w.storage->Get("demo", "repo-a-" + a1.Short(), warnings).ok());
+  auto stale = listed;
+  auto missing = std::make_shared<Object>(*listed[0]);
+  missing->meta.name = "repo-a-" + std::string(8, '0');
+  missing->meta.uid = std::string(64, '0');
+  stale.push_back(missing);
+  auto refused = w.storage->DeleteAll(stale, UserInfo{"alice", "", {}, {}}, failed);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().kind() == ErrorKind::kNotFound);
+  CHECK(failed == missing->meta.name);
+  CHECK(fs::exists(w.dir.path + "/a/snapshots/" + a1.Hex()));
+  CHECK(fs::exists(w.dir.path + "/a/snapshots/" + a2.Hex()));
+  // Everything present: all removed, no lock left.
+  std::vector<ObjectPtr> of_a;
+  for (const auto& o : listed) {
+    if (o->meta.name.rfind("repo-a-", 0) == 0) of_a.push_back(o);
+  }
+  auto deleted = w.storage->DeleteAll(of_a, UserInfo{"alice", "", {}, {}}, failed);
+  REQUIRE(deleted.ok());
+  CHECK(Names(*deleted) == std::set<std::string>{"repo-a-" + a1.Short(), "repo-a-" + a2.Short()});
+  CHECK(fs::is_empty(w.dir.path + "/a/snapshots"));
+  CHECK(fs::is_empty(w.dir.path + "/a/locks"));
+}
+
 TEST_CASE("a broken repository is left out with a warning and counted") {
   World w;
   AddSnapshot(*w.a, "web-1", 1000);
