@@ -13,7 +13,9 @@ times, in one run on the same repositories:
   - the restic way (what Stash 0.8.3 ran per request): `restic snapshots
     --json --no-lock --no-cache` once per repository, one after another;
   - delete: DELETE of one snapshot through the apiserver, against
-    `restic forget ID` (the file removal; Stash 0.8.3 also pruned inline).
+    `restic forget ID` (the file removal; Stash 0.8.3 also pruned inline);
+  - deletecollection: DELETE of the collection, every remaining snapshot
+    of namespace demo (one exclusive lock per repository).
 Needs build/cmd/stash and build/test/repo_tool (bash scripts/build.sh).
 """
 import argparse
@@ -31,8 +33,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STASH = os.path.join(ROOT, "build/cmd/stash")
-REPO_TOOL = os.path.join(ROOT, "build/test/repo_tool")
+STASH = os.path.join(ROOT, os.environ.get("STASH_BUILD", "build"), "cmd/stash")
+REPO_TOOL = os.path.join(ROOT, os.environ.get("STASH_BUILD", "build"), "test/repo_tool")
 BASE = "/apis/repositories.stash.appscode.com/v1alpha1/namespaces/demo/snapshots"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 PASSWORD = "bench"
@@ -132,7 +134,10 @@ def timed(fn):
 
 def bench_count(work, template, count, snapshots, rounds, results):
     paths, manifests = make_repositories(work, template, count)
-    expected = count * snapshots
+    # restic forget first: the apiserver's deletecollection empties them.
+    snap_id = json.loads(run("restic", "-r", paths[0], "snapshots", "--json", "--no-cache").stdout)[0]["id"]
+    restic_delete, _ = timed(lambda: run("restic", "-r", paths[0], "forget", "--no-cache", snap_id))
+    expected = count * snapshots - 1
     server = Server(work, manifests)
     try:
         # Cold: the first list that holds every snapshot, timed from start.
@@ -146,6 +151,9 @@ def bench_count(work, template, count, snapshots, rounds, results):
         warm_table = [timed(lambda: server.request("GET", BASE, TABLE))[0] for _ in range(rounds)]
         name = items[-1]["metadata"]["name"]
         delete, _ = timed(lambda: server.request("DELETE", f"{BASE}/{name}"))
+        # deletecollection of every other snapshot: one lock per repository.
+        collection, body = timed(lambda: server.request("DELETE", BASE))
+        collected = len(json.loads(body)["items"])
     finally:
         server.stop()
 
@@ -154,8 +162,6 @@ def bench_count(work, template, count, snapshots, rounds, results):
             run("restic", "-r", path, "snapshots", "--json", "--no-lock", "--no-cache")
     restic_rounds = 3 if count < 100 else 1
     restic = [timed(restic_list)[0] for _ in range(restic_rounds)]
-    snap_id = json.loads(run("restic", "-r", paths[0], "snapshots", "--json", "--no-cache").stdout)[0]["id"]
-    restic_delete, _ = timed(lambda: run("restic", "-r", paths[0], "forget", "--no-cache", snap_id))
     shutil.rmtree(os.path.dirname(paths[0]))
     row = {
         "repositories": count, "snapshots": expected,
@@ -165,6 +171,7 @@ def bench_count(work, template, count, snapshots, rounds, results):
         "restic_list_s": statistics.median(restic),
         "stash_delete_ms": delete * 1000,
         "restic_forget_ms": restic_delete * 1000,
+        "stash_deletecollection_ms": collection * 1000, "deletecollection_items": collected,
     }
     results.append(row)
     return row
@@ -184,15 +191,17 @@ def main():
     try:
         template = make_template(work, args.snapshots)
         print("| repos x snapshots | stash warm list (JSON / Table), median | stash cold list | "
-              "restic snapshots --json per repo | warm speed-up | stash delete | restic forget |")
-        print("|---|---|---|---|---|---|---|")
+              "restic snapshots --json per repo | warm speed-up | stash delete | restic forget | "
+              "deletecollection (snapshots) |")
+        print("|---|---|---|---|---|---|---|---|")
         for count in [int(c) for c in args.counts.split(",")]:
             r = bench_count(work, template, count, args.snapshots, args.rounds, results)
             speedup = r["restic_list_s"] * 1000 / r["stash_warm_table_ms"]
             print(f"| {count} x {args.snapshots} | {r['stash_warm_json_ms']:.1f} ms / "
                   f"{r['stash_warm_table_ms']:.1f} ms | {r['stash_cold_s']:.2f} s | "
                   f"{r['restic_list_s']:.2f} s | {speedup:.0f}x | {r['stash_delete_ms']:.0f} ms | "
-                  f"{r['restic_forget_ms']:.0f} ms |", flush=True)
+                  f"{r['restic_forget_ms']:.0f} ms | {r['stash_deletecollection_ms']:.0f} ms "
+                  f"({r['deletecollection_items']}) |", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
