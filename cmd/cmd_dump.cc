@@ -39,7 +39,7 @@ int CannotDump(const std::string& message) {
   return 2;
 }
 
-int Dump(Repository& repo, const Id& root, const std::string& path) {
+int Dump(Repository& repo, const Id& root, const std::string& path, bool zip) {
   auto parts = SplitPath(path);
   Id tree = root;
   std::string prefix;
@@ -66,7 +66,7 @@ int Dump(Repository& repo, const Id& root, const std::string& path) {
     if (!dumped.ok()) return Fatal(dumped.error());
     return kExitOk;
   }
-  auto dumped = DumpTar(repo, tree, prefix, WriteStdout);
+  auto dumped = zip ? DumpZip(repo, tree, prefix, WriteStdout) : DumpTar(repo, tree, prefix, WriteStdout);
   if (!dumped.ok()) return Fatal(dumped.error());
   return kExitOk;
 }
@@ -74,8 +74,7 @@ int Dump(Repository& repo, const Id& root, const std::string& path) {
 int RunDump(const Args& args, const Globals& g) {
   if (args.positional().size() != 2) return Fatal("no file and no snapshot ID specified");
   std::string archive = args.Get("archive", "tar");
-  if (archive == "zip") return Fatal("--archive zip is not supported by stash yet; use tar");
-  if (archive != "tar") return Fatal("unknown archive format \"" + archive + "\"");
+  if (archive != "tar" && archive != "zip") return Fatal("unknown archive format \"" + archive + "\"");
   auto repo = OpenRepository(args, g);
   if (!repo.ok()) return Fatal(repo.error());
   auto lock = LockRepository(**repo, args, LockMode::kShared);
@@ -84,7 +83,7 @@ int RunDump(const Args& args, const Globals& g) {
   if (!entry.ok()) return Fatal(entry.error());
   auto index = (*repo)->LoadIndex();
   if (!index.ok()) return Fatal(index.error());
-  int rc = Dump(**repo, entry->second.tree, args.positional()[1]);
+  int rc = Dump(**repo, entry->second.tree, args.positional()[1], archive == "zip");
   std::fflush(stdout);
   return rc;
 }

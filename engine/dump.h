@@ -1,5 +1,5 @@
-// Dump: a file of a snapshot as its bytes, a folder as a tar stream, the
-// way `restic dump` writes them.
+// Dump: a file of a snapshot as its bytes, a folder as a tar or zip
+// stream, the way `restic dump` writes them.
 #pragma once
 
 #include <functional>
@@ -22,5 +22,10 @@ Status DumpFile(Repository& repo, const Node& file, const DumpSink& out);
 // modification times rounded to seconds, two zero blocks at the end.
 // Names that do not fit USTAR get a PAX header.
 Status DumpTar(Repository& repo, const Id& tree, const std::string& prefix, const DumpSink& out);
+
+// The same entries as a zip archive, stored uncompressed as restic 0.14
+// writes them (Go's archive/zip layout); symlinks hold their target as
+// content. Archives over 4 GiB or 65535 entries (zip64) are refused.
+Status DumpZip(Repository& repo, const Id& tree, const std::string& prefix, const DumpSink& out);
 
 }  // namespace stash
