@@ -55,7 +55,9 @@ both "dump with --host" dump --host h1 latest "/$root/d/new"
 both "dump snapshot as zip" dump --archive zip "${ids[0]}" /
 both "dump folder as zip" dump -a zip latest "/$root"
 $STASH -r "$repo" dump -a zip latest "/$root" > "$WORK/s.zip"
-XX
+if command -v unzip > /dev/null; then
+  unzip -tq "$WORK/s.zip" > /dev/null || fail "unzip -t of stash's zip"
+fi
 out=$($STASH -r "$repo" dump latest "/$root/a" | tar -tf -)
 [[ "$out" == *"a/b/F2.TXT"* ]] || fail "tar from dump does not list a/b/F2.TXT"
 rc=0; $STASH -r "$repo" dump --archive cpio latest / > /dev/null 2> "$WORK/err" || rc=$?
