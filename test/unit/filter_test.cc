@@ -438,5 +438,21 @@ TEST_CASE("filter: a deep path with many ** stays fast", "[filter]") {
   CHECK(filter.ChildMayMatch(path));
 }
 
+TEST_CASE("filter: --iinclude/--iexclude patterns ignore case beside exact ones", "[filter]") {
+  auto filter = PathFilter::Compile({"/src/Exact"}, {"*.TXT", "/SRC/Dir"});
+  REQUIRE(filter.ok());
+  CHECK(filter->Match("/src/a/notes.txt"));
+  CHECK(filter->Match("/src/a/NOTES.Txt"));
+  CHECK(filter->Match("/src/dir/file"));
+  CHECK(filter->Match("/src/Exact"));
+  CHECK_FALSE(filter->Match("/src/exact"));  // the first set keeps its case
+  CHECK(filter->ChildMayMatch("/SRC"));
+  CHECK_FALSE(filter->Empty());
+  auto none = PathFilter::Compile({}, {});
+  REQUIRE(none.ok());
+  CHECK(none->Empty());
+  CHECK_FALSE(PathFilter::Compile({}, {"[x"}).ok());  // malformed patterns are named in either set
+}
+
 }  // namespace
 }  // namespace stash
