@@ -44,7 +44,7 @@ std::shared_ptr<BackupSelection> MustMake(const SelectionSpec& spec, const Strin
 
 }  // namespace
 
-TEST_CASE("--exclude-larger-than sizes as restic parses them") {
+TEST_CASE("backup: --exclude-larger-than sizes as restic parses them") {
   CHECK(*ParseSize("100") == 100);
   CHECK(*ParseSize("10b") == 10);
   CHECK(*ParseSize("1k") == 1024);
@@ -62,7 +62,7 @@ TEST_CASE("--exclude-larger-than sizes as restic parses them") {
   CHECK(ParseSize("").error().message() == "expected size, got empty string");
 }
 
-TEST_CASE("--files-from lines: trimmed, empty lines and # comments skipped") {
+TEST_CASE("backup: --files-from lines: trimmed, empty lines and # comments skipped") {
   CHECK(FilesFromPatterns("a\n  b  \n\n# comment\n  # indented\r\nc\r\n\t\n") == Strings{"a", "b", "c"});
   CHECK(FilesFromPatterns("no newline at the end") == Strings{"no newline at the end"});
   CHECK(FilesFromPatterns("") == Strings{});
@@ -70,7 +70,7 @@ TEST_CASE("--files-from lines: trimmed, empty lines and # comments skipped") {
   CHECK(FilesFromVerbatim("a\n  b  \n\n# c\r\n") == Strings{"a", "  b  ", "# c"});
 }
 
-TEST_CASE("--files-from-raw: NUL-terminated names") {
+TEST_CASE("backup: --files-from-raw: NUL-terminated names") {
   CHECK(*FilesFromRaw(std::string("a\0b c\0", 6)) == Strings{"a", "b c"});
   CHECK(FilesFromRaw("").value().empty());
   CHECK(FilesFromRaw("a").error().message() == "--files-from-raw: trailing zero byte missing");
@@ -78,7 +78,7 @@ TEST_CASE("--files-from-raw: NUL-terminated names") {
         "--files-from-raw: empty filename in listing");
 }
 
-TEST_CASE("--exclude-file lines: comments, white space and $VARIABLES") {
+TEST_CASE("backup: --exclude-file lines: comments, white space and $VARIABLES") {
   CHECK(ExcludeFilePatterns("# c\n  *.log  \n\n$HOME/x\n${HOME}y\n$$HOME\n", Env) ==
         Strings{"*.log", "/home/u/x", "/home/uy", "$HOME"});
   CHECK(ExpandVariables("a$", Env) == "a$");
@@ -90,14 +90,14 @@ TEST_CASE("--exclude-file lines: comments, white space and $VARIABLES") {
   CHECK(ExpandVariables("$UNSET/a", Env) == "/a");
 }
 
-TEST_CASE("text files: byte order marks and UTF-16") {
+TEST_CASE("backup: text files: byte order marks and UTF-16") {
   CHECK(DecodeText("\xEF\xBB\xBFx\n") == "x\n");
   CHECK(DecodeText(std::string("\xFF\xFE" "a\0\xE4\0\n\0", 8)) == "a\xC3\xA4\n");
   CHECK(DecodeText(std::string("\xFE\xFF\0a\xD8\x3D\xDE\x00", 8)) == "a\xF0\x9F\x98\x80");
   CHECK(DecodeText("plain") == "plain");
 }
 
-TEST_CASE("Glob as Go's filepath.Glob") {
+TEST_CASE("backup: Glob as Go's filepath.Glob") {
   TempDir dir;
   fs::create_directories(dir.path + "/sub");
   for (const char* f : {"/b.txt", "/a.txt", "/.hidden.txt", "/sub/c.txt", "/x.log"}) WriteFile(dir.path + f, "");
@@ -109,7 +109,7 @@ TEST_CASE("Glob as Go's filepath.Glob") {
   CHECK(Glob(dir.path + "/[").error().message() == "syntax error in pattern");
 }
 
-TEST_CASE("patterns are checked per flag, in restic's words") {
+TEST_CASE("backup: patterns are checked per flag, in restic's words") {
   CHECK(ValidatePatterns("--exclude", {"ok", "*.c"}).ok());
   Status bad = ValidatePatterns("--exclude", {"ok", "[x", "a\\"});
   REQUIRE(!bad.ok());
@@ -118,7 +118,7 @@ TEST_CASE("patterns are checked per flag, in restic's words") {
   CHECK(LowerUtf8("a\xFFZ") == "a\xEF\xBF\xBDz");
 }
 
-TEST_CASE("--exclude and --iexclude") {
+TEST_CASE("backup: --exclude and --iexclude") {
   SelectionSpec spec;
   spec.excludes = {"*.tmp"};
   spec.iexcludes = {"*.JPG", "/Data/Cache"};
@@ -132,7 +132,7 @@ TEST_CASE("--exclude and --iexclude") {
   CHECK(sel->SelectByName("/a/photo.png"));
 }
 
-TEST_CASE("--exclude-caches and --exclude-if-present") {
+TEST_CASE("backup: --exclude-caches and --exclude-if-present") {
   TempDir dir;
   const std::string sig = "Signature: 8a477f597d28d172789f06886806bc55";
   for (const char* d : {"/cache", "/wrong", "/short", "/empty", "/plain", "/marked"}) fs::create_directories(dir.path + d);
@@ -169,7 +169,7 @@ TEST_CASE("--exclude-caches and --exclude-if-present") {
   CHECK(BackupSelection::Make(bad, {}).error().message() == "no name for exclusion tagfile provided");
 }
 
-TEST_CASE("--exclude-larger-than and --one-file-system") {
+TEST_CASE("backup: --exclude-larger-than and --one-file-system") {
   TempDir dir;
   fs::create_directories(dir.path + "/mnt");
   struct stat root = Lstat(dir.path);
