@@ -70,7 +70,8 @@ $STASH -r "$S" backup -q tree
 for i in 1 2 3 4 5 6; do head -c $((120000 + i * 1000)) /dev/urandom > tree/two/g$i; done
 ls "$S"/data/*/ > packs.before
 $STASH -r "$S" backup -q tree
-# The data packs the second backup wrote, with their first blob.
+# The data packs the second backup wrote: id, the middle of the first
+# blob, and how many blobs (files of tree/two) the pack holds.
 python3 - "$S" > victims.txt <<'PY'
 import json, os, subprocess, sys
 repo = sys.argv[1]
@@ -81,15 +82,15 @@ for name in os.listdir(os.path.join(repo, "index")):
     for p in idx["packs"]:
         if all(b["type"] == "data" for b in p["blobs"]):
             b = min(p["blobs"], key=lambda b: b["offset"])
-            out.append(f'{p["id"]} {b["offset"] + b["length"] // 2}')
+            out.append(f'{p["id"]} {b["offset"] + b["length"] // 2} {len(p["blobs"])}')
 print("\n".join(out))
 PY
 new_packs=()
-while read -r pack offset; do
-  grep -q "$pack" packs.before || new_packs+=("$pack $offset")
+while read -r pack offset count; do
+  grep -q "$pack" packs.before || new_packs+=("$pack $offset $count")
 done < victims.txt
 [ ${#new_packs[@]} -ge 1 ] || fail "the second backup wrote no data pack of its own"
-read -r pack offset <<< "${new_packs[0]}"
+read -r pack offset count <<< "${new_packs[0]}"
 packfile=$(ls "$S"/data/*/"$pack")
 cp -a "$S" "$WORK/repo-missing"
 
@@ -119,6 +120,7 @@ import sys
 with open(sys.argv[1], 'r+b') as f:
     f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0x55]))" "$packfile" "$offset"
 check_restore "stash, a flipped byte" "$STASH" "$S" out-stash
+[ "$(wc -l < out-stash.named)" = 1 ] || fail "one flipped byte should damage one file"
 grep -q "ciphertext verification failed" out-stash.err || fail "the damage is not described as restic does"
 check_restore "restic, a flipped byte" "$RESTIC" "$S" out-restic
 diff out-stash.named out-restic.named > diff.txt || { cat diff.txt >&2; fail "stash and restic name different files"; }
@@ -126,4 +128,4 @@ pass "stash and restic name the same damaged files"
 
 rm "$WORK/repo-missing/data/${pack:0:2}/$pack"
 check_restore "stash, a missing pack" "$STASH" "$WORK/repo-missing" out-missing
-[ "$(wc -l < out-missing.named)" -gt "$(wc -l < out-stash.named)" ] || fail "a missing pack should damage every file in it"
+[ "$(wc -l < out-missing.named)" = "$count" ] || fail "a missing pack of $count blobs should damage $count files"
