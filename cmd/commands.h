@@ -45,6 +45,7 @@ Command TagCommand();
 Command DiffCommand();
 Command CopyCommand();
 Command ApiserverCommand();
+Command OperatorCommand();
 
 // Prune's flags and options, shared with `forget --prune`.
 std::vector<FlagSpec> PruneFlags();

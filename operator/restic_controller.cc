@@ -1,0 +1,149 @@
+#include "operator/restic_controller.h"
+
+#include "operator/label_selector.h"
+
+namespace stash::op {
+namespace {
+
+std::string WorkloadKey(const std::string& kind, const std::string& ns, const std::string& name) {
+  return kind + "/" + ns + "/" + name;
+}
+
+}  // namespace
+
+ResticController::ResticController(kube::Client* client, kube::EventRecorder* events, SidecarOptions options,
+                                   kube::LogFn log)
+    : client_(client), events_(events), options_(std::move(options)), log_(log),
+      restics_(client, kRestics, "", {}, log) {
+  kube::InformerHandlers on_restic;
+  on_restic.on_add = [this](const kube::ObjectPtr& r) { EnqueueNamespace(kube::Namespace(*r)); };
+  on_restic.on_update = [this](const kube::ObjectPtr&, const kube::ObjectPtr& r) {
+    EnqueueNamespace(kube::Namespace(*r));
+  };
+  on_restic.on_delete = [this](const kube::ObjectPtr& r) { EnqueueNamespace(kube::Namespace(*r)); };
+  restics_.AddHandlers(on_restic);
+  for (const auto& resource : WorkloadResources()) {
+    Kind k{resource, std::make_unique<kube::Informer>(client, resource, "", kube::ListOptions{}, log)};
+    kube::InformerHandlers on_workload;
+    std::string kind = resource.kind;
+    on_workload.on_add = [this, kind](const kube::ObjectPtr& w) { EnqueueWorkload(kind, w); };
+    on_workload.on_update = [this, kind](const kube::ObjectPtr&, const kube::ObjectPtr& w) {
+      EnqueueWorkload(kind, w);
+    };
+    k.informer->AddHandlers(on_workload);
+    kinds_.push_back(std::move(k));
+  }
+}
+
+ResticController::~ResticController() { Stop(); }
+
+Status ResticController::Start(std::chrono::milliseconds sync_timeout) {
+  restics_.Start();
+  for (auto& k : kinds_) k.informer->Start();
+  if (!restics_.WaitForSync(sync_timeout)) return IOError("cannot list restics: " + restics_.problem());
+  for (auto& k : kinds_) {
+    if (!k.informer->WaitForSync(sync_timeout)) {
+      return IOError("cannot list " + k.resource.plural + ": " + k.informer->problem());
+    }
+  }
+  worker_ = std::thread([this] { Work(); });
+  return Status::Ok();
+}
+
+void ResticController::Stop() {
+  queue_.ShutDown();
+  if (worker_.joinable()) worker_.join();
+  restics_.Stop();
+  for (auto& k : kinds_) k.informer->Stop();
+}
+
+void ResticController::EnqueueWorkload(const std::string& kind, const kube::ObjectPtr& workload) {
+  queue_.Add(WorkloadKey(kind, kube::Namespace(*workload), kube::Name(*workload)));
+}
+
+void ResticController::EnqueueNamespace(const std::string& ns) {
+  for (const auto& k : kinds_) {
+    for (const auto& w : k.informer->List(ns)) EnqueueWorkload(k.resource.kind, w);
+  }
+}
+
+const ResticController::Kind* ResticController::KindNamed(const std::string& name) const {
+  for (const auto& k : kinds_) {
+    if (k.resource.kind == name) return &k;
+  }
+  return nullptr;
+}
+
+void ResticController::Work() {
+  while (auto key = queue_.Get()) {
+    Status s = Reconcile(*key);
+    if (s.ok()) {
+      queue_.Forget(*key);
+    } else {
+      if (log_) log_("reconcile " + *key + ": " + s.error().message());
+      queue_.AddRateLimited(*key);
+    }
+    queue_.Done(*key);
+  }
+}
+
+std::vector<kube::ObjectPtr> ResticController::SelectingRestics(const kube::Json& workload) {
+  std::vector<kube::ObjectPtr> out;
+  auto labels = kube::Labels(workload);
+  for (const auto& restic : restics_.List(kube::Namespace(workload))) {
+    if (kube::BeingDeleted(*restic)) continue;
+    auto matches = SelectorMatches(kube::At(*restic, "/spec/selector"), labels);
+    if (!matches.ok()) {
+      events_->Warning(kube::ObjectReference::Of(*restic), "InvalidSelector", matches.error().message());
+      continue;
+    }
+    if (*matches) out.push_back(restic);
+  }
+  return out;
+}
+
+Status ResticController::Reconcile(const std::string& key) {
+  size_t slash = key.find('/');
+  const Kind* kind = slash == std::string::npos ? nullptr : KindNamed(key.substr(0, slash));
+  if (!kind) return Invalid("unknown workload key " + key);
+  auto [ns, name] = kube::SplitKey(key.substr(slash + 1));
+  kube::ObjectPtr workload = kind->informer->Get(ns, name);
+  if (!workload || kube::BeingDeleted(*workload)) return Status::Ok();
+  auto restics = SelectingRestics(*workload);
+  if (restics.size() > 1) {
+    std::string names;
+    for (const auto& r : restics) names += (names.empty() ? "" : ", ") + kube::Name(*r);
+    events_->Warning(kube::ObjectReference::Of(*workload), "MultipleResticsMatched",
+                     "Restics " + names + " all select this " + kind->resource.kind + "; no sidecar is added");
+  }
+  // Only a sidecar we added (it carries our annotation) is ever taken out.
+  bool ours = kube::Annotations(*workload).count(kLastAppliedAnnotation) > 0;
+  if (restics.size() != 1 && !ours) return Status::Ok();
+  Error failure = Invalid("");
+  bool failed = false, changed = false;
+  auto written = client_->Modify(kind->resource, ns, name, [&](rapidjson::Document& w) {
+    if (restics.size() != 1) return changed = RemoveSidecar(w);
+    auto injected = InjectSidecar(w, kind->resource.kind, *restics.front(), options_);
+    if (!injected.ok()) {
+      failure = injected.error();
+      failed = true;
+      return false;
+    }
+    return changed = *injected;
+  });
+  if (failed) {
+    events_->Warning(kube::ObjectReference::Of(*workload), "FailedToInjectSidecar", failure.message());
+    return Status::Ok();  // the workload itself must change first
+  }
+  if (!written.ok()) return written.error();
+  if (changed) {
+    bool added = restics.size() == 1;
+    events_->Normal(kube::ObjectReference::Of(**written), added ? "SidecarInjected" : "SidecarRemoved",
+                    added ? "stash sidecar of Restic " + kube::Name(*restics.front()) + " added"
+                          : "stash sidecar removed");
+    if (log_) log_((added ? "injected the sidecar into " : "removed the sidecar from ") + key);
+  }
+  return Status::Ok();
+}
+
+}  // namespace stash::op

@@ -1,0 +1,64 @@
+// The Restic reconciler: keeps the stash sidecar in exactly the workloads
+// that one Restic selects, as Stash 0.8.3's operator did for workloads that
+// already exist (new ones are mutated on admission by the webhook).
+//
+// Level-triggered: informers on Restics and on every workload kind feed a
+// work queue of workload keys ("Kind/namespace/name"); a Restic's change
+// enqueues every workload of its namespace. Reconcile reads the world from
+// the informers' stores and makes the workload match it:
+// - one Restic selects it: the sidecar of that Restic (sidecar.h);
+// - none: no sidecar;
+// - more than one: no sidecar, and a Warning Event on the workload, as
+//   0.8.3 refused such workloads.
+// Failures are retried with the queue's per-key backoff.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kube/client.h"
+#include "kube/events.h"
+#include "kube/informer.h"
+#include "kube/work_queue.h"
+#include "operator/sidecar.h"
+
+namespace stash::op {
+
+class ResticController {
+ public:
+  ResticController(kube::Client* client, kube::EventRecorder* events, SidecarOptions options, kube::LogFn log);
+  ~ResticController();
+
+  // Starts the informers and waits for their first lists; then the worker.
+  Status Start(std::chrono::milliseconds sync_timeout);
+  void Stop();
+
+  // Makes the workload named by `key` ("Kind/namespace/name") match the
+  // Restics that select it.
+  Status Reconcile(const std::string& key);
+
+ private:
+  struct Kind {
+    kube::Resource resource;
+    std::unique_ptr<kube::Informer> informer;
+  };
+  void EnqueueWorkload(const std::string& kind, const kube::ObjectPtr& workload);
+  void EnqueueNamespace(const std::string& ns);
+  std::vector<kube::ObjectPtr> SelectingRestics(const kube::Json& workload);
+  const Kind* KindNamed(const std::string& name) const;
+  void Work();
+
+  kube::Client* client_;
+  kube::EventRecorder* events_;
+  SidecarOptions options_;
+  kube::LogFn log_;
+  kube::Informer restics_;
+  std::vector<Kind> kinds_;
+  kube::WorkQueue queue_;
+  std::thread worker_;
+};
+
+}  // namespace stash::op

@@ -1,0 +1,188 @@
+#include "operator/sidecar.h"
+
+#include <rapidjson/pointer.h>
+
+#include <algorithm>
+
+#include "storage/json_out.h"
+
+namespace stash::op {
+namespace {
+
+using Doc = rapidjson::Document;
+using Value = rapidjson::Value;
+
+constexpr const char* kOurVolumes[] = {"stash-scratchdir", "stash-podinfo", "stash-local"};
+
+// The image with the tag the Restic's annotation names, if any.
+std::string ImageFor(const kube::Json& restic, const std::string& image) {
+  std::string tag = kube::Annotations(restic)[kImageTagAnnotation];
+  if (tag.empty()) return image;
+  size_t colon = image.rfind(':');
+  size_t slash = image.rfind('/');
+  std::string repo = colon != std::string::npos && (slash == std::string::npos || colon > slash)
+                         ? image.substr(0, colon) : image;
+  return repo + ":" + tag;
+}
+
+// The Restic as recorded on the workload: what decides whether the sidecar
+// must change.
+std::string AppliedConfiguration(const kube::Json& restic) {
+  JsonOut j;
+  j.Open().Field("apiVersion", "stash.appscode.com/v1alpha1").Field("kind", "Restic");
+  j.Key("metadata").Open().Field("name", kube::Name(restic)).Field("namespace", kube::Namespace(restic)).Close();
+  const kube::Json* spec = kube::At(restic, "/spec");
+  j.Key("spec").Raw(spec ? kube::ToJson(*spec) : "{}");
+  j.Close();
+  return j.Take();
+}
+
+std::string ContainerJson(const std::string& kind, const std::string& workload, const kube::Json& restic,
+                          const SidecarOptions& options, bool offline) {
+  JsonOut j;
+  j.Open().Field("name", kSidecarName).Field("image", ImageFor(restic, options.image));
+  j.Key("args").OpenArray().Str("backup").Str("--restic-name=" + kube::Name(restic))
+      .Str("--workload-kind=" + kind).Str("--workload-name=" + workload);
+  if (!offline) j.Str("--run-via-cron=true");
+  if (!options.pushgateway_url.empty()) j.Str("--pushgateway-url=" + options.pushgateway_url);
+  j.CloseArray();
+  j.Key("env").OpenArray();
+  for (auto [name, path] : {std::pair<const char*, const char*>{"NODE_NAME", "spec.nodeName"},
+                            {"POD_NAME", "metadata.name"}}) {
+    j.Open().Field("name", name).Key("valueFrom").Open().Key("fieldRef").Open().Field("fieldPath", path)
+        .Close().Close().Close();
+  }
+  j.CloseArray();
+  j.Key("securityContext").Open().FieldInt("runAsUser", 0).FieldInt("runAsGroup", 0).Close();
+  if (const kube::Json* resources = kube::At(restic, "/spec/resources")) j.Key("resources").Raw(kube::ToJson(*resources));
+  j.Key("volumeMounts").OpenArray();
+  j.Open().Field("name", "stash-scratchdir").Field("mountPath", "/tmp").Close();
+  j.Open().Field("name", "stash-podinfo").Field("mountPath", "/etc/stash").Close();
+  if (const kube::Json* mounts = kube::At(restic, "/spec/volumeMounts"); mounts && mounts->IsArray()) {
+    for (const auto& m : mounts->GetArray()) {
+      auto copy = kube::Clone(m);
+      if (!copy->IsObject()) continue;
+      rapidjson::Pointer("/readOnly").Set(*copy, true);  // a backup never writes the data it reads
+      j.Raw(kube::ToJson(*copy));
+    }
+  }
+  if (const kube::Json* local = kube::At(restic, "/spec/backend/local")) {
+    j.Open().Field("name", "stash-local").Field("mountPath", kube::StringOf(*local, "mountPath"));
+    if (!kube::StringOf(*local, "subPath").empty()) j.Field("subPath", kube::StringOf(*local, "subPath"));
+    j.Close();
+  }
+  j.CloseArray();
+  j.Close();
+  return j.Take();
+}
+
+// The volume source of a local backend: the Restic's backend.local without
+// its mountPath and subPath.
+std::string LocalVolumeJson(const kube::Json& local) {
+  auto source = kube::Clone(local);
+  source->RemoveMember("mountPath");
+  source->RemoveMember("subPath");
+  source->AddMember("name", "stash-local", source->GetAllocator());
+  return kube::ToJson(*source);
+}
+
+std::vector<std::string> VolumesJson(const kube::Json& restic) {
+  std::vector<std::string> out = {
+      R"({"name":"stash-scratchdir","emptyDir":{}})",
+      R"({"name":"stash-podinfo","downwardAPI":{"items":[{"path":"labels","fieldRef":{"fieldPath":"metadata.labels"}}]}})"};
+  if (const kube::Json* local = kube::At(restic, "/spec/backend/local"); local && local->IsObject()) {
+    out.push_back(LocalVolumeJson(*local));
+  }
+  return out;
+}
+
+// The array at `pointer`, created empty when missing.
+Value& ArrayAt(Doc& doc, const char* pointer) {
+  Value* v = rapidjson::Pointer(pointer).Get(doc);
+  if (!v || !v->IsArray()) v = &rapidjson::Pointer(pointer).Set(doc, Value(rapidjson::kArrayType));
+  return *v;
+}
+
+// Removes the entries of an array whose "name" is one of `names`.
+template <class Names>
+void EraseNamed(Value* array, const Names& names) {
+  if (!array || !array->IsArray()) return;
+  for (auto it = array->Begin(); it != array->End();) {
+    std::string name = kube::StringOf(*it, "name");
+    bool ours = std::find(std::begin(names), std::end(names), name) != std::end(names);
+    it = ours ? array->Erase(it) : it + 1;
+  }
+}
+
+void DropEmptyArray(Doc& doc, const char* parent, const char* member) {
+  Value* p = rapidjson::Pointer(parent).Get(doc);
+  if (!p || !p->IsObject()) return;
+  auto it = p->FindMember(member);
+  if (it != p->MemberEnd() && it->value.IsArray() && it->value.Empty()) p->RemoveMember(it);
+}
+
+void Append(Doc& doc, Value& array, const std::string& json) {
+  Doc parsed;
+  parsed.Parse(json.data(), json.size());
+  Value v(parsed, doc.GetAllocator());
+  array.PushBack(v, doc.GetAllocator());
+}
+
+}  // namespace
+
+const std::vector<kube::Resource>& WorkloadResources() {
+  static const std::vector<kube::Resource> kinds = {
+      {"apps", "v1", "deployments", "Deployment", true},
+      {"apps", "v1", "statefulsets", "StatefulSet", true},
+      {"apps", "v1", "daemonsets", "DaemonSet", true},
+      {"apps", "v1", "replicasets", "ReplicaSet", true},
+      {"", "v1", "replicationcontrollers", "ReplicationController", true},
+  };
+  return kinds;
+}
+
+bool HasSidecar(const kube::Json& workload) {
+  for (const char* list : {"/spec/template/spec/containers", "/spec/template/spec/initContainers"}) {
+    const kube::Json* containers = kube::At(workload, list);
+    if (!containers || !containers->IsArray()) continue;
+    for (const auto& c : containers->GetArray()) {
+      if (kube::StringOf(c, "name") == kSidecarName) return true;
+    }
+  }
+  return false;
+}
+
+bool RemoveSidecar(Doc& workload) {
+  std::string before = kube::ToJson(workload);
+  const char* names[] = {kSidecarName};
+  EraseNamed(rapidjson::Pointer("/spec/template/spec/containers").Get(workload), names);
+  EraseNamed(rapidjson::Pointer("/spec/template/spec/initContainers").Get(workload), names);
+  EraseNamed(rapidjson::Pointer("/spec/template/spec/volumes").Get(workload), kOurVolumes);
+  DropEmptyArray(workload, "/spec/template/spec", "initContainers");
+  DropEmptyArray(workload, "/spec/template/spec", "volumes");
+  if (Value* annotations = rapidjson::Pointer("/metadata/annotations").Get(workload);
+      annotations && annotations->IsObject()) {
+    annotations->RemoveMember(kLastAppliedAnnotation);
+  }
+  return kube::ToJson(workload) != before;
+}
+
+Result<bool> InjectSidecar(Doc& workload, const std::string& kind, const kube::Json& restic,
+                           const SidecarOptions& options) {
+  const kube::Json* pod = kube::At(workload, "/spec/template/spec/containers");
+  if (!pod || !pod->IsArray()) return Invalid(kind + " " + kube::KeyOf(workload) + " has no pod template");
+  std::string before = kube::ToJson(workload);
+  RemoveSidecar(workload);
+  bool offline = kube::StringAt(restic, "/spec/type") == "offline";
+  Value& containers = ArrayAt(workload, offline ? "/spec/template/spec/initContainers"
+                                                : "/spec/template/spec/containers");
+  Append(workload, containers, ContainerJson(kind, kube::Name(workload), restic, options, offline));
+  Value& volumes = ArrayAt(workload, "/spec/template/spec/volumes");
+  for (const auto& v : VolumesJson(restic)) Append(workload, volumes, v);
+  // "~1" is "/" in a JSON pointer.
+  rapidjson::Pointer("/metadata/annotations/restic.appscode.com~1last-applied-configuration")
+      .Set(workload, AppliedConfiguration(restic).c_str(), workload.GetAllocator());
+  return kube::ToJson(workload) != before;
+}
+
+}  // namespace stash::op
