@@ -91,6 +91,11 @@ Status S3ConfigFromSettings(S3Config& config, const BackendOptions& settings) {
     return Invalid("unable to open S3 backend: Secret ($AWS_SECRET_ACCESS_KEY) is empty");
   }
   if (config.region.empty()) config.region = Env("AWS_DEFAULT_REGION");
+  std::string v1 = Env("STASH_S3_LIST_OBJECTS_V1");
+  if (v1 == "true" || v1 == "1") config.list_v1 = true;
+  else if (!v1.empty() && v1 != "false" && v1 != "0") {
+    return Invalid("bad STASH_S3_LIST_OBJECTS_V1 \"" + v1 + "\": must be true or false");
+  }
   std::string lookup = Env("STASH_S3_BUCKET_LOOKUP");
   if (lookup == "dns") config.lookup = S3Config::Lookup::kDns;
   else if (lookup == "path") config.lookup = S3Config::Lookup::kPath;
@@ -220,16 +225,18 @@ Result<std::vector<http::ListedObject>> S3Backend::ListKeys(const std::string& d
   std::vector<http::ListedObject> out;
   std::string token;
   do {
-    http::HeaderList query = {{"list-type", "2"}, {"prefix", FullKey(dir)}};
+    http::HeaderList query = {{"prefix", FullKey(dir)}};
+    if (!config_.list_v1) query.emplace_back("list-type", "2");
     if (max_keys > 0) query.emplace_back("max-keys", std::to_string(max_keys));
-    if (!token.empty()) query.emplace_back("continuation-token", token);
+    if (!token.empty()) query.emplace_back(config_.list_v1 ? "marker" : "continuation-token", token);
     auto request = NewRequest("GET", "", query, dir);
     STASH_ASSIGN_OR_RETURN(auto response, Send(request));
     if (response.status != 200) return Failure(dir, response);
     auto page = http::ParseListPage(AsString(response.body));
     if (!page.ok()) return page.error().Wrap(std::string(kBackend) + ": " + dir);
     for (auto& object : page->objects) out.push_back(std::move(object));
-    token = page->truncated && (max_keys == 0 || out.size() < max_keys) ? page->next_token : "";
+    bool more = page->truncated && (max_keys == 0 || out.size() < max_keys);
+    token = !more ? "" : config_.list_v1 ? page->next_marker : page->next_token;
   } while (!token.empty());
   return out;
 }

@@ -37,6 +37,10 @@ struct S3Config {
   std::string region;    // empty: derived (see above)
   http::SigV4Credentials credentials;
   enum class Lookup { kAuto, kDns, kPath } lookup = Lookup::kAuto;
+  // List with ListObjects (v1, markers) instead of ListObjectsV2, for
+  // servers whose V2 listing fails (s3rver past 1000 keys): restic's
+  // `-o s3.list-objects-v1`, set by STASH_S3_LIST_OBJECTS_V1=true.
+  bool list_v1 = false;
 };
 
 // Parses an "s3:" location; credentials and region are left empty.

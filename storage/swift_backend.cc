@@ -404,6 +404,18 @@ Result<FileInfo> SwiftBackend::Stat(FileType type, const std::string& name) {
 Result<Bytes> SwiftBackend::Read(FileType type, const std::string& name, uint64_t offset,
                                  uint64_t length) {
   std::string key = KeyOf(type, name);
+  if (offset > 0 && length == 0) {
+    // Some Swift servers answer an open-ended range with 200 and only the
+    // tail, which cannot be told from the whole object: ask for an exact
+    // range instead.
+    STASH_ASSIGN_OR_RETURN(FileInfo info, StatKey(key, name));
+    if (info.size == offset) return Bytes{};
+    if (info.size < offset) {
+      return Corrupt("swift: " + key + ": file is truncated (" + std::to_string(info.size) +
+                     " bytes, nothing at offset " + std::to_string(offset) + ")");
+    }
+    length = info.size - offset;
+  }
   http::HttpRequest request;
   request.what = key;
   std::string range = http::RangeValue(offset, length);

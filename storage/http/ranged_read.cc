@@ -21,7 +21,10 @@ Result<Bytes> RangedBody(HttpResponse& response, uint64_t offset, uint64_t lengt
   // A whole object is longer than the range when offset > 0; exactly
   // `length` bytes can only be the range itself.
   bool whole = response.status == 200 && !(length > 0 && body.size() == length);
-  if (whole && offset > body.size()) {
+  // Nothing at all from an open-ended range past the start: the file ends
+  // at or before `offset` (the caller can tell which by its size).
+  bool nothing = length == 0 && offset > 0 && body.empty();
+  if (nothing || (whole && offset > body.size())) {
     return Corrupt(backend + ": " + what + ": file is truncated (" + std::to_string(body.size()) +
                    " bytes, nothing at offset " + std::to_string(offset) + ")");
   }

@@ -133,8 +133,10 @@ Result<ListPage> ParseListPage(std::string_view xml) {
   }
   page.truncated = XmlText(xml, "IsTruncated").value_or("false") == "true";
   page.next_token = XmlText(xml, "NextContinuationToken").value_or("");
-  if (page.truncated && page.next_token.empty()) {
-    return Corrupt("truncated list page without a NextContinuationToken");
+  std::string last = page.objects.empty() ? "" : page.objects.back().key;
+  page.next_marker = XmlText(xml, "NextMarker").value_or(last);
+  if (page.truncated && page.next_token.empty() && page.next_marker.empty()) {
+    return Corrupt("truncated list page without a NextContinuationToken or marker");
   }
   return page;
 }

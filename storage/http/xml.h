@@ -35,6 +35,9 @@ struct ListPage {
   std::vector<ListedObject> objects;
   bool truncated = false;
   std::string next_token;  // NextContinuationToken, for the next request
+  // In a ListObjects (v1) answer: where the next page starts (NextMarker,
+  // else the page's last key).
+  std::string next_marker;
 };
 
 // Parses one ListObjectsV2 result page; kCorrupt on a missing or malformed

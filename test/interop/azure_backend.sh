@@ -21,6 +21,11 @@ DEV_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTO
 export AZURE_ACCOUNT_NAME=devstoreaccount1 AZURE_ACCOUNT_KEY=$DEV_KEY
 export AZURE_ENDPOINT=http://127.0.0.1:$AZ_PORT/devstoreaccount1
 unset AZURE_ACCOUNT_SAS
+# 1 MiB blocks: the 3.5 MB file goes up as four blocks and a block list.
+run_conformance "azure" STASH_AZURE_BLOCK_SIZE=1048576 CONFORMANCE_LARGE_SIZE=3500000 \
+  CONFORMANCE_AUTH_FAILURE="AZURE_ACCOUNT_KEY=$(printf 'not the key' | base64)" \
+  CONFORMANCE_IO_FAILURE="AZURE_ENDPOINT=http://127.0.0.1:$(free_port)/devstoreaccount1" \
+  "azure:conformance:/"
 
 # Copies blobs between Azurite and a folder with an independent Shared Key
 # client (Python's standard library only).

@@ -45,6 +45,8 @@ stat_of() {  # NAME: a counter from the server
 export B2_ACCOUNT_ID=stash-key-id B2_ACCOUNT_KEY=stash-application-key
 start_b2 --page-size 5
 repo=b2:stash-bucket:/deployment/demo
+run_conformance "b2" CONFORMANCE_AUTH_FAILURE=B2_ACCOUNT_KEY=wrong \
+  CONFORMANCE_IO_FAILURE="B2_API_URL=http://127.0.0.1:$(free_port)" "b2:conformance-bucket:/"
 
 # ---- both directions; init creates the bucket ----
 stash_to_restic "$repo" "b2"

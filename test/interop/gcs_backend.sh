@@ -23,6 +23,9 @@ start_server "$WORK/gcs.log" "$FAKE_GCS" -scheme http -host 127.0.0.1 -port "$GC
 wait_port "$GCS_PORT" "fake-gcs-server" "$WORK/gcs.log"
 export STORAGE_EMULATOR_HOST=http://127.0.0.1:$GCS_PORT GOOGLE_PROJECT_ID=stash-test
 repo=gs:stashbucket:/stash/deployment/app
+# The emulator checks no credentials: no kAuth check here.
+run_conformance "gcs" CONFORMANCE_IO_FAILURE="STORAGE_EMULATOR_HOST=http://127.0.0.1:$(free_port)" \
+  "gs:conformance:/"
 
 # Copies every object under a prefix to a folder, or a folder's files up
 # under a prefix, through the JSON API.

@@ -158,3 +158,17 @@ eventually() {  # DESCRIPTION COMMAND...
   shift
   wait_until 30 "$@" || fail "$what"
 }
+
+# The backend conformance program (test/unit/backend_conformance_test.cc)
+# against LOCATION, in a fresh folder below it. VAR=value words before the
+# location are passed to it (CONFORMANCE_CACERT, CONFORMANCE_AUTH_FAILURE,
+# part sizes, ...).
+run_conformance() {  # LABEL [VAR=value...] LOCATION
+  local label=$1
+  shift
+  local log="$WORK/conformance-$RANDOM.log"
+  local settings=("${@:1:$#-1}") location=${!#}
+  env "${settings[@]}" CONFORMANCE_REPOSITORY="$location" "$BACKEND_CONFORMANCE" > "$log" 2>&1 ||
+    { cat "$log" >&2; fail "$label: backend conformance"; }
+  pass "$label: backend conformance ($(grep -E '^All tests passed' "$log" || echo done))"
+}

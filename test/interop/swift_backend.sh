@@ -47,6 +47,8 @@ clear_env() {
 # ---- v1 auth, both directions ----
 start_swift
 v1_env
+run_conformance "swift" CONFORMANCE_AUTH_FAILURE=ST_KEY=wrong \
+  CONFORMANCE_IO_FAILURE="ST_AUTH=http://127.0.0.1:$(free_port)/v1.0" "swift:conformance:/"
 stash_to_restic "swift:stash:/v1/repo" "swift v1"
 restic_to_stash "swift:restic:/repo" "swift v1"
 

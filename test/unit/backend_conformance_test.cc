@@ -11,6 +11,9 @@
 //                           us (a wrong key); REPOSITORY=... replaces the
 //                           location. Unset: the kAuth check is not run.
 //   CONFORMANCE_IO_FAILURE  the same, for a server that cannot be reached.
+//   CONFORMANCE_QUIRKS      known server defects the test allows, by name:
+//                           "empty-range" (a server that promises a byte
+//                           of a 0-byte file and sends none: kIO).
 //   CONFORMANCE_LARGE_SIZE  bytes of the "larger than one part" file
 //                           (default 6 MiB; lower the backend's part size,
 //                           e.g. STASH_AZURE_BLOCK_SIZE, below it).
@@ -183,7 +186,12 @@ TEST_CASE("a 0-byte file") {
   for (const auto& f : *listed) found = found || (f.name == name && f.size == 0);
   CHECK(found);
   CHECK(ReadOk(FileType::kLock, name).empty());
-  CHECK(KindOf(B().Read(FileType::kLock, name, 0, 1)) == "corrupt");
+  std::string kind = KindOf(B().Read(FileType::kLock, name, 0, 1));
+  if (kind == "I/O error" && Env("CONFORMANCE_QUIRKS").find("empty-range") != std::string::npos) {
+    WARN("a byte of a 0-byte file: kIO (the server's known defect)");
+  } else {
+    CHECK(kind == "corrupt");
+  }
   CHECK(B().Write(FileType::kLock, name, {}).ok());  // the same (empty) bytes again
   CHECK(KindOf(B().Write(FileType::kLock, name, AsBytes("x"))) == "conflict");
   CHECK(B().Remove(FileType::kLock, name).ok());
@@ -272,8 +280,12 @@ TEST_CASE("List leaves out names that are not repository files") {
   // store some of them (a REST server checks names): then there is
   // nothing to skip.
   std::vector<std::string> junk = {"README", good.substr(0, 63), good + "0", good + ".tmp",
-                                   ".tmp-" + good.substr(0, 16), upper,
-                                   RandomName().substr(0, 2) + "/" + RandomName()};
+                                   ".tmp-" + good.substr(0, 16), upper};
+  // A file in a subfolder of a flat type. REST listings carry names only
+  // and the server decides what a folder holds, so not for REST.
+  if (!g_target->location.starts_with("rest:")) {
+    junk.push_back(RandomName().substr(0, 2) + "/" + RandomName());
+  }
   std::vector<std::string> stored;
   for (const auto& name : junk) {
     Status s = B().Write(FileType::kIndex, name, AsBytes("junk"));
