@@ -108,7 +108,8 @@ std::vector<FlagSpec> OperatorFlags() {
 }  // namespace
 
 Command OperatorCommand() {
-  return {"operator", "Reconcile the Stash kinds (Restic sidecars) in a cluster", OperatorFlags(), RunOperator};
+  return {"operator", "Reconcile the Stash kinds (Restic sidecars) in a cluster", OperatorFlags(), RunOperator,
+          "[flags]", /*uses_repository=*/false};
 }
 
 }  // namespace stash::cli

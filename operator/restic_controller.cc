@@ -135,6 +135,12 @@ Status ResticController::Reconcile(const std::string& key) {
     events_->Warning(kube::ObjectReference::Of(*workload), "FailedToInjectSidecar", failure.message());
     return Status::Ok();  // the workload itself must change first
   }
+  if (!written.ok() && written.error().kind() == ErrorKind::kInvalid) {
+    // The server refused the result (422): retrying cannot help until the
+    // Restic or the workload changes, which enqueues it again.
+    events_->Warning(kube::ObjectReference::Of(*workload), "FailedToInjectSidecar", written.error().message());
+    return Status::Ok();
+  }
   if (!written.ok()) return written.error();
   if (changed) {
     bool added = restics.size() == 1;

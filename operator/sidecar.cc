@@ -79,11 +79,14 @@ std::string ContainerJson(const std::string& kind, const std::string& workload, 
 // The volume source of a local backend: the Restic's backend.local without
 // its mountPath and subPath.
 std::string LocalVolumeJson(const kube::Json& local) {
-  auto source = kube::Clone(local);
-  source->RemoveMember("mountPath");
-  source->RemoveMember("subPath");
-  source->AddMember("name", "stash-local", source->GetAllocator());
-  return kube::ToJson(*source);
+  JsonOut j;
+  j.Open().Field("name", "stash-local");
+  for (const auto& m : local.GetObject()) {
+    std::string key(m.name.GetString(), m.name.GetStringLength());
+    if (key != "mountPath" && key != "subPath") j.Key(key).Raw(kube::ToJson(m.value));
+  }
+  j.Close();
+  return j.Take();
 }
 
 std::vector<std::string> VolumesJson(const kube::Json& restic) {
@@ -163,6 +166,7 @@ bool RemoveSidecar(Doc& workload) {
   if (Value* annotations = rapidjson::Pointer("/metadata/annotations").Get(workload);
       annotations && annotations->IsObject()) {
     annotations->RemoveMember(kLastAppliedAnnotation);
+    if (annotations->ObjectEmpty()) rapidjson::Pointer("/metadata").Get(workload)->RemoveMember("annotations");
   }
   return kube::ToJson(workload) != before;
 }
@@ -171,6 +175,22 @@ Result<bool> InjectSidecar(Doc& workload, const std::string& kind, const kube::J
                            const SidecarOptions& options) {
   const kube::Json* pod = kube::At(workload, "/spec/template/spec/containers");
   if (!pod || !pod->IsArray()) return Invalid(kind + " " + kube::KeyOf(workload) + " has no pod template");
+  // Every volume the Restic mounts must be one of the pod's: Kubernetes
+  // would refuse the workload otherwise.
+  if (const kube::Json* mounts = kube::At(restic, "/spec/volumeMounts"); mounts && mounts->IsArray()) {
+    for (const auto& m : mounts->GetArray()) {
+      std::string volume = kube::StringOf(m, "name");
+      Value* volumes = rapidjson::Pointer("/spec/template/spec/volumes").Get(workload);
+      bool found = false;
+      if (volumes && volumes->IsArray()) {
+        for (const auto& v : volumes->GetArray()) found |= kube::StringOf(v, "name") == volume;
+      }
+      if (!found) {
+        return Invalid("Restic " + kube::Name(restic) + " mounts volume \"" + volume + "\", which " + kind + " " +
+                       kube::Name(workload) + " does not have");
+      }
+    }
+  }
   std::string before = kube::ToJson(workload);
   RemoveSidecar(workload);
   bool offline = kube::StringAt(restic, "/spec/type") == "offline";
