@@ -28,7 +28,7 @@ base=s3:https://127.0.0.1:$S3_PORT/stashbucket
 # 1000 keys (hence V1 listings), and it promises a byte of an empty object
 # without sending it.
 run_conformance "s3" CONFORMANCE_CACERT="$WORK/tls/cert.pem" CONFORMANCE_AUTH_FAILURE=AWS_ACCESS_KEY_ID=wrong \
-  STASH_S3_LIST_OBJECTS_V1=true CONFORMANCE_QUIRKS=empty-range \
+  STASH_S3_LIST_OBJECTS_V1=true CONFORMANCE_QUIRKS=empty-range STASH_HTTP_RETRIES=3 STASH_HTTP_BACKOFF=50 \
   CONFORMANCE_IO_FAILURE="REPOSITORY=s3:https://127.0.0.1:$(free_port)/stashbucket" "$base/conformance"
 
 # ---- both directions, path-style ----

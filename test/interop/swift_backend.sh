@@ -47,7 +47,10 @@ clear_env() {
 # ---- v1 auth, both directions ----
 start_swift
 v1_env
+# swifttest slices its objects without checking ranges: a range past the
+# end returns stale memory or a 500, so those reads are reported only.
 run_conformance "swift" CONFORMANCE_AUTH_FAILURE=ST_KEY=wrong \
+  CONFORMANCE_QUIRKS=range-past-end STASH_HTTP_RETRIES=3 STASH_HTTP_BACKOFF=50 \
   CONFORMANCE_IO_FAILURE="ST_AUTH=http://127.0.0.1:$(free_port)/v1.0" "swift:conformance:/"
 stash_to_restic "swift:stash:/v1/repo" "swift v1"
 restic_to_stash "swift:restic:/repo" "swift v1"
