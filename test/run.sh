@@ -12,6 +12,9 @@ control_plane=$(bash test/controlplane/build.sh) ||
 echo "control plane binaries: $control_plane"
 bash scripts/build.sh --asan || { echo "0 passed, 1 failed"; exit 1; }
 
+# Count only what this run runs: `test/run.sh NAME` must not count an
+# earlier run's results.
+rm -f build/meson-logs/testlog.json build-asan/meson-logs/testlog.json
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1
 meson test -C build --print-errorlogs --num-processes 2 "$@"
@@ -20,22 +23,31 @@ release_rc=$?
 meson test -C build-asan --print-errorlogs --num-processes 2 --suite sanitized "$@"
 asan_rc=$?
 
-python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+python3 - build/meson-logs/testlog.json $release_rc build-asan/meson-logs/testlog.json $asan_rc <<'PY'
 import json, sys
-passed = failed = skipped = 0
-for path in sys.argv[1:]:
+passed = failed = 0
+skipped = []
+args = sys.argv[1:]
+for path, rc in zip(args[0::2], args[1::2]):
     try:
         lines = open(path).read().splitlines()
     except OSError:
-        failed += 1
+        # No log: that build ran none of the tests asked for, or meson
+        # itself failed (a build error), which counts as a failure.
+        failed += rc != "0"
         continue
     for line in lines:
-        r = json.loads(line)["result"]
+        t = json.loads(line)
+        r = t["result"]
         if r in ("OK", "EXPECTEDFAIL"): passed += 1
-        elif r == "SKIP": skipped += 1
+        elif r == "SKIP":
+            why = [l for l in (t.get("stdout") or "").splitlines() if l.startswith("SKIP")]
+            skipped.append(f'{t["name"]}: {why[-1] if why else "SKIP"}')
         else: failed += 1
+for s in skipped:
+    print(f"skipped {s}")
 if skipped:
-    print(f"{skipped} skipped (a test server could not be installed)")
+    print(f"{len(skipped)} skipped")
 print(f"{passed} passed, {failed} failed")
 PY
 [ $release_rc -eq 0 ] && [ $asan_rc -eq 0 ]
