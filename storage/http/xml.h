@@ -40,8 +40,9 @@ struct ListPage {
   std::string next_marker;
 };
 
-// Parses one ListObjectsV2 result page; kCorrupt on a missing or malformed
-// <Key> or <Size>, or a truncated page without a continuation token.
+// Parses one ListObjectsV2 (or V1) result page; kCorrupt on a missing or
+// malformed <Key> or <Size>, or a truncated page that says nowhere where
+// the next one starts.
 Result<ListPage> ParseListPage(std::string_view xml);
 
 }  // namespace stash::http
