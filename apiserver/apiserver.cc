@@ -25,6 +25,7 @@
 #include "apiserver/task_pool.h"
 #include "apiserver/tls.h"
 #include "apiserver/watch_session.h"
+#include "base/log.h"
 
 namespace stash::apiserver {
 namespace {

@@ -5,11 +5,9 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
-#include <ctime>
-#include <mutex>
 #include <thread>
 
+#include "base/log.h"
 #include "cmd/commands.h"
 #include "kube/config.h"
 #include "kube/leader_election.h"

@@ -71,6 +71,27 @@ current-context: local
 KC
 }
 
+# cp_token_kubeconfig NAMESPACE SERVICEACCOUNT FILE [SERVER]: a kubeconfig
+# with a fresh token of that service account (2 h), so a process outside a
+# pod acts exactly as the pod would; SERVER defaults to the control plane.
+cp_token_kubeconfig() {
+  local token
+  token=$("$KUBECTL" -n "$1" create token "$2" --duration=2h) || return 1
+  cp_kubeconfig_with_token "$3" "$token" "${4:-$CP_SERVER}"
+}
+
+# cp_kubeconfig_with_token FILE TOKEN [SERVER]
+cp_kubeconfig_with_token() {
+  cat > "$1" <<KC
+apiVersion: v1
+kind: Config
+clusters: [{name: local, cluster: {server: "${3:-$CP_SERVER}", certificate-authority: "$CP_DIR/ca.crt"}}]
+users: [{name: sa, user: {token: "$2"}}]
+contexts: [{name: local, context: {cluster: local, user: sa, namespace: stash}}]
+current-context: local
+KC
+}
+
 # _cp_spawn NAME CMD...: starts CMD in the background, output to NAME.log.
 _cp_spawn() {
   local name=$1; shift

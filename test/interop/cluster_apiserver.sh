@@ -64,25 +64,14 @@ pass "Repositories and Secrets created with kubectl"
 # --- The server, outside a pod, as the manifests' service account (so their RBAC is what is tested);
 # an ExternalName Service is how the aggregator reaches a local process ---
 k apply -f "$HERE/../../manifests/02-rbac.yaml" >/dev/null
-token=$(k -n stash create token stash-apiserver --duration=2h)
-kubeconfig_for() {  # SERVER TOKEN
-  cat <<EOF
-apiVersion: v1
-kind: Config
-clusters: [{name: local, cluster: {server: "$1", certificate-authority: "$CP_DIR/ca.crt"}}]
-users: [{name: sa, user: {token: "$2"}}]
-contexts: [{name: local, context: {cluster: local, user: sa, namespace: stash}}]
-current-context: local
-EOF
-}
 sa_kubeconfig=$WORK/stash-apiserver.kubeconfig
-kubeconfig_for "$CP_SERVER" "$token" > "$sa_kubeconfig"
+cp_token_kubeconfig stash stash-apiserver "$sa_kubeconfig"
 # Bad kubeconfigs: one clear line and exit 1, at once.
 bad=$WORK/bad.kubeconfig
-kubeconfig_for "$CP_SERVER" not-a-valid-token > "$bad"
+cp_kubeconfig_with_token "$bad" not-a-valid-token
 if out=$(timeout 60 "$STASH" apiserver --kubeconfig "$bad" --secure-port 0 2>&1); then fail "a refused token was accepted"; fi
 grep -q "Fatal: cluster https://127.0.0.1:[0-9]*: .*401 Unauthorized" <<<"$out" || fail "refused token: $out"
-kubeconfig_for https://127.0.0.1:1 "$token" > "$bad"
+cp_kubeconfig_with_token "$bad" any-token https://127.0.0.1:1
 if out=$(timeout 60 "$STASH" apiserver --kubeconfig "$bad" --secure-port 0 2>&1); then fail "an unreachable cluster was accepted"; fi
 grep -q "Fatal: cluster https://127.0.0.1:1: .*Connection refused" <<<"$out" || fail "unreachable cluster: $out"
 printf 'clusters: [\n' > "$bad"

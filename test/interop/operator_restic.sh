@@ -38,15 +38,7 @@ k -n demo create deployment db --image=busybox -- sleep 3600 >/dev/null
 # The operator runs as the manifests' service account, so their RBAC is what is tested.
 # (No controller manager runs here, so the manifest's Deployment makes no pods.)
 k apply -f "$HERE/../../manifests/05-operator.yaml" >/dev/null
-token=$(k -n stash create token stash-operator --duration=2h)
-cat > "$WORK/operator.kubeconfig" <<EOK
-apiVersion: v1
-kind: Config
-clusters: [{name: local, cluster: {server: "$CP_SERVER", certificate-authority: "$CP_DIR/ca.crt"}}]
-users: [{name: sa, user: {token: "$token"}}]
-contexts: [{name: local, context: {cluster: local, user: sa, namespace: stash}}]
-current-context: local
-EOK
+cp_token_kubeconfig stash stash-operator "$WORK/operator.kubeconfig"
 start_operator() {  # NAME
   "$STASH" operator --kubeconfig "$WORK/operator.kubeconfig" --lease-namespace stash --identity "$1" \
     --image stash:test > "$WORK/$1.log" 2>&1 &
