@@ -1,4 +1,4 @@
-// Authentication and authorization seams (design.md): request -> user, and
+// Authentication and authorization seams (docs/architecture.md, "Seams"): request -> user, and
 // (user, verb, resource, namespace, name) -> allowed.
 //
 // Standalone mode plugs in client certificates signed by the server's CA

@@ -1,5 +1,5 @@
 // Delegated authentication and authorization, as Kubernetes extension
-// apiservers do them (k8s-apiserver.md §4.4, §4.5):
+// apiservers do them (docs/kubernetes.md, "Being an aggregated apiserver"):
 //
 //  - front-proxy headers (X-Remote-User, X-Remote-Group, X-Remote-Extra-*)
 //    trusted only from a client certificate that chains to the

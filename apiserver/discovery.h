@@ -1,4 +1,4 @@
-// Discovery documents (k8s-apiserver.md §1): the legacy APIGroupList,
+// Discovery documents kubectl and the aggregator read: the legacy APIGroupList,
 // APIGroup and APIResourceList, and aggregated discovery
 // (apidiscovery.k8s.io v2 and v2beta1), all built from the served
 // resources. Nothing here touches storage, so discovery always answers at

@@ -1,5 +1,5 @@
 // Content negotiation: which representation an Accept header asks for
-// (k8s-apiserver.md §3.1). Entries are tried in order; protobuf, CBOR and
+// (a comma-separated list with q-values). Entries are tried in order; protobuf, CBOR and
 // YAML are skipped since we only speak JSON, except for the OpenAPI v2
 // document, which kubectl reads only as protobuf.
 #pragma once

@@ -1,4 +1,4 @@
-// OpenAPI documents for the served resources (k8s-apiserver.md §1.5):
+// OpenAPI documents for the served resources:
 // Swagger 2.0 at /openapi/v2 (the aggregator merges it; kubectl reads it
 // as protobuf to validate manifests) and OpenAPI 3.0 at
 // /openapi/v3 (an index) and /openapi/v3/apis/<group>/<version>, which is

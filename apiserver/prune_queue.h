@@ -2,7 +2,7 @@
 // repository at a time and coalesced.
 //
 // Deleting a snapshot removes only its file, as `restic forget ID` does;
-// the data it alone used is freed by a prune (spec README, decision 4).
+// the data it alone used is freed by a prune (docs/decisions.md, "4. Verbs").
 // Pruning inside the request would make `kubectl delete` wait minutes and
 // `delete --all` prune once per snapshot, so deletes only ask for a prune:
 // requests for one repository within `delay` of each other become one run,

@@ -1,5 +1,5 @@
 // RepositorySource: where the Repository objects the server serves come
-// from, with what is needed to open each (design.md).
+// from, with what is needed to open each (docs/architecture.md, "Seams").
 //
 // Standalone mode reads a folder of manifests (standalone_source.h); in a
 // cluster, informers watch Repository objects, Secrets and Namespaces
@@ -44,7 +44,7 @@ class RepositorySource {
   virtual std::vector<RepositorySpec> Repositories() = 0;
 
   // Whether namespace `ns` is being deleted: its snapshots are then neither
-  // listed nor deleted (spec README, decision 5).
+  // listed nor deleted (docs/decisions.md, "5. Namespace deletion keeps backups").
   virtual bool NamespaceTerminating(const std::string& ns) = 0;
 
   // `callback` runs whenever Repositories() may have changed.

@@ -1,5 +1,4 @@
-// Label and field selectors, parsed and matched as Kubernetes does
-// (k8s-apiserver.md §2.5 and §2.6).
+// Label and field selectors, parsed and matched as Kubernetes does.
 //
 // Label selectors: comma-separated requirements, all of which must hold:
 // `k=v`, `k==v`, `k!=v` (also true without k), `k in (a,b)`, `k notin (a,b)`

@@ -225,7 +225,7 @@ void SnapshotStorage::AfterDelete(const SnapshotCache& cache, size_t deleted, bo
 
 Result<ObjectPtr> SnapshotStorage::Delete(const ObjectPtr& object, const UserInfo& user) {
   const ObjectMeta& m = object->meta;
-  // Deleting a namespace never deletes backups (decision 5).
+  // Deleting a namespace never deletes backups (docs/decisions.md, section 5).
   if (user.name == kNamespaceController || source_.NamespaceTerminating(m.ns)) return object;
   auto parsed = ParseSnapshotName(m.name);
   auto id = Id::FromHex(m.uid);
@@ -248,7 +248,7 @@ Result<std::vector<ObjectPtr>> SnapshotStorage::DeleteAll(const std::vector<Obje
   std::map<std::string, Batch> batches;  // by repository key: a fixed locking order
   for (const auto& object : objects) {
     const ObjectMeta& m = object->meta;
-    // Deleting a namespace never deletes backups (decision 5).
+    // Deleting a namespace never deletes backups (docs/decisions.md, section 5).
     if (user.name == kNamespaceController || source_.NamespaceTerminating(m.ns)) {
       out.push_back(object);
       continue;

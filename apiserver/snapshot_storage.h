@@ -10,7 +10,7 @@
 // counted in stash_apiserver_repository_errors_total; it never fails the
 // list. Deleting goes to storage under an exclusive repository lock,
 // except for the namespace controller or in a terminating namespace,
-// where nothing is touched (spec README, decision 5), and then asks the
+// where nothing is touched (docs/decisions.md, section 5), and then asks the
 // PruneQueue for a background prune of that repository.
 #pragma once
 

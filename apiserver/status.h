@@ -1,7 +1,7 @@
 // Kubernetes Status objects: how every API error is answered.
 //
 // kubectl prints them as "Error from server (<reason>): <message>", so the
-// reason and message follow kube-apiserver's wording (k8s-apiserver.md §2.9).
+// reason and message follow kube-apiserver's wording.
 #pragma once
 
 #include <string>

@@ -1,4 +1,5 @@
-// Server-side printing: meta.k8s.io Table responses (k8s-apiserver.md §2.7).
+// Server-side printing: meta.k8s.io Table responses, which kubectl asks
+// for with an Accept entry carrying `as=Table;g=meta.k8s.io;v=v1`.
 //
 // kubectl prints cells verbatim, so ages are formatted here the way
 // kube-apiserver formats them ("5m", "2d3h").

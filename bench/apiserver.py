@@ -3,7 +3,7 @@
 
     python3 bench/apiserver.py [--counts 1,10,100] [--snapshots 100] [--rounds 30]
 
-For N repositories of S snapshots each (restic-format, written by stash), it
+For N repositories of S snapshots each (restic format, written by stash), it
 times, in one run on the same repositories:
   - stash apiserver, warm: GET .../namespaces/demo/snapshots (JSON and the
     Table kubectl asks for) over one keep-alive TLS connection, median of

@@ -1,6 +1,6 @@
 // The shape of a snapshot's top levels, built from the backup targets
-// before anything is read, exactly as restic builds it (restic-format.md
-// §6.1): an absolute target /a/b/c sits under intermediate folders a and b
+// before anything is read, exactly as restic builds it (docs/restic-format.md,
+// 6.1): an absolute target /a/b/c sits under intermediate folders a and b
 // that carry their own metadata; a relative target keeps its relative
 // shape without leading ".."; "." and "../.." stand for their contents; two
 // top-level names from different roots become "x" and "x-1".

@@ -392,7 +392,7 @@ StashBackend Local(std::string host, std::string mount, std::string sub) {
 }
 }  // namespace
 
-TEST_CASE("local backend paths (decision 7)") {
+TEST_CASE("local backend paths: hostPath or mountPath, plus subPath, absolute and inside the volume") {
   CHECK(*LocalRepositoryPath(Local("/host", "/mnt", "sub")) == "/host/sub");
   CHECK(*LocalRepositoryPath(Local("", "/mnt", "")) == "/mnt");
   CHECK_FALSE(LocalRepositoryPath(Local("", "", "x")).ok());
@@ -401,7 +401,7 @@ TEST_CASE("local backend paths (decision 7)") {
   CHECK_FALSE(LocalRepositoryPath(Local("/host", "", "a/../../etc")).ok());
 }
 
-TEST_CASE("Stash backends map to restic locations as Stash 0.8.3 built them (A.1.2)") {
+TEST_CASE("Stash backends map to restic locations as Stash 0.8.3 built them") {
   std::map<std::string, std::string> none;
   StashBackend s3;
   s3.type = "s3";

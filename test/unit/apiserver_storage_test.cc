@@ -1,6 +1,6 @@
 // The snapshot resource end to end without the network: SnapshotStorage
 // over real repositories (refresh, watch events, delete under a lock,
-// broken and slow repositories, decision 5), the REST layer's answers and
+// broken and slow repositories, docs/decisions.md section 5), the REST layer's answers and
 // the router's authentication, authorization and errors.
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
@@ -195,7 +195,7 @@ TEST_CASE("a held lock makes delete a conflict") {
   CHECK(fs::exists(w.dir.path + "/a/snapshots/" + id.Hex()));
 }
 
-TEST_CASE("deleting a namespace never deletes backups (decision 5)") {
+TEST_CASE("deleting a namespace never deletes backups") {
   World w;
   Id id = AddSnapshot(*w.a, "web-1", 1000);
   w.storage->Start();
@@ -505,7 +505,7 @@ TEST_CASE("REST: get, tables, dry runs, preconditions and delete") {
   CHECK(api.Call("DELETE", item).status == 404);
 }
 
-TEST_CASE("REST: deletecollection honours selectors and decision 5") {
+TEST_CASE("REST: deletecollection honours selectors and keeps backups of a namespace being deleted") {
   Api api;
   Id keep = AddSnapshot(*api.w.a, "keep", 1000);
   Id drop = AddSnapshot(*api.w.b, "drop", 2000);

@@ -1,4 +1,4 @@
-// Chunker and polynomial tests against the vectors of restic-format.md §8.6.
+// Chunker and polynomial tests against the vectors of docs/restic-format.md, 8.6.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -129,7 +129,7 @@ Bytes DataWithZeroRuns(size_t n, uint64_t seed) {
 
 using Cut = std::pair<size_t, uint64_t>;  // length, fingerprint
 
-// §8.3-8.5 transcribed literally, one byte at a time, as the oracle.
+// docs/restic-format.md 8.3-8.5 transcribed literally, one byte at a time, as the oracle.
 std::vector<Cut> ReferenceCuts(ByteView data, const ChunkerTables& t,
                                size_t min, size_t max) {
   std::array<uint8_t, 64> window;
@@ -176,7 +176,7 @@ std::vector<Cut> Cuts(const std::vector<ChunkInfo>& chunks) {
   return out;
 }
 
-TEST_CASE("D6 input matches the spec", "[chunker]") {
+TEST_CASE("D6 input has the documented size and hash", "[chunker]") {
   REQUIRE(D6().size() == 6291456);
   CHECK(Sha256(D6()).Hex() ==
         "ae4240603275e0d3ad01491ff959150419e617cb78eacd6866ba46cdaccd9f37");
@@ -254,7 +254,7 @@ TEST_CASE("boundaries do not depend on how input is split", "[chunker]") {
   }
 }
 
-TEST_CASE("matches a literal transcription of the spec", "[chunker]") {
+TEST_CASE("matches a literal byte-at-a-time transcription of the algorithm", "[chunker]") {
   ChunkerTables tables(kUpstreamPol);
   struct Case {
     size_t min, max;
