@@ -3,7 +3,7 @@
 //
 // Stash 0.8.3 ran restic with RESTIC_REPOSITORY built from the provider
 // block and exported every key of the storage Secret as an environment
-// variable (stash-api.md A.1.1, A.1.2). We do the same without a process:
+// variable (docs/stash-api.md, sections 2 and 3). We do the same without a process:
 // RepositoryLocation() builds the location, SettingsFromSecret() turns the
 // Secret into BackendOptions, and OpenBackend() takes both.
 //
@@ -36,7 +36,7 @@ struct StashBackend {
 };
 
 // A local backend's folder: hostPath.path/subPath, or mountPath/subPath
-// without hostPath (spec README, decision 7). kInvalid for relative paths
+// without hostPath (docs/decisions.md, "7. Local backends"). kInvalid for relative paths
 // and a subPath that leaves its volume.
 Result<std::string> LocalRepositoryPath(const StashBackend& backend);
 
