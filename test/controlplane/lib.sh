@@ -7,8 +7,9 @@
 #                                  CP_DIR, CP_SERVER and the CA/key paths
 #   cp_stop                        stops every process it started, by PID
 #
-# cp_start installs an EXIT trap that calls cp_stop, so nothing is left
-# running when a test fails. The binaries come from build.sh beside this
+# cp_start installs an EXIT trap that calls cp_stop (and makes SIGTERM and
+# SIGINT exit through it), so nothing is left running when a test fails or
+# is killed on its timeout. The binaries come from build.sh beside this
 # file (cached per machine). Certificates:
 #   ca.crt/key              cluster CA: serving cert, client certs, SA root
 #   front-proxy-ca.crt/key  the aggregator's CA; front-proxy-client.crt/key
@@ -124,6 +125,9 @@ cp_start() {
   mkdir -p "$CP_DIR"
   export CP_DIR KUBECTL="$bin/kubectl"
   trap cp_stop EXIT
+  # A test killed on its timeout (SIGTERM) must still stop what it started:
+  # exiting from the signal runs the EXIT trap, whoever set it.
+  trap 'exit 143' TERM INT
 
   _cp_ca ca kubernetes-ca
   _cp_ca front-proxy-ca front-proxy-ca
