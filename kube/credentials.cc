@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <vector>
@@ -42,7 +43,11 @@ bool ParseRfc3339(const std::string& text, std::chrono::system_clock::time_point
   } else if (*rest != 'Z' && *rest != 'z') {
     return false;
   }
-  *out = std::chrono::system_clock::from_time_t(timegm(&tm) - offset);
+  // Clamped to what a system_clock time point holds (nanoseconds to 2262):
+  // a plugin saying "year 3000" means "does not expire soon".
+  constexpr time_t kLatest = 7258118400;  // 2200-01-01
+  time_t secs = timegm(&tm) - offset;
+  *out = std::chrono::system_clock::from_time_t(std::clamp<time_t>(secs, 0, kLatest));
   return true;
 }
 

@@ -254,6 +254,12 @@ TEST_CASE("kube: exec credential plugins as kubectl runs them") {
     CHECK_FALSE(ParseExecCredential(R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{}})",
                                     "client.authentication.k8s.io/v1").ok());
     CHECK_FALSE(ParseExecCredential("nonsense", "client.authentication.k8s.io/v1").ok());
+    // A far-future expiry (found by the fuzzer: it overflowed) is "not soon".
+    auto far = ParseExecCredential(R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1",)"
+                                   R"("status":{"token":"t","expirationTimestamp":"3026-12-03T18:25:00+01:00"}})",
+                                   "client.authentication.k8s.io/v1");
+    REQUIRE(far.ok());
+    CHECK(far->expires > std::chrono::system_clock::now() + std::chrono::hours(24 * 365 * 100));
   }
   std::filesystem::remove_all(dir);
 }
