@@ -30,19 +30,7 @@
 namespace stash::apiserver {
 namespace {
 
-std::mutex g_log_mu;
-
-// One line on stderr, prefixed with the UTC time.
-void Log(const std::string& line) {
-  char stamp[32];
-  time_t now = time(nullptr);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  std::lock_guard<std::mutex> lock(g_log_mu);
-  std::fprintf(stderr, "%s %s\n", stamp, line.c_str());
-  std::fflush(stderr);
-}
+void Log(const std::string& line) { LogLine(line); }
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "Fatal: %s\n", message.c_str());

@@ -16,18 +16,7 @@
 namespace stash::cli {
 namespace {
 
-std::mutex g_log_mu;
-
-void Log(const std::string& line) {
-  char stamp[32];
-  time_t now = time(nullptr);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  std::lock_guard<std::mutex> lock(g_log_mu);
-  std::fprintf(stderr, "%s %s\n", stamp, line.c_str());
-  std::fflush(stderr);
-}
+void Log(const std::string& line) { LogLine(line); }
 
 std::string DefaultIdentity() {
   char host[256] = {0};
