@@ -162,16 +162,14 @@ Result<Certificates> ClusterCertificates(const Options& o, kube::Client& cluster
   return certs;
 }
 
-Result<std::unique_ptr<kube::Client>> ConnectCluster(const Options& o) {
-  auto access = kube::ResolveAccess(o.kubeconfig);
-  if (!access.ok()) return access.error();
-  auto client = kube::Client::Create(*access);
-  if (!client.ok()) return client.error().Wrap("cluster " + access->server);
+Result<std::unique_ptr<kube::Client>> ConnectCluster(const kube::ClusterAccess& access) {
+  auto client = kube::Client::Create(access);
+  if (!client.ok()) return client.error().Wrap("cluster " + access.server);
   // One quick authenticated look first, so a cluster that is not there or a
   // token it refuses is one clear error rather than informers retrying until
   // the start timeout.
   auto probe = (*client)->Request("GET", "/api/v1/namespaces?limit=1");
-  if (!probe.ok()) return probe.error().Wrap("cluster " + access->server);
+  if (!probe.ok()) return probe.error().Wrap("cluster " + access.server);
   return client;
 }
 
@@ -198,7 +196,7 @@ int Run(const Options& o) {
     auto resolved = kube::ResolveAccess(o.kubeconfig);
     if (!resolved.ok()) return Fail(resolved.error().message());
     access = *resolved;
-    auto cluster = ConnectCluster(o);
+    auto cluster = ConnectCluster(*access);
     if (!cluster.ok()) return Fail(cluster.error().message());
     s->cluster = std::move(*cluster);
   }

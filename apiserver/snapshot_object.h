@@ -1,5 +1,5 @@
 // The Snapshot resource (repositories.stash.appscode.com/v1alpha1) as Stash
-// 0.8.3 shapes it (docs/stash-api.md, "4. The Snapshot object"; where we differ:
+// 0.8.3 shapes it (docs/stash-objects.md, "4. The Snapshot object"; where we differ:
 // docs/decisions.md, "3. Snapshot objects stay compatible with 0.8.3"):
 //
 //   metadata.name               <repository>-<first 8 hex of the snapshot id>

@@ -2,7 +2,7 @@
 //
 // A sealed message is nonce(16) || ciphertext || tag(16). The Poly1305 key
 // for each message is r || AES-128_k(nonce), where (k, r) is the MAC half of
-// the key; the tag covers the ciphertext only. See docs/restic-format.md, 2.1.
+// the key; the tag covers the ciphertext only. See docs/repository-format.md, 2.1.
 #pragma once
 
 #include <array>

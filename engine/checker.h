@@ -17,7 +17,7 @@
 //
 // Errors fail the check. Notes are what restic reports as non-critical:
 // packs no index lists, a pack in several index files, old-format indexes,
-// packs mixing tree and data blobs. See docs/restic-format.md, 9.3.
+// packs mixing tree and data blobs. See docs/repository-format.md, 9.3.
 //
 // The checker reads index files itself instead of using Repository's Index,
 // which keeps only the first location of each blob: check must see every

@@ -1,5 +1,5 @@
 // Rabin-fingerprint chunker, byte-exact with restic/chunker v0.4.0
-// (docs/restic-format.md, 8).
+// (docs/repository-format.md, 8).
 //
 // Speed: one rolling-hash step is a table lookup whose index depends on the
 // previous step, so a single hash stream is latency bound (~6 cycles/byte).

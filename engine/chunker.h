@@ -3,7 +3,7 @@
 // Given the repository polynomial, the same bytes are split at the same
 // places by restic and by us, so data backed up by either deduplicates.
 // Chunks are at least 512 KiB and at most 8 MiB except the last one of a
-// stream. See docs/restic-format.md, 8 (tables, rolling hash, reset rule).
+// stream. See docs/repository-format.md, 8 (tables, rolling hash, reset rule).
 #pragma once
 
 #include <array>

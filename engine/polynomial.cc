@@ -1,4 +1,4 @@
-// GF(2)[X] arithmetic for the chunker polynomial (docs/restic-format.md, 8.1).
+// GF(2)[X] arithmetic for the chunker polynomial (docs/repository-format.md, 8.1).
 #include "engine/polynomial.h"
 
 #include <bit>

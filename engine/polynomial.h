@@ -3,7 +3,7 @@
 // A Polynomial is a uint64 whose bit i is the coefficient of X^i. Each
 // repository stores a random irreducible polynomial of degree 53 in its
 // config; the chunker cuts where a Rabin fingerprint over it hits zero.
-// See docs/restic-format.md, 8.1.
+// See docs/repository-format.md, 8.1.
 #pragma once
 
 #include <cstdint>

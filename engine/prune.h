@@ -1,6 +1,6 @@
 // Prune: remove data that no snapshot needs any more.
 //
-// Follows restic 0.14's plan (docs/restic-format.md, 9.2): under an exclusive
+// Follows restic 0.14's plan (docs/repository-format.md, 9.2): under an exclusive
 // lock, find the blobs every snapshot uses, delete packs nothing uses,
 // repack partly used packs, write a fresh index, then delete what was
 // replaced. It never removes a blob that a snapshot still refers to.

@@ -1,5 +1,5 @@
 // The shape of a snapshot's top levels, built from the backup targets
-// before anything is read, exactly as restic builds it (docs/restic-format.md,
+// before anything is read, exactly as restic builds it (docs/repository-format.md,
 // 6.1): an absolute target /a/b/c sits under intermediate folders a and b
 // that carry their own metadata; a relative target keeps its relative
 // shape without leading ".."; "." and "../.." stand for their contents; two

@@ -3,7 +3,7 @@
 // restic names trees and snapshots by the SHA-256 of their JSON, so to
 // deduplicate with restic (same tree => same id) we must produce the very
 // same bytes Go does: same string escaping, same time format. See
-// docs/restic-format.md, 6.3 and 6.4.
+// docs/repository-format.md, 6.3 and 6.4.
 #pragma once
 
 #include <cstdint>

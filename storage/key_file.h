@@ -2,7 +2,7 @@
 //
 // keys/<id> is plain JSON holding scrypt parameters, a salt and the master
 // key sealed with the user key. Several key files may wrap the same master
-// key (one per password). See docs/restic-format.md, 2.3.
+// key (one per password). See docs/repository-format.md, 2.3.
 #pragma once
 
 #include <string>

@@ -3,7 +3,7 @@
 // A shared lock (backup, restore, check, listing) conflicts only with an
 // exclusive one (forget, prune); an exclusive lock conflicts with any other.
 // A lock older than 30 minutes, or held by a process on this host that no
-// longer exists, is stale. See docs/restic-format.md, 7.
+// longer exists, is stale. See docs/repository-format.md, 7.
 //
 // Stale locks still block, as in restic 0.14: its conflict check looks at
 // every readable lock and never asks whether it is stale, so a lock left

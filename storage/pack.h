@@ -3,7 +3,7 @@
 //   EncBlob_1 .. EncBlob_n || Seal(header entries) || uint32le(header size)
 //
 // A header entry is type(1) len_enc(4) [len_plain(4)] id(32); types 2 and 3
-// are zstd-compressed blobs (format 2 only). See docs/restic-format.md, 4.
+// are zstd-compressed blobs (format 2 only). See docs/repository-format.md, 4.
 #pragma once
 
 #include <cstdint>

@@ -17,7 +17,7 @@ std::string FileLabel(FileType type, const std::string& name) {
   return std::string(FileTypeDir(type)) + "/" + name;
 }
 
-// Format 2 "unpacked" encoding: 0x02 || zstd(json). See docs/restic-format.md, 5.1.
+// Format 2 "unpacked" encoding: 0x02 || zstd(json). See docs/repository-format.md, 5.1.
 Result<Bytes> DecodeUnpacked(Bytes plain, int version) {
   if (version < 2 || plain.empty() || plain[0] == '{' || plain[0] == '[') return plain;
   if (plain[0] != 2) {

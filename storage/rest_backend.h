@@ -1,5 +1,5 @@
 // RestBackend: a repository on a server that speaks restic's REST protocol
-// (rest-server, `rclone serve restic`); see docs/restic-format.md, 10.1.
+// (rest-server, `rclone serve restic`); see docs/repository-format.md, 10.1.
 //
 // Location: "rest:http(s)://[user:password@]host[:port]/path/". User and
 // password go out as HTTP basic auth; https verifies the server (system

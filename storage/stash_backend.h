@@ -3,7 +3,7 @@
 //
 // Stash 0.8.3 ran restic with RESTIC_REPOSITORY built from the provider
 // block and exported every key of the storage Secret as an environment
-// variable (docs/stash-api.md, sections 2 and 3). We do the same without a process:
+// variable (docs/stash-objects.md, sections 2 and 3). We do the same without a process:
 // RepositoryLocation() builds the location, SettingsFromSecret() turns the
 // Secret into BackendOptions, and OpenBackend() takes both.
 //

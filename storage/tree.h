@@ -3,7 +3,7 @@
 // A tree blob is `{"nodes":[...]}\n` with nodes sorted by name; its id is
 // the SHA-256 of exactly those bytes. EncodeTree reproduces restic 0.14's
 // bytes for the same metadata, so identical directories get identical ids.
-// See docs/restic-format.md, 6.2 and 6.3.
+// See docs/repository-format.md, 6.2 and 6.3.
 #pragma once
 
 #include <cstdint>

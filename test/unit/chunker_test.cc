@@ -1,4 +1,4 @@
-// Chunker and polynomial tests against the vectors of docs/restic-format.md, 8.6.
+// Chunker and polynomial tests against the vectors of docs/repository-format.md, 8.6.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -129,7 +129,7 @@ Bytes DataWithZeroRuns(size_t n, uint64_t seed) {
 
 using Cut = std::pair<size_t, uint64_t>;  // length, fingerprint
 
-// docs/restic-format.md 8.3-8.5 transcribed literally, one byte at a time, as the oracle.
+// docs/repository-format.md 8.3-8.5 transcribed literally, one byte at a time, as the oracle.
 std::vector<Cut> ReferenceCuts(ByteView data, const ChunkerTables& t,
                                size_t min, size_t max) {
   std::array<uint8_t, 64> window;

@@ -27,7 +27,7 @@ std::array<uint8_t, N> HexArray(std::string_view hex) {
   return a;
 }
 
-// The AEAD vector from restic's crypto_int_test.go (docs/restic-format.md, 2.2).
+// The AEAD vector from restic's crypto_int_test.go (docs/repository-format.md, 2.2).
 CryptoKey ResticTestKey() {
   CryptoKey key;
   key.encrypt = HexArray<32>(
