@@ -10,21 +10,20 @@
 #include <mutex>
 #include <thread>
 
-#include "apiserver/auth.h"
+#include "apiserver/auth/auth.h"
 #include "apiserver/apiservice.h"
 #include "apiserver/auth_setup.h"
-#include "apiserver/cluster_source.h"
-#include "apiserver/health.h"
-#include "apiserver/http_server.h"
+#include "apiserver/snapshots/cluster_source.h"
+#include "apiserver/machinery/health.h"
+#include "apiserver/machinery/server_types.h"
 #include "kube/config.h"
-#include "apiserver/metrics.h"
-#include "apiserver/rest_handler.h"
+#include "apiserver/machinery/metrics.h"
+#include "apiserver/machinery/rest_handler.h"
 #include "apiserver/router.h"
-#include "apiserver/snapshot_storage.h"
-#include "apiserver/standalone_source.h"
-#include "apiserver/task_pool.h"
-#include "apiserver/tls.h"
-#include "apiserver/watch_session.h"
+#include "apiserver/snapshots/snapshot_storage.h"
+#include "apiserver/snapshots/standalone_source.h"
+#include "base/thread_pool.h"
+#include "apiserver/machinery/watch_session.h"
 #include "base/log.h"
 
 namespace stash::apiserver {
@@ -109,8 +108,8 @@ sigset_t StopSignals() {
 struct Server {
   Metrics metrics;
   HealthChecks health;
-  TaskPool backend_pool{8};
-  TaskPool request_pool{8};
+  ThreadPool backend_pool{8};
+  ThreadPool request_pool{8};
   WatchManager watches;
   std::unique_ptr<kube::Client> cluster;  // cluster mode only
   std::unique_ptr<RepositorySource> source;
@@ -235,6 +234,7 @@ int Run(const Options& o) {
   net.bind_address = o.bind_address;
   net.port = o.secure_port;
   net.read_timeout = o.read_timeout;
+  net.error_response = UnreadableRequestResponse;
   Router* router = s->router.get();
   s->http = std::make_unique<HttpServer>(net, *tls, [router](Request r, std::shared_ptr<Responder> w) {
     router->Handle(std::move(r), std::move(w));

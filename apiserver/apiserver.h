@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "apiserver/delegated_auth.h"
+#include "apiserver/auth/delegated_auth.h"
 
 namespace stash::apiserver {
 

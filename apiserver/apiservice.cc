@@ -3,7 +3,7 @@
 #include <charconv>
 
 #include "crypto/encoding.h"
-#include "storage/json_out.h"
+#include "base/json_out.h"
 
 namespace stash::apiserver {
 namespace {

@@ -7,7 +7,7 @@
 #include <functional>
 #include <string>
 
-#include "apiserver/tls.h"
+#include "apiserver/machinery/server_types.h"
 #include "base/result.h"
 #include "kube/client.h"
 

@@ -1,6 +1,6 @@
 #include "apiserver/auth_setup.h"
 
-#include "apiserver/tls.h"
+#include "apiserver/machinery/server_types.h"
 
 namespace stash::apiserver {
 namespace {

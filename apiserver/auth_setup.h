@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "apiserver/apiserver.h"
-#include "apiserver/auth.h"
-#include "apiserver/kube_review.h"
+#include "apiserver/auth/auth.h"
+#include "apiserver/auth/kube_review.h"
 
 namespace stash::apiserver {
 

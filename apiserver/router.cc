@@ -3,9 +3,9 @@
 #include <chrono>
 #include <cstdio>
 
-#include "storage/json_out.h"
-#include "apiserver/negotiate.h"
-#include "apiserver/status.h"
+#include "base/json_out.h"
+#include "apiserver/machinery/negotiate.h"
+#include "apiserver/machinery/status.h"
 
 namespace stash::apiserver {
 namespace {

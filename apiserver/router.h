@@ -11,13 +11,13 @@
 #include <string>
 #include <vector>
 
-#include "apiserver/auth.h"
-#include "apiserver/discovery.h"
-#include "apiserver/health.h"
-#include "apiserver/http.h"
-#include "apiserver/metrics.h"
-#include "apiserver/openapi.h"
-#include "apiserver/rest_handler.h"
+#include "apiserver/auth/auth.h"
+#include "apiserver/machinery/discovery.h"
+#include "apiserver/machinery/health.h"
+#include "apiserver/machinery/server_types.h"
+#include "apiserver/machinery/metrics.h"
+#include "apiserver/machinery/openapi.h"
+#include "apiserver/machinery/rest_handler.h"
 
 namespace stash::apiserver {
 

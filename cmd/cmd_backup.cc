@@ -14,7 +14,7 @@
 #include "engine/archiver.h"
 #include "engine/backup_stdin.h"
 #include "engine/polynomial.h"
-#include "storage/go_json.h"
+#include "base/go_json.h"
 
 namespace stash::cli {
 namespace {

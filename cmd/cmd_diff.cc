@@ -7,7 +7,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/progress.h"
-#include "storage/go_json.h"
+#include "base/go_json.h"
 
 namespace stash::cli {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "cmd/commands.h"
 #include "engine/filter.h"
-#include "storage/go_json.h"
+#include "base/go_json.h"
 
 namespace stash::cli {
 namespace {

@@ -9,8 +9,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "storage/backend_factory.h"
-#include "storage/dry_run_backend.h"
+#include "storage/backends/backend_factory.h"
+#include "storage/backends/dry_run_backend.h"
 
 namespace stash::cli {
 namespace {

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "storage/go_json.h"
+#include "base/go_json.h"
 
 namespace stash::cli {
 namespace {

@@ -20,7 +20,7 @@
 #include "engine/paths.h"
 #include "engine/snapshot_select.h"
 #include "engine/target_tree.h"
-#include "engine/work_queue.h"
+#include "base/thread_pool.h"
 
 namespace stash {
 namespace {
@@ -101,7 +101,7 @@ class BackupRun {
         buffers_(options.file_workers + options.blob_workers * 2 + options.walk_workers),
         blobs_(options.blob_workers, options.blob_workers * 2),
         files_(options.file_workers, options.file_workers * 4),
-        walkers_(options.walk_workers, 0, WorkQueue::Order::kLifo) {}
+        walkers_(options.walk_workers, 0, ThreadPool::Order::kLifo) {}
 
   // The tree of the targets (folders with a path are walked in full; the
   // others only lead to them), built on the calling thread.
@@ -494,9 +494,9 @@ class BackupRun {
   std::optional<Error> error_;
   BufferPool buffers_;
   // Declared last: destroyed first, so workers stop before the rest goes.
-  WorkQueue blobs_;
-  WorkQueue files_;
-  WorkQueue walkers_;
+  ThreadPool blobs_;
+  ThreadPool files_;
+  ThreadPool walkers_;
 };
 
 // The newest snapshot of this host that covers all the target paths and is

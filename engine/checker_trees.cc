@@ -5,7 +5,7 @@
 #include <set>
 
 #include "engine/checker.h"
-#include "storage/go_json.h"
+#include "base/go_json.h"
 
 namespace stash {
 namespace {

@@ -220,7 +220,7 @@ ContentWriter::ContentWriter(Repository& repo, bool restore_owner, RestoreLog& l
     uint64_t jobs = 2 * limits_.threads + 1;
     limits_.job_files = static_cast<size_t>(std::clamp<uint64_t>(fds / 4 / jobs, 1, 64));
   }
-  queue_ = std::make_unique<WorkQueue>(limits_.threads, limits_.threads);
+  queue_ = std::make_unique<ThreadPool>(limits_.threads, limits_.threads);
 }
 
 ContentWriter::~ContentWriter() { Finish(); }

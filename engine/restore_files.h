@@ -35,7 +35,7 @@
 
 #include "base/result.h"
 #include "engine/restorer.h"
-#include "engine/work_queue.h"
+#include "base/thread_pool.h"
 #include "storage/repository.h"
 
 namespace stash::restore_internal {
@@ -200,7 +200,7 @@ class ContentWriter {
   ContentLimits limits_;
   uint32_t euid_;
   std::unique_ptr<Job> pending_;
-  std::unique_ptr<WorkQueue> queue_;
+  std::unique_ptr<ThreadPool> queue_;
 };
 
 }  // namespace stash::restore_internal

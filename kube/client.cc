@@ -4,7 +4,7 @@
 
 #include "base/bytes.h"
 
-#include "storage/http/http_client.h"
+#include "net/http_client.h"
 
 namespace stash::kube {
 namespace {

@@ -8,7 +8,7 @@
 #include "base/bytes.h"
 #include "base/text_file.h"
 #include "crypto/encoding.h"
-#include "storage/go_json.h"
+#include "base/go_json.h"
 
 namespace stash::kube {
 namespace {

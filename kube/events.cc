@@ -3,7 +3,7 @@
 #include <ctime>
 #include <random>
 
-#include "storage/json_out.h"
+#include "base/json_out.h"
 
 namespace stash::kube {
 namespace {

@@ -5,7 +5,7 @@
 #include <rapidjson/pointer.h>
 
 #include "kube/events.h"
-#include "storage/json_out.h"
+#include "base/json_out.h"
 
 namespace stash::kube {
 

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "storage/json_out.h"
+#include "base/json_out.h"
 
 namespace stash::op {
 namespace {

@@ -1,9 +1,16 @@
 #include "storage/index.h"
 
-#include "storage/json_util.h"
+#include "base/json_util.h"
 
 namespace stash {
 namespace {
+
+// The blob or pack id in `v`'s "id" member; nullopt when missing or not hex.
+std::optional<Id> IdMember(const rapidjson::Value& v) {
+  auto hex = json::String(v, "id");
+  if (!hex) return std::nullopt;
+  return Id::FromHex(*hex);
+}
 
 void AppendBlob(std::string& out, const PackedBlob& b) {
   out += "{\"id\":\"" + b.id.Hex() + "\",\"type\":\"" + BlobTypeName(b.type) +
@@ -14,7 +21,7 @@ void AppendBlob(std::string& out, const PackedBlob& b) {
 
 Result<PackedBlob> DecodeBlob(const rapidjson::Value& v, int repo_version) {
   PackedBlob b;
-  auto id = json::IdField(v, "id");
+  auto id = IdMember(v);
   auto type = json::String(v, "type");
   auto offset = json::Uint(v, "offset");
   auto length = json::Uint(v, "length");
@@ -44,7 +51,7 @@ Result<PackedBlob> DecodeBlob(const rapidjson::Value& v, int repo_version) {
 
 Result<IndexedPack> DecodePack(const rapidjson::Value& v, int repo_version) {
   IndexedPack pack;
-  auto id = json::IdField(v, "id");
+  auto id = IdMember(v);
   const auto* blobs = json::Member(v, "blobs");
   if (!id) return Corrupt("pack entry lacks a valid id");
   pack.id = *id;

@@ -4,7 +4,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/random.h"
-#include "storage/json_util.h"
+#include "base/json_util.h"
 
 namespace stash {
 namespace {

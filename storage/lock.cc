@@ -11,7 +11,7 @@
 #include <mutex>
 #include <thread>
 
-#include "storage/json_util.h"
+#include "base/json_util.h"
 
 namespace stash {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <charconv>
 
-#include "storage/go_json.h"
-#include "storage/json_util.h"
+#include "base/go_json.h"
+#include "base/json_util.h"
 
 namespace stash {
 

@@ -20,7 +20,7 @@
 #include "base/result.h"
 #include "crypto/crypto_key.h"
 #include "crypto/kdf.h"
-#include "storage/backend.h"
+#include "storage/backends/backend.h"
 #include "storage/compression.h"
 #include "storage/index.h"
 #include "storage/pack.h"

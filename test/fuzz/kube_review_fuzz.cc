@@ -1,7 +1,7 @@
 // The answers of the cluster's API server: TokenReview, SubjectAccessReview
 // and the extension-apiserver-authentication ConfigMap (one input feeds all
 // three; they are small JSON documents of the same kind).
-#include "apiserver/kube_review.h"
+#include "apiserver/auth/kube_review.h"
 #include "fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,5 +1,5 @@
 // ParseManifests on YAML/JSON a user applies; what parses is resolved too.
-#include "apiserver/manifests.h"
+#include "apiserver/snapshots/manifests.h"
 #include "fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -2,10 +2,10 @@
 //   input: "METHOD TARGET\nACCEPT"
 // TARGET is split and decoded (ParseTarget), then read as Kubernetes reads
 // it (ParseRequestInfo, ParseListOptions); ACCEPT goes to ParseAccept.
-#include "apiserver/http.h"
-#include "apiserver/list_options.h"
-#include "apiserver/negotiate.h"
-#include "apiserver/request_info.h"
+#include "apiserver/machinery/server_types.h"
+#include "apiserver/machinery/list_options.h"
+#include "apiserver/machinery/negotiate.h"
+#include "apiserver/machinery/request_info.h"
 #include "fuzz_util.h"
 
 namespace api = stash::apiserver;

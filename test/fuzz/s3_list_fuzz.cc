@@ -1,7 +1,7 @@
 // http::ParseListPage on S3 ListObjects (V2 and V1) answers (and the XML helpers it
 // is built on, which also read S3 <Error> bodies).
 #include "fuzz_util.h"
-#include "storage/http/xml.h"
+#include "storage/backends/xml.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view xml = FuzzText(data, size);

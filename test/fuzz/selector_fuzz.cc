@@ -1,6 +1,6 @@
 // LabelSelector::Parse and FieldSelector::Parse on ?labelSelector= and
 // ?fieldSelector= values; what parses is also matched, as a list would.
-#include "apiserver/selector.h"
+#include "apiserver/machinery/selector.h"
 #include "fuzz_util.h"
 
 using stash::apiserver::FieldSelector;

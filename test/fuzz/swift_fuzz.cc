@@ -1,7 +1,7 @@
 // The Swift backend's JSON: container listings and Keystone v2/v3 token
 // answers (one input feeds all three; they share the JSON layer).
 #include "fuzz_util.h"
-#include "storage/swift_backend.h"
+#include "storage/backends/swift_backend.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view json = FuzzText(data, size);

@@ -14,7 +14,7 @@
 #include <sstream>
 #include <string>
 
-#include "storage/local_backend.h"
+#include "storage/backends/local_backend.h"
 #include "storage/repository.h"
 
 using namespace stash;

@@ -9,14 +9,13 @@
 
 #include <mutex>
 
-#include "apiserver/delegated_auth.h"
-#include "apiserver/health.h"
-#include "apiserver/http_server.h"
-#include "apiserver/kube_review.h"
-#include "apiserver/metrics.h"
+#include "apiserver/auth/delegated_auth.h"
+#include "apiserver/machinery/health.h"
+#include "apiserver/machinery/server_types.h"
+#include "apiserver/auth/kube_review.h"
+#include "apiserver/machinery/metrics.h"
 #include "apiserver/router.h"
-#include "apiserver/tls.h"
-#include "storage/http/http_client.h"
+#include "net/http_client.h"
 #include "test/unit/auth_test_util.h"
 #include "test/unit/fake_http_server.h"
 

@@ -9,10 +9,9 @@
 #include <filesystem>
 
 #include "apiserver/auth_setup.h"
-#include "apiserver/delegated_auth.h"
-#include "apiserver/http_server.h"
-#include "apiserver/kube_review.h"
-#include "apiserver/tls.h"
+#include "apiserver/auth/delegated_auth.h"
+#include "apiserver/machinery/server_types.h"
+#include "apiserver/auth/kube_review.h"
 #include "crypto/encoding.h"
 #include "test/unit/auth_test_util.h"
 #include "test/unit/fake_http_server.h"

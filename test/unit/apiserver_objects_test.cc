@@ -4,13 +4,13 @@
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 
-#include "apiserver/discovery.h"
-#include "apiserver/list_options.h"
-#include "apiserver/manifests.h"
-#include "apiserver/openapi.h"
-#include "apiserver/render.h"
-#include "apiserver/snapshot_object.h"
-#include "apiserver/watch.h"
+#include "apiserver/machinery/discovery.h"
+#include "apiserver/machinery/list_options.h"
+#include "apiserver/snapshots/manifests.h"
+#include "apiserver/machinery/openapi.h"
+#include "apiserver/machinery/render.h"
+#include "apiserver/snapshots/snapshot_object.h"
+#include "apiserver/machinery/watch.h"
 
 using namespace stash;
 using namespace stash::apiserver;

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "apiserver/negotiate.h"
-#include "apiserver/openapi.h"
-#include "apiserver/openapi_proto.h"
-#include "apiserver/proto_writer.h"
-#include "apiserver/snapshot_object.h"
+#include "apiserver/machinery/negotiate.h"
+#include "apiserver/machinery/openapi.h"
+#include "apiserver/machinery/openapi_proto.h"
+#include "apiserver/machinery/proto_writer.h"
+#include "apiserver/snapshots/snapshot_object.h"
 #include "base/version.h"
 
 using namespace stash;

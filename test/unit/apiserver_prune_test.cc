@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <thread>
 
-#include "apiserver/prune_queue.h"
-#include "apiserver/snapshot_storage.h"
+#include "apiserver/snapshots/prune_queue.h"
+#include "apiserver/snapshots/snapshot_storage.h"
 #include "crypto/random.h"
-#include "storage/local_backend.h"
+#include "storage/backends/local_backend.h"
 #include "storage/tree.h"
 
 using namespace stash;
@@ -170,7 +170,7 @@ TEST_CASE("deleting snapshots prunes their data once, in the background") {
   source.spec.name = "repo";
   source.spec.location = path;
   source.spec.password = "pw";
-  TaskPool pool{2};
+  ThreadPool pool{2};
   Metrics metrics;
   SnapshotStorage::DeclareMetrics(metrics);
   SnapshotStorageOptions options;

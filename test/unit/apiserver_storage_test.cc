@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "apiserver/router.h"
-#include "apiserver/snapshot_storage.h"
+#include "apiserver/snapshots/snapshot_storage.h"
 #include "base/version.h"
-#include "storage/local_backend.h"
+#include "storage/backends/local_backend.h"
 #include "storage/lock.h"
 
 using namespace stash;
@@ -85,7 +85,7 @@ struct World {
   TempDir dir;
   std::unique_ptr<Repository> a, b, c;
   FakeSource source;
-  TaskPool pool{4};
+  ThreadPool pool{4};
   Metrics metrics;
   std::unique_ptr<SnapshotStorage> storage;
 
@@ -345,7 +345,7 @@ class CapturingResponder : public Responder {
 
 struct Api {
   World w;
-  TaskPool requests{2};
+  ThreadPool requests{2};
   WatchManager watches;
   HealthChecks health;
   std::unique_ptr<RestHandler> rest;

@@ -5,15 +5,15 @@
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 
-#include "apiserver/discovery.h"
-#include "apiserver/list_options.h"
-#include "apiserver/manifests.h"
-#include "apiserver/negotiate.h"
-#include "apiserver/openapi.h"
-#include "apiserver/request_info.h"
-#include "apiserver/snapshot_object.h"
-#include "apiserver/status.h"
-#include "apiserver/table.h"
+#include "apiserver/machinery/discovery.h"
+#include "apiserver/machinery/list_options.h"
+#include "apiserver/snapshots/manifests.h"
+#include "apiserver/machinery/negotiate.h"
+#include "apiserver/machinery/openapi.h"
+#include "apiserver/machinery/request_info.h"
+#include "apiserver/snapshots/snapshot_object.h"
+#include "apiserver/machinery/status.h"
+#include "apiserver/machinery/table.h"
 
 using namespace stash;
 using namespace stash::apiserver;

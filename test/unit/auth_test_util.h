@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "apiserver/delegated_auth.h"
-#include "apiserver/tls.h"
+#include "apiserver/auth/delegated_auth.h"
+#include "apiserver/machinery/server_types.h"
 #include "test/unit/fake_http_server.h"
 
 namespace stash::apiserver::auth_test {

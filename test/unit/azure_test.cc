@@ -7,9 +7,9 @@
 #include <map>
 
 #include "crypto/encoding.h"
-#include "storage/azure_backend.h"
-#include "storage/backend_factory.h"
-#include "storage/http/azure_sharedkey.h"
+#include "storage/backends/azure_backend.h"
+#include "storage/backends/backend_factory.h"
+#include "storage/backends/azure_sharedkey.h"
 #include "test/unit/fake_http_server.h"
 
 using namespace stash;

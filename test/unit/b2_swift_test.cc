@@ -8,9 +8,9 @@
 #include <map>
 
 #include "crypto/id.h"
-#include "storage/b2_backend.h"
-#include "storage/backend_factory.h"
-#include "storage/swift_backend.h"
+#include "storage/backends/b2_backend.h"
+#include "storage/backends/backend_factory.h"
+#include "storage/backends/swift_backend.h"
 #include "test/unit/fake_http_server.h"
 
 using namespace stash;

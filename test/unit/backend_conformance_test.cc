@@ -34,7 +34,7 @@
 #include "crypto/encoding.h"
 #include "crypto/id.h"
 #include "crypto/random.h"
-#include "storage/backend_factory.h"
+#include "storage/backends/backend_factory.h"
 #include "test/unit/test_util.h"
 
 using namespace stash;

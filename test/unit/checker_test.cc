@@ -6,7 +6,7 @@
 
 #include "crypto/random.h"
 #include "engine/checker.h"
-#include "storage/local_backend.h"
+#include "storage/backends/local_backend.h"
 #include "test/unit/test_util.h"
 
 using namespace stash;

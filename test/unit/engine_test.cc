@@ -17,7 +17,7 @@
 #include "engine/paths.h"
 #include "engine/restorer.h"
 #include "engine/snapshot_select.h"
-#include "storage/local_backend.h"
+#include "storage/backends/local_backend.h"
 #include "test/unit/engine_test_util.h"
 #include "test/unit/test_util.h"
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/local_backend.h"
+#include "storage/backends/local_backend.h"
 #include "storage/repository.h"
 
 namespace stash::testing {

@@ -16,8 +16,8 @@
 #include <thread>
 
 #include "crypto/encoding.h"
-#include "storage/gcs_backend.h"
-#include "storage/http/google_auth.h"
+#include "storage/backends/gcs_backend.h"
+#include "storage/backends/google_auth.h"
 #include "test/unit/fake_http_server.h"
 
 using namespace stash;

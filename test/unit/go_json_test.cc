@@ -10,7 +10,7 @@
 #include <random>
 #include <string>
 
-#include "storage/go_json.h"
+#include "base/go_json.h"
 
 namespace stash {
 namespace {

@@ -6,9 +6,9 @@
 #include <thread>
 
 #include "crypto/id.h"
-#include "storage/http/http_client.h"
-#include "storage/rest_backend.h"
-#include "storage/s3_backend.h"
+#include "net/http_client.h"
+#include "storage/backends/rest_backend.h"
+#include "storage/backends/s3_backend.h"
 #include "test/unit/fake_http_server.h"
 
 using namespace stash;

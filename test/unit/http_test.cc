@@ -6,12 +6,12 @@
 
 #include <cstdlib>
 
-#include "storage/http/retry.h"
-#include "storage/http/sigv4.h"
-#include "storage/http/url.h"
-#include "storage/http/xml.h"
-#include "storage/rest_backend.h"
-#include "storage/s3_backend.h"
+#include "net/retry.h"
+#include "storage/backends/sigv4.h"
+#include "net/url.h"
+#include "storage/backends/xml.h"
+#include "storage/backends/rest_backend.h"
+#include "storage/backends/s3_backend.h"
 
 using namespace stash;
 using namespace stash::http;

@@ -11,7 +11,7 @@
 #include "kube/events.h"
 #include "kube/informer.h"
 #include "kube/leader_election.h"
-#include "storage/json_out.h"
+#include "base/json_out.h"
 
 using namespace stash;
 using namespace stash::kube;

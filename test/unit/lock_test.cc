@@ -8,7 +8,7 @@
 #include <set>
 #include <thread>
 
-#include "storage/local_backend.h"
+#include "storage/backends/local_backend.h"
 #include "storage/lock.h"
 #include "test/unit/test_util.h"
 

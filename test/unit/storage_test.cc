@@ -12,7 +12,7 @@
 #include "storage/compression.h"
 #include "storage/index.h"
 #include "storage/key_file.h"
-#include "storage/local_backend.h"
+#include "storage/backends/local_backend.h"
 #include "test/unit/test_util.h"
 #include "storage/pack.h"
 #include "storage/repo_config.h"

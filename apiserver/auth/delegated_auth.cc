@@ -1,0 +1,201 @@
+#include "apiserver/auth/delegated_auth.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "base/bytes.h"
+#include "crypto/id.h"
+
+namespace stash::apiserver {
+namespace {
+
+// Caches stay small: past this many entries the expired ones go, and if
+// that is not enough, all of them (a flood of distinct tokens must not
+// grow memory without bound).
+constexpr size_t kMaxCacheEntries = 4096;
+
+template <class Map, class Now>
+void Trim(Map& cache, Now now) {
+  if (cache.size() < kMaxCacheEntries) return;
+  for (auto it = cache.begin(); it != cache.end();) {
+    it = it->second.expires <= now ? cache.erase(it) : std::next(it);
+  }
+  if (cache.size() >= kMaxCacheEntries) cache.clear();
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
+}
+
+// The bearer token of `request`, or "" when it has none.
+std::string BearerToken(const Request& request) {
+  std::string auth = request.headers.Get("Authorization");
+  if (!StartsWithIgnoreCase(auth, "bearer ")) return "";
+  size_t start = auth.find_first_not_of(' ', 7);
+  if (start == std::string::npos) return "";
+  size_t end = auth.find_last_not_of(" \t");
+  return auth.substr(start, end + 1 - start);
+}
+
+// Every attribute a decision depends on, unambiguously joined.
+std::string CacheKey(const Attributes& a) {
+  std::string k;
+  auto add = [&k](const std::string& s) {
+    k += std::to_string(s.size());
+    k += ':';
+    k += s;
+  };
+  add(a.user.name);
+  add(a.user.uid);
+  k += 'g' + std::to_string(a.user.groups.size());
+  for (const auto& g : a.user.groups) add(g);
+  k += 'e' + std::to_string(a.user.extra.size());
+  for (const auto& [key, values] : a.user.extra) {
+    add(key);
+    k += 'v' + std::to_string(values.size());
+    for (const auto& v : values) add(v);
+  }
+  k += a.resource_request ? 'R' : 'N';
+  for (const auto* s : {&a.verb, &a.ns, &a.group, &a.version, &a.resource, &a.subresource, &a.name, &a.path}) {
+    add(*s);
+  }
+  return k;
+}
+
+}  // namespace
+
+bool PathMatches(const std::vector<std::string>& patterns, const std::string& path) {
+  for (const auto& p : patterns) {
+    if (!p.empty() && p.back() == '*') {
+      if (path.compare(0, p.size() - 1, p, 0, p.size() - 1) == 0) return true;
+    } else if (p == path) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<std::optional<UserInfo>> AnonymousPathAuthenticator::Authenticate(const Request& request) {
+  if (!PathMatches(paths_, request.path)) return std::optional<UserInfo>();
+  return std::optional<UserInfo>(UserInfo{"system:anonymous", "", {"system:unauthenticated"}, {}});
+}
+
+RequestHeaderAuthenticator::RequestHeaderAuthenticator(RequestHeaderConfig config)
+    : config_(std::move(config)) {}
+
+Result<std::optional<UserInfo>> RequestHeaderAuthenticator::Authenticate(const Request& request) {
+  const ClientCertificate& cert = request.client_cert;
+  // Without a front-proxy certificate the headers are the client's own
+  // words: ignore them.
+  if (!cert.present || !cert.front_proxy_verified) return std::optional<UserInfo>();
+  const auto& allowed = config_.allowed_names;
+  if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), cert.common_name) == allowed.end()) {
+    return AuthError("request header client certificate \"" + cert.common_name +
+                     "\" is not in the allowed names");
+  }
+  std::string name;
+  for (const auto& h : config_.username_headers) {
+    name = request.headers.Get(h);
+    if (!name.empty()) break;
+  }
+  if (name.empty()) return std::optional<UserInfo>();
+  return std::optional<UserInfo>(UserFromHeaders(request.headers, std::move(name)));
+}
+
+UserInfo RequestHeaderAuthenticator::UserFromHeaders(const Headers& headers, std::string name) const {
+  UserInfo user;
+  user.name = std::move(name);
+  for (const auto& h : config_.group_headers) {
+    for (auto& v : headers.GetAll(h)) {
+      if (!v.empty()) user.groups.push_back(std::move(v));
+    }
+  }
+  for (const auto& [field, value] : headers.fields()) {
+    for (const auto& prefix : config_.extra_prefixes) {
+      if (field.size() <= prefix.size() || !StartsWithIgnoreCase(field, prefix)) continue;
+      // Kubernetes lower-cases the key, then undoes the sender's escaping
+      // (keys may hold '/', which header names cannot).
+      std::string key = Lower(field.substr(prefix.size()));
+      auto decoded = PercentDecode(key, false);
+      if (!value.empty()) user.extra[decoded ? *decoded : key].push_back(value);
+      break;
+    }
+  }
+  return user;
+}
+
+TokenReviewAuthenticator::TokenReviewAuthenticator(TokenReviewer* reviewer, std::chrono::milliseconds ttl,
+                                                   LogFn log, SteadyClock clock)
+    : reviewer_(reviewer), ttl_(ttl), log_(std::move(log)), clock_(std::move(clock)) {}
+
+Result<std::optional<UserInfo>> TokenReviewAuthenticator::Authenticate(const Request& request) {
+  std::string token = BearerToken(request);
+  if (token.empty()) return std::optional<UserInfo>();
+  auto review = Cached(token);
+  if (!review.ok()) {
+    // Kubernetes answers 401 too, and says why only in its log.
+    if (log_) log_("Unable to authenticate the request due to an error: " + review.error().message());
+    return AuthError("token review failed: " + review.error().message());
+  }
+  if (!review->authenticated || review->user.name.empty()) {
+    return AuthError("token not authenticated" + (review->error.empty() ? "" : ": " + review->error));
+  }
+  return std::optional<UserInfo>(review->user);
+}
+
+Result<TokenReviewResult> TokenReviewAuthenticator::Cached(const std::string& token) {
+  std::string key = Sha256(AsBytes(token)).Hex();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && it->second.expires > clock_()) return it->second.result;
+  }
+  // Asked without the lock: a slow API server must not serialize requests.
+  auto review = reviewer_->Review(token);
+  if (!review.ok() || ttl_.count() <= 0) return review;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto now = clock_();
+  Trim(cache_, now);
+  cache_[key] = Entry{now + ttl_, *review};
+  return review;
+}
+
+SubjectAccessReviewAuthorizer::SubjectAccessReviewAuthorizer(SubjectAccessReviewer* reviewer,
+                                                             SubjectAccessReviewOptions options,
+                                                             SteadyClock clock)
+    : reviewer_(reviewer), options_(std::move(options)), clock_(std::move(clock)) {}
+
+bool SubjectAccessReviewAuthorizer::AlwaysAllowed(const Attributes& a) const {
+  if (!a.resource_request && PathMatches(options_.always_allow_paths, a.path)) return true;
+  for (const auto& g : options_.always_allow_groups) {
+    if (std::find(a.user.groups.begin(), a.user.groups.end(), g) != a.user.groups.end()) return true;
+  }
+  return false;
+}
+
+Result<Decision> SubjectAccessReviewAuthorizer::Authorize(const Attributes& a) {
+  if (AlwaysAllowed(a)) return Decision{true, ""};
+  if (!reviewer_) return Decision{false, "no authorization-kubeconfig was given and not running in a cluster"};
+  std::string key = CacheKey(a);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && it->second.expires > clock_()) return it->second.decision;
+  }
+  auto decision = reviewer_->Review(a);
+  if (!decision.ok()) return decision.error().Wrap("subject access review");
+  auto ttl = decision->allowed ? options_.authorized_ttl : options_.unauthorized_ttl;
+  if (ttl.count() <= 0) return decision;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto now = clock_();
+  Trim(cache_, now);
+  cache_[key] = Entry{now + ttl, *decision};
+  return decision;
+}
+
+}  // namespace stash::apiserver

@@ -1,0 +1,80 @@
+// Objects as the generic API machinery handles them: Kubernetes metadata,
+// the resource's own members as ready-made JSON, and its table cells.
+//
+// A resource builds each Object once (for snapshots: when the snapshot file
+// is first read); lists, gets, tables and watch events only render them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/json_out.h"
+
+namespace stash::apiserver {
+
+struct ObjectMeta {
+  std::string name;
+  std::string ns;  // "" for cluster-scoped objects
+  std::string uid;
+  uint64_t resource_version = 0;
+  int64_t creation_timestamp = 0;  // seconds since the epoch, UTC
+  std::map<std::string, std::string> labels;
+};
+
+// A table cell: text, a number, or a point in time shown as an age ("5m")
+// computed when the table is rendered.
+struct Cell {
+  enum Kind { kText, kInteger, kAge };
+  Kind kind = kText;
+  std::string text;
+  int64_t number = 0;  // the integer, or the time in seconds since the epoch
+
+  static Cell Text(std::string s) { return {kText, std::move(s), 0}; }
+  static Cell Integer(int64_t n) { return {kInteger, "", n}; }
+  static Cell Age(int64_t seconds) { return {kAge, "", seconds}; }
+};
+
+struct Object {
+  ObjectMeta meta;
+  // Members after "metadata", in order: {"status", "{...}"}.
+  std::vector<std::pair<std::string, std::string>> fields;
+  std::vector<Cell> cells;  // one per column of the resource's table
+
+  // JSON made once by Seal(), so that serving a list of thousands of
+  // objects only copies bytes. Empty until sealed.
+  struct Rendered {
+    std::string api_version, kind;
+    std::string metadata;            // the "metadata" value
+    std::string object;              // the whole object
+    std::vector<std::string> cells;  // each text or integer cell ("" for ages)
+  } rendered;
+};
+using ObjectPtr = std::shared_ptr<const Object>;
+
+// Renders `object` once as a `kind` of `api_version` (see Object::rendered).
+void Seal(Object& object, const std::string& api_version, const std::string& kind);
+
+// A copy with another resourceVersion (a DELETED event carries a newer one).
+ObjectPtr WithResourceVersion(const ObjectPtr& object, uint64_t resource_version);
+
+// RFC 3339 in UTC with seconds: "2024-01-01T00:00:00Z".
+std::string FormatTimestamp(int64_t seconds);
+
+// The "metadata" value of an object.
+void WriteMetadata(JsonOut& out, const ObjectMeta& meta);
+void WriteMetadata(JsonOut& out, const Object& object);  // sealed or not
+// A text or integer cell.
+void WriteCellValue(JsonOut& out, const Cell& cell);
+
+// {"apiVersion":..,"kind":..,"metadata":{..},<fields>}
+void WriteObject(JsonOut& out, const std::string& api_version, const std::string& kind,
+                 const Object& object);
+
+// {"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{..}}
+void WritePartialMetadata(JsonOut& out, const Object& object, const std::string& api_version);
+
+}  // namespace stash::apiserver

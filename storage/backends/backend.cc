@@ -1,0 +1,68 @@
+#include "storage/backends/backend.h"
+
+#include <algorithm>
+
+namespace stash {
+
+const char* FileTypeDir(FileType type) {
+  switch (type) {
+    case FileType::kConfig: return "config";
+    case FileType::kKey: return "keys";
+    case FileType::kSnapshot: return "snapshots";
+    case FileType::kIndex: return "index";
+    case FileType::kLock: return "locks";
+    case FileType::kPack: return "data";
+  }
+  return "?";
+}
+
+std::string ObjectPath(FileType type, const std::string& name) {
+  if (type == FileType::kConfig) return "config";
+  if (type == FileType::kPack) {
+    return std::string("data/") + name.substr(0, 2) + "/" + name;
+  }
+  return std::string(FileTypeDir(type)) + "/" + name;
+}
+
+bool IsRepositoryFileName(std::string_view name) {
+  if (name.size() != 64) return false;
+  for (char c : name) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+Status SameContent(Backend& backend, FileType type, const std::string& name, ByteView data,
+                   const std::string& what) {
+  Error conflict = Conflict(what + ": file already exists with different content");
+  auto info = backend.Stat(type, name);
+  if (!info.ok()) {
+    // Gone again since the create was refused: the other writer's file was
+    // removed, which is still not our write.
+    return info.error().kind() == ErrorKind::kNotFound ? conflict : info.error();
+  }
+  if (info->size != data.size()) return conflict;
+  if (data.empty()) return Status::Ok();
+  STASH_ASSIGN_OR_RETURN(Bytes stored, backend.Read(type, name));
+  if (stored.size() != data.size() || !std::equal(stored.begin(), stored.end(), data.begin())) {
+    return conflict;
+  }
+  return Status::Ok();
+}
+
+Status WriteNew(Backend& backend, FileType type, const std::string& name, ByteView data,
+                const std::function<Status()>& create) {
+  Status created = create();
+  if (created.ok() || created.error().kind() != ErrorKind::kConflict) return created;
+  return SameContent(backend, type, name, data, backend.Location() + " " + ObjectPath(type, name));
+}
+
+Result<std::vector<FileInfo>> ListConfig(Backend& backend) {
+  std::vector<FileInfo> out;
+  auto info = backend.Stat(FileType::kConfig, "config");
+  if (info.ok()) out.push_back(*info);
+  else if (info.error().kind() != ErrorKind::kNotFound) return info.error();
+  return out;
+}
+
+}  // namespace stash

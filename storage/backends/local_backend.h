@@ -1,0 +1,38 @@
+// LocalBackend: a repository in a folder of the local file system.
+//
+// Same layout and file modes as restic's local backend (files 0400, folders
+// 0700, data/00..ff created up front); writes go to a temporary file that
+// is fsynced and linked into place (never over another writer's file), so a crash never leaves a partial file
+// under a real name.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "storage/backends/backend.h"
+
+namespace stash {
+
+class LocalBackend : public Backend {
+ public:
+  explicit LocalBackend(std::string root);
+
+  std::string Location() const override { return root_; }
+  Status Create() override;
+  Result<std::vector<FileInfo>> List(FileType type) override;
+  Result<FileInfo> Stat(FileType type, const std::string& name) override;
+  Result<Bytes> Read(FileType type, const std::string& name, uint64_t offset = 0,
+                     uint64_t length = 0) override;
+  Status Write(FileType type, const std::string& name, ByteView data) override;
+  Status Remove(FileType type, const std::string& name) override;
+
+ private:
+  std::string PathOf(FileType type, const std::string& name) const;
+  Status ListDir(const std::string& dir, const std::string& sub,
+                 std::vector<FileInfo>& out) const;
+  Status CreateFile(FileType type, const std::string& name, ByteView data);
+
+  std::string root_;
+};
+
+}  // namespace stash
