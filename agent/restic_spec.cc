@@ -1,0 +1,140 @@
+#include "agent/restic_spec.h"
+
+#include <set>
+
+namespace stash::agent {
+namespace {
+
+using kube::Json;
+
+int IntOf(const Json& object, const char* key) {
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || !it->value.IsInt64()) return 0;
+  return static_cast<int>(it->value.GetInt64());
+}
+
+bool BoolOf(const Json& object, const char* key) {
+  auto it = object.FindMember(key);
+  return it != object.MemberEnd() && it->value.IsBool() && it->value.GetBool();
+}
+
+std::vector<std::string> StringsOf(const Json& object, const char* key) {
+  std::vector<std::string> out;
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || !it->value.IsArray()) return out;
+  for (const auto& v : it->value.GetArray()) {
+    if (v.IsString()) out.emplace_back(v.GetString(), v.GetStringLength());
+  }
+  return out;
+}
+
+// The objects of an array member; none when absent.
+std::vector<const Json*> ObjectsAt(const Json& restic, const char* pointer) {
+  std::vector<const Json*> out;
+  const Json* array = kube::At(restic, pointer);
+  if (!array || !array->IsArray()) return out;
+  for (const auto& v : array->GetArray()) out.push_back(&v);
+  return out;
+}
+
+StashBackend BackendOf(const Json& backend) {
+  StashBackend b;
+  for (const char* type : {"local", "s3", "gcs", "azure", "swift", "b2", "rest"}) {
+    auto it = backend.FindMember(type);
+    if (it != backend.MemberEnd() && it->value.IsObject()) {
+      b.type = type;
+      break;
+    }
+  }
+  if (b.type.empty()) return b;
+  const Json& p = backend[b.type.c_str()];
+  if (const Json* host = kube::At(p, "/hostPath"); host && host->IsObject()) b.host_path = kube::StringOf(*host, "path");
+  b.mount_path = kube::StringOf(p, "mountPath");
+  b.sub_path = kube::StringOf(p, "subPath");
+  b.endpoint = kube::StringOf(p, "endpoint");
+  b.bucket = kube::StringOf(p, "bucket");
+  b.container = kube::StringOf(p, "container");
+  b.prefix = kube::StringOf(p, "prefix");
+  b.region = kube::StringOf(p, "region");
+  b.url = kube::StringOf(p, "url");
+  return b;
+}
+
+Result<std::vector<RetentionPolicy>> PoliciesOf(const Json& restic) {
+  std::vector<RetentionPolicy> out;
+  std::set<std::string> names;
+  for (const Json* p : ObjectsAt(restic, "/spec/retentionPolicies")) {
+    if (!p->IsObject()) continue;
+    RetentionPolicy r;
+    r.name = kube::StringOf(*p, "name");
+    if (!names.insert(r.name).second) return Invalid("retention policy name " + r.name + " is not unique");
+    r.keep_last = IntOf(*p, "keepLast"), r.keep_hourly = IntOf(*p, "keepHourly");
+    r.keep_daily = IntOf(*p, "keepDaily"), r.keep_weekly = IntOf(*p, "keepWeekly");
+    r.keep_monthly = IntOf(*p, "keepMonthly"), r.keep_yearly = IntOf(*p, "keepYearly");
+    r.keep_tags = StringsOf(*p, "keepTags");
+    r.prune = BoolOf(*p, "prune");
+    r.dry_run = BoolOf(*p, "dryRun");
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::vector<FileGroup>> FileGroupsOf(const Json& restic, const std::vector<RetentionPolicy>& policies) {
+  std::vector<FileGroup> out;
+  auto groups = ObjectsAt(restic, "/spec/fileGroups");
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (!groups[i]->IsObject()) continue;
+    std::string field = "spec.fileGroups[" + std::to_string(i) + "]";
+    FileGroup g;
+    g.path = kube::StringOf(*groups[i], "path");
+    g.tags = StringsOf(*groups[i], "tags");
+    g.retention_policy_name = kube::StringOf(*groups[i], "retentionPolicyName");
+    if (g.path.empty() || g.path[0] != '/') return Invalid(field + ".path \"" + g.path + "\" is not an absolute path");
+    bool found = g.retention_policy_name.empty();
+    for (const auto& p : policies) found = found || p.name == g.retention_policy_name;
+    if (!found) return Invalid(field + ".retentionPolicyName " + g.retention_policy_name + " is not found");
+    out.push_back(std::move(g));
+  }
+  if (out.empty()) return Invalid("spec.fileGroups is empty: nothing to back up");
+  return out;
+}
+
+Result<ResticSpec> Parse(const Json& restic) {
+  ResticSpec s;
+  s.ns = kube::Namespace(restic);
+  s.name = kube::Name(restic);
+  s.uid = kube::Uid(restic);
+  s.schedule = kube::StringAt(restic, "/spec/schedule");
+  const Json* paused = kube::At(restic, "/spec/paused");
+  s.paused = paused && paused->IsBool() && paused->GetBool();
+  STASH_ASSIGN_OR_RETURN(s.retention_policies, PoliciesOf(restic));
+  STASH_ASSIGN_OR_RETURN(s.file_groups, FileGroupsOf(restic, s.retention_policies));
+  const Json* backend = kube::At(restic, "/spec/backend");
+  if (!backend || !backend->IsObject()) return Invalid("spec.backend is missing");
+  s.storage_secret_name = kube::StringOf(*backend, "storageSecretName");
+  if (s.storage_secret_name.empty()) return Invalid("missing repository secret name (spec.backend.storageSecretName)");
+  s.backend = BackendOf(*backend);
+  if (s.backend.type.empty()) return Invalid("spec.backend names no storage backend");
+  for (const Json* ref : ObjectsAt(restic, "/spec/imagePullSecrets")) {
+    if (ref->IsObject() && !kube::StringOf(*ref, "name").empty()) s.image_pull_secrets.push_back(kube::StringOf(*ref, "name"));
+  }
+  return s;
+}
+
+}  // namespace
+
+const RetentionPolicy* ResticSpec::PolicyFor(const FileGroup& group) const {
+  if (group.retention_policy_name.empty()) return nullptr;
+  for (const auto& p : retention_policies) {
+    if (p.name == group.retention_policy_name) return &p;
+  }
+  return nullptr;
+}
+
+Result<ResticSpec> ParseRestic(const Json& restic) {
+  auto spec = Parse(restic);
+  if (!spec.ok()) return spec.error().Wrap("Restic " + kube::Namespace(restic) + "/" + kube::Name(restic));
+  return spec;
+}
+
+}  // namespace stash::agent
