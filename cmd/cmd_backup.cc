@@ -165,6 +165,7 @@ std::string ParentError(const std::string& prefix, const Error& e) {
 // Opens, checks and locks the repository, finds the parent: everything
 // between reading the flags and walking the files.
 int RunBackup(const Args& args, const Globals& g) {
+  if (args.Has("restic-name")) return RunSidecarBackup(args);
   if (auto e = CheckBackupFlags(args, PasswordFromStdin(args))) return Report(*e);
   if (args.Has("hostname")) std::cerr << "Flag --hostname has been deprecated, use --host\n";
   BackupOptions options;
@@ -204,36 +205,42 @@ int RunBackup(const Args& args, const Globals& g) {
   return Finish(result, options, **repo, g, dry_run);
 }
 
+std::vector<FlagSpec> BackupFlags() {
+  std::vector<FlagSpec> flags = {
+      {"dry-run", 'n', false, "do not upload or write any data, just show what would be done"},
+      {"exclude", 'e', true, "exclude a pattern (can be specified multiple times)"},
+      {"exclude-caches", 0, false, "exclude folders marked with a CACHEDIR.TAG file"},
+      {"exclude-file", 0, true, "read exclude patterns from a file (can be repeated)"},
+      {"exclude-if-present", 0, true, "filename[:header]: exclude the contents of folders holding filename"},
+      {"exclude-larger-than", 0, true, "max size of the files to back up (suffixes k/K, m/M, g/G, t/T)"},
+      {"files-from", 0, true, "read the files to back up from file (glob patterns, # comments)"},
+      {"files-from-raw", 0, true, "read the files to back up from file (NUL-separated)"},
+      {"files-from-verbatim", 0, true, "read the files to back up from file (one name a line)"},
+      {"force", 'f', false, "read all files, even those unchanged since the parent snapshot"},
+      {"host", 'H', true, "hostname to record in the snapshot"},
+      {"hostname", 0, true, "deprecated: use --host"},
+      {"iexclude", 0, true, "same as --exclude but ignores the casing of file names"},
+      {"iexclude-file", 0, true, "same as --exclude-file but ignores the casing of file names"},
+      {"ignore-ctime", 0, false, "ignore ctime changes when checking for modified files"},
+      {"ignore-inode", 0, false, "ignore inode number changes when checking for modified files"},
+      {"one-file-system", 'x', false, "exclude other file systems, don't cross file system boundaries"},
+      {"parent", 0, true, "use this parent snapshot (default: latest with the same host and paths)"},
+      {"read-concurrency", 0, true, "read n files concurrently (default: $RESTIC_READ_CONCURRENCY or 2)"},
+      {"skip-if-unchanged", 0, false, "skip snapshot creation if identical to the parent snapshot"},
+      {"stdin", 0, false, "read backup from stdin"},
+      {"stdin-filename", 0, true, "filename to use when reading from stdin (default \"stdin\")"},
+      {"tag", 0, true, "add tags for the new snapshot (a,b or repeated)"},
+      {"time", 0, true, "time of the backup (ex. '2012-11-01 22:08:41') (default: now)"},
+      {"with-atime", 0, false, "store the atime of files and folders"}};
+  for (auto& f : SidecarBackupFlags()) flags.push_back(f);
+  return flags;
+}
+
 }  // namespace
 
 Command BackupCommand() {
-  return {"backup", "Create a new backup of files and/or directories",
-          {{"dry-run", 'n', false, "do not upload or write any data, just show what would be done"},
-           {"exclude", 'e', true, "exclude a pattern (can be specified multiple times)"},
-           {"exclude-caches", 0, false, "exclude folders marked with a CACHEDIR.TAG file"},
-           {"exclude-file", 0, true, "read exclude patterns from a file (can be repeated)"},
-           {"exclude-if-present", 0, true, "filename[:header]: exclude the contents of folders holding filename"},
-           {"exclude-larger-than", 0, true, "max size of the files to back up (suffixes k/K, m/M, g/G, t/T)"},
-           {"files-from", 0, true, "read the files to back up from file (glob patterns, # comments)"},
-           {"files-from-raw", 0, true, "read the files to back up from file (NUL-separated)"},
-           {"files-from-verbatim", 0, true, "read the files to back up from file (one name a line)"},
-           {"force", 'f', false, "read all files, even those unchanged since the parent snapshot"},
-           {"host", 'H', true, "hostname to record in the snapshot"},
-           {"hostname", 0, true, "deprecated: use --host"},
-           {"iexclude", 0, true, "same as --exclude but ignores the casing of file names"},
-           {"iexclude-file", 0, true, "same as --exclude-file but ignores the casing of file names"},
-           {"ignore-ctime", 0, false, "ignore ctime changes when checking for modified files"},
-           {"ignore-inode", 0, false, "ignore inode number changes when checking for modified files"},
-           {"one-file-system", 'x', false, "exclude other file systems, don't cross file system boundaries"},
-           {"parent", 0, true, "use this parent snapshot (default: latest with the same host and paths)"},
-           {"read-concurrency", 0, true, "read n files concurrently (default: $RESTIC_READ_CONCURRENCY or 2)"},
-           {"skip-if-unchanged", 0, false, "skip snapshot creation if identical to the parent snapshot"},
-           {"stdin", 0, false, "read backup from stdin"},
-           {"stdin-filename", 0, true, "filename to use when reading from stdin (default \"stdin\")"},
-           {"tag", 0, true, "add tags for the new snapshot (a,b or repeated)"},
-           {"time", 0, true, "time of the backup (ex. '2012-11-01 22:08:41') (default: now)"},
-           {"with-atime", 0, false, "store the atime of files and folders"}},
-          RunBackup, "[flags] FILE/DIR [FILE/DIR] ..."};
+  return {"backup", "Create a new backup of files and/or directories", BackupFlags(), RunBackup,
+          "[flags] FILE/DIR [FILE/DIR] ..."};
 }
 
 }  // namespace stash::cli

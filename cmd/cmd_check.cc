@@ -131,6 +131,7 @@ void ReportUnused(const Checker& checker, bool as_errors, Reporter& report) {
 }
 
 int RunCheck(const Args& args, const Globals& g) {
+  if (args.Has("restic-name")) return RunResticCheck(args);
   if (!args.positional().empty()) {
     return Fatal("the check command expects no arguments, only options - please see "
                  "`stash help check` for usage and flags");
@@ -170,18 +171,22 @@ int RunCheck(const Args& args, const Globals& g) {
   return kExitOk;
 }
 
+std::vector<FlagSpec> CheckFlags() {
+  std::vector<FlagSpec> flags = {
+      {"read-data", 0, false, "read all data blobs"},
+      {"read-data-subset", 0, true,
+        "read a subset of data packs, specified as 'n/t' for specific part, or either 'x%' "
+        "or 'x.y%' or a size in bytes with suffixes k/K, m/M, g/G, t/T for a random subset"},
+      {"check-unused", 0, false, "find unused blobs (and count them as errors)"},
+      {"with-cache", 0, false, "use the cache (accepted; there is none)"}};
+  for (auto& f : ResticCheckFlags()) flags.push_back(f);
+  return flags;
+}
+
 }  // namespace
 
 Command CheckCommand() {
-  return {"check",
-          "Check the repository for errors",
-          {{"read-data", 0, false, "read all data blobs"},
-           {"read-data-subset", 0, true,
-            "read a subset of data packs, specified as 'n/t' for specific part, or either 'x%' "
-            "or 'x.y%' or a size in bytes with suffixes k/K, m/M, g/G, t/T for a random subset"},
-           {"check-unused", 0, false, "find unused blobs (and count them as errors)"},
-           {"with-cache", 0, false, "use the cache (accepted; there is none)"}},
-          RunCheck, "[flags]"};
+  return {"check", "Check the repository for errors", CheckFlags(), RunCheck, "[flags]"};
 }
 
 }  // namespace stash::cli

@@ -47,6 +47,13 @@ Command CopyCommand();
 Command ApiserverCommand();
 Command OperatorCommand();
 
+// The Stash sidecar (cmd_sidecar.cc): `backup` and `check` given
+// --restic-name run these instead of restic's commands.
+int RunSidecarBackup(const Args& args);
+int RunResticCheck(const Args& args);
+std::vector<FlagSpec> SidecarBackupFlags();
+std::vector<FlagSpec> ResticCheckFlags();
+
 // Prune's flags and options, shared with `forget --prune`.
 std::vector<FlagSpec> PruneFlags();
 Result<PruneOptions> PruneOptionsFromArgs(const Args& args);
