@@ -17,7 +17,7 @@
 #include "apiserver/machinery/health.h"
 #include "apiserver/machinery/server_types.h"
 #include "kube/config.h"
-#include "apiserver/machinery/metrics.h"
+#include "base/metrics.h"
 #include "apiserver/machinery/rest_handler.h"
 #include "apiserver/router.h"
 #include "apiserver/snapshots/snapshot_storage.h"
@@ -155,7 +155,7 @@ Result<Certificates> ClusterCertificates(const Options& o, kube::Client& cluster
   auto shared = SharedServingCertificate(cluster, o.serving_cert_secret, [&]() -> Result<ServingCertificate> {
     return ServingCertificate{certs.ca, certs.serving};
   });
-  if (!shared.ok()) return shared.error();
+  if (!shared.ok()) return shared.error().Wrap("--serving-cert-secret");
   certs.ca = shared->ca;
   certs.serving = shared->serving;
   return certs;
@@ -247,7 +247,7 @@ int Run(const Options& o) {
   }
   if (!standalone && o.register_apiservice) {
     auto service = ParseServiceRef(o.apiservice_service);
-    if (!service.ok()) return Fail(service.error().message());
+    if (!service.ok()) return Fail(service.error().Wrap("--apiservice-service").message());
     Status registered = RegisterApiService(*s->cluster, *service, certs->ca.cert_pem);
     if (!registered.ok()) return Fail(registered.error().message());
     Log("Registered APIService " + std::string(kApiServiceName) + " for Service " + service->ns + "/" +

@@ -1,6 +1,5 @@
-// What a server in a cluster sets up through the Kubernetes API before it
-// serves: the serving certificate that all replicas share, kept in a
-// Secret, and the APIService that makes kube-apiserver's aggregator send
+// What the apiserver sets up through the Kubernetes API before it serves:
+// the shared serving certificate (kube/serving_certificate.h) and the APIService that makes kube-apiserver's aggregator send
 // `repositories.stash.appscode.com/v1alpha1` requests to it.
 #pragma once
 
@@ -10,27 +9,14 @@
 #include "apiserver/machinery/server_types.h"
 #include "base/result.h"
 #include "kube/client.h"
+#include "kube/serving_certificate.h"
 
 namespace stash::apiserver {
 
-// "NAMESPACE/NAME:PORT" of a Service.
-struct ServiceRef {
-  std::string ns, name;
-  int port = 443;
-  std::string DnsName() const { return name + "." + ns + ".svc"; }
-};
-Result<ServiceRef> ParseServiceRef(const std::string& text);
-
-struct ServingCertificate {
-  CertificateAndKey ca;       // what the APIService's caBundle trusts
-  CertificateAndKey serving;  // signed by ca
-};
-
-// The certificate kept in Secret `secret` ("NAMESPACE/NAME", type
-// kubernetes.io/tls with ca.crt); when there is none, `make` makes one and
-// it is stored, and if another replica stored one first, that one is used.
-Result<ServingCertificate> SharedServingCertificate(kube::Client& client, const std::string& secret,
-                                                    const std::function<Result<ServingCertificate>()>& make);
+using kube::ParseServiceRef;
+using kube::ServiceRef;
+using kube::ServingCertificate;
+using kube::SharedServingCertificate;
 
 // Creates or updates the APIService v1alpha1.repositories.stash.appscode.com
 // (server-side apply) to point at `service` and trust `ca_pem`.

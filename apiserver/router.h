@@ -15,7 +15,7 @@
 #include "apiserver/machinery/discovery.h"
 #include "apiserver/machinery/health.h"
 #include "apiserver/machinery/server_types.h"
-#include "apiserver/machinery/metrics.h"
+#include "base/metrics.h"
 #include "apiserver/machinery/openapi.h"
 #include "apiserver/machinery/rest_handler.h"
 

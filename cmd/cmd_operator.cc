@@ -1,6 +1,8 @@
 // stash operator: the reconcilers of the Stash kinds. Today: Restic
-// sidecars in the workloads a Restic selects. With leader election (a
-// Lease), so replicas can run side by side and one acts at a time.
+// sidecars in the workloads a Restic selects, kept by a controller and, on
+// admission, by a mutating webhook. With leader election (a Lease), so
+// replicas can run side by side and one acts at a time; every replica
+// serves the webhook and /metrics.
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,10 +10,15 @@
 #include <thread>
 
 #include "base/log.h"
+#include "base/metrics.h"
 #include "cmd/commands.h"
 #include "kube/config.h"
 #include "kube/leader_election.h"
+#include "kube/serving_certificate.h"
+#include "net/server/tls.h"
 #include "operator/restic_controller.h"
+#include "operator/webhook_registration.h"
+#include "operator/webhook_server.h"
 
 namespace stash::cli {
 namespace {
@@ -23,6 +30,61 @@ std::string DefaultIdentity() {
   gethostname(host, sizeof host - 1);
   const char* pod = std::getenv("POD_NAME");
   return (pod && *pod ? std::string(pod) : std::string(host)) + "_" + std::to_string(getpid());
+}
+
+// The host of an https URL ("https://HOST:PORT/path" -> HOST).
+std::string UrlHost(const std::string& url) {
+  size_t start = url.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
+  size_t end = url.find_first_of(":/", url[start] == '[' ? url.find(']', start) : start);
+  std::string host = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return host;
+}
+
+// The webhook's serving certificate, shared by the replicas through a
+// Secret so the registered caBundle fits each of them.
+Result<kube::ServingCertificate> WebhookCertificate(kube::Client& client, const Args& args,
+                                                    const op::WebhookEndpoint& endpoint) {
+  return kube::SharedServingCertificate(
+      client, args.Get("serving-cert-secret", "stash/stash-operator-cert"), [&]() -> Result<kube::ServingCertificate> {
+        kube::ServingCertificate c;
+        STASH_ASSIGN_OR_RETURN(c.ca, server::GenerateCa("stash-operator-ca@" + std::to_string(time(nullptr)), 3650));
+        STASH_ASSIGN_OR_RETURN(c.serving, server::IssueCertificate(c.ca, op::WebhookCertificateRequest(
+                                                                              endpoint.service, UrlHost(endpoint.url))));
+        return c;
+      });
+}
+
+// Serves the webhook and /metrics, and registers the webhook unless told
+// not to. Fatal problems come back as an error naming the flag or object.
+Result<std::unique_ptr<op::WebhookServer>> StartWebhook(kube::Client& client, const Args& args,
+                                                        kube::Informer& restics, const op::SidecarOptions& sidecar,
+                                                        Metrics& metrics) {
+  op::WebhookEndpoint endpoint;
+  endpoint.url = args.Get("webhook-url");
+  if (!endpoint.url.empty() && endpoint.url.rfind("https://", 0) != 0) {
+    return Invalid("--webhook-url " + endpoint.url + ": want https://HOST:PORT[/path]");
+  }
+  auto service = kube::ParseServiceRef(args.Get("webhook-service", "stash/stash-operator:443"));
+  if (!service.ok()) return service.error().Wrap("--webhook-service");
+  endpoint.service = *service;
+  auto certificate = WebhookCertificate(client, args, endpoint);
+  if (!certificate.ok()) return certificate.error().Wrap("--serving-cert-secret");
+  op::WebhookServerOptions options;
+  options.bind_address = args.Get("webhook-bind-address", options.bind_address);
+  options.port = std::atoi(args.Get("webhook-port", "8443").c_str());
+  options.certificate = *certificate;
+  op::WebhookServer::DeclareMetrics(metrics);
+  auto lister = [&restics](const std::string& ns) { return restics.List(ns); };
+  auto server = std::make_unique<op::WebhookServer>(options, lister, sidecar, &metrics, Log);
+  auto port = server->Start();
+  if (!port.ok()) return port.error().Wrap("webhook on " + options.bind_address + ":" + std::to_string(options.port));
+  Log("webhook and /metrics serving on " + options.bind_address + ":" + std::to_string(*port));
+  if (args.Has("no-register-webhook")) return server;
+  Status registered = op::RegisterMutatingWebhook(client, endpoint, certificate->ca.cert_pem);
+  if (!registered.ok()) return registered.error();
+  return server;
 }
 
 // Runs the controllers while this replica leads.
@@ -62,14 +124,33 @@ int RunOperator(const Args& args, const Globals&) {
   election.name = args.Get("lease-name", "stash-operator");
   election.identity = args.Get("identity", DefaultIdentity());
 
+  Metrics metrics;
+  metrics.Gauge("stash_operator_leader", "1 while this replica leads and runs the controllers.");
+  metrics.Set("stash_operator_leader", {}, 0);
+  // Every replica answers admission reviews, so every replica watches Restics.
+  kube::Informer restics(client->get(), op::kRestics, "", {}, Log);
+  std::unique_ptr<op::WebhookServer> webhook;
+  if (!args.Has("no-webhook")) {
+    restics.Start();
+    if (!restics.WaitForSync(std::chrono::seconds(60))) return Fatal("cannot list restics: " + restics.problem());
+    auto started = StartWebhook(**client, args, restics, sidecar, metrics);
+    if (!started.ok()) return Fatal(started.error());
+    webhook = std::move(*started);
+  }
+
+  auto lead = [&](const std::atomic<bool>& lost) {
+    metrics.Set("stash_operator_leader", {}, 1);
+    Lead(**client, sidecar, lost);
+    metrics.Set("stash_operator_leader", {}, 0);
+  };
   std::atomic<bool> stop{false};
   std::thread worker([&] {
     if (args.Has("no-leader-elect")) {
-      Lead(**client, sidecar, stop);
+      lead(stop);
       return;
     }
     kube::LeaderElector elector(client->get(), election, Log);
-    elector.Run([&](const std::atomic<bool>& lost) { Lead(**client, sidecar, lost); }, stop);
+    elector.Run([&](const std::atomic<bool>& lost) { lead(lost); }, stop);
   });
   Log("stash operator started (" + election.identity + ")");
   int sig = 0;
@@ -77,6 +158,8 @@ int RunOperator(const Args& args, const Globals&) {
   Log(std::string("Received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
   stop = true;
   worker.join();
+  if (webhook) webhook->Stop();
+  restics.Stop();
   return 0;
 }
 
@@ -89,6 +172,14 @@ std::vector<FlagSpec> OperatorFlags() {
       {"lease-name", 0, true, "name of the leader election Lease (default stash-operator)"},
       {"identity", 0, true, "this replica's name in the Lease (default: POD_NAME or host name, and pid)"},
       {"no-leader-elect", 0, false, "act without leader election (one replica only)"},
+      {"webhook-port", 0, true, "HTTPS port of the admission webhook and /metrics (default 8443)"},
+      {"webhook-bind-address", 0, true, "address the webhook listens on (default 0.0.0.0)"},
+      {"webhook-url", 0, true,
+       "register the webhook at this https base URL (an operator outside the cluster) instead of its Service"},
+      {"webhook-service", 0, true, "Service in front of the webhook, NAMESPACE/NAME:PORT (default stash/stash-operator:443)"},
+      {"serving-cert-secret", 0, true, "Secret holding the webhook's serving certificate (default stash/stash-operator-cert)"},
+      {"no-register-webhook", 0, false, "serve the webhook but leave the MutatingWebhookConfiguration alone"},
+      {"no-webhook", 0, false, "serve no webhook and no /metrics (the controller alone adds sidecars)"},
   };
 }
 

@@ -1,6 +1,6 @@
 #include "operator/restic_controller.h"
 
-#include "operator/label_selector.h"
+#include "operator/restic_match.h"
 
 namespace stash::op {
 namespace {
@@ -88,18 +88,10 @@ void ResticController::Work() {
 }
 
 std::vector<kube::ObjectPtr> ResticController::SelectingRestics(const kube::Json& workload) {
-  std::vector<kube::ObjectPtr> out;
-  auto labels = kube::Labels(workload);
-  for (const auto& restic : restics_.List(kube::Namespace(workload))) {
-    if (kube::BeingDeleted(*restic)) continue;
-    auto matches = SelectorMatches(kube::At(*restic, "/spec/selector"), labels);
-    if (!matches.ok()) {
-      events_->Warning(kube::ObjectReference::Of(*restic), "InvalidSelector", matches.error().message());
-      continue;
-    }
-    if (*matches) out.push_back(restic);
-  }
-  return out;
+  return op::SelectingRestics(restics_.List(kube::Namespace(workload)), workload,
+                              [this](const kube::ObjectPtr& restic, const Error& e) {
+                                events_->Warning(kube::ObjectReference::Of(*restic), "InvalidSelector", e.message());
+                              });
 }
 
 Status ResticController::Reconcile(const std::string& key) {
@@ -111,10 +103,8 @@ Status ResticController::Reconcile(const std::string& key) {
   if (!workload || kube::BeingDeleted(*workload)) return Status::Ok();
   auto restics = SelectingRestics(*workload);
   if (restics.size() > 1) {
-    std::string names;
-    for (const auto& r : restics) names += (names.empty() ? "" : ", ") + kube::Name(*r);
     events_->Warning(kube::ObjectReference::Of(*workload), "MultipleResticsMatched",
-                     "Restics " + names + " all select this " + kind->resource.kind + "; no sidecar is added");
+                     "Restics " + ResticNames(restics) + " all select this " + kind->resource.kind + "; no sidecar is added");
   }
   // Only a sidecar we added (it carries our annotation) is ever taken out.
   bool ours = kube::Annotations(*workload).count(kLastAppliedAnnotation) > 0;
@@ -122,8 +112,7 @@ Status ResticController::Reconcile(const std::string& key) {
   Error failure = Invalid("");
   bool failed = false, changed = false;
   auto written = client_->Modify(kind->resource, ns, name, [&](rapidjson::Document& w) {
-    if (restics.size() != 1) return changed = RemoveSidecar(w);
-    auto injected = InjectSidecar(w, kind->resource.kind, *restics.front(), options_);
+    auto injected = ApplyRestics(w, kind->resource.kind, restics, options_);
     if (!injected.ok()) {
       failure = injected.error();
       failed = true;

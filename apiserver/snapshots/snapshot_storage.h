@@ -21,7 +21,7 @@
 #include <mutex>
 #include <thread>
 
-#include "apiserver/machinery/metrics.h"
+#include "base/metrics.h"
 #include "apiserver/snapshots/prune_queue.h"
 #include "apiserver/snapshots/repository_source.h"
 #include "apiserver/machinery/resource.h"

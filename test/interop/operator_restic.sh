@@ -40,7 +40,7 @@ k -n demo create deployment db --image=busybox -- sleep 3600 >/dev/null
 k apply -f "$HERE/../../manifests/05-operator.yaml" >/dev/null
 cp_token_kubeconfig stash stash-operator "$WORK/operator.kubeconfig"
 start_operator() {  # NAME
-  "$STASH" operator --kubeconfig "$WORK/operator.kubeconfig" --lease-namespace stash --identity "$1" \
+  "$STASH" operator --kubeconfig "$WORK/operator.kubeconfig" --lease-namespace stash --identity "$1" --no-webhook \
     --image stash:test > "$WORK/$1.log" 2>&1 &
   pids+=($!)
 }

@@ -13,7 +13,7 @@
 #include "apiserver/machinery/health.h"
 #include "apiserver/machinery/server_types.h"
 #include "apiserver/auth/kube_review.h"
-#include "apiserver/machinery/metrics.h"
+#include "base/metrics.h"
 #include "apiserver/router.h"
 #include "net/http_client.h"
 #include "test/unit/auth_test_util.h"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace stash::apiserver {
+namespace stash {
 
 using MetricLabels = std::vector<std::pair<std::string, std::string>>;
 
@@ -49,4 +49,4 @@ class Metrics {
   std::vector<std::function<void(Metrics&)>> collectors_;
 };
 
-}  // namespace stash::apiserver
+}  // namespace stash

@@ -1,9 +1,9 @@
-#include "apiserver/machinery/metrics.h"
+#include "base/metrics.h"
 
 #include <cstdio>
 #include <cstdlib>
 
-namespace stash::apiserver {
+namespace stash {
 namespace {
 
 std::string Escape(const std::string& v) {
@@ -132,4 +132,4 @@ std::string Metrics::Render() {
   return out;
 }
 
-}  // namespace stash::apiserver
+}  // namespace stash

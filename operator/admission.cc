@@ -1,0 +1,95 @@
+#include "operator/admission.h"
+
+#include <rapidjson/pointer.h>
+
+#include "base/json_out.h"
+#include "crypto/encoding.h"
+#include "operator/restic_match.h"
+
+namespace stash::op {
+namespace {
+
+// The parts of a workload the sidecar lives in.
+constexpr const char* kPatchedPaths[] = {"/metadata/annotations", "/spec/template"};
+
+std::string JsonAt(const kube::Json& object, const char* pointer) {
+  const kube::Json* v = kube::At(object, pointer);
+  return v ? kube::ToJson(*v) : "";
+}
+
+// A JSONPatch taking `before` to `after` on kPatchedPaths ("add" replaces
+// a member that exists), or "" when they agree.
+std::string PatchBetween(const kube::Json& before, const kube::Json& after) {
+  JsonOut patch;
+  patch.OpenArray();
+  bool any = false;
+  for (const char* path : kPatchedPaths) {
+    std::string was = JsonAt(before, path), now = JsonAt(after, path);
+    if (was == now) continue;
+    any = true;
+    patch.Open().Field("op", now.empty() ? "remove" : "add").Field("path", path);
+    if (!now.empty()) patch.Key("value").Raw(now);
+    patch.Close();
+  }
+  patch.CloseArray();
+  return any ? patch.Take() : "";
+}
+
+std::string Answer(const std::string& uid, const std::string& patch, const std::vector<std::string>& warnings) {
+  JsonOut j;
+  j.Open().Field("apiVersion", "admission.k8s.io/v1").Field("kind", "AdmissionReview");
+  j.Key("response").Open().Field("uid", uid).FieldBool("allowed", true);
+  if (!patch.empty()) {
+    j.Field("patchType", "JSONPatch").Field("patch", Base64Encode(AsBytes(patch)));
+  }
+  if (!warnings.empty()) {
+    j.Key("warnings").OpenArray();
+    for (const auto& w : warnings) j.Str(w);
+    j.CloseArray();
+  }
+  j.Close().Close();
+  return j.Take();
+}
+
+bool IsWorkloadKind(const std::string& kind) {
+  for (const auto& r : WorkloadResources()) {
+    if (r.kind == kind) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<AdmissionOutcome> ReviewWorkload(std::string_view body, const ResticLister& restics,
+                                        const SidecarOptions& options) {
+  rapidjson::Document review;
+  review.Parse(body.data(), body.size());
+  if (review.HasParseError() || !review.IsObject()) return Invalid("AdmissionReview: not a JSON object");
+  std::string uid = kube::StringAt(review, "/request/uid");
+  if (uid.empty()) return Invalid("AdmissionReview: no request.uid");
+  AdmissionOutcome out;
+  out.kind = kube::StringAt(review, "/request/kind/kind");
+  const kube::Json* object = kube::At(review, "/request/object");
+  if (!IsWorkloadKind(out.kind) || !object || !object->IsObject() || kube::BeingDeleted(*object)) {
+    out.review_json = Answer(uid, "", {});
+    return out;
+  }
+  rapidjson::Document workload;
+  workload.CopyFrom(*object, workload.GetAllocator());
+  // On CREATE the object may not carry its namespace yet; the request does.
+  std::string ns = kube::StringAt(review, "/request/namespace");
+  auto selecting = SelectingRestics(restics(ns), workload);
+  std::vector<std::string> warnings;
+  if (selecting.size() > 1) {
+    warnings.push_back("Restics " + ResticNames(selecting) + " all select this " + out.kind +
+                       "; no stash sidecar is added");
+  }
+  auto changed = ApplyRestics(workload, out.kind, selecting, options);
+  if (!changed.ok()) warnings.push_back("stash sidecar not added: " + changed.error().message());
+  std::string patch = changed.ok() && *changed ? PatchBetween(*object, workload) : "";
+  out.patched = !patch.empty();
+  out.review_json = Answer(uid, patch, warnings);
+  return out;
+}
+
+}  // namespace stash::op

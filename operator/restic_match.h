@@ -1,0 +1,37 @@
+// Which Restic owns a workload, and what that means for its pod template:
+// the one decision the Restic controller and the admission webhook share,
+// as pure functions so both reach the same answer.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "base/result.h"
+#include "kube/object.h"
+#include "operator/sidecar.h"
+
+namespace stash::op {
+
+// The Restics among `restics` (those of the workload's namespace) whose
+// spec.selector matches the workload's labels; Restics being deleted are
+// left out. A Restic with a selector that does not parse is skipped and
+// reported through `on_invalid` with the reason.
+std::vector<kube::ObjectPtr> SelectingRestics(
+    const std::vector<kube::ObjectPtr>& restics, const kube::Json& workload,
+    const std::function<void(const kube::ObjectPtr&, const Error&)>& on_invalid = nullptr);
+
+// Makes `workload` what `selecting` asks for: exactly one Restic injects
+// its sidecar; none, or more than one (0.8.3 refused to choose), removes a
+// sidecar that we added earlier (it carries kLastAppliedAnnotation) and
+// leaves other workloads alone. True when the workload changed. kInvalid
+// when the one Restic's sidecar cannot be added (no pod template).
+Result<bool> ApplyRestics(rapidjson::Document& workload, const std::string& kind,
+                          const std::vector<kube::ObjectPtr>& selecting, const SidecarOptions& options);
+
+// "a, b": the names of `restics`, for messages.
+std::string ResticNames(const std::vector<kube::ObjectPtr>& restics);
+
+}  // namespace stash::op
