@@ -28,6 +28,15 @@ void ThreadPool::Submit(std::function<void()> job) {
   has_work_.notify_one();
 }
 
+bool ThreadPool::TrySubmit(std::function<void()> job) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stopping_ || jobs_.size() >= max_queued_) return false;
+  jobs_.push_back(std::move(job));
+  lock.unlock();
+  has_work_.notify_one();
+  return true;
+}
+
 void ThreadPool::Wait() {
   std::unique_lock<std::mutex> lock(mu_);
   idle_.wait(lock, [this] { return jobs_.empty() && running_ == 0; });

@@ -5,7 +5,9 @@
 // while the queue is full, so a reader cannot run ahead of the threads that
 // compress and encrypt. The apiserver runs request handlers and backend
 // work on unbounded pools, so network threads never wait on storage, and
-// stops them with a deadline, since a job may hang on a dead backend.
+// stops them with a deadline, since a job may hang on a dead backend. Its
+// network threads hand reviews to a bounded pool with TrySubmit, which
+// refuses instead of blocking, so a flood is answered "busy" at once.
 #pragma once
 
 #include <chrono>
@@ -32,6 +34,9 @@ class ThreadPool {
 
   // Queues a job, blocking while the queue is full. Dropped after Shutdown().
   void Submit(std::function<void()> job);
+  // Queues a job unless the queue is full or the pool shut down; never
+  // blocks. False when the job was not queued (it is dropped).
+  bool TrySubmit(std::function<void()> job);
   // Returns once every job submitted so far has finished.
   void Wait();
   // Drops queued jobs and waits up to `deadline` for running ones. Returns

@@ -11,7 +11,7 @@ bool InGroup(const UserInfo& user, const std::string& group) {
 
 }  // namespace
 
-Result<std::optional<UserInfo>> ClientCertAuthenticator::Authenticate(const Request& request) {
+Authentication ClientCertAuthenticator::Authenticate(const Request& request) {
   const ClientCertificate& cert = request.client_cert;
   if (!cert.present) return std::optional<UserInfo>();
   if (!cert.verified) return AuthError("client certificate not accepted: " + cert.verify_error);
@@ -25,26 +25,37 @@ Result<std::optional<UserInfo>> ClientCertAuthenticator::Authenticate(const Requ
 UnionAuthenticator::UnionAuthenticator(std::vector<std::unique_ptr<Authenticator>> chain)
     : chain_(std::move(chain)) {}
 
-Result<std::optional<UserInfo>> UnionAuthenticator::Authenticate(const Request& request) {
-  // As Kubernetes: an authenticator that rejects the request does not stop
-  // a later one from accepting it (a front-proxy certificate without
-  // headers, then a bearer token); the first rejection is reported when
-  // none accepts.
+// As Kubernetes: an authenticator that rejects the request does not stop a
+// later one from accepting it (a front-proxy certificate without headers,
+// then a bearer token); the first rejection is reported when none accepts.
+// `ask` puts the question to one authenticator; when it cannot answer
+// without waiting, neither can the chain.
+template <class Ask>
+std::optional<Authentication> UnionAuthenticator::Walk(const Ask& ask) {
   std::optional<Error> rejected;
   for (const auto& a : chain_) {
-    auto result = a->Authenticate(request);
-    if (!result.ok()) {
-      if (!rejected) rejected = result.error();
+    std::optional<Authentication> result = ask(*a);
+    if (!result) return std::nullopt;
+    if (!result->ok()) {
+      if (!rejected) rejected = result->error();
       continue;
     }
-    if (!*result) continue;
-    UserInfo user = std::move(**result);
+    if (!**result) continue;
+    UserInfo user = std::move(***result);
     bool anonymous = user.name == "system:anonymous";
     if (!anonymous && !InGroup(user, "system:authenticated")) user.groups.push_back("system:authenticated");
-    return std::optional<UserInfo>(std::move(user));
+    return Authentication(std::optional<UserInfo>(std::move(user)));
   }
-  if (rejected) return *rejected;
-  return std::optional<UserInfo>();
+  if (rejected) return Authentication(*rejected);
+  return Authentication(std::optional<UserInfo>());
+}
+
+Authentication UnionAuthenticator::Authenticate(const Request& request) {
+  return *Walk([&request](Authenticator& a) { return std::optional<Authentication>(a.Authenticate(request)); });
+}
+
+std::optional<Authentication> UnionAuthenticator::TryAuthenticate(const Request& request) {
+  return Walk([&request](Authenticator& a) { return a.TryAuthenticate(request); });
 }
 
 Attributes AttributesFor(const UserInfo& user, const RequestInfo& info) {

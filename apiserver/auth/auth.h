@@ -5,6 +5,12 @@
 // and a small built-in policy; delegated authentication (front-proxy
 // headers, TokenReview) and SubjectAccessReview plug in behind the same
 // interfaces (delegated_auth.h, auth_setup.h).
+//
+// Each question has two forms: the full one, which may wait seconds on
+// another server (a TokenReview), and a Try form that answers only when it
+// can without waiting (a certificate, a cached review) and says "ask the
+// full one" otherwise. The router asks the Try form on a network thread and
+// the full one on the auth pool, so slow reviews never hold up the rest.
 #pragma once
 
 #include <memory>
@@ -19,20 +25,25 @@
 
 namespace stash::apiserver {
 
+// The user a request proves to be; nullopt when it carries no credentials
+// the authenticator knows (the next one may); an error when it carries
+// credentials that are not valid (401).
+using Authentication = Result<std::optional<UserInfo>>;
+
 class Authenticator {
  public:
   virtual ~Authenticator() = default;
-  // The user the request proves to be; nullopt when it carries no
-  // credentials this authenticator knows (the next one may); an error when
-  // it carries credentials that are not valid (401).
-  virtual Result<std::optional<UserInfo>> Authenticate(const Request& request) = 0;
+  virtual Authentication Authenticate(const Request& request) = 0;
+  // Authenticate's answer if it needs no waiting on another server, else
+  // nullopt. The default suits authenticators that never wait.
+  virtual std::optional<Authentication> TryAuthenticate(const Request& request) { return Authenticate(request); }
 };
 
 // A client certificate the TLS layer verified against the client CAs:
 // user = CN, groups = O values.
 class ClientCertAuthenticator : public Authenticator {
  public:
-  Result<std::optional<UserInfo>> Authenticate(const Request& request) override;
+  Authentication Authenticate(const Request& request) override;
 };
 
 // Tries each in order; the first that accepts the request decides, and a
@@ -41,9 +52,13 @@ class ClientCertAuthenticator : public Authenticator {
 class UnionAuthenticator : public Authenticator {
  public:
   explicit UnionAuthenticator(std::vector<std::unique_ptr<Authenticator>> chain);
-  Result<std::optional<UserInfo>> Authenticate(const Request& request) override;
+  Authentication Authenticate(const Request& request) override;
+  // Undecided as soon as one authenticator that must be asked is undecided.
+  std::optional<Authentication> TryAuthenticate(const Request& request) override;
 
  private:
+  template <class Ask>
+  std::optional<Authentication> Walk(const Ask& ask);
   std::vector<std::unique_ptr<Authenticator>> chain_;
 };
 
@@ -67,6 +82,9 @@ class Authorizer {
   virtual ~Authorizer() = default;
   // An error (the authorizer could not decide) is answered with 500.
   virtual Result<Decision> Authorize(const Attributes& attributes) = 0;
+  // Authorize's answer if it needs no waiting on another server, else
+  // nullopt. The default suits authorizers that never wait.
+  virtual std::optional<Result<Decision>> TryAuthorize(const Attributes& attributes) { return Authorize(attributes); }
 };
 
 // Standalone policy: members of system:masters may do anything; other

@@ -80,7 +80,7 @@ bool PathMatches(const std::vector<std::string>& patterns, const std::string& pa
   return false;
 }
 
-Result<std::optional<UserInfo>> AnonymousPathAuthenticator::Authenticate(const Request& request) {
+Authentication AnonymousPathAuthenticator::Authenticate(const Request& request) {
   if (!PathMatches(paths_, request.path)) return std::optional<UserInfo>();
   return std::optional<UserInfo>(UserInfo{"system:anonymous", "", {"system:unauthenticated"}, {}});
 }
@@ -88,7 +88,7 @@ Result<std::optional<UserInfo>> AnonymousPathAuthenticator::Authenticate(const R
 RequestHeaderAuthenticator::RequestHeaderAuthenticator(RequestHeaderConfig config)
     : config_(std::move(config)) {}
 
-Result<std::optional<UserInfo>> RequestHeaderAuthenticator::Authenticate(const Request& request) {
+Authentication RequestHeaderAuthenticator::Authenticate(const Request& request) {
   const ClientCertificate& cert = request.client_cert;
   // Without a front-proxy certificate the headers are the client's own
   // words: ignore them.
@@ -133,10 +133,23 @@ TokenReviewAuthenticator::TokenReviewAuthenticator(TokenReviewer* reviewer, std:
                                                    LogFn log, SteadyClock clock)
     : reviewer_(reviewer), ttl_(ttl), log_(std::move(log)), clock_(std::move(clock)) {}
 
-Result<std::optional<UserInfo>> TokenReviewAuthenticator::Authenticate(const Request& request) {
+Authentication TokenReviewAuthenticator::Authenticate(const Request& request) {
   std::string token = BearerToken(request);
   if (token.empty()) return std::optional<UserInfo>();
-  auto review = Cached(token);
+  std::string key = Sha256(AsBytes(token)).Hex();
+  if (auto hit = Lookup(key)) return Answer(*hit);
+  return Answer(flights_.Do(key, [&] { return Review(key, token); }));
+}
+
+std::optional<Authentication> TokenReviewAuthenticator::TryAuthenticate(const Request& request) {
+  std::string token = BearerToken(request);
+  if (token.empty()) return Authentication(std::optional<UserInfo>());
+  auto hit = Lookup(Sha256(AsBytes(token)).Hex());
+  if (!hit) return std::nullopt;
+  return Answer(*hit);
+}
+
+Authentication TokenReviewAuthenticator::Answer(const Result<TokenReviewResult>& review) const {
   if (!review.ok()) {
     // Kubernetes answers 401 too, and says why only in its log.
     if (log_) log_("Unable to authenticate the request due to an error: " + review.error().message());
@@ -148,14 +161,15 @@ Result<std::optional<UserInfo>> TokenReviewAuthenticator::Authenticate(const Req
   return std::optional<UserInfo>(review->user);
 }
 
-Result<TokenReviewResult> TokenReviewAuthenticator::Cached(const std::string& token) {
-  std::string key = Sha256(AsBytes(token)).Hex();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(key);
-    if (it != cache_.end() && it->second.expires > clock_()) return it->second.result;
-  }
-  // Asked without the lock: a slow API server must not serialize requests.
+std::optional<TokenReviewResult> TokenReviewAuthenticator::Lookup(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cache_.find(key);
+  if (it != cache_.end() && it->second.expires > clock_()) return it->second.result;
+  return std::nullopt;
+}
+
+// Asked without the lock: a slow API server must not serialize requests.
+Result<TokenReviewResult> TokenReviewAuthenticator::Review(const std::string& key, const std::string& token) {
   auto review = reviewer_->Review(token);
   if (!review.ok() || ttl_.count() <= 0) return review;
   std::lock_guard<std::mutex> lock(mu_);
@@ -179,14 +193,28 @@ bool SubjectAccessReviewAuthorizer::AlwaysAllowed(const Attributes& a) const {
 }
 
 Result<Decision> SubjectAccessReviewAuthorizer::Authorize(const Attributes& a) {
-  if (AlwaysAllowed(a)) return Decision{true, ""};
-  if (!reviewer_) return Decision{false, "no authorization-kubeconfig was given and not running in a cluster"};
   std::string key = CacheKey(a);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(key);
-    if (it != cache_.end() && it->second.expires > clock_()) return it->second.decision;
+  if (auto quick = Quick(a, key)) return *quick;
+  return flights_.Do(key, [&] { return Review(a, key); });
+}
+
+std::optional<Result<Decision>> SubjectAccessReviewAuthorizer::TryAuthorize(const Attributes& a) {
+  return Quick(a, CacheKey(a));
+}
+
+// A decision that needs nobody asked: always allowed, nobody to ask, or cached.
+std::optional<Result<Decision>> SubjectAccessReviewAuthorizer::Quick(const Attributes& a, const std::string& key) {
+  if (AlwaysAllowed(a)) return Result<Decision>(Decision{true, ""});
+  if (!reviewer_) {
+    return Result<Decision>(Decision{false, "no authorization-kubeconfig was given and not running in a cluster"});
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cache_.find(key);
+  if (it != cache_.end() && it->second.expires > clock_()) return Result<Decision>(it->second.decision);
+  return std::nullopt;
+}
+
+Result<Decision> SubjectAccessReviewAuthorizer::Review(const Attributes& a, const std::string& key) {
   auto decision = reviewer_->Review(a);
   if (!decision.ok()) return decision.error().Wrap("subject access review");
   auto ttl = decision->allowed ? options_.authorized_ttl : options_.unauthorized_ttl;

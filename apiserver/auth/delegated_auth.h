@@ -9,6 +9,9 @@
 //  - authorization by a SubjectAccessReviewer (SubjectAccessReview),
 //    decisions cached for their TTLs, with always-allowed paths and groups.
 //
+// Cached answers come from the Try forms without waiting; concurrent
+// reviews of one token, or of one set of attributes, are made once.
+//
 // The reviewers are interfaces so tests plug in fakes; kube_review.h has
 // the ones that talk to the Kubernetes API.
 #pragma once
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "apiserver/auth/auth.h"
+#include "apiserver/auth/single_flight.h"
 
 namespace stash::apiserver {
 
@@ -37,7 +41,7 @@ bool PathMatches(const std::vector<std::string>& patterns, const std::string& pa
 class AnonymousPathAuthenticator : public Authenticator {
  public:
   explicit AnonymousPathAuthenticator(std::vector<std::string> paths) : paths_(std::move(paths)) {}
-  Result<std::optional<UserInfo>> Authenticate(const Request& request) override;
+  Authentication Authenticate(const Request& request) override;
 
  private:
   std::vector<std::string> paths_;
@@ -56,7 +60,7 @@ class RequestHeaderAuthenticator : public Authenticator {
   // nullopt unless the certificate is a front-proxy one and a username
   // header is set; an error for a front-proxy certificate of a name not
   // allowed.
-  Result<std::optional<UserInfo>> Authenticate(const Request& request) override;
+  Authentication Authenticate(const Request& request) override;
 
  private:
   UserInfo UserFromHeaders(const Headers& headers, std::string name) const;
@@ -78,19 +82,23 @@ class TokenReviewer {
 
 // "Authorization: Bearer <token>" checked by `reviewer`. Answers (both
 // authenticated and not) are cached for `ttl`, keyed by the token's
-// SHA-256 so no token is kept; errors are not cached.
+// SHA-256 so no token is kept; errors are not cached. TryAuthenticate
+// answers requests without a token and tokens in the cache.
 class TokenReviewAuthenticator : public Authenticator {
  public:
   TokenReviewAuthenticator(TokenReviewer* reviewer, std::chrono::milliseconds ttl, LogFn log,
                            SteadyClock clock = std::chrono::steady_clock::now);
-  Result<std::optional<UserInfo>> Authenticate(const Request& request) override;
+  Authentication Authenticate(const Request& request) override;
+  std::optional<Authentication> TryAuthenticate(const Request& request) override;
 
  private:
   struct Entry {
     std::chrono::steady_clock::time_point expires;
     TokenReviewResult result;
   };
-  Result<TokenReviewResult> Cached(const std::string& token);
+  std::optional<TokenReviewResult> Lookup(const std::string& key);
+  Result<TokenReviewResult> Review(const std::string& key, const std::string& token);
+  Authentication Answer(const Result<TokenReviewResult>& review) const;
 
   TokenReviewer* reviewer_;
   std::chrono::milliseconds ttl_;
@@ -98,6 +106,7 @@ class TokenReviewAuthenticator : public Authenticator {
   SteadyClock clock_;
   std::mutex mu_;
   std::map<std::string, Entry> cache_;
+  SingleFlight<Result<TokenReviewResult>> flights_;
 };
 
 class SubjectAccessReviewer {
@@ -118,11 +127,13 @@ struct SubjectAccessReviewOptions {
 
 // Asks `reviewer` (nullptr: nobody can be asked, so only the always-allowed
 // paths and groups pass), caching decisions keyed by every attribute.
+// TryAuthorize answers the always-allowed and cached ones.
 class SubjectAccessReviewAuthorizer : public Authorizer {
  public:
   SubjectAccessReviewAuthorizer(SubjectAccessReviewer* reviewer, SubjectAccessReviewOptions options,
                                 SteadyClock clock = std::chrono::steady_clock::now);
   Result<Decision> Authorize(const Attributes& attributes) override;
+  std::optional<Result<Decision>> TryAuthorize(const Attributes& attributes) override;
 
  private:
   struct Entry {
@@ -130,12 +141,15 @@ class SubjectAccessReviewAuthorizer : public Authorizer {
     Decision decision;
   };
   bool AlwaysAllowed(const Attributes& a) const;
+  std::optional<Result<Decision>> Quick(const Attributes& a, const std::string& key);
+  Result<Decision> Review(const Attributes& a, const std::string& key);
 
   SubjectAccessReviewer* reviewer_;
   SubjectAccessReviewOptions options_;
   SteadyClock clock_;
   std::mutex mu_;
   std::map<std::string, Entry> cache_;
+  SingleFlight<Result<Decision>> flights_;
 };
 
 }  // namespace stash::apiserver

@@ -114,6 +114,12 @@ ApiStatus ServiceUnavailableStatus(const std::string& message) {
   return s;
 }
 
+ApiStatus TooManyRequestsStatus() {
+  ApiStatus s = Make(429, "TooManyRequests", "Too many requests, please try again later.");
+  s.retry_after_seconds = 1;
+  return s;
+}
+
 ApiStatus TooLargeStatus(int code, const std::string& message) {
   return Make(code, code == 413 ? "RequestEntityTooLarge" : "BadRequest", message);
 }

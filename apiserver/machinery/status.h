@@ -44,6 +44,9 @@ ApiStatus ConflictStatus(const std::string& message);
 ApiStatus ExpiredStatus(const std::string& message);
 ApiStatus InternalErrorStatus(const std::string& message);
 ApiStatus ServiceUnavailableStatus(const std::string& message);
+// kube-apiserver's answer when too many requests are in flight: 429 with
+// Retry-After: 1.
+ApiStatus TooManyRequestsStatus();
 // 413 and 431: the request body or its header fields are too large.
 ApiStatus TooLargeStatus(int code, const std::string& message);
 // The Status answering a request the HTTP server could not read (400, 413,
