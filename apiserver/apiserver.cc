@@ -106,10 +106,15 @@ sigset_t StopSignals() {
 
 // Everything that runs, in the order it is built (and torn down in reverse).
 struct Server {
+  explicit Server(const Options& o)
+      : backend_pool(o.backend_threads), request_pool(o.request_threads),
+        auth_pool(o.auth_threads, o.max_queued_reviews) {}
+
   Metrics metrics;
   HealthChecks health;
-  ThreadPool backend_pool{8};
-  ThreadPool request_pool{8};
+  ThreadPool backend_pool;
+  ThreadPool request_pool;
+  ThreadPool auth_pool;  // bounded: the router's TrySubmit answers 429 when full
   WatchManager watches;
   std::unique_ptr<kube::Client> cluster;  // cluster mode only
   std::unique_ptr<RepositorySource> source;
@@ -134,7 +139,8 @@ void AddHealthChecks(Server& s, std::chrono::milliseconds warm_limit) {
 }
 
 // Stops in order: readiness, watches (final chunks), network, pollers,
-// pools. Returns false when a backend call is stuck and threads are left.
+// pools. Returns false when a backend call or a review is stuck and threads
+// are left.
 bool Shutdown(Server& s, const Options& o) {
   s.stopping = true;
   if (o.shutdown_delay.count() > 0) std::this_thread::sleep_for(o.shutdown_delay);
@@ -142,9 +148,11 @@ bool Shutdown(Server& s, const Options& o) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let final chunks go out
   s.http->Stop();
   s.storage->Stop();
+  // Reviews first: a finished one hands its request to the request pool.
+  bool reviews = s.auth_pool.Shutdown(std::chrono::seconds(3));
   bool requests = s.request_pool.Shutdown(std::chrono::seconds(3));
   bool backends = s.backend_pool.Shutdown(std::chrono::seconds(3));
-  return requests && backends;
+  return reviews && requests && backends;
 }
 
 // Cluster mode: the generated serving certificate lives in a Secret, so
@@ -189,7 +197,7 @@ int Run(const Options& o) {
   sigset_t signals = StopSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   bool standalone = !o.standalone_manifests.empty();
-  auto s = std::make_unique<Server>();
+  auto s = std::make_unique<Server>(o);
   std::optional<kube::ClusterAccess> access;
   if (!standalone) {
     auto resolved = kube::ResolveAccess(o.kubeconfig);
@@ -229,10 +237,11 @@ int Run(const Options& o) {
                                                    s->auth->authorizer.get(), &s->metrics, {s->snapshots.get()},
                                                    Log, [&src = *s->source](const std::string& ns) {
                                                      return src.NamespacePhase(ns);
-                                                   }});
+                                                   }, &s->auth_pool});
   ServerOptions net;
   net.bind_address = o.bind_address;
   net.port = o.secure_port;
+  net.threads = o.network_threads;
   net.read_timeout = o.read_timeout;
   net.error_response = UnreadableRequestResponse;
   Router* router = s->router.get();
@@ -262,9 +271,9 @@ int Run(const Options& o) {
   sigwait(&signals, &sig);
   Log(std::string("Received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
   if (!Shutdown(*s, o)) {
-    // A backend call is stuck (a hung mount): its thread cannot be joined,
-    // and nothing else is left to do.
-    Log("backend calls still running; exiting without waiting for them");
+    // A backend call (a hung mount) or a review is stuck: its thread cannot
+    // be joined, and nothing else is left to do.
+    Log("backend calls or reviews still running; exiting without waiting for them");
     std::_Exit(0);
   }
   return 0;

@@ -53,6 +53,15 @@ struct Options {
   // Readiness fails this long before the server stops, so load balancers
   // stop sending requests first.
   std::chrono::milliseconds shutdown_delay{0};
+  // Threads: network ones only parse, route and write; request handlers,
+  // backend calls and reviews (TokenReview, SubjectAccessReview) each have
+  // a pool. Requests waiting for a review beyond the ones being made and
+  // `max_queued_reviews` more are answered 429.
+  size_t network_threads = 2;
+  size_t request_threads = 8;
+  size_t backend_threads = 8;
+  size_t auth_threads = 8;
+  size_t max_queued_reviews = 64;
 };
 
 // Serves until SIGINT or SIGTERM; returns the process exit code. Errors

@@ -115,39 +115,75 @@ void Router::Handle(Request request, std::shared_ptr<Responder> responder) {
   Route(std::move(request), recording);
 }
 
-void Router::Route(Request request, const std::shared_ptr<Responder>& responder) {
-  auto* recording = static_cast<RecordingResponder*>(responder.get());
+void Router::Route(Request request, const ResponderPtr& responder) {
   Response response;
   if (parts_.health && parts_.health->Serve(request.path, request.query, response)) {
     return responder->Send(std::move(response));
   }
-  auto user = parts_.authenticator ? parts_.authenticator->Authenticate(request)
-                                   : Result<std::optional<UserInfo>>(std::optional<UserInfo>());
+  if (!parts_.authenticator) return Authenticated(std::optional<UserInfo>(), std::move(request), responder, false);
+  if (auto user = parts_.authenticator->TryAuthenticate(request)) {
+    return Authenticated(std::move(*user), std::move(request), responder, false);
+  }
+  OffNetworkThread([this, request = std::move(request), responder]() mutable {
+    Authentication user = parts_.authenticator->Authenticate(request);
+    Authenticated(std::move(user), std::move(request), responder, true);
+  }, responder);
+}
+
+void Router::Authenticated(Authentication user, Request request, const ResponderPtr& responder, bool may_wait) {
   if (!user.ok() || !*user) return responder->Send(StatusResponse(UnauthorizedStatus()));
   RequestInfo info = ParseRequestInfo(request.method, request.path, request.query);
-  recording->SetRequest((*user)->name, info);
-  if (parts_.authorizer) {
-    Attributes attributes = AttributesFor(**user, info);
+  static_cast<RecordingResponder*>(responder.get())->SetRequest((*user)->name, info);
+  UserInfo who = std::move(**user);
+  if (!parts_.authorizer) return Serve(info, std::move(request), std::move(who), responder);
+  Attributes attributes = AttributesFor(who, info);
+  if (may_wait) {
     auto decision = parts_.authorizer->Authorize(attributes);
-    if (!decision.ok()) return responder->Send(StatusResponse(InternalErrorStatus(decision.error().message())));
-    if (!decision->allowed) {
-      ApiStatus s = ForbiddenStatus(ForbiddenMessage(attributes, decision->reason));
-      if (info.is_resource_request) s.name = info.name, s.group = info.api_group, s.kind = info.resource;
-      return responder->Send(StatusResponse(s));
-    }
+    return Authorized(decision, attributes, info, std::move(request), std::move(who), responder);
   }
+  if (auto decision = parts_.authorizer->TryAuthorize(attributes)) {
+    return Authorized(*decision, attributes, info, std::move(request), std::move(who), responder);
+  }
+  OffNetworkThread([this, attributes, info, request = std::move(request), who = std::move(who), responder]() mutable {
+    auto decision = parts_.authorizer->Authorize(attributes);
+    Authorized(decision, attributes, info, std::move(request), std::move(who), responder);
+  }, responder);
+}
+
+void Router::Authorized(const Result<Decision>& decision, const Attributes& attributes, const RequestInfo& info,
+                        Request request, UserInfo user, const ResponderPtr& responder) {
+  if (!decision.ok()) return responder->Send(StatusResponse(InternalErrorStatus(decision.error().message())));
+  if (!decision->allowed) {
+    ApiStatus s = ForbiddenStatus(ForbiddenMessage(attributes, decision->reason));
+    if (info.is_resource_request) s.name = info.name, s.group = info.api_group, s.kind = info.resource;
+    return responder->Send(StatusResponse(s));
+  }
+  Serve(info, std::move(request), std::move(user), responder);
+}
+
+// Resource requests go on to their handler (which runs storage work on its
+// pool); the rest are answered from memory, on this thread.
+void Router::Serve(const RequestInfo& info, Request request, UserInfo user, const ResponderPtr& responder) {
   if (info.is_resource_request) {
     if (RestHandler* handler = HandlerFor(info)) {
-      return handler->Handle(info, std::move(request), std::move(**user), responder);
+      return handler->Handle(info, std::move(request), std::move(user), responder);
     }
     return responder->Send(StatusResponse(PathNotFoundStatus()));
   }
+  Response response;
   if (request.method != "GET" && request.method != "HEAD") {
     bool known = ServeNonResource(request, response);
     return responder->Send(StatusResponse(known ? MethodNotAllowedStatus() : PathNotFoundStatus()));
   }
   if (!ServeNonResource(request, response)) response = StatusResponse(PathNotFoundStatus());
   responder->Send(std::move(response));
+}
+
+void Router::OffNetworkThread(std::function<void()> job, const ResponderPtr& responder) {
+  if (!parts_.auth_pool) return job();
+  // The job holds a reference to the responder too; ours keeps it alive
+  // when the job is refused and dropped, so the 429 still goes out.
+  if (!parts_.auth_pool->TrySubmit(std::move(job))) responder->Send(StatusResponse(TooManyRequestsStatus()));
 }
 
 RestHandler* Router::HandlerFor(const RequestInfo& info) const {

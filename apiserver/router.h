@@ -3,6 +3,15 @@
 // authorize (403) -> discovery, OpenAPI, /version, /metrics, or a
 // resource's REST handler -> 404 Status for anything else. Each request
 // is logged and counted when its response starts.
+//
+// Handle runs on a network thread and never waits there: health answers
+// at once, and authentication and authorization answer there only when
+// they can without asking another server (certificates, front-proxy
+// headers, cached reviews). A request that needs a TokenReview or
+// SubjectAccessReview goes to the auth pool, and when that pool's queue is
+// full it is answered 429 with Retry-After, as kube-apiserver's max-in-
+// flight limit does, so a flood of unknown tokens costs every other client
+// nothing. Storage work runs on the REST handler's pool.
 #pragma once
 
 #include <functional>
@@ -18,6 +27,7 @@
 #include "base/metrics.h"
 #include "apiserver/machinery/openapi.h"
 #include "apiserver/machinery/rest_handler.h"
+#include "base/thread_pool.h"
 
 namespace stash::apiserver {
 
@@ -32,6 +42,9 @@ struct RouterParts {
   // Standalone only: the phase of a namespace for GET /api/v1/namespaces/NAME
   // (kubectl asks to explain a NotFound); nullopt when it does not exist.
   std::function<std::optional<std::string>(const std::string&)> namespace_phase;
+  // Where requests waiting on a review run (a bounded queue: TrySubmit);
+  // nullptr runs them on the calling thread (tests).
+  ThreadPool* auth_pool = nullptr;
 };
 
 class Router {
@@ -46,7 +59,15 @@ class Router {
 
  private:
   friend class RecordingResponder;
-  void Route(Request request, const std::shared_ptr<Responder>& responder);
+  using ResponderPtr = std::shared_ptr<Responder>;
+  void Route(Request request, const ResponderPtr& responder);
+  // The stages after health; `may_wait` is false on a network thread.
+  void Authenticated(Authentication user, Request request, const ResponderPtr& responder, bool may_wait);
+  void Authorized(const Result<Decision>& decision, const Attributes& attributes, const RequestInfo& info,
+                  Request request, UserInfo user, const ResponderPtr& responder);
+  void Serve(const RequestInfo& info, Request request, UserInfo user, const ResponderPtr& responder);
+  // Runs `job` on the auth pool, or answers 429 when its queue is full.
+  void OffNetworkThread(std::function<void()> job, const ResponderPtr& responder);
   bool ServeNonResource(const Request& request, Response& response) const;
   bool ServeDiscovery(const Request& request, Response& response) const;
   bool ServeOpenApi(const Request& request, Response& response) const;

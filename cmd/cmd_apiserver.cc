@@ -69,6 +69,27 @@ void ReadListInto(const Args& args, const std::string& flag, std::vector<std::st
   if (args.Has(flag)) out = ReadList(args, flag);
 }
 
+// A thread or queue count: a whole number from 1 to 1024.
+Status ReadCount(const Args& args, const std::string& flag, size_t& out) {
+  if (!args.Has(flag)) return Status::Ok();
+  const std::string v = args.Get(flag);
+  size_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 1024) {
+    return Invalid("invalid argument \"" + v + "\" for \"--" + flag + "\" flag: want a number from 1 to 1024");
+  }
+  out = n;
+  return Status::Ok();
+}
+
+Status ReadThreadOptions(const Args& args, apiserver::Options& o) {
+  STASH_RETURN_IF_ERROR(ReadCount(args, "network-threads", o.network_threads));
+  STASH_RETURN_IF_ERROR(ReadCount(args, "request-threads", o.request_threads));
+  STASH_RETURN_IF_ERROR(ReadCount(args, "backend-threads", o.backend_threads));
+  STASH_RETURN_IF_ERROR(ReadCount(args, "auth-threads", o.auth_threads));
+  return ReadCount(args, "max-queued-reviews", o.max_queued_reviews);
+}
+
 Status ReadAuthOptions(const Args& args, apiserver::Options& o) {
   o.requestheader_client_ca_file = args.Get("requestheader-client-ca-file");
   ReadListInto(args, "requestheader-allowed-names", o.requestheader.allowed_names);
@@ -117,6 +138,7 @@ Result<apiserver::Options> OptionsFromArgs(const Args& args) {
   STASH_RETURN_IF_ERROR(ReadDuration(args, "min-request-timeout", min_request));
   o.min_request_timeout = std::chrono::duration_cast<std::chrono::seconds>(min_request);
   STASH_RETURN_IF_ERROR(ReadDuration(args, "shutdown-delay-duration", o.shutdown_delay));
+  STASH_RETURN_IF_ERROR(ReadThreadOptions(args, o));
   if (o.refresh_interval.count() <= 0) return Invalid("--snapshot-refresh-interval must be positive");
   return o;
 }
@@ -168,6 +190,13 @@ std::vector<FlagSpec> ApiserverFlags() {
       {"read-timeout", 0, true, "time allowed for a TLS handshake or one whole request (default 30s)"},
       {"min-request-timeout", 0, true, "watches end after a random time between this and twice it (default 30m)"},
       {"shutdown-delay-duration", 0, true, "time /readyz fails before the server stops on SIGTERM"},
+      {"network-threads", 0, true, "threads that accept, read and write connections; they never wait (default 2)"},
+      {"request-threads", 0, true, "threads that answer resource requests from the snapshot caches (default 8)"},
+      {"backend-threads", 0, true, "threads that read repositories (default 8)"},
+      {"auth-threads", 0, true,
+       "threads that wait on TokenReview and SubjectAccessReview calls; cached answers need none (default 8)"},
+      {"max-queued-reviews", 0, true,
+       "requests that may wait for a free auth thread; beyond them the answer is 429 (default 64)"},
   };
 }
 
