@@ -46,6 +46,7 @@ Command DiffCommand();
 Command CopyCommand();
 Command ApiserverCommand();
 Command OperatorCommand();
+Command RecoverCommand();
 
 // The Stash sidecar (cmd_sidecar.cc): `backup` and `check` given
 // --restic-name run these instead of restic's commands.

@@ -53,7 +53,7 @@ std::vector<Command> AllCommands() {
           CatCommand(),    RestoreCommand(), ForgetCommand(),   PruneCommand(),
           CheckCommand(),  UnlockCommand(), KeyCommand(),       StatsCommand(),
           DumpCommand(),   FindCommand(),   TagCommand(),       DiffCommand(),
-          CopyCommand(),   ApiserverCommand(), OperatorCommand()};
+          CopyCommand(),   ApiserverCommand(), OperatorCommand(), RecoverCommand()};
 }
 
 // `stash help CMD` and `stash CMD --help` name a command; nullptr for none.
