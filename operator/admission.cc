@@ -70,7 +70,8 @@ Result<AdmissionOutcome> ReviewWorkload(std::string_view body, const ResticListe
   AdmissionOutcome out;
   out.kind = kube::StringAt(review, "/request/kind/kind");
   const kube::Json* object = kube::At(review, "/request/object");
-  if (!IsWorkloadKind(out.kind) || !object || !object->IsObject() || kube::BeingDeleted(*object)) {
+  if (!IsWorkloadKind(out.kind) || !object || !object->IsObject() || kube::BeingDeleted(*object) ||
+      ControlledByDeployment(*object)) {
     out.review_json = Answer(uid, "", {});
     return out;
   }

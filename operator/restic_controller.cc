@@ -5,6 +5,15 @@
 namespace stash::op {
 namespace {
 
+bool IsControlledBy(const kube::Json& object, const std::string& uid) {
+  const kube::Json* owners = kube::At(object, "/metadata/ownerReferences");
+  if (!owners || !owners->IsArray()) return false;
+  for (const auto& owner : owners->GetArray()) {
+    if (kube::StringOf(owner, "uid") == uid) return true;
+  }
+  return false;
+}
+
 std::string WorkloadKey(const std::string& kind, const std::string& ns, const std::string& name) {
   return kind + "/" + ns + "/" + name;
 }
@@ -100,7 +109,7 @@ Status ResticController::Reconcile(const std::string& key) {
   if (!kind) return Invalid("unknown workload key " + key);
   auto [ns, name] = kube::SplitKey(key.substr(slash + 1));
   kube::ObjectPtr workload = kind->informer->Get(ns, name);
-  if (!workload || kube::BeingDeleted(*workload)) return Status::Ok();
+  if (!workload || kube::BeingDeleted(*workload) || ControlledByDeployment(*workload)) return Status::Ok();
   auto restics = SelectingRestics(*workload);
   if (restics.size() > 1) {
     events_->Warning(kube::ObjectReference::Of(*workload), "MultipleResticsMatched",
@@ -137,6 +146,27 @@ Status ResticController::Reconcile(const std::string& key) {
                     added ? "stash sidecar of Restic " + kube::Name(*restics.front()) + " added"
                           : "stash sidecar removed");
     if (log_) log_((added ? "injected the sidecar into " : "removed the sidecar from ") + key);
+    if (NeedsPodRestart(kind->resource.kind)) return RestartPods(**written);
+  }
+  return Status::Ok();
+}
+
+// Deletes the pods `workload` controls, so that it makes new ones from the
+// changed template (as 0.8.3 did for ReplicaSets and ReplicationControllers).
+Status ResticController::RestartPods(const kube::Json& workload) {
+  std::string uid = kube::StringAt(workload, "/metadata/uid");
+  auto pods = client_->List(kube::resources::kPods, kube::Namespace(workload));
+  if (!pods.ok()) return pods.error().Wrap("restarting the pods of " + kube::Name(workload));
+  size_t deleted = 0;
+  for (const auto& pod : pods->items) {
+    if (!IsControlledBy(*pod, uid) || kube::BeingDeleted(*pod)) continue;
+    Status s = client_->Delete(kube::resources::kPods, kube::Namespace(*pod), kube::Name(*pod));
+    if (!s.ok()) return s.error().Wrap("deleting pod " + kube::Name(*pod));
+    ++deleted;
+  }
+  if (deleted) {
+    events_->Normal(kube::ObjectReference::Of(workload), "PodsRestarted",
+                    std::to_string(deleted) + " pod(s) deleted so they restart with the changed template");
   }
   return Status::Ok();
 }

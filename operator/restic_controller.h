@@ -50,6 +50,7 @@ class ResticController {
   std::vector<kube::ObjectPtr> SelectingRestics(const kube::Json& workload);
   const Kind* KindNamed(const std::string& name) const;
   void Work();
+  Status RestartPods(const kube::Json& workload);
 
   kube::Client* client_;
   kube::EventRecorder* events_;

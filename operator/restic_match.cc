@@ -29,6 +29,20 @@ Result<bool> ApplyRestics(rapidjson::Document& workload, const std::string& kind
   return RemoveSidecar(workload);
 }
 
+bool ControlledByDeployment(const kube::Json& workload) {
+  const kube::Json* owners = kube::At(workload, "/metadata/ownerReferences");
+  if (!owners || !owners->IsArray()) return false;
+  for (const auto& owner : owners->GetArray()) {
+    const kube::Json* controller = kube::At(owner, "/controller");
+    if (kube::StringOf(owner, "kind") == "Deployment" && controller && controller->IsBool() && controller->GetBool()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool NeedsPodRestart(const std::string& kind) { return kind == "ReplicaSet" || kind == "ReplicationController"; }
+
 std::string ResticNames(const std::vector<kube::ObjectPtr>& restics) {
   std::string names;
   for (const auto& r : restics) names += (names.empty() ? "" : ", ") + kube::Name(*r);

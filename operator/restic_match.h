@@ -31,6 +31,15 @@ std::vector<kube::ObjectPtr> SelectingRestics(
 Result<bool> ApplyRestics(rapidjson::Document& workload, const std::string& kind,
                           const std::vector<kube::ObjectPtr>& selecting, const SidecarOptions& options);
 
+// A ReplicaSet a Deployment controls: it gets the sidecar through the
+// Deployment's template, never on its own.
+bool ControlledByDeployment(const kube::Json& workload);
+
+// Whether a change to the pod template of `kind` reaches running pods only
+// when they are deleted (ReplicaSet, ReplicationController): these do not
+// roll out template changes themselves.
+bool NeedsPodRestart(const std::string& kind);
+
 // "a, b": the names of `restics`, for messages.
 std::string ResticNames(const std::vector<kube::ObjectPtr>& restics);
 

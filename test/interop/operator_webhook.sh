@@ -144,3 +144,52 @@ start_operator
 late_has_sidecar() { [[ " $(k -n demo get deployment late -o jsonpath='{.spec.template.spec.containers[*].name}') " == *" stash "* ]]; }
 wait_until 90 late_has_sidecar || { tail -20 "$WORK/operator.log"; fail "the controller did not add the sidecar to deployment/late"; }
 pass "with the operator down a workload is admitted as sent; back up, the controller adds the sidecar"
+
+# A ReplicaSet does not roll its pods on a template change: when a Restic
+# comes to select it, its pods are deleted so they come back with the
+# sidecar. A ReplicaSet a Deployment controls is left to the Deployment.
+replicaset() {  # NAME BACKUP-LABEL [OWNER-UID]
+  cat <<EOR
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: $1
+  namespace: demo
+  labels: {backup: $2}
+$( [ -n "${3:-}" ] && echo "  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: $3, controller: true}]" )
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: $1}}
+  template:
+    metadata: {labels: {app: $1}}
+    spec:
+      containers: [{name: app, image: busybox, command: [sleep, "3600"], volumeMounts: [{name: data, mountPath: /data}]}]
+      volumes: [{name: data, hostPath: {path: $WORK/$1-data}}]
+EOR
+}
+web_uid=$(k -n demo get deployment web -o jsonpath='{.metadata.uid}')
+replicaset web-rs web "$web_uid" | k create -f - >/dev/null
+[ "$(k -n demo get rs web-rs -o jsonpath='{.spec.template.spec.containers[*].name}')" = app ] ||
+  fail "a ReplicaSet controlled by deployment/web got its own sidecar"
+replicaset legacy later | k create -f - >/dev/null
+rs_uid=$(k -n demo get rs legacy -o jsonpath='{.metadata.uid}')
+k -n demo create serviceaccount default >/dev/null  # no controller manager here makes it
+k apply -f - >/dev/null <<EOP
+apiVersion: v1
+kind: Pod
+metadata:
+  name: legacy-pod
+  namespace: demo
+  labels: {app: legacy}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: legacy, uid: $rs_uid, controller: true}]
+spec:
+  containers: [{name: app, image: busybox, command: [sleep, "3600"]}]
+EOP
+restic later-backup later | k apply -f - >/dev/null
+pod_gone() { ! k -n demo get pod legacy-pod >/dev/null 2>&1; }
+wait_until 60 pod_gone || fail "the pod of replicaset/legacy was not restarted"
+[[ " $(k -n demo get rs legacy -o jsonpath='{.spec.template.spec.containers[*].name}') " == *" stash "* ]] ||
+  fail "replicaset/legacy has no sidecar"
+k -n demo get events --field-selector reason=PodsRestarted -o name > "$WORK/events"
+[ -s "$WORK/events" ] || fail "no PodsRestarted Event"
+pass "a ReplicaSet a Restic comes to select gets the sidecar and its pods are restarted; one a Deployment controls is skipped"
