@@ -80,10 +80,13 @@ struct GatedTokenReviewer : TokenReviewer {
   }
 };
 
+// Allows everything; with a gate, only once the gate opens.
 struct CountingAccessReviewer : SubjectAccessReviewer {
+  Gate* gate = nullptr;
   std::atomic<int> calls{0};
   Result<Decision> Review(const Attributes&) override {
     ++calls;
+    if (gate) gate->Pass();
     return Decision{true, ""};
   }
 };
@@ -153,20 +156,20 @@ struct Clients {
 };
 
 // The real HTTPS server and router: client certificates and bearer tokens
-// (GatedTokenReviewer), the standalone policy, and an auth pool of one
-// thread with room for one more request.
+// (GatedTokenReviewer), the standalone policy unless `authorizer` is given,
+// and an auth pool of one thread with room for one more request.
 struct Server {
   GatedTokenReviewer reviewer;
   HealthChecks health;
   Metrics metrics;
   ThreadPool auth_pool{1, 1};
   std::unique_ptr<Authenticator> authn;
-  StandaloneAuthorizer authz;
+  StandaloneAuthorizer standalone;
   std::unique_ptr<Router> router;
   std::unique_ptr<HttpServer> http;
   int port = 0;
 
-  Server() {
+  explicit Server(Authorizer* authorizer = nullptr) {
     health.Add("ping", [] { return true; });
     Router::DeclareMetrics(metrics);
     std::vector<std::unique_ptr<Authenticator>> chain;
@@ -176,7 +179,7 @@ struct Server {
     RouterParts parts;
     parts.health = &health;
     parts.authenticator = authn.get();
-    parts.authorizer = &authz;
+    parts.authorizer = authorizer ? authorizer : &standalone;
     parts.metrics = &metrics;
     parts.auth_pool = &auth_pool;
     router = std::make_unique<Router>(std::move(parts));
@@ -332,4 +335,36 @@ TEST_CASE("router: reviews wait on the auth pool; health, certificates and cache
   CHECK(held[0].status == 401);
   CHECK(held[1].status == 401);
   CHECK(s.reviewer.calls == 3);
+}
+
+TEST_CASE("router: a SubjectAccessReview waits on the auth pool; cached decisions answer meanwhile") {
+  Gate gate;
+  CountingAccessReviewer access;
+  SubjectAccessReviewOptions options;
+  options.always_allow_groups.clear();
+  SubjectAccessReviewAuthorizer sar(&access, options);
+  Server s(&sar);
+  const Pki& pki = TestPki();
+  REQUIRE(Get(s.port, "/apis", &pki.bob).status == 200);  // reviewed at once, now cached
+  access.gate = &gate;
+
+  std::vector<Answer> held(2);
+  Clients clients{gate, {}};
+  clients.threads.emplace_back([&] { held[0] = Get(s.port, "/version", &pki.bob); });
+  REQUIRE(gate.Holds(1));
+  clients.threads.emplace_back([&] { held[1] = Get(s.port, "/openapi/v2", &pki.bob); });
+  REQUIRE(Eventually([&] { return s.auth_pool.queued() == 1; }));
+  CHECK(Get(s.port, "/openapi/v3", &pki.bob).status == 429);
+  Answer health = Get(s.port, "/healthz", nullptr);
+  Answer cached = Get(s.port, "/apis", &pki.bob);
+  CHECK(health.status == 200);
+  CHECK(cached.status == 200);
+  CHECK(std::max(health.seconds, cached.seconds) < 2.0);
+
+  gate.Open();
+  for (auto& t : clients.threads) t.join();
+  clients.threads.clear();
+  CHECK(held[0].status == 200);
+  CHECK(held[1].status == 200);
+  CHECK(access.calls == 3);
 }
