@@ -93,6 +93,7 @@ class Session {
     auto opened = OpenHostRepository(spec_.backend, prefix, secret_, SnapshotHost(ctx_.workload));
     if (!opened.ok()) return Fail(reason::kFailedToBackup, "Backup failed, reason: " + opened.error().message());
     if (opened->created) Log("created restic repository at " + opened->location);
+    location_ = opened->location;
     // A crashed earlier session of this host may have left its lock.
     auto removed = RemoveLocks(*opened->repo, /*all=*/false);
     if (removed.ok() && *removed > 0) Log("removed " + std::to_string(*removed) + " stale lock(s)");
@@ -103,16 +104,26 @@ class Session {
     object.backend_json = RepositoryBackendJson(*kube::At(*restic_, "/spec/backend"), spec_.backend, prefix);
     Status ensured = EnsureRepository(*ctx_.client, object);
     if (!ensured.ok()) return Fail(reason::kFailedToBackup, "Backup failed, reason: " + ensured.error().message());
+    fresh_ = std::move(opened->repo);
     return true;
+  }
+
+  // The repository as just opened (no index loaded yet): the one Prepare
+  // opened for the first file group, a new one for each later group.
+  Result<std::unique_ptr<Repository>> FreshRepository() {
+    if (fresh_) return std::move(fresh_);
+    auto opened = OpenHostRepository(spec_.backend, SmartPrefix(ctx_.workload), secret_, SnapshotHost(ctx_.workload),
+                                     /*create=*/false);
+    if (!opened.ok()) return opened.error();
+    return std::move(opened->repo);
   }
 
   // Backs up one file group in a freshly opened repository (a prune in the
   // previous group's retention replaced index files) and returns it for
   // the retention step.
   Result<std::unique_ptr<Repository>> Backup(const FileGroup& group) {
-    auto opened = OpenHostRepository(spec_.backend, SmartPrefix(ctx_.workload), secret_, SnapshotHost(ctx_.workload));
-    if (!opened.ok()) return opened.error();
-    Repository& repo = *opened->repo;
+    STASH_ASSIGN_OR_RETURN(auto fresh, FreshRepository());
+    Repository& repo = *fresh;
     {
       STASH_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo, LockMode::kShared));
       STASH_RETURN_IF_ERROR(repo.LoadIndex());
@@ -124,9 +135,9 @@ class Session {
       options.force = true;
       STASH_ASSIGN_OR_RETURN(auto result, stash::Backup(repo, tables, options));
       STASH_RETURN_IF_ERROR(BackupResultStatus(result));
-      Log("backed up " + group.path + " as snapshot " + result.summary.snapshot_id.Short());
+      Log("backed up " + group.path + " as snapshot " + result.summary.snapshot_id.Short() + " in " + location_);
     }
-    return std::move(opened->repo);
+    return fresh;
   }
 
   bool BackupGroup(const FileGroup& group) {
@@ -188,6 +199,8 @@ class Session {
   kube::ObjectPtr restic_;
   ResticSpec spec_;
   std::map<std::string, std::string> secret_;
+  std::string location_;
+  std::unique_ptr<Repository> fresh_;
   SessionMetrics metrics_;
   Clock::time_point start_;
   Steady::time_point began_;

@@ -62,6 +62,7 @@ void StopOnSignals(std::atomic<bool>& stop) {
 
 int RunSidecarBackup(const Args& args) {
   if (!args.positional().empty()) return Fatal("the sidecar backs up the Restic's file groups and takes no paths");
+  if (args.Get("restic-name").empty()) return Fatal("--restic-name is empty");
   auto workload = agent::MakeWorkload(args.Get("workload-kind"), args.Get("workload-name"), Env("POD_NAME"),
                                       Env("NODE_NAME"));
   if (!workload.ok()) return Fatal(workload.error());
@@ -84,6 +85,7 @@ int RunSidecarBackup(const Args& args) {
 
 int RunResticCheck(const Args& args) {
   if (!args.positional().empty()) return Fatal("check --restic-name takes no arguments");
+  if (args.Get("restic-name").empty()) return Fatal("--restic-name is empty");
   agent::ResticCheckOptions options;
   options.restic_name = args.Get("restic-name");
   options.host = args.Get("host-name");
