@@ -33,6 +33,17 @@ def _kill_group(proc, sig):
         pass
 
 
+def _log_tail(path):
+    """The kubelet's fallback termination message: the log's last 80 lines, at most 2048 bytes."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, os.path.getsize(path) - 2048))
+            tail = f.read()
+    except OSError:
+        return ""
+    return b"\n".join(tail.split(b"\n")[-80:]).decode(errors="replace")
+
+
 class Record:
     """What the node knows about one container."""
 
@@ -205,6 +216,8 @@ class PodWorker(threading.Thread):
     def _exited(self, rec, code):
         _kill_group(rec.proc, signal.SIGKILL)  # what the container forked dies with it
         rec.exited(code)
+        if rec.exit_code != 0 and rec.spec.get("terminationMessagePolicy") == "FallbackToLogsOnError":
+            rec.state["terminated"]["message"] = _log_tail(os.path.join(self.dir, rec.spec["name"] + ".log"))
         log.info("pod %s/%s container %s exited %d", self.ns, self.name, rec.spec["name"], rec.exit_code)
 
     def _schedule_restart(self, rec):
