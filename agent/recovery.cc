@@ -60,7 +60,7 @@ Result<std::unique_ptr<Repository>> OpenRepository(const StashRepository& repo,
 }
 
 // Finds the folder of `path` in the snapshot's tree (SubtreeCandidates).
-Result<std::string> SubfolderOf(Repository& repo, const Snapshot& snapshot, const std::string& path) {
+Result<std::string> FolderOf(Repository& repo, const Snapshot& snapshot, const std::string& path) {
   for (const auto& candidate : SubtreeCandidates(path)) {
     auto found = FindSubtree(repo, snapshot.tree, candidate);
     if (found.ok()) return candidate;
@@ -69,13 +69,39 @@ Result<std::string> SubfolderOf(Repository& repo, const Snapshot& snapshot, cons
   return NotFound("the snapshot's tree has no folder " + path);
 }
 
-Status RestoreFrom(Repository& repo, const SnapshotEntry& entry, const std::string& path, const kube::LogFn& log) {
-  STASH_ASSIGN_OR_RETURN(std::string subfolder, SubfolderOf(repo, entry.second, path));
-  log("restoring " + path + " from snapshot " + entry.first.Short() + " (host " + entry.second.hostname + ")");
+std::string Dirname(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
+// A file name as an --include pattern matching only itself.
+std::string GlobEscape(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// The folder's parent is restored into the path's parent with only the
+// folder included, so the folder itself gets its mode, owner and times
+// back, as 0.8.3's `restic restore --target <parent>` gave them.
+Result<RestoreOptions> OptionsFor(Repository& repo, const Snapshot& snapshot, const std::string& path) {
+  STASH_ASSIGN_OR_RETURN(std::string folder, FolderOf(repo, snapshot, path));
   RestoreOptions options;
-  options.target = path;
-  options.subfolder = subfolder;
   options.restore_owner = ::geteuid() == 0;
+  options.target = Dirname(path);
+  if (path == "/") return options;
+  options.subfolder = Dirname(folder);
+  const std::string name = path.substr(path.rfind('/') + 1);
+  STASH_ASSIGN_OR_RETURN(options.include, PathFilter::Compile({"/" + GlobEscape(name)}));
+  return options;
+}
+
+Status RestoreFrom(Repository& repo, const SnapshotEntry& entry, const std::string& path, const kube::LogFn& log) {
+  STASH_ASSIGN_OR_RETURN(RestoreOptions options, OptionsFor(repo, entry.second, path));
+  log("restoring " + path + " from snapshot " + entry.first.Short() + " (host " + entry.second.hostname + ")");
   STASH_ASSIGN_OR_RETURN(RestoreResult result, Restore(repo, entry.second, options));
   if (!result.warnings.empty()) {
     const RestoreWarning& first = result.warnings.front();

@@ -5,9 +5,10 @@
 // Secret from the API; opens the repository (a local backend at its
 // mountPath, where the Job mounts its volume with the Repository's subPath;
 // any other backend at its location) under a shared lock; and restores
-// each path from its snapshot (recovery_snapshot.h) into the path itself,
+// each path from its snapshot (recovery_snapshot.h) to the path itself,
 // which lies in one of the recovered volumes the Job mounts, so the files
-// come back where they were backed up from, as with 0.8.3. One path failing
+// come back where they were backed up from, and the path's folder gets its
+// own mode, owner and times back, as with 0.8.3. One path failing
 // does not stop the others. Each path's outcome is written to the
 // Recovery's status.stats (path, phase, duration), as 0.8.3's job wrote it;
 // the phase itself is the operator's to set.

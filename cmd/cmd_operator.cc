@@ -1,8 +1,8 @@
 // stash operator: the reconcilers of the Stash kinds. Today: Restic
 // sidecars in the workloads a Restic selects, kept by a controller and, on
-// admission, by a mutating webhook. With leader election (a Lease), so
-// replicas can run side by side and one acts at a time; every replica
-// serves the webhook and /metrics.
+// admission, by a mutating webhook; Recoveries carried out by restore
+// Jobs. With leader election (a Lease), so replicas can run side by side
+// and one acts at a time; every replica serves the webhook and /metrics.
 #include <signal.h>
 #include <unistd.h>
 
@@ -16,6 +16,7 @@
 #include "kube/leader_election.h"
 #include "kube/serving_certificate.h"
 #include "net/server/tls.h"
+#include "operator/recovery_controller.h"
 #include "operator/restic_controller.h"
 #include "operator/webhook_registration.h"
 #include "operator/webhook_server.h"
@@ -97,7 +98,15 @@ void Lead(kube::Client& client, const op::SidecarOptions& sidecar, const std::at
     return;  // the elector tries again
   }
   Log("Restic controller running");
+  op::RecoveryController recoveries(&client, &events, op::RecoveryJobOptions{sidecar.image}, Log);
+  started = recoveries.Start(std::chrono::seconds(60));
+  if (!started.ok()) {
+    Log("cannot start the Recovery controller: " + started.error().message());
+    return;
+  }
+  Log("Recovery controller running");
   while (!lost) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  recoveries.Stop();
   restics.Stop();
 }
 
@@ -166,7 +175,7 @@ int RunOperator(const Args& args, const Globals&) {
 std::vector<FlagSpec> OperatorFlags() {
   return {
       {"kubeconfig", 0, true, "cluster to reconcile (default: $KUBECONFIG, then the pod's service account)"},
-      {"image", 0, true, "image of the injected stash sidecar (default stash:0.1.0)"},
+      {"image", 0, true, "image of the injected stash sidecar and of Recovery Jobs (default stash:0.1.0)"},
       {"pushgateway-url", 0, true, "Prometheus Pushgateway the sidecars push their metrics to"},
       {"lease-namespace", 0, true, "namespace of the leader election Lease (default: the context's, else stash)"},
       {"lease-name", 0, true, "name of the leader election Lease (default stash-operator)"},
@@ -186,8 +195,8 @@ std::vector<FlagSpec> OperatorFlags() {
 }  // namespace
 
 Command OperatorCommand() {
-  return {"operator", "Reconcile the Stash kinds (Restic sidecars) in a cluster", OperatorFlags(), RunOperator,
-          "[flags]", /*uses_repository=*/false};
+  return {"operator", "Reconcile the Stash kinds (Restic sidecars, Recoveries) in a cluster", OperatorFlags(),
+          RunOperator, "[flags]", /*uses_repository=*/false};
 }
 
 }  // namespace stash::cli

@@ -117,7 +117,11 @@ Status RecoveryController::Follow(const kube::Json& recovery, const kube::Json& 
     if (!found.ok()) return found.error();
     detail = *found;
   }
-  return SetStatus(recovery, StatusFromJob(job, detail));
+  RecoveryStatus status = StatusFromJob(job, detail);
+  // A Job's counts can fall back for a moment (a pod that finished is no
+  // longer ready before it is counted); the phase never goes back.
+  if (status.phase == "Pending" && Known(recovery).first.phase == "Running") return Status::Ok();
+  return SetStatus(recovery, status);
 }
 
 Result<std::string> RecoveryController::FailureDetailOf(const kube::Json& job) {

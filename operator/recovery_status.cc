@@ -53,6 +53,19 @@ std::string TerminationMessage(const kube::Json& pod) {
   return "";
 }
 
+// A pod of the Job is ready, or one has already finished (its count can
+// lag behind the pod's end, so every sign of it counts).
+bool Started(const kube::Json& job) {
+  if (IntAt(job, "/status/ready") > 0 || IntAt(job, "/status/succeeded") > 0 || IntAt(job, "/status/failed") > 0) {
+    return true;
+  }
+  for (const char* uncounted : {"/status/uncountedTerminatedPods/succeeded", "/status/uncountedTerminatedPods/failed"}) {
+    const kube::Json* uids = kube::At(job, uncounted);
+    if (uids && uids->IsArray() && !uids->Empty()) return true;
+  }
+  return JobHasCondition(job, "SuccessCriteriaMet") || JobHasCondition(job, "FailureTarget");
+}
+
 }  // namespace
 
 RecoveryStatus CurrentStatus(const kube::Json& recovery) {
@@ -83,7 +96,7 @@ RecoveryStatus StatusFromJob(const kube::Json& job, const std::string& failure_d
     if (!failure_detail.empty()) message += ": " + failure_detail;
     return {"Failed", kReasonFailed, message};
   }
-  if (IntAt(job, "/status/ready") > 0) return {"Running", kReasonJobRunning, "Recovery job " + name + " is running"};
+  if (Started(job)) return {"Running", kReasonJobRunning, "Recovery job " + name + " is running"};
   return {"Pending", kReasonJobCreated, "Recovery job " + name + " created"};
 }
 

@@ -1,9 +1,9 @@
 // What a Recovery's status should say, as pure functions of its Job (and,
 // once the Job failed, of its pods), and the patch that writes it.
 //
-// status.phase follows the Job: Pending once it is created, Running while
-// one of its pods is ready, Succeeded when it completes, Failed when it
-// fails. status.reason and status.message (ours; 0.8.3 had only the phase)
+// status.phase follows the Job: Pending once it is created, Running once
+// one of its pods is ready (or has already finished), Succeeded when it
+// completes, Failed when it fails. status.reason and status.message (ours; 0.8.3 had only the phase)
 // say why, with the same words as the Event recorded for the change:
 //
 //   phase      reason                      Event

@@ -219,6 +219,10 @@ TEST_CASE("recovery: the status follows the Job") {
   CHECK(StatusFromJob(*job(R"({"conditions":[{"type":"SuccessCriteriaMet","status":"True"},
                                              {"type":"Complete","status":"True"}]})"), "") ==
         RecoveryStatus{"Succeeded", "SuccessfulRecovery", "Recovery job stash-recovery-r succeeded"});
+  // A finished pod not yet counted is no longer ready: still Running.
+  CHECK(StatusFromJob(*job(R"({"active":0,"ready":0,"uncountedTerminatedPods":{"succeeded":["u"]}})"), "").phase ==
+        "Running");
+  CHECK(StatusFromJob(*job(R"({"active":1,"ready":0,"failed":1})"), "").phase == "Running");
   // FailureTarget comes first; only Failed is the end.
   CHECK(StatusFromJob(*job(R"({"active":1,"ready":1,"conditions":[{"type":"FailureTarget","status":"True"}]})"), "")
             .phase == "Running");
