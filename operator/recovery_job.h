@@ -12,7 +12,7 @@
 // Job (bound to the ClusterRole `stash-recovery`) so the pod can read the
 // Recovery, its Repository and Secret, and write the Recovery's stats.
 //
-// Where we differ (docs/decisions.md, "9. Recovery Jobs"): the local volume
+// Where we differ (docs/decisions.md, "11. Recovery Jobs"): the local volume
 // is mounted with the Repository's whole subPath, so the repository is the
 // mountPath itself; restartPolicy is Never with backoffLimit 2 and a pod
 // failure policy that fails the Job at once on exit code 2 (`stash recover`'s
