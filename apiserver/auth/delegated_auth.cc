@@ -9,17 +9,17 @@
 namespace stash::apiserver {
 namespace {
 
-// Caches stay small: past this many entries the expired ones go, and if
-// that is not enough, all of them (a flood of distinct tokens must not
-// grow memory without bound).
+// Caches stay small: past this many entries the expired ones go, then the
+// refusals, and if that is not enough, all of them. A flood of distinct
+// tokens must not grow memory without bound, nor push out the users who
+// are let in (their requests would then wait behind the flood's reviews).
 constexpr size_t kMaxCacheEntries = 4096;
 
-template <class Map, class Now>
-void Trim(Map& cache, Now now) {
+template <class Map, class Now, class Refused>
+void Trim(Map& cache, Now now, Refused refused) {
   if (cache.size() < kMaxCacheEntries) return;
-  for (auto it = cache.begin(); it != cache.end();) {
-    it = it->second.expires <= now ? cache.erase(it) : std::next(it);
-  }
+  std::erase_if(cache, [&](const auto& kv) { return kv.second.expires <= now; });
+  if (cache.size() >= kMaxCacheEntries) std::erase_if(cache, [&](const auto& kv) { return refused(kv.second); });
   if (cache.size() >= kMaxCacheEntries) cache.clear();
 }
 
@@ -174,7 +174,7 @@ Result<TokenReviewResult> TokenReviewAuthenticator::Review(const std::string& ke
   if (!review.ok() || ttl_.count() <= 0) return review;
   std::lock_guard<std::mutex> lock(mu_);
   auto now = clock_();
-  Trim(cache_, now);
+  Trim(cache_, now, [](const Entry& e) { return !e.result.authenticated; });
   cache_[key] = Entry{now + ttl_, *review};
   return review;
 }
@@ -221,7 +221,7 @@ Result<Decision> SubjectAccessReviewAuthorizer::Review(const Attributes& a, cons
   if (ttl.count() <= 0) return decision;
   std::lock_guard<std::mutex> lock(mu_);
   auto now = clock_();
-  Trim(cache_, now);
+  Trim(cache_, now, [](const Entry& e) { return !e.decision.allowed; });
   cache_[key] = Entry{now + ttl, *decision};
   return decision;
 }

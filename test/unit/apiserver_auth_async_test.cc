@@ -278,6 +278,26 @@ TEST_CASE("auth: the Try forms answer without a review only when none is needed"
   CHECK_FALSE((*nobody.TryAuthorize(list))->allowed);
 }
 
+TEST_CASE("auth: a flood of refused tokens does not push accepted ones out of the cache") {
+  struct QuickReviewer : TokenReviewer {
+    std::atomic<int> calls{0};
+    Result<TokenReviewResult> Review(const std::string& token) override {
+      ++calls;
+      TokenReviewResult r;
+      r.authenticated = token == "good";
+      if (r.authenticated) r.user.name = "alice";
+      return r;
+    }
+  } reviewer;
+  TokenReviewAuthenticator t(&reviewer, std::chrono::seconds(60), nullptr);
+  REQUIRE(t.Authenticate(WithToken("good")).ok());
+  for (int i = 0; i < 10000; ++i) CHECK_FALSE(t.Authenticate(WithToken("flood-" + std::to_string(i))).ok());
+  auto cached = t.TryAuthenticate(WithToken("good"));
+  REQUIRE(cached);  // still cached: no review needed
+  CHECK((**cached)->name == "alice");
+  CHECK(reviewer.calls == 10001);
+}
+
 TEST_CASE("auth: concurrent calls for one key are made once") {
   SingleFlight<int> flights;
   Gate gate;
