@@ -142,52 +142,70 @@ Status RecoveryController::Launch(const kube::Json& recovery) {
                               "Recovery job " + RecoveryJobName(kube::Name(recovery)) + " created"});
 }
 
-Result<std::optional<RecoveryController::Refusal>> RecoveryController::CreateJob(const kube::Json& recovery) {
-  using Out = std::optional<Refusal>;
+Result<RecoveryController::Inputs> RecoveryController::ReadInputs(const kube::Json& recovery) {
+  Inputs in;
+  auto refuse = [&](const std::string& message) {
+    in.refusal = Refusal{kReasonInvalid, message};
+    return in;
+  };
   auto spec = ParseRecovery(recovery);
-  if (!spec.ok()) return Out(Refusal{kReasonInvalid, spec.error().message()});
-  const std::string repo_name = Named("Repository", spec->repository_ns, spec->repository_name);
-  if (spec->repository_ns != spec->ns) {
-    return Out(Refusal{kReasonInvalid, repo_name + " is in another namespace; a Recovery restores only from " +
-                                           "Repositories of its own namespace (" + spec->ns + ")"});
+  if (!spec.ok()) return refuse(spec.error().message());
+  in.spec = *spec;
+  const std::string repo_name = Named("Repository", in.spec.repository_ns, in.spec.repository_name);
+  if (in.spec.repository_ns != in.spec.ns) {
+    return refuse(repo_name + " is in another namespace; a Recovery restores only from Repositories of its own " +
+                  "namespace (" + in.spec.ns + ")");
   }
-  auto repository = client_->Get(kRepositories, spec->ns, spec->repository_name);
-  if (!repository.ok() && repository.error().kind() == ErrorKind::kNotFound) {
-    return Out(Refusal{kReasonInvalid, repo_name + " not found"});
-  }
+  auto repository = client_->Get(kRepositories, in.spec.ns, in.spec.repository_name);
+  if (!repository.ok() && repository.error().kind() == ErrorKind::kNotFound) return refuse(repo_name + " not found");
   if (!repository.ok()) return repository.error().Wrap(repo_name);
-  auto repo = ParseRepository(**repository);
-  if (!repo.ok()) return Out(Refusal{kReasonInvalid, repo.error().message()});
-  const std::string secret_name = Named("Secret", spec->ns, repo->storage_secret_name);
-  auto secret = client_->Get(kube::resources::kSecrets, spec->ns, repo->storage_secret_name);
+  in.repository = *repository;
+  auto repo = ParseRepository(*in.repository);
+  if (!repo.ok()) return refuse(repo.error().message());
+  in.repo = *repo;
+  const std::string secret_name = Named("Secret", in.spec.ns, in.repo.storage_secret_name);
+  auto secret = client_->Get(kube::resources::kSecrets, in.spec.ns, in.repo.storage_secret_name);
   if (!secret.ok() && secret.error().kind() == ErrorKind::kNotFound) {
-    return Out(Refusal{kReasonInvalid, secret_name + " (the storage Secret of " + repo_name + ") not found"});
+    return refuse(secret_name + " (the storage Secret of " + repo_name + ") not found");
   }
   if (!secret.ok()) return secret.error().Wrap(secret_name);
-  auto data = SecretData(**secret);
-  if (data["RESTIC_PASSWORD"].empty()) {
-    return Out(Refusal{kReasonInvalid, secret_name + " has no RESTIC_PASSWORD (missing repository password)"});
+  in.secret = SecretData(**secret);
+  if (in.secret["RESTIC_PASSWORD"].empty()) {
+    return refuse(secret_name + " has no RESTIC_PASSWORD (missing repository password)");
   }
-  if (!spec->snapshot.empty()) {
-    auto lookup = LookUpSnapshot(repo->backend, data, *SnapshotShortId(spec->snapshot, spec->repository_name));
-    if (lookup.presence == SnapshotPresence::kMissing) {
-      return Out(Refusal{kReasonInvalid, "snapshot " + spec->snapshot + " not found in " + repo_name + " (" +
-                                             lookup.detail + ")"});
-    }
-    if (lookup.presence == SnapshotPresence::kUnknown && log_) {
-      log_("Recovery " + kube::KeyOf(recovery) + ": snapshot not checked before the Job: " + lookup.detail);
-    }
+  return in;
+}
+
+std::optional<RecoveryController::Refusal> RecoveryController::CheckSnapshot(const Inputs& in) {
+  if (in.spec.snapshot.empty()) return std::nullopt;
+  auto lookup = LookUpSnapshot(in.repo.backend, in.secret, *SnapshotShortId(in.spec.snapshot, in.spec.repository_name));
+  if (lookup.presence == SnapshotPresence::kMissing) {
+    return Refusal{kReasonInvalid, "snapshot " + in.spec.snapshot + " not found in " +
+                                       Named("Repository", in.spec.ns, in.spec.repository_name) + " (" +
+                                       lookup.detail + ")"};
   }
-  auto job = RecoveryJobJson(recovery, *spec, **repository, *repo, options_);
+  if (lookup.presence == SnapshotPresence::kUnknown && log_) {
+    log_("Recovery " + in.spec.ns + "/" + in.spec.name + ": snapshot not checked before the Job: " + lookup.detail);
+  }
+  return std::nullopt;
+}
+
+Result<std::optional<RecoveryController::Refusal>> RecoveryController::CreateJob(const kube::Json& recovery) {
+  using Out = std::optional<Refusal>;
+  STASH_ASSIGN_OR_RETURN(Inputs in, ReadInputs(recovery));
+  if (in.refusal) return in.refusal;
+  if (auto missing = CheckSnapshot(in)) return missing;
+  auto job = RecoveryJobJson(recovery, in.spec, *in.repository, in.repo, options_);
   if (!job.ok()) return Out(Refusal{kReasonInvalid, job.error().message()});
-  STASH_RETURN_IF_ERROR(EnsureOwned(kServiceAccounts, spec->ns, RecoveryServiceAccountJson(*spec)));
-  STASH_RETURN_IF_ERROR(EnsureOwned(kRoleBindings, spec->ns, RecoveryRoleBindingJson(*spec)));
-  auto created = client_->Create(kJobs, spec->ns, *job);
-  if (created.ok() || kube::Reason(created.error()) == "AlreadyExists") {
-    if (created.ok() && log_) log_("created " + Named("Job", spec->ns, RecoveryJobName(spec->name)));
-    return Out();
+  STASH_RETURN_IF_ERROR(EnsureOwned(kServiceAccounts, in.spec.ns, RecoveryServiceAccountJson(in.spec)));
+  STASH_RETURN_IF_ERROR(EnsureOwned(kRoleBindings, in.spec.ns, RecoveryRoleBindingJson(in.spec)));
+  auto created = client_->Create(kJobs, in.spec.ns, *job);
+  if (created.ok() && log_) log_("created " + Named("Job", in.spec.ns, RecoveryJobName(in.spec.name)));
+  if (created.ok() || kube::Reason(created.error()) == "AlreadyExists") return Out();
+  // 422: the server will not take this Job (a name too long, say); retrying cannot help.
+  if (created.error().kind() == ErrorKind::kInvalid) {
+    return Out(Refusal{kReasonJobFailedToCreate, created.error().message()});
   }
-  if (created.error().kind() == ErrorKind::kInvalid) return Out(Refusal{kReasonJobFailedToCreate, created.error().message()});
   return created.error();
 }
 

@@ -54,8 +54,19 @@ class RecoveryController {
   struct Refusal {
     std::string reason, message;
   };
+  // What a Job is made from, read from the cluster; `refusal` says why
+  // none can be.
+  struct Inputs {
+    RecoverySpec spec;
+    kube::ObjectPtr repository;
+    StashRepository repo;
+    std::map<std::string, std::string> secret;
+    std::optional<Refusal> refusal;
+  };
   Status Follow(const kube::Json& recovery, const kube::Json& job);
   Status Launch(const kube::Json& recovery);
+  Result<Inputs> ReadInputs(const kube::Json& recovery);
+  std::optional<Refusal> CheckSnapshot(const Inputs& in);
   Result<std::optional<Refusal>> CreateJob(const kube::Json& recovery);
   Status EnsureOwned(const kube::Resource& r, const std::string& ns, const std::string& json);
   Result<std::string> FailureDetailOf(const kube::Json& job);

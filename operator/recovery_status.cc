@@ -59,7 +59,8 @@ bool Started(const kube::Json& job) {
   if (IntAt(job, "/status/ready") > 0 || IntAt(job, "/status/succeeded") > 0 || IntAt(job, "/status/failed") > 0) {
     return true;
   }
-  for (const char* uncounted : {"/status/uncountedTerminatedPods/succeeded", "/status/uncountedTerminatedPods/failed"}) {
+  for (const char* uncounted :
+       {"/status/uncountedTerminatedPods/succeeded", "/status/uncountedTerminatedPods/failed"}) {
     const kube::Json* uids = kube::At(job, uncounted);
     if (uids && uids->IsArray() && !uids->Empty()) return true;
   }

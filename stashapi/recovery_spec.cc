@@ -157,7 +157,8 @@ Result<RecoverySpec> ParseRecovery(const Value& recovery) {
 }
 
 Result<std::string> SnapshotShortId(const std::string& snapshot, const std::string& repository) {
-  const std::string invalid = "snapshot \"" + snapshot + "\" is not " + repository + "-<8 hex digits> (invalid snapshot name)";
+  const std::string invalid =
+      "snapshot \"" + snapshot + "\" is not " + repository + "-<8 hex digits> (invalid snapshot name)";
   if (snapshot.size() != repository.size() + 9 || !snapshot.starts_with(repository + "-")) return Invalid(invalid);
   std::string id = snapshot.substr(repository.size() + 1);
   for (char c : id) {

@@ -239,7 +239,8 @@ TEST_CASE("recovery: the status follows the Job") {
   CHECK(StatusPatch({"Failed", "InvalidRecovery", "Repository demo/x not found"}, 4) ==
         R"({"status":{"phase":"Failed","reason":"InvalidRecovery","message":"Repository demo/x not found",)"
         R"("observedGeneration":4}})");
-  auto recovery = Parse(R"({"status":{"phase":"Pending","reason":"RecoveryJobCreated","message":"m","observedGeneration":2}})");
+  auto recovery =
+      Parse(R"({"status":{"phase":"Pending","reason":"RecoveryJobCreated","message":"m","observedGeneration":2}})");
   CHECK(CurrentStatus(*recovery) == RecoveryStatus{"Pending", "RecoveryJobCreated", "m"});
   CHECK(ObservedGeneration(*recovery) == 2);
 }
