@@ -39,6 +39,7 @@ inline const Resource kNodes{"", "v1", "nodes", "Node", false};
 inline const Resource kServices{"", "v1", "services", "Service", true};
 inline const Resource kLeases{"coordination.k8s.io", "v1", "leases", "Lease", true};
 inline const Resource kAPIServices{"apiregistration.k8s.io", "v1", "apiservices", "APIService", false};
+inline const Resource kRoleBindings{"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true};
 }  // namespace resources
 
 }  // namespace stash::kube

@@ -1,6 +1,7 @@
 #include "operator/restic_controller.h"
 
 #include "operator/restic_match.h"
+#include "operator/sidecar_rbac.h"
 
 namespace stash::op {
 namespace {
@@ -140,6 +141,8 @@ Status ResticController::Reconcile(const std::string& key) {
     return Status::Ok();
   }
   if (!written.ok()) return written.error();
+  // Before the pods restart, so their sidecar may use the API at once.
+  if (restics.size() == 1) STASH_RETURN_IF_ERROR(EnsureSidecarRoleBinding(*client_, kind->resource.kind, **written));
   if (changed) {
     bool added = restics.size() == 1;
     events_->Normal(kube::ObjectReference::Of(**written), added ? "SidecarInjected" : "SidecarRemoved",

@@ -116,6 +116,37 @@ _cp_wait_ready() {
   return 1
 }
 
+# _cp_start_etcd BIN: starts etcd on free ports as a member named after this
+# run, and checks that the etcd answering there is ours: a port picked free
+# can be taken by a concurrent run before etcd binds it, and then this run's
+# kube-apiserver would share that run's storage. Tries new ports up to 3 times.
+_cp_start_etcd() {
+  local bin=$1 attempt i peer_port pid name="cp-$$-$RANDOM"
+  for attempt in 1 2 3; do
+    CP_ETCD_PORT=$(_cp_free_port); peer_port=$(_cp_free_port)
+    rm -rf "$CP_DIR/etcd"
+    _cp_spawn etcd "$bin/etcd" --data-dir "$CP_DIR/etcd" --name "$name" \
+      --listen-client-urls "http://127.0.0.1:$CP_ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$CP_ETCD_PORT" \
+      --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+      --initial-cluster "$name=http://127.0.0.1:$peer_port" --log-level warn
+    pid=${CP_PIDS[-1]}
+    for i in $(seq 1 60); do
+      kill -0 "$pid" 2>/dev/null || break
+      if curl -sf -X POST "http://127.0.0.1:$CP_ETCD_PORT/v3/cluster/member/list" 2>/dev/null | grep -q "\"$name\""; then
+        return 0
+      fi
+      sleep 0.25
+    done
+    _cp_log "etcd on port $CP_ETCD_PORT is not ours (attempt $attempt); trying other ports"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    unset 'CP_PIDS[-1]'
+  done
+  _cp_log "etcd did not start; last lines of its log:"
+  tail -20 "$CP_DIR/etcd.log" >&2
+  return 1
+}
+
 cp_start() {
   CP_DIR=$1; shift
   local controllers=0
@@ -139,8 +170,6 @@ cp_start() {
   openssl genrsa -out "$CP_DIR/sa.key" 2048 2>/dev/null
   openssl rsa -in "$CP_DIR/sa.key" -pubout -out "$CP_DIR/sa.pub" 2>/dev/null
 
-  local etcd_port peer_port
-  etcd_port=$(_cp_free_port); peer_port=$(_cp_free_port)
   CP_PORT=$(_cp_free_port)
   CP_SERVER="https://127.0.0.1:$CP_PORT"
   export CP_SERVER CP_PORT
@@ -149,14 +178,11 @@ cp_start() {
   _cp_kubeconfig "$CP_DIR/scheduler.kubeconfig" scheduler
   export KUBECONFIG="$CP_DIR/admin.kubeconfig"
 
-  _cp_spawn etcd "$bin/etcd" --data-dir "$CP_DIR/etcd" --name cp \
-    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-    --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-    --initial-cluster "cp=http://127.0.0.1:$peer_port" --log-level warn
+  _cp_start_etcd "$bin" || return 1
   # --enable-aggregator-routing=false: the aggregator resolves an
   # ExternalName Service itself, which is how it reaches a local process.
   _cp_spawn kube-apiserver "$bin/kube-apiserver" \
-    --etcd-servers "http://127.0.0.1:$etcd_port" \
+    --etcd-servers "http://127.0.0.1:$CP_ETCD_PORT" \
     --bind-address 127.0.0.1 --secure-port "$CP_PORT" --advertise-address 127.0.0.1 \
     --endpoint-reconciler-type none \
     --tls-cert-file "$CP_DIR/apiserver.crt" --tls-private-key-file "$CP_DIR/apiserver.key" \

@@ -1,0 +1,54 @@
+#include "operator/sidecar_rbac.h"
+
+#include "base/json_out.h"
+#include "operator/sidecar.h"
+
+namespace stash::op {
+namespace {
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string WorkloadApiVersion(const std::string& kind) {
+  for (const auto& r : WorkloadResources()) {
+    if (r.kind == kind) return r.ApiVersion();
+  }
+  return "apps/v1";
+}
+
+}  // namespace
+
+std::string SidecarRoleBindingName(const std::string& kind, const std::string& name) {
+  return "stash-sidecar-" + Lower(kind) + "-" + name;
+}
+
+std::string SidecarRoleBindingJson(const std::string& kind, const kube::Json& workload) {
+  std::string account = kube::StringAt(workload, "/spec/template/spec/serviceAccountName");
+  if (account.empty()) account = "default";
+  std::string ns = kube::Namespace(workload), name = kube::Name(workload);
+  JsonOut j;
+  j.Open().Field("apiVersion", kube::resources::kRoleBindings.ApiVersion()).Field("kind", kube::resources::kRoleBindings.kind);
+  j.Key("metadata").Open().Field("name", SidecarRoleBindingName(kind, name)).Field("namespace", ns);
+  j.Key("labels").Open().Field("app", "stash").Close();
+  j.Key("ownerReferences").OpenArray().Open().Field("apiVersion", WorkloadApiVersion(kind)).Field("kind", kind)
+      .Field("name", name).Field("uid", kube::StringAt(workload, "/metadata/uid")).Close().CloseArray();
+  j.Close();
+  j.Key("roleRef").Open().Field("apiGroup", "rbac.authorization.k8s.io").Field("kind", "ClusterRole")
+      .Field("name", kSidecarClusterRole).Close();
+  j.Key("subjects").OpenArray().Open().Field("kind", "ServiceAccount").Field("name", account)
+      .Field("namespace", ns).Close().CloseArray();
+  j.Close();
+  return j.Take();
+}
+
+Status EnsureSidecarRoleBinding(kube::Client& client, const std::string& kind, const kube::Json& workload) {
+  std::string name = SidecarRoleBindingName(kind, kube::Name(workload));
+  auto applied = client.Apply(kube::resources::kRoleBindings, kube::Namespace(workload), name, SidecarRoleBindingJson(kind, workload),
+                              "stash-operator");
+  if (!applied.ok()) return applied.error().Wrap("RoleBinding " + name);
+  return Status::Ok();
+}
+
+}  // namespace stash::op
