@@ -19,19 +19,35 @@ std::string WorkloadKey(const std::string& kind, const std::string& ns, const st
   return kind + "/" + ns + "/" + name;
 }
 
+// The scale-down CronJobs of offline Restics, by their labels.
+kube::ListOptions ScaledownSelector() {
+  kube::ListOptions o;
+  o.label_selector = std::string("app=stash,operation=") + kScaledownOperationLabel;
+  return o;
+}
+
 }  // namespace
 
 ResticController::ResticController(kube::Client* client, kube::EventRecorder* events, SidecarOptions options,
                                    kube::LogFn log)
     : client_(client), events_(events), options_(std::move(options)), log_(log),
-      restics_(client, kRestics, "", {}, log) {
+      restics_(client, kRestics, "", {}, log),
+      cronjobs_(client, kCronJobs, "", ScaledownSelector(), log) {
   kube::InformerHandlers on_restic;
-  on_restic.on_add = [this](const kube::ObjectPtr& r) { EnqueueNamespace(kube::Namespace(*r)); };
-  on_restic.on_update = [this](const kube::ObjectPtr&, const kube::ObjectPtr& r) {
+  auto changed = [this](const kube::ObjectPtr& r) {
     EnqueueNamespace(kube::Namespace(*r));
+    EnqueueRestic(kube::Namespace(*r), kube::Name(*r));
   };
-  on_restic.on_delete = [this](const kube::ObjectPtr& r) { EnqueueNamespace(kube::Namespace(*r)); };
+  on_restic.on_add = changed;
+  on_restic.on_update = [changed](const kube::ObjectPtr&, const kube::ObjectPtr& r) { changed(r); };
+  on_restic.on_delete = changed;
   restics_.AddHandlers(on_restic);
+  kube::InformerHandlers on_cronjob;
+  auto owner = [this](const kube::ObjectPtr& c) { EnqueueRestic(kube::Namespace(*c), kube::Labels(*c)["restic"]); };
+  on_cronjob.on_add = owner;
+  on_cronjob.on_update = [owner](const kube::ObjectPtr&, const kube::ObjectPtr& c) { owner(c); };
+  on_cronjob.on_delete = owner;
+  cronjobs_.AddHandlers(on_cronjob);
   for (const auto& resource : WorkloadResources()) {
     Kind k{resource, std::make_unique<kube::Informer>(client, resource, "", kube::ListOptions{}, log)};
     kube::InformerHandlers on_workload;
@@ -49,8 +65,10 @@ ResticController::~ResticController() { Stop(); }
 
 Status ResticController::Start(std::chrono::milliseconds sync_timeout) {
   restics_.Start();
+  cronjobs_.Start();
   for (auto& k : kinds_) k.informer->Start();
   if (!restics_.WaitForSync(sync_timeout)) return IOError("cannot list restics: " + restics_.problem());
+  if (!cronjobs_.WaitForSync(sync_timeout)) return IOError("cannot list cronjobs: " + cronjobs_.problem());
   for (auto& k : kinds_) {
     if (!k.informer->WaitForSync(sync_timeout)) {
       return IOError("cannot list " + k.resource.plural + ": " + k.informer->problem());
@@ -64,6 +82,7 @@ void ResticController::Stop() {
   queue_.ShutDown();
   if (worker_.joinable()) worker_.join();
   restics_.Stop();
+  cronjobs_.Stop();
   for (auto& k : kinds_) k.informer->Stop();
 }
 
@@ -75,6 +94,10 @@ void ResticController::EnqueueNamespace(const std::string& ns) {
   for (const auto& k : kinds_) {
     for (const auto& w : k.informer->List(ns)) EnqueueWorkload(k.resource.kind, w);
   }
+}
+
+void ResticController::EnqueueRestic(const std::string& ns, const std::string& name) {
+  if (!name.empty()) queue_.Add(WorkloadKey("Restic", ns, name));
 }
 
 const ResticController::Kind* ResticController::KindNamed(const std::string& name) const {
@@ -104,7 +127,14 @@ std::vector<kube::ObjectPtr> ResticController::SelectingRestics(const kube::Json
                               });
 }
 
+Status ResticController::ReconcileRestic(const std::string& ns_name) {
+  auto [ns, name] = kube::SplitKey(ns_name);
+  ScaledownTarget target{ns, name, restics_.Get(ns, name), cronjobs_.Get(ns, ScaledownCronJobName(name))};
+  return ReconcileScaledown(*client_, *events_, target, ScaledownOptions{options_.image}, log_);
+}
+
 Status ResticController::Reconcile(const std::string& key) {
+  if (key.starts_with("Restic/")) return ReconcileRestic(key.substr(7));
   size_t slash = key.find('/');
   const Kind* kind = slash == std::string::npos ? nullptr : KindNamed(key.substr(0, slash));
   if (!kind) return Invalid("unknown workload key " + key);

@@ -11,6 +11,11 @@
 // - more than one: no sidecar, and a Warning Event on the workload, as
 //   0.8.3 refused such workloads.
 // Failures are retried with the queue's per-key backoff.
+//
+// Each Restic also has a key of its own ("Restic/namespace/name", enqueued
+// by its changes and by those of its scale-down CronJob, watched by the
+// labels operation=scale-down): its reconcile keeps that CronJob as the
+// Restic's type asks (scaledown_reconcile.h).
 #pragma once
 
 #include <atomic>
@@ -23,6 +28,7 @@
 #include "kube/events.h"
 #include "kube/informer.h"
 #include "kube/work_queue.h"
+#include "operator/scaledown_reconcile.h"
 #include "operator/sidecar.h"
 
 namespace stash::op {
@@ -37,7 +43,8 @@ class ResticController {
   void Stop();
 
   // Makes the workload named by `key` ("Kind/namespace/name") match the
-  // Restics that select it.
+  // Restics that select it, or the scale-down CronJob of the Restic named
+  // by "Restic/namespace/name" match that Restic.
   Status Reconcile(const std::string& key);
 
  private:
@@ -47,6 +54,8 @@ class ResticController {
   };
   void EnqueueWorkload(const std::string& kind, const kube::ObjectPtr& workload);
   void EnqueueNamespace(const std::string& ns);
+  void EnqueueRestic(const std::string& ns, const std::string& name);
+  Status ReconcileRestic(const std::string& ns_name);
   std::vector<kube::ObjectPtr> SelectingRestics(const kube::Json& workload);
   const Kind* KindNamed(const std::string& name) const;
   void Work();
@@ -57,6 +66,7 @@ class ResticController {
   SidecarOptions options_;
   kube::LogFn log_;
   kube::Informer restics_;
+  kube::Informer cronjobs_;  // scale-down CronJobs of offline Restics
   std::vector<Kind> kinds_;
   kube::WorkQueue queue_;
   std::thread worker_;
