@@ -47,6 +47,7 @@ Command CopyCommand();
 Command ApiserverCommand();
 Command OperatorCommand();
 Command RecoverCommand();
+Command ScaledownCommand();
 
 // The Stash sidecar (cmd_sidecar.cc): `backup` and `check` given
 // --restic-name run these instead of restic's commands.

@@ -53,7 +53,8 @@ std::vector<Command> AllCommands() {
           CatCommand(),    RestoreCommand(), ForgetCommand(),   PruneCommand(),
           CheckCommand(),  UnlockCommand(), KeyCommand(),       StatsCommand(),
           DumpCommand(),   FindCommand(),   TagCommand(),       DiffCommand(),
-          CopyCommand(),   ApiserverCommand(), OperatorCommand(), RecoverCommand()};
+          CopyCommand(),   ApiserverCommand(), OperatorCommand(), RecoverCommand(),
+          ScaledownCommand()};
 }
 
 // `stash help CMD` and `stash CMD --help` name a command; nullptr for none.
