@@ -139,8 +139,22 @@ class Restarter {
     }));
     STASH_RETURN_IF_ERROR(Scale(r, w, 1, original));
     Log(who + ": scaled to 1, waiting for that replica to back up in its init container and become ready");
-    return WaitFor("the single replica of " + who + " to become ready (its init container backs up first)",
-                   ReadyAtLeast(r, w, 1));
+    Status ready = WaitFor("the single replica of " + who + " to become ready (its init container backs up first)",
+                           ReadyAtLeast(r, w, 1));
+    if (ready.ok()) return ready;
+    return Error(ready.error().kind(), ready.error().message() + PodTrouble(r, w));
+  }
+
+  // "; pod P: init container stash ..." for each pod that says why it is
+  // not ready, so the error shows where to look.
+  std::string PodTrouble(const kube::Resource& r, const kube::Json& w) {
+    auto pods = PodsOf(r, w);
+    std::string out;
+    for (size_t i = 0; pods.ok() && i < pods->size(); ++i) {
+      std::string why = InitContainerTrouble(*(*pods)[i]);
+      if (!why.empty()) out += "; pod " + kube::Name(*(*pods)[i]) + ": " + why;
+    }
+    return out;
   }
 
   Status ScaleCycle(const kube::Resource& r, const kube::Json& w) {
@@ -160,7 +174,9 @@ class Restarter {
     if (!restored.ok()) return restored.error().Wrap("the count " + n + " stays in annotation old-replica");
     events_.Normal(kube::ObjectReference::Of(w), "ScaledUp", "scaled back up to " + n + " replicas after the offline backup");
     Log(who + ": scaled back to " + n);
-    if (!backed_up.ok()) return backed_up.error().Wrap(who + " (scaled back to " + n + ")");
+    if (!backed_up.ok()) {
+      return Error(backed_up.error().kind(), backed_up.error().message() + "; " + who + " is back at " + n + " replicas");
+    }
     return WaitFor(n + " ready replicas of " + who, ReadyAtLeast(r, w, static_cast<size_t>(*original)));
   }
 
@@ -270,6 +286,22 @@ bool PodReady(const kube::Json& pod) {
     if (c.IsObject() && kube::StringOf(c, "type") == "Ready") return kube::StringOf(c, "status") == "True";
   }
   return false;
+}
+
+std::string InitContainerTrouble(const kube::Json& pod) {
+  const kube::Json* statuses = kube::At(pod, "/status/initContainerStatuses");
+  if (!statuses || !statuses->IsArray()) return "";
+  for (const auto& c : statuses->GetArray()) {
+    if (!c.IsObject()) continue;
+    const kube::Json* now = kube::At(c, "/state/terminated");
+    if (now && IntAt(*now, "/exitCode", 0) == 0) continue;  // done, and well
+    // The run that failed: this one, or the one before a restart.
+    const kube::Json* failed = now ? now : kube::At(c, "/lastState/terminated");
+    if (!failed || !failed->IsObject() || IntAt(*failed, "/exitCode", 0) == 0) continue;
+    return "init container " + kube::StringOf(c, "name") + " exited " + std::to_string(IntAt(*failed, "/exitCode", 0)) +
+           ", restarted " + std::to_string(IntAt(c, "/restartCount", 0)) + " time(s)";
+  }
+  return "";
 }
 
 bool ControlledByDeployment(const kube::Json& workload) {

@@ -80,6 +80,11 @@ Result<int64_t> OriginalReplicas(const kube::Json& workload);
 // `old-replica`, with -1 removes that annotation. True when it changed.
 bool SetReplicas(rapidjson::Document& workload, int64_t replicas, int64_t keep_original);
 
+// Why a pod's init containers hold it back: "init container stash exited
+// 1, restarted 3 time(s)" for the first that failed (now or the last time
+// it ran); "" when none did.
+std::string InitContainerTrouble(const kube::Json& pod);
+
 // A pod that runs and is ready (condition Ready True), not being deleted.
 bool PodReady(const kube::Json& pod);
 

@@ -103,3 +103,17 @@ TEST_CASE("scaledown: a Deployment's ReplicaSet is left to the Deployment") {
     {"kind":"Deployment","name":"web","uid":"d-1"}]}})")));
   CHECK_FALSE(ControlledByDeployment(*Parse(R"({"metadata":{"name":"rs"}})")));
 }
+
+TEST_CASE("scaledown: why an init container holds a pod back") {
+  auto pod = [](const std::string& status) {
+    return Parse(R"({"metadata":{"name":"p"},"status":{"initContainerStatuses":[)" + status + "]}}");
+  };
+  CHECK(InitContainerTrouble(*pod(R"({"name":"stash","restartCount":3,"state":{"waiting":{"reason":"CrashLoopBackOff"}},
+    "lastState":{"terminated":{"exitCode":1}}})")) == "init container stash exited 1, restarted 3 time(s)");
+  CHECK(InitContainerTrouble(*pod(R"({"name":"stash","restartCount":0,"state":{"terminated":{"exitCode":2}}})")) ==
+        "init container stash exited 2, restarted 0 time(s)");
+  CHECK(InitContainerTrouble(*pod(R"({"name":"stash","restartCount":1,"state":{"terminated":{"exitCode":0}},
+    "lastState":{"terminated":{"exitCode":1}}})")).empty());  // it got there in the end
+  CHECK(InitContainerTrouble(*pod(R"({"name":"stash","state":{"running":{}}})")).empty());
+  CHECK(InitContainerTrouble(*Parse(R"({"metadata":{"name":"p"}})")).empty());
+}
