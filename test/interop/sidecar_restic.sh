@@ -216,4 +216,11 @@ ghost_pid=$last_pid
 wait_until 60 has_event FailedSetup "Restic demo/no-such-restic not found" ghost-0 || { cat "$WORK/ghost.log"; fail "no FailedSetup Event for a missing Restic"; }
 kill -0 "$ghost_pid" || fail "the sidecar of a missing Restic exited"
 pass "a missing Restic: FailedSetup Event on the pod, the sidecar keeps running"
+# A sidecar built with the sanitizers reports into its log and may go on (or at
+# exit, for leaks): stop them all (SIGTERM, as the kubelet does) and read the logs.
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+pids=()
+if reports=$(grep -l "runtime error:\|AddressSanitizer\|LeakSanitizer" "$WORK"/*.log); then
+  fail "sanitizer reports in $reports"
+fi
 echo "sidecar: all checks passed"
