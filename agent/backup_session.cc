@@ -3,7 +3,7 @@
 #include "agent/host_repository.h"
 #include "agent/metrics.h"
 #include "agent/repository_object.h"
-#include "agent/restic_spec.h"
+#include "stashapi/restic_spec.h"
 #include "agent/retention.h"
 #include "agent/storage_access.h"
 #include "base/text_file.h"

@@ -14,7 +14,7 @@
 
 #include <string>
 
-#include "agent/restic_spec.h"
+#include "stashapi/restic_spec.h"
 #include "base/result.h"
 #include "kube/client.h"
 

@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include "agent/go_duration.h"
+#include "stashapi/go_duration.h"
 #include "agent/recovery_snapshot.h"
 #include "agent/storage_access.h"
 #include "base/json_out.h"

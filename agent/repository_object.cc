@@ -2,7 +2,7 @@
 
 #include <rapidjson/pointer.h>
 
-#include "agent/go_duration.h"
+#include "stashapi/go_duration.h"
 #include "base/json_out.h"
 #include "kube/events.h"
 

@@ -1,7 +1,7 @@
 #include "agent/restic_check.h"
 
 #include "agent/backup_session.h"
-#include "agent/restic_spec.h"
+#include "stashapi/restic_spec.h"
 #include "agent/storage_access.h"
 #include "engine/checker.h"
 #include "storage/lock.h"

@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <string>
 
-#include "agent/restic_spec.h"
+#include "stashapi/restic_spec.h"
 #include "base/result.h"
 #include "engine/forget.h"
 #include "storage/repository.h"

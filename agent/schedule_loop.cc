@@ -4,8 +4,8 @@
 #include <mutex>
 #include <optional>
 
-#include "agent/cron.h"
-#include "agent/restic_spec.h"
+#include "stashapi/cron.h"
+#include "stashapi/restic_spec.h"
 #include "kube/informer.h"
 
 namespace stash::agent {

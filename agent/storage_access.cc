@@ -63,6 +63,16 @@ Result<OpenedRepository> OpenHostRepository(const StashBackend& backend, const s
   init.username = UserName(::getuid());
   init.hostname = host;
   auto created = Repository::Init(std::move(fresh), password, init);
+  if (!created.ok() && created.error().kind() == ErrorKind::kConflict) {
+    // Another replica (offline init containers start together) created it
+    // a moment before: use theirs.
+    STASH_ASSIGN_OR_RETURN(auto again, BackendAt(out.location, options));
+    auto theirs = Repository::Open(std::move(again), password);
+    if (theirs.ok()) {
+      out.repo = std::move(*theirs);
+      return out;
+    }
+  }
   if (!created.ok()) return created.error().Wrap("create repository at " + out.location);
   out.repo = std::move(*created);
   out.created = true;

@@ -83,7 +83,7 @@ Result<std::unique_ptr<op::WebhookServer>> StartWebhook(kube::Client& client, co
   if (!port.ok()) return port.error().Wrap("webhook on " + options.bind_address + ":" + std::to_string(options.port));
   Log("webhook and /metrics serving on " + options.bind_address + ":" + std::to_string(*port));
   if (args.Has("no-register-webhook")) return server;
-  Status registered = op::RegisterMutatingWebhook(client, endpoint, certificate->ca.cert_pem);
+  Status registered = op::RegisterWebhooks(client, endpoint, certificate->ca.cert_pem);
   if (!registered.ok()) return registered.error();
   return server;
 }
@@ -187,7 +187,7 @@ std::vector<FlagSpec> OperatorFlags() {
        "register the webhook at this https base URL (an operator outside the cluster) instead of its Service"},
       {"webhook-service", 0, true, "Service in front of the webhook, NAMESPACE/NAME:PORT (default stash/stash-operator:443)"},
       {"serving-cert-secret", 0, true, "Secret holding the webhook's serving certificate (default stash/stash-operator-cert)"},
-      {"no-register-webhook", 0, false, "serve the webhook but leave the MutatingWebhookConfiguration alone"},
+      {"no-register-webhook", 0, false, "serve the webhooks but leave their configurations alone"},
       {"no-webhook", 0, false, "serve no webhook and no /metrics (the controller alone adds sidecars)"},
   };
 }

@@ -9,7 +9,7 @@
 // naming the Restic or each workload that failed.
 #include <cstdlib>
 
-#include "agent/go_duration.h"
+#include "stashapi/go_duration.h"
 #include "agent/scaledown.h"
 #include "base/log.h"
 #include "cmd/commands.h"
@@ -27,7 +27,7 @@ std::string PodName() {
 
 Result<std::chrono::seconds> WaitTimeout(const Args& args) {
   const std::string text = args.Get("wait-timeout", "10m");
-  auto ns = agent::ParseGoDuration(text);
+  auto ns = ParseGoDuration(text);
   if (!ns.ok()) return ns.error().Wrap("--wait-timeout");
   if (*ns < 1000000000) return Invalid("--wait-timeout " + text + " is under a second");
   return std::chrono::seconds(*ns / 1000000000);

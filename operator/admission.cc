@@ -5,6 +5,8 @@
 #include "base/json_out.h"
 #include "crypto/encoding.h"
 #include "operator/restic_match.h"
+#include "stashapi/cron.h"
+#include "stashapi/restic_spec.h"
 
 namespace stash::op {
 namespace {
@@ -35,10 +37,14 @@ std::string PatchBetween(const kube::Json& before, const kube::Json& after) {
   return any ? patch.Take() : "";
 }
 
-std::string Answer(const std::string& uid, const std::string& patch, const std::vector<std::string>& warnings) {
+std::string Answer(const std::string& uid, const std::string& patch, const std::vector<std::string>& warnings,
+                   const std::string& denial = "") {
   JsonOut j;
   j.Open().Field("apiVersion", "admission.k8s.io/v1").Field("kind", "AdmissionReview");
-  j.Key("response").Open().Field("uid", uid).FieldBool("allowed", true);
+  j.Key("response").Open().Field("uid", uid).FieldBool("allowed", denial.empty());
+  if (!denial.empty()) {
+    j.Key("status").Open().FieldInt("code", 422).Field("reason", "Invalid").Field("message", denial).Close();
+  }
   if (!patch.empty()) {
     j.Field("patchType", "JSONPatch").Field("patch", Base64Encode(AsBytes(patch)));
   }
@@ -58,15 +64,48 @@ bool IsWorkloadKind(const std::string& kind) {
   return false;
 }
 
-}  // namespace
-
-Result<AdmissionOutcome> ReviewWorkload(std::string_view body, const ResticLister& restics,
-                                        const SidecarOptions& options) {
+Result<rapidjson::Document> ParseReview(std::string_view body) {
   rapidjson::Document review;
   review.Parse(body.data(), body.size());
   if (review.HasParseError() || !review.IsObject()) return Invalid("AdmissionReview: not a JSON object");
+  if (kube::StringAt(review, "/request/uid").empty()) return Invalid("AdmissionReview: no request.uid");
+  return review;
+}
+
+}  // namespace
+
+Status CheckRestic(const kube::Json& restic) {
+  STASH_RETURN_IF_ERROR(ParseRestic(restic));
+  std::string type = kube::StringAt(restic, "/spec/type");
+  if (!type.empty() && type != "online" && type != "offline") {
+    return Invalid("spec.type \"" + type + "\" is neither online nor offline");
+  }
+  std::string schedule = kube::StringAt(restic, "/spec/schedule");
+  if (schedule.empty()) return Invalid("spec.schedule is missing");
+  auto parsed = CronSchedule::Parse(schedule);
+  if (!parsed.ok()) return parsed.error();
+  return Status::Ok();
+}
+
+Result<AdmissionOutcome> ReviewRestic(std::string_view body) {
+  STASH_ASSIGN_OR_RETURN(rapidjson::Document review, ParseReview(body));
+  AdmissionOutcome out;
+  out.kind = "Restic";
+  const kube::Json* object = kube::At(review, "/request/object");
+  std::string denial;
+  if (object && object->IsObject() && !kube::BeingDeleted(*object)) {
+    Status checked = CheckRestic(*object);
+    if (!checked.ok()) denial = checked.error().message();
+  }
+  out.denied = !denial.empty();
+  out.review_json = Answer(kube::StringAt(review, "/request/uid"), "", {}, denial);
+  return out;
+}
+
+Result<AdmissionOutcome> ReviewWorkload(std::string_view body, const ResticLister& restics,
+                                        const SidecarOptions& options) {
+  STASH_ASSIGN_OR_RETURN(rapidjson::Document review, ParseReview(body));
   std::string uid = kube::StringAt(review, "/request/uid");
-  if (uid.empty()) return Invalid("AdmissionReview: no request.uid");
   AdmissionOutcome out;
   out.kind = kube::StringAt(review, "/request/kind/kind");
   const kube::Json* object = kube::At(review, "/request/object");

@@ -24,6 +24,7 @@ struct AdmissionOutcome {
   std::string review_json;  // the AdmissionReview to answer with
   std::string kind;         // the workload kind reviewed ("Deployment")
   bool patched = false;     // whether the answer changes the object
+  bool denied = false;      // whether the answer refuses it
 };
 
 // The Restics of a namespace, from an informer's store.
@@ -33,5 +34,17 @@ using ResticLister = std::function<std::vector<kube::ObjectPtr>(const std::strin
 // with a request uid (the server answers 400).
 Result<AdmissionOutcome> ReviewWorkload(std::string_view body, const ResticLister& restics,
                                         const SidecarOptions& options);
+
+// The validating webhook for Restics, as 0.8.3's refused what its sidecar
+// could not run: the answer denies a Restic that CheckRestic refuses, with
+// its reason (kubectl prints "admission webhook ... denied the request:
+// <reason>"). `kind` is "Restic".
+Result<AdmissionOutcome> ReviewRestic(std::string_view body);
+
+// Why a Restic cannot work, or Ok: what the sidecar would refuse (file
+// groups, retention policy names, the backend block, the storage Secret's
+// name) and a schedule that does not parse or a type other than online and
+// offline.
+Status CheckRestic(const kube::Json& restic);
 
 }  // namespace stash::op

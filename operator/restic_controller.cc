@@ -1,5 +1,6 @@
 #include "operator/restic_controller.h"
 
+#include "operator/admission.h"
 #include "operator/restic_match.h"
 #include "operator/sidecar_rbac.h"
 
@@ -129,7 +130,13 @@ std::vector<kube::ObjectPtr> ResticController::SelectingRestics(const kube::Json
 
 Status ResticController::ReconcileRestic(const std::string& ns_name) {
   auto [ns, name] = kube::SplitKey(ns_name);
-  ScaledownTarget target{ns, name, restics_.Get(ns, name), cronjobs_.Get(ns, ScaledownCronJobName(name))};
+  kube::ObjectPtr restic = restics_.Get(ns, name);
+  // One the validating webhook did not see (the operator was down): say
+  // why its sidecars will not back up, on the Restic.
+  if (Status valid = restic ? CheckRestic(*restic) : Status::Ok(); !valid.ok()) {
+    events_->Warning(kube::ObjectReference::Of(*restic), "InvalidRestic", valid.error().message());
+  }
+  ScaledownTarget target{ns, name, restic, cronjobs_.Get(ns, ScaledownCronJobName(name))};
   return ReconcileScaledown(*client_, *events_, target, ScaledownOptions{options_.image}, log_);
 }
 

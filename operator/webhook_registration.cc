@@ -11,6 +11,9 @@ namespace {
 const kube::Resource kMutatingWebhookConfigurations{"admissionregistration.k8s.io", "v1",
                                                     "mutatingwebhookconfigurations",
                                                     "MutatingWebhookConfiguration", false};
+const kube::Resource kValidatingWebhookConfigurations{"admissionregistration.k8s.io", "v1",
+                                                      "validatingwebhookconfigurations",
+                                                      "ValidatingWebhookConfiguration", false};
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -46,6 +49,17 @@ void Webhook(JsonOut& j, const kube::Resource& r, const WebhookEndpoint& endpoin
 
 }  // namespace
 
+std::string ValidatingWebhookConfigurationJson(const WebhookEndpoint& endpoint, const std::string& ca_pem) {
+  JsonOut j;
+  j.Open().Field("apiVersion", "admissionregistration.k8s.io/v1").Field("kind", "ValidatingWebhookConfiguration");
+  j.Key("metadata").Open().Field("name", kWebhookConfigurationName);
+  j.Key("labels").Open().Field("app", "stash").Close().Close();
+  j.Key("webhooks").OpenArray();
+  Webhook(j, kRestics, endpoint, ca_pem);
+  j.CloseArray().Close();
+  return j.Take();
+}
+
 std::string MutatingWebhookConfigurationJson(const WebhookEndpoint& endpoint, const std::string& ca_pem) {
   JsonOut j;
   j.Open().Field("apiVersion", "admissionregistration.k8s.io/v1").Field("kind", "MutatingWebhookConfiguration");
@@ -57,11 +71,16 @@ std::string MutatingWebhookConfigurationJson(const WebhookEndpoint& endpoint, co
   return j.Take();
 }
 
-Status RegisterMutatingWebhook(kube::Client& client, const WebhookEndpoint& endpoint, const std::string& ca_pem) {
+Status RegisterWebhooks(kube::Client& client, const WebhookEndpoint& endpoint, const std::string& ca_pem) {
   auto applied = client.Apply(kMutatingWebhookConfigurations, "", kWebhookConfigurationName,
                               MutatingWebhookConfigurationJson(endpoint, ca_pem), "stash-operator");
   if (!applied.ok()) {
     return applied.error().Wrap("registering MutatingWebhookConfiguration " + std::string(kWebhookConfigurationName));
+  }
+  applied = client.Apply(kValidatingWebhookConfigurations, "", kWebhookConfigurationName,
+                         ValidatingWebhookConfigurationJson(endpoint, ca_pem), "stash-operator");
+  if (!applied.ok()) {
+    return applied.error().Wrap("registering ValidatingWebhookConfiguration " + std::string(kWebhookConfigurationName));
   }
   return Status::Ok();
 }

@@ -1,7 +1,7 @@
 // The MutatingWebhookConfiguration `admission.stash.appscode.com` that sends
 // workload creates and updates to the operator's webhook: one webhook per
 // workload kind (deployment.admission.stash.appscode.com, ...), as Stash
-// 0.8.3 named them.
+// 0.8.3 named them; and the ValidatingWebhookConfiguration for Restics.
 //
 // failurePolicy Ignore: while no operator answers, workloads are admitted
 // unchanged and the Restic controller adds the sidecar once it runs, so an
@@ -29,7 +29,11 @@ struct WebhookEndpoint {
 // The object, in JSON, trusting `ca_pem`.
 std::string MutatingWebhookConfigurationJson(const WebhookEndpoint& endpoint, const std::string& ca_pem);
 
-// Creates or updates it (server-side apply).
-Status RegisterMutatingWebhook(kube::Client& client, const WebhookEndpoint& endpoint, const std::string& ca_pem);
+// The ValidatingWebhookConfiguration of the same name: restic.admission.stash.appscode.com
+// refuses a Restic the sidecar could not run (CheckRestic in admission.h).
+std::string ValidatingWebhookConfigurationJson(const WebhookEndpoint& endpoint, const std::string& ca_pem);
+
+// Creates or updates both (server-side apply).
+Status RegisterWebhooks(kube::Client& client, const WebhookEndpoint& endpoint, const std::string& ca_pem);
 
 }  // namespace stash::op

@@ -29,7 +29,7 @@ WebhookServer::~WebhookServer() { Stop(); }
 
 void WebhookServer::DeclareMetrics(Metrics& metrics) {
   metrics.Counter("stash_operator_admission_reviews_total",
-                  "Admission reviews answered, by workload kind and result (patched, unchanged, invalid).");
+                  "Admission reviews answered, by kind and result (patched, unchanged, denied, invalid).");
 }
 
 Result<int> WebhookServer::Start() {
@@ -63,14 +63,15 @@ server::Response WebhookServer::Handle(const server::Request& request) {
 }
 
 server::Response WebhookServer::Review(const server::Request& request) {
-  auto outcome = ReviewWorkload(request.body, restics_, sidecar_);
+  bool restic = request.path == std::string(kAdmissionPathPrefix) + "restics";
+  auto outcome = restic ? ReviewRestic(request.body) : ReviewWorkload(request.body, restics_, sidecar_);
   if (!outcome.ok()) {
     metrics_->Add("stash_operator_admission_reviews_total", {{"kind", ""}, {"result", "invalid"}});
     if (log_) log_("admission review from " + request.remote_address + ": " + outcome.error().message());
     return Text(400, outcome.error().message() + "\n");
   }
   metrics_->Add("stash_operator_admission_reviews_total",
-                {{"kind", outcome->kind}, {"result", outcome->patched ? "patched" : "unchanged"}});
+                {{"kind", outcome->kind}, {"result", outcome->denied ? "denied" : outcome->patched ? "patched" : "unchanged"}});
   return Text(200, outcome->review_json, "application/json");
 }
 

@@ -1,13 +1,13 @@
-#include "agent/cron.h"
+#include "stashapi/cron.h"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <vector>
 
-#include "agent/go_duration.h"
+#include "stashapi/go_duration.h"
 
-namespace stash::agent {
+namespace stash {
 namespace {
 
 using std::chrono::days;
@@ -235,4 +235,4 @@ wrap:
   return Clock::time_point(t);
 }
 
-}  // namespace stash::agent
+}  // namespace stash

@@ -26,7 +26,7 @@
 
 #include "base/result.h"
 
-namespace stash::agent {
+namespace stash {
 
 using Clock = std::chrono::system_clock;
 
@@ -50,4 +50,4 @@ class CronSchedule {
   std::chrono::seconds every_{0};
 };
 
-}  // namespace stash::agent
+}  // namespace stash

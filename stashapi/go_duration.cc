@@ -1,9 +1,9 @@
-#include "agent/go_duration.h"
+#include "stashapi/go_duration.h"
 
 #include <algorithm>
 #include <utility>
 
-namespace stash::agent {
+namespace stash {
 namespace {
 
 constexpr uint64_t kMaxMagnitude = uint64_t{1} << 63;  // |min int64|
@@ -170,4 +170,4 @@ std::string FormatGoDuration(int64_t nanoseconds) {
   return out;
 }
 
-}  // namespace stash::agent
+}  // namespace stash

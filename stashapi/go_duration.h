@@ -11,7 +11,7 @@
 
 #include "base/result.h"
 
-namespace stash::agent {
+namespace stash {
 
 // Nanoseconds. Accepts what Go accepts: an optional sign, then one or more
 // decimal numbers (fractions allowed) each with a unit ns, us, µs, μs, ms,
@@ -22,4 +22,4 @@ Result<int64_t> ParseGoDuration(std::string_view text);
 // Go's Duration.String(): "0s", "1.5µs", "12ms", "1.834928153s", "1h2m3s".
 std::string FormatGoDuration(int64_t nanoseconds);
 
-}  // namespace stash::agent
+}  // namespace stash

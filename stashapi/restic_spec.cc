@@ -1,11 +1,27 @@
-#include "agent/restic_spec.h"
+#include "stashapi/restic_spec.h"
+
+#include <rapidjson/pointer.h>
 
 #include <set>
 
-namespace stash::agent {
+namespace stash {
 namespace {
 
-using kube::Json;
+using Json = rapidjson::Value;
+
+const Json* At(const Json& object, const char* pointer) { return rapidjson::Pointer(pointer).Get(object); }
+
+std::string StringOf(const Json& object, const char* key) {
+  if (!object.IsObject()) return "";
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || !it->value.IsString()) return "";
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+std::string StringAt(const Json& object, const char* pointer) {
+  const Json* v = At(object, pointer);
+  return v && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : "";
+}
 
 int IntOf(const Json& object, const char* key) {
   auto it = object.FindMember(key);
@@ -31,7 +47,7 @@ std::vector<std::string> StringsOf(const Json& object, const char* key) {
 // The objects of an array member; none when absent.
 std::vector<const Json*> ObjectsAt(const Json& restic, const char* pointer) {
   std::vector<const Json*> out;
-  const Json* array = kube::At(restic, pointer);
+  const Json* array = At(restic, pointer);
   if (!array || !array->IsArray()) return out;
   for (const auto& v : array->GetArray()) out.push_back(&v);
   return out;
@@ -48,15 +64,15 @@ StashBackend BackendOf(const Json& backend) {
   }
   if (b.type.empty()) return b;
   const Json& p = backend[b.type.c_str()];
-  if (const Json* host = kube::At(p, "/hostPath"); host && host->IsObject()) b.host_path = kube::StringOf(*host, "path");
-  b.mount_path = kube::StringOf(p, "mountPath");
-  b.sub_path = kube::StringOf(p, "subPath");
-  b.endpoint = kube::StringOf(p, "endpoint");
-  b.bucket = kube::StringOf(p, "bucket");
-  b.container = kube::StringOf(p, "container");
-  b.prefix = kube::StringOf(p, "prefix");
-  b.region = kube::StringOf(p, "region");
-  b.url = kube::StringOf(p, "url");
+  if (const Json* host = At(p, "/hostPath"); host && host->IsObject()) b.host_path = StringOf(*host, "path");
+  b.mount_path = StringOf(p, "mountPath");
+  b.sub_path = StringOf(p, "subPath");
+  b.endpoint = StringOf(p, "endpoint");
+  b.bucket = StringOf(p, "bucket");
+  b.container = StringOf(p, "container");
+  b.prefix = StringOf(p, "prefix");
+  b.region = StringOf(p, "region");
+  b.url = StringOf(p, "url");
   return b;
 }
 
@@ -66,7 +82,7 @@ Result<std::vector<RetentionPolicy>> PoliciesOf(const Json& restic) {
   for (const Json* p : ObjectsAt(restic, "/spec/retentionPolicies")) {
     if (!p->IsObject()) continue;
     RetentionPolicy r;
-    r.name = kube::StringOf(*p, "name");
+    r.name = StringOf(*p, "name");
     if (!names.insert(r.name).second) return Invalid("retention policy name " + r.name + " is not unique");
     r.keep_last = IntOf(*p, "keepLast"), r.keep_hourly = IntOf(*p, "keepHourly");
     r.keep_daily = IntOf(*p, "keepDaily"), r.keep_weekly = IntOf(*p, "keepWeekly");
@@ -86,9 +102,9 @@ Result<std::vector<FileGroup>> FileGroupsOf(const Json& restic, const std::vecto
     if (!groups[i]->IsObject()) continue;
     std::string field = "spec.fileGroups[" + std::to_string(i) + "]";
     FileGroup g;
-    g.path = kube::StringOf(*groups[i], "path");
+    g.path = StringOf(*groups[i], "path");
     g.tags = StringsOf(*groups[i], "tags");
-    g.retention_policy_name = kube::StringOf(*groups[i], "retentionPolicyName");
+    g.retention_policy_name = StringOf(*groups[i], "retentionPolicyName");
     if (g.path.empty() || g.path[0] != '/') return Invalid(field + ".path \"" + g.path + "\" is not an absolute path");
     bool found = g.retention_policy_name.empty();
     for (const auto& p : policies) found = found || p.name == g.retention_policy_name;
@@ -101,22 +117,22 @@ Result<std::vector<FileGroup>> FileGroupsOf(const Json& restic, const std::vecto
 
 Result<ResticSpec> Parse(const Json& restic) {
   ResticSpec s;
-  s.ns = kube::Namespace(restic);
-  s.name = kube::Name(restic);
-  s.uid = kube::Uid(restic);
-  s.schedule = kube::StringAt(restic, "/spec/schedule");
-  const Json* paused = kube::At(restic, "/spec/paused");
+  s.ns = StringAt(restic, "/metadata/namespace");
+  s.name = StringAt(restic, "/metadata/name");
+  s.uid = StringAt(restic, "/metadata/uid");
+  s.schedule = StringAt(restic, "/spec/schedule");
+  const Json* paused = At(restic, "/spec/paused");
   s.paused = paused && paused->IsBool() && paused->GetBool();
   STASH_ASSIGN_OR_RETURN(s.retention_policies, PoliciesOf(restic));
   STASH_ASSIGN_OR_RETURN(s.file_groups, FileGroupsOf(restic, s.retention_policies));
-  const Json* backend = kube::At(restic, "/spec/backend");
+  const Json* backend = At(restic, "/spec/backend");
   if (!backend || !backend->IsObject()) return Invalid("spec.backend is missing");
-  s.storage_secret_name = kube::StringOf(*backend, "storageSecretName");
+  s.storage_secret_name = StringOf(*backend, "storageSecretName");
   if (s.storage_secret_name.empty()) return Invalid("missing repository secret name (spec.backend.storageSecretName)");
   s.backend = BackendOf(*backend);
   if (s.backend.type.empty()) return Invalid("spec.backend names no storage backend");
   for (const Json* ref : ObjectsAt(restic, "/spec/imagePullSecrets")) {
-    if (ref->IsObject() && !kube::StringOf(*ref, "name").empty()) s.image_pull_secrets.push_back(kube::StringOf(*ref, "name"));
+    if (ref->IsObject() && !StringOf(*ref, "name").empty()) s.image_pull_secrets.push_back(StringOf(*ref, "name"));
   }
   return s;
 }
@@ -133,8 +149,8 @@ const RetentionPolicy* ResticSpec::PolicyFor(const FileGroup& group) const {
 
 Result<ResticSpec> ParseRestic(const Json& restic) {
   auto spec = Parse(restic);
-  if (!spec.ok()) return spec.error().Wrap("Restic " + kube::Namespace(restic) + "/" + kube::Name(restic));
+  if (!spec.ok()) return spec.error().Wrap("Restic " + StringAt(restic, "/metadata/namespace") + "/" + StringAt(restic, "/metadata/name"));
   return spec;
 }
 
-}  // namespace stash::agent
+}  // namespace stash

@@ -1,4 +1,5 @@
-// A Restic object (stash.appscode.com/v1alpha1) as the sidecar needs it:
+// A Restic object (stash.appscode.com/v1alpha1) as the sidecar and the
+// operator's validation read it:
 // what to back up, how long to keep it, where to, and when. Parsed from the
 // object the API server returned, and checked the way Stash 0.8.3 checked a
 // Restic before using it.
@@ -7,11 +8,12 @@
 #include <string>
 #include <vector>
 
+#include <rapidjson/document.h>
+
 #include "base/result.h"
-#include "kube/object.h"
 #include "stashapi/stash_backend.h"
 
-namespace stash::agent {
+namespace stash {
 
 // spec.retentionPolicies[]: restic forget's keep flags (0 = unset).
 struct RetentionPolicy {
@@ -48,6 +50,6 @@ struct ResticSpec {
 // no storageSecretName) and for what we refuse besides because a run could
 // not do anything sensible with it: no file groups, a file group without an
 // absolute path, no backend block.
-Result<ResticSpec> ParseRestic(const kube::Json& restic);
+Result<ResticSpec> ParseRestic(const rapidjson::Value& restic);
 
-}  // namespace stash::agent
+}  // namespace stash

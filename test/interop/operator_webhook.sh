@@ -110,6 +110,17 @@ code=$(curl -sk -o "$WORK/bad.out" -w '%{http_code}' -X POST --data 'not a revie
 [ "$code" = 400 ] && grep -q "not a JSON object" "$WORK/bad.out" || fail "garbage review: $code $(cat "$WORK/bad.out")"
 pass "a body that is not an AdmissionReview: 400 naming why"
 
+# The validating webhook refuses a Restic the sidecar could not run.
+restic bad-schedule invalid | sed 's/"@every 1m"/"61 * * * *"/' > "$WORK/bad-restic.yaml"
+if k apply -f "$WORK/bad-restic.yaml" > "$WORK/bad-restic.out" 2>&1; then fail "a Restic with schedule '61 * * * *' was admitted"; fi
+grep -q 'admission webhook "restic.admission.stash.appscode.com" denied the request: .*minute' "$WORK/bad-restic.out" ||
+  fail "bad schedule: $(cat "$WORK/bad-restic.out")"
+restic no-policy invalid | sed 's/retentionPolicyName: keep}/retentionPolicyName: gone}/' > "$WORK/no-policy.yaml"
+if k apply -f "$WORK/no-policy.yaml" > "$WORK/no-policy.out" 2>&1; then fail "a Restic naming a missing retention policy was admitted"; fi
+# The CRD's own rule refuses this before the webhook sees it; either names the field.
+grep -q "retentionPolicyName" "$WORK/no-policy.out" || fail "missing policy: $(cat "$WORK/no-policy.out")"
+pass "a bad schedule is denied by the validating webhook, a missing retention policy by the CRD, each named"
+
 # Prometheus scrapes /metrics, trusting the operator's CA.
 k -n stash get secret stash-operator-cert -o jsonpath='{.data.ca\.crt}' | base64 -d > "$WORK/ca.crt"
 prom_port=$(_cp_free_port)
@@ -138,12 +149,16 @@ pass "Prometheus scraped /metrics over TLS: reviews by kind and result, leader g
 # back up, the controller adds the sidecar.
 kill "$operator_pid"; wait "$operator_pid" 2>/dev/null || true
 deployment late web | k create -f - >/dev/null || fail "create refused while the operator is down"
+k apply -f "$WORK/bad-restic.yaml" >/dev/null || fail "with the operator down a Restic is not admitted"
 [[ " $(k -n demo get deployment late -o jsonpath='{.spec.template.spec.containers[*].name}') " != *" stash "* ]] ||
   fail "late got a sidecar with no operator running"
 start_operator
 late_has_sidecar() { [[ " $(k -n demo get deployment late -o jsonpath='{.spec.template.spec.containers[*].name}') " == *" stash "* ]]; }
 wait_until 90 late_has_sidecar || { tail -20 "$WORK/operator.log"; fail "the controller did not add the sidecar to deployment/late"; }
-pass "with the operator down a workload is admitted as sent; back up, the controller adds the sidecar"
+invalid_event() { k -n demo get events --field-selector reason=InvalidRestic,involvedObject.name=bad-schedule -o name > "$WORK/inv" && [ -s "$WORK/inv" ]; }
+wait_until 60 invalid_event || fail "no InvalidRestic Event for the Restic admitted while the operator was down"
+k -n demo delete restic bad-schedule >/dev/null
+pass "with the operator down a workload and a bad Restic are admitted as sent; back up, the controller adds the sidecar and tells on the Restic"
 
 # A ReplicaSet does not roll its pods on a template change: when a Restic
 # comes to select it, its pods are deleted so they come back with the

@@ -2,12 +2,11 @@
 // durations both ways.
 #include <catch2/catch.hpp>
 
-#include "agent/cron.h"
-#include "agent/go_duration.h"
+#include "stashapi/cron.h"
+#include "stashapi/go_duration.h"
 #include "kube/events.h"
 
 using namespace stash;
-using namespace stash::agent;
 
 namespace {
 

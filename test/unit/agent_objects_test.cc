@@ -11,7 +11,7 @@
 #include "agent/host_repository.h"
 #include "agent/metrics.h"
 #include "agent/repository_object.h"
-#include "agent/restic_spec.h"
+#include "stashapi/restic_spec.h"
 #include "agent/retention.h"
 #include "agent/workload.h"
 #include "engine/polynomial.h"

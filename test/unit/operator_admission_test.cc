@@ -148,3 +148,36 @@ TEST_CASE("webhook registration: one webhook per workload kind, at the 0.8.3 pat
   CHECK(std::string(by_service["webhooks"][0]["clientConfig"]["service"]["path"].GetString()) ==
         "/apis/admission.stash.appscode.com/v1alpha1/deployments");
 }
+
+TEST_CASE("validating webhook: a Restic the sidecar could not run is denied with the reason") {
+  auto review = [](const std::string& restic) {
+    auto outcome = ReviewRestic(R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"r-1",
+      "kind":{"group":"stash.appscode.com","version":"v1alpha1","kind":"Restic"},"namespace":"demo",
+      "operation":"CREATE","object":)" + restic + "}}");
+    REQUIRE(outcome.ok());
+    return outcome.value();
+  };
+  auto good = review(Restic("web-backup", "web"));
+  CHECK_FALSE(good.denied);
+  CHECK(ParseJson(good.review_json)["response"]["allowed"].GetBool());
+
+  std::string bad_schedule = Restic("web-backup", "web");
+  bad_schedule.replace(bad_schedule.find("@every 1m"), 9, "61 * * * *");
+  auto denied = review(bad_schedule);
+  CHECK(denied.denied);
+  auto answer = ParseJson(denied.review_json);
+  CHECK_FALSE(answer["response"]["allowed"].GetBool());
+  std::string message = answer["response"]["status"]["message"].GetString();
+  CHECK(message.find("minute") != std::string::npos);
+
+  std::string no_policy = Restic("web-backup", "web");
+  no_policy.replace(no_policy.find("\"retentionPolicyName\":\"keep\""), 28, "\"retentionPolicyName\":\"gone\"");
+  auto missing = review(no_policy);
+  CHECK(missing.denied);
+  CHECK(std::string(ParseJson(missing.review_json)["response"]["status"]["message"].GetString()).find("gone") !=
+        std::string::npos);
+
+  std::string bad_type = Restic("web-backup", "web");
+  bad_type.insert(bad_type.find("\"selector\""), "\"type\":\"sometimes\",");
+  CHECK(review(bad_type).denied);
+}
