@@ -231,3 +231,56 @@ cp_stop() {
   CP_PIDS=()
   return 0
 }
+
+# What a test that runs pods needs, or exit 77 (SKIP) naming what is missing:
+# root and unshare for the test node's mount namespaces, and the binaries.
+cp_require_node() {
+  [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the test node's mount namespaces)"; exit 77; }
+  command -v unshare >/dev/null || { echo "SKIP: unshare is not installed (util-linux)"; exit 77; }
+  bash "$CP_HERE/build.sh" > /dev/null 2> "${TMPDIR:-/tmp}/cp-build-$$.log" || {
+    tail -5 "${TMPDIR:-/tmp}/cp-build-$$.log"; echo "SKIP: the control plane binaries could not be built"; exit 77; }
+  rm -f "${TMPDIR:-/tmp}/cp-build-$$.log"
+}
+
+# cp_stop_pid VAR: stops the process whose pid VAR holds (TERM, then KILL
+# after 20 s) and empties VAR.
+cp_stop_pid() {
+  local pid=${!1} i
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  printf -v "$1" '%s' ''
+}
+
+# cp_start_node NAME STATE-DIR LOG: runs test/tools/test_node.py (the
+# kubelet stand-in) as node NAME for this control plane, with the build's
+# stash for stash images; waits until the Node is Ready. Sets CP_NODE_PID
+# and CP_NODE_STATE.
+cp_start_node() {
+  CP_NODE_STATE=$2
+  python3 "$CP_HERE/../tools/test_node.py" --kubeconfig "$KUBECONFIG" --node-name "$1" \
+    --state-dir "$CP_NODE_STATE" --stash-binary "$STASH" > "$3" 2>&1 &
+  CP_NODE_PID=$!
+  local i
+  for i in $(seq 1 120); do
+    [ "$("$KUBECTL" get node "$1" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] &&
+      return 0
+    kill -0 "$CP_NODE_PID" 2>/dev/null || break
+    sleep 0.5
+  done
+  _cp_log "node $1 never became Ready; last lines of its log:"
+  tail -20 "$3" >&2
+  return 1
+}
+
+# cp_stop_node: stops the test node, then kills what its containers left
+# running (a killed node cannot stop them).
+cp_stop_node() {
+  cp_stop_pid CP_NODE_PID
+  local f
+  for f in "${CP_NODE_STATE:-/nonexistent}"/*_*/*.pid; do
+    [ -f "$f" ] && kill -KILL -- "-$(cat "$f")" 2>/dev/null || true
+  done
+}

@@ -15,21 +15,15 @@
 #     repository the sidecars wrote with --read-data.
 source "$(dirname "$0")/lib.sh"
 source "$HERE/../controlplane/lib.sh"
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (mount namespaces for the pods' volumes)"; exit 77; }
-command -v unshare >/dev/null || { echo "SKIP: unshare is not installed (util-linux)"; exit 77; }
 command -v "$RESTIC" >/dev/null || { echo "SKIP: restic is not installed"; exit 77; }
+cp_require_node
 
 STATE=$WORK/node
-pids=() NODE_PID=
+pids=()
 cleanup() {
-  local p f
+  local p
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  if [ -n "$NODE_PID" ]; then
-    kill -TERM "$NODE_PID" 2>/dev/null || true
-    for _ in $(seq 1 40); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$NODE_PID" 2>/dev/null || true
-  fi
-  for f in "$STATE"/*_*/*.pid; do [ -f "$f" ] && kill -KILL -- "-$(cat "$f")" 2>/dev/null || true; done
+  cp_stop_node
   cp_stop || true
   rm -rf "$WORK" || true
 }
@@ -39,17 +33,17 @@ k() { "$KUBECTL" --request-timeout=60s "$@"; }
 jp() { k get "$@" 2>/dev/null || true; }
 logs() { tail -30 "$WORK/operator.log" "$WORK/apiserver.log" "$WORK/test-node.log" "$STATE"/demo_*/stash.log 2>/dev/null || true; }
 
-python3 "$HERE/../tools/test_node.py" --kubeconfig "$KUBECONFIG" --node-name e2e-node \
-  --state-dir "$STATE" --stash-binary "$STASH" > "$WORK/test-node.log" 2>&1 &
-NODE_PID=$!
-node_ready() { [ "$(jp node/e2e-node -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
-wait_until 60 node_ready || { cat "$WORK/test-node.log"; fail "the test node never became Ready"; }
+cp_start_node e2e-node "$STATE" "$WORK/test-node.log" || fail "the test node never became Ready"
 
 # --- Stash as the manifests install it, the servers run outside pods as their service accounts ---
 k apply -f "$HERE/../../manifests/00-namespace.yaml" >/dev/null
 for f in "$HERE"/../../manifests/01-crd-*.yaml; do k apply -f "$f" >/dev/null; done
 k wait --for condition=established --timeout=60s crd/restics.stash.appscode.com >/dev/null
-k apply -f "$HERE/../../manifests/02-rbac.yaml" -f "$HERE/../../manifests/05-operator.yaml" >/dev/null
+# RBAC and service accounts, not the Deployments: the test node would run
+# those beside the servers this test runs itself.
+manifest_without_workloads "$HERE/../../manifests/02-rbac.yaml" "$WORK/apiserver-rbac.yaml"
+manifest_without_workloads "$HERE/../../manifests/05-operator.yaml" "$WORK/operator-rbac.yaml"
+k apply -f "$WORK/apiserver-rbac.yaml" -f "$WORK/operator-rbac.yaml" >/dev/null
 cp_token_kubeconfig stash stash-apiserver "$WORK/apiserver.kubeconfig"
 cp_token_kubeconfig stash stash-operator "$WORK/operator.kubeconfig"
 api_port=$(_cp_free_port) hook_port=$(_cp_free_port)

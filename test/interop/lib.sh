@@ -47,3 +47,14 @@ wait_until() {  # TIMEOUT-SECONDS COMMAND...
     sleep 0.1
   done
 }
+
+# manifest_without_workloads IN OUT: the documents of manifest IN but its
+# Deployments and Services (a test that runs the server itself on a
+# cluster with a test node, which would otherwise run them too).
+manifest_without_workloads() {
+  python3 - "$1" > "$2" <<'PY'
+import re, sys
+docs = re.split(r"^---$", open(sys.argv[1]).read(), flags=re.M)
+print("---".join(d for d in docs if not re.search(r"^kind: (Deployment|Service)$", d, re.M)))
+PY
+}

@@ -25,30 +25,15 @@
 #   the operator is down loses it to the garbage collector.
 source "$(dirname "$0")/lib.sh"
 source "$HERE/../controlplane/lib.sh"
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the test node's mount namespaces)"; exit 77; }
-command -v unshare >/dev/null || { echo "SKIP: unshare is not installed (util-linux)"; exit 77; }
 command -v "$RESTIC" >/dev/null || { echo "SKIP: restic is not installed"; exit 77; }
-bash "$HERE/../controlplane/build.sh" > "$WORK/build.out" 2> "$WORK/build.log" || {
-  tail -5 "$WORK/build.log"; echo "SKIP: the control plane binaries could not be built"; exit 77; }
+cp_require_node
 
 STATE=$WORK/node
-NODE_PID= OPERATOR_PID=
-stop() {  # PID-VARIABLE: TERM, then KILL after 20 s
-  local pid=${!1} i
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  printf -v "$1" '%s' ''
-}
+OPERATOR_PID=
+stop() { cp_stop_pid "$1"; }
 cleanup() {
   stop OPERATOR_PID
-  stop NODE_PID
-  local f
-  for f in "$STATE"/*_*/*.pid; do  # containers a killed node could not stop
-    [ -f "$f" ] && kill -KILL -- "-$(cat "$f")" 2>/dev/null || true
-  done
+  cp_stop_node
   cp_stop || true
   rm -rf "$WORK" || true
 }
@@ -66,11 +51,7 @@ dump() {  # what helps to see why a check failed
 }
 die() { dump; fail "$*"; }
 
-python3 "$HERE/../tools/test_node.py" --kubeconfig "$KUBECONFIG" --node-name test-node-1 \
-  --state-dir "$STATE" --stash-binary "$STASH" > "$WORK/test-node.log" 2>&1 &
-NODE_PID=$!
-node_ready() { [ "$(k get node/test-node-1 -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
-wait_until 60 node_ready || { cat "$WORK/test-node.log"; fail "node test-node-1 never became Ready"; }
+cp_start_node test-node-1 "$STATE" "$WORK/test-node.log" || fail "node test-node-1 never became Ready"
 
 k apply -f "$HERE/../../manifests/00-namespace.yaml" >/dev/null
 for f in "$HERE"/../../manifests/01-crd-*.yaml; do k apply -f "$f" >/dev/null; done
@@ -78,11 +59,7 @@ k wait --for condition=established --timeout=60s crd/restics.stash.appscode.com 
   crd/repositories.stash.appscode.com >/dev/null
 # The operator's service account and RBAC (stash-scaledown among them), not
 # its Deployment: the test node would run that, and this test runs it.
-python3 - "$HERE/../../manifests/05-operator.yaml" > "$WORK/operator-rbac.yaml" <<'PY'
-import re, sys
-docs = re.split(r"^---$", open(sys.argv[1]).read(), flags=re.M)
-print("---".join(d for d in docs if not re.search(r"^kind: (Deployment|Service)$", d, re.M)))
-PY
+manifest_without_workloads "$HERE/../../manifests/05-operator.yaml" "$WORK/operator-rbac.yaml"
 k apply -f "$WORK/operator-rbac.yaml" >/dev/null
 k create namespace demo >/dev/null
 wait_until 60 k -n demo get serviceaccount default -o name >/dev/null 2>&1 || fail "no default service account"
