@@ -1,6 +1,7 @@
 #include "operator/restic_controller.h"
 
 #include "operator/admission.h"
+#include "operator/label_selector.h"
 #include "operator/restic_match.h"
 #include "operator/sidecar_rbac.h"
 
@@ -128,6 +129,17 @@ std::vector<kube::ObjectPtr> ResticController::SelectingRestics(const kube::Json
                               });
 }
 
+bool ResticController::SelectsAnyWorkload(const kube::Json& restic) const {
+  for (const auto& k : kinds_) {
+    for (const auto& w : k.informer->List(kube::Namespace(restic))) {
+      if (ControlledByDeployment(*w)) continue;
+      auto matches = SelectorMatches(kube::At(restic, "/spec/selector"), kube::Labels(*w));
+      if (matches.ok() && *matches) return true;
+    }
+  }
+  return false;
+}
+
 Status ResticController::ReconcileRestic(const std::string& ns_name) {
   auto [ns, name] = kube::SplitKey(ns_name);
   kube::ObjectPtr restic = restics_.Get(ns, name);
@@ -135,6 +147,10 @@ Status ResticController::ReconcileRestic(const std::string& ns_name) {
   // why its sidecars will not back up, on the Restic.
   if (Status valid = restic ? CheckRestic(*restic) : Status::Ok(); !valid.ok()) {
     events_->Warning(kube::ObjectReference::Of(*restic), "InvalidRestic", valid.error().message());
+  } else if (restic && !kube::BeingDeleted(*restic) && !SelectsAnyWorkload(*restic)) {
+    events_->Warning(kube::ObjectReference::Of(*restic), "NoWorkloadSelected",
+                     "spec.selector matches no Deployment, StatefulSet, DaemonSet, ReplicaSet or "
+                     "ReplicationController in namespace " + ns + ": nothing is backed up yet");
   }
   ScaledownTarget target{ns, name, restic, cronjobs_.Get(ns, ScaledownCronJobName(name))};
   return ReconcileScaledown(*client_, *events_, target, ScaledownOptions{options_.image}, log_);

@@ -56,6 +56,9 @@ class ResticController {
   void EnqueueNamespace(const std::string& ns);
   void EnqueueRestic(const std::string& ns, const std::string& name);
   Status ReconcileRestic(const std::string& ns_name);
+  // Whether some workload of the Restic's namespace has labels its
+  // selector matches (from the informers' stores).
+  bool SelectsAnyWorkload(const kube::Json& restic) const;
   std::vector<kube::ObjectPtr> SelectingRestics(const kube::Json& workload);
   const Kind* KindNamed(const std::string& name) const;
   void Work();

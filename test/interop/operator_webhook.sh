@@ -208,3 +208,8 @@ wait_until 60 pod_gone || fail "the pod of replicaset/legacy was not restarted"
 k -n demo get events --field-selector reason=PodsRestarted -o name > "$WORK/events"
 [ -s "$WORK/events" ] || fail "no PodsRestarted Event"
 pass "a ReplicaSet a Restic comes to select gets the sidecar and its pods are restarted; one a Deployment controls is skipped"
+
+restic lonely nobody | k apply -f - >/dev/null
+lonely_event() { k -n demo get events --field-selector reason=NoWorkloadSelected,involvedObject.name=lonely -o name > "$WORK/lonely" && [ -s "$WORK/lonely" ]; }
+wait_until 60 lonely_event || fail "no NoWorkloadSelected Event for a Restic whose selector matches nothing"
+pass "a Restic whose selector matches no workload gets a NoWorkloadSelected Warning"
