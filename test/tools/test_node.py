@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -80,6 +81,17 @@ def watch_pods(api, node_name, manager, stop):
             time.sleep(1)
 
 
+def private_copy(binary):
+    """A copy of `binary` in a new folder outside /tmp: a pod volume mounted
+    at /tmp (Stash's scratch dir) would hide a binary living there inside
+    the container's mount namespace. Returns (folder, copy)."""
+    base = "/run" if os.access("/run", os.W_OK) else "/var/tmp"
+    folder = tempfile.mkdtemp(prefix="test-node-", dir=base)
+    copy = os.path.join(folder, os.path.basename(binary))
+    shutil.copy2(binary, copy)
+    return folder, copy
+
+
 def main():
     args = parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s test-node %(message)s", stream=sys.stderr)
@@ -87,7 +99,8 @@ def main():
     os.makedirs(state_dir, exist_ok=True)
     api = Api(args.kubeconfig, args.kubectl, os.path.join(state_dir, ".credentials"))
     port = args.apiserver_port or api.port
-    cfg = Config(state_dir, os.path.abspath(args.stash_binary), port, api.ca_file)
+    binary_dir, stash_binary = private_copy(os.path.abspath(args.stash_binary))
+    cfg = Config(state_dir, stash_binary, port, api.ca_file)
     pid_file = os.path.join(state_dir, "test-node.pid")
     with open(pid_file, "w") as f:
         f.write(f"{os.getpid()}\n")
@@ -101,6 +114,7 @@ def main():
         node.register()
     except (ApiError, OSError) as e:
         os.unlink(pid_file)
+        shutil.rmtree(binary_dir, ignore_errors=True)
         print(f"test-node: cannot register node {args.node_name}: {e}", file=sys.stderr)
         return 1
     manager = Manager(api, cfg)
@@ -114,6 +128,7 @@ def main():
     node.stop.set()
     manager.stop_all()
     os.unlink(pid_file)
+    shutil.rmtree(binary_dir, ignore_errors=True)
     return 0
 
 
