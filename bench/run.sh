@@ -1,100 +1,245 @@
 #!/usr/bin/env bash
-# Times stash against restic on the same data in one run and prints ratios.
+# Times stash against restic 0.14, restic 0.18.1 and rustic 0.11.4 on the same
+# data in one run and prints the times, peak RSS and stash's ratios.
 #
-#   bash bench/run.sh [--size MIB] [--real DIR] [--repo-dir DIR]
+#   bash bench/run.sh [--size MIB] [--real DIR|none] [--repo-dir DIR] [--both]
+#                     [--repeat N] [--stash BIN] [--no-build]
+#                     [--keep-results FILE]
 #
 # Data sets: a generated tree (default 1024 MiB: small and large files, half
 # compressible) and a real tree (default /usr/share). For each: first backup
 # into a format 2 and a format 1 repository, an incremental backup with
-# nothing changed, a restore, and `snapshots`. Page cache is warm for both
-# tools (each data set is read once before timing). Peak RSS is the maximum
-# resident set size of the process. Repositories go to a temporary folder on
-# the disk of /tmp, or below --repo-dir: on this project's machines a local
-# disk caps both tools' first backups at its write speed (every pack is
-# fsynced; creating many files right after deleting many makes ext4 scan for
-# free inodes), so --repo-dir /dev/shm (repositories and restores there) shows
-# what the tools themselves cost.
+# nothing changed, a restore, and `snapshots`. Each step runs for every tool
+# back to back, after a `sync`, so no tool pays for another's dirty pages.
+# Page cache is warm for all (each data set is read once before timing). Peak
+# RSS is the maximum resident set size of the process. --repeat N runs each
+# step N times (every tool once per round, first backups into fresh
+# repositories) and keeps each tool's fastest time and highest peak RSS,
+# which steadies the ratios when others load the machine.
+#
+# Repositories and restores go to a temporary folder on the disk of /tmp, or
+# below --repo-dir (e.g. /dev/shm, a tmpfs, which shows what the tools
+# themselves cost rather than the disk); --both runs on the disk and then on
+# /dev/shm (or --repo-dir). Nothing is deleted until the run ends: deleting
+# thousands of files right before the next tool writes makes ext4 scan for
+# free inodes and charges that to the next tool.
+#
+# Peers come from bench/peers.sh (built once per machine; --no-build uses
+# only what is built already). A peer that is unavailable, or a step that
+# fails for one, is named in the output and left out of the ratios, which
+# compare stash with the better of restic 0.18.1 and rustic on each measure
+# (peer / stash: above 1 means stash is faster or smaller). The run fails if
+# stash itself fails a step. Beside stash's first backups the table prints
+# the CPU bound from bench/bound.py (SHA-256, AES and zstd speeds measured
+# here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-size=1024 real=/usr/share repo_dir=
+usage="usage: bench/run.sh [--size MIB] [--real DIR|none] [--repo-dir DIR] [--both] [--repeat N] [--stash BIN] [--no-build] [--keep-results FILE]"
+size=1024 real=/usr/share repo_dir= both=0 repeat=1 stash= peer_flags=() keep=
 while [ $# -gt 0 ]; do
+  case $1 in
+    --size|--real|--repo-dir|--repeat|--stash|--keep-results)
+      if [ $# -lt 2 ] || [ -z "$2" ]; then echo "bench: $1 needs a value" >&2; exit 2; fi ;;
+  esac
   case $1 in
     --size) size=$2; shift 2 ;;
     --real) real=$2; shift 2 ;;
     --repo-dir) repo_dir=$2; shift 2 ;;
-    *) echo "usage: bench/run.sh [--size MIB] [--real DIR] [--repo-dir DIR]" >&2; exit 2 ;;
+    --both) both=1; shift ;;
+    --repeat) repeat=$2; shift 2 ;;
+    --stash) stash=$2; shift 2 ;;
+    --no-build) peer_flags+=(--no-build); shift ;;
+    --keep-results) keep=$2; shift 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
   esac
 done
-bash scripts/build.sh
-stash=$PWD/build/cmd/stash
-work=$(mktemp -d /tmp/stash-bench-XXXXXX)
-repos=$work
-[ -n "$repo_dir" ] && repos=$(mktemp -d "$repo_dir/stash-bench-repos-XXXXXX")
-trap 'rm -rf "$work" "$repos"' EXIT
-export RESTIC_PASSWORD=bench
-python3 bench/gen_tree.py "$work/generated" "$size"
-results=$work/results.jsonl sizes=$work/sizes.jsonl
-declare -A bin=([restic]=restic [stash]=$stash)
+case $size in ''|*[!0-9]*) echo "bench: --size must be a number of MiB, not '$size'" >&2; exit 2 ;; esac
+case $repeat in ''|0|*[!0-9]*) echo "bench: --repeat must be a positive number, not '$repeat'" >&2; exit 2 ;; esac
+if [ "$real" != none ] && [ ! -d "$real" ]; then
+  echo "bench: --real $real is not a folder" >&2; exit 2
+fi
+locations=()
+if [ $both = 1 ]; then locations=("" "${repo_dir:-/dev/shm}"); else locations=("$repo_dir"); fi
+for d in "${locations[@]}"; do
+  if [ -n "$d" ] && [ ! -d "$d" ]; then echo "bench: --repo-dir $d is not a folder" >&2; exit 2; fi
+done
 
-measure() {  # DATASET STEP TOOL CMD...
-  local dataset=$1 step=$2 tool=$3; shift 3
-  local m
-  m=$(python3 bench/measure.py -- "$@")
-  echo "{\"dataset\":\"$dataset\",\"step\":\"$step\",\"tool\":\"$tool\",\"m\":$m}" >> "$results"
+if [ -z "$stash" ]; then
+  bash scripts/build.sh
+  stash=$PWD/build/cmd/stash
+fi
+if [ ! -x "$stash" ]; then echo "bench: stash binary $stash is not executable" >&2; exit 2; fi
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+work=$(mktemp -d /tmp/stash-bench-XXXXXX)
+cleanup=("$work")
+trap 'rm -rf "${cleanup[@]}"' EXIT
+results=$work/results.jsonl
+: > "$results"
+
+# Tools in column order; bin maps a tool's name to its binary.
+tools=()
+declare -A bin=()
+peer_err=$work/peers.err
+peer_list=$(bash bench/peers.sh "${peer_flags[@]}" 2> "$peer_err") || true
+cat "$peer_err" >&2
+while IFS=$'\t' read -r name path; do
+  [ -n "$name" ] && tools+=("$name") && bin[$name]=$path
+done <<< "$peer_list"
+tools+=(stash) bin[stash]=$stash
+for name in "restic 0.14" "restic 0.18.1" "rustic 0.11.4"; do
+  if [ -z "${bin[$name]:-}" ]; then
+    reason=$(grep -m1 "^bench: $name unavailable: " "$peer_err" | sed "s/^bench: $name unavailable: //") || true
+    python3 -c 'import json,sys; print(json.dumps({"unavailable": sys.argv[1], "reason": sys.argv[2]}))' \
+      "$name" "${reason:-not found}" >> "$results"
+  fi
+done
+echo "bench: comparing ${tools[*]}" >&2
+export RESTIC_PASSWORD=bench RUSTIC_PASSWORD=bench
+
+# command TOOL STEP REPO [ARG]: sets argv to TOOL's command line for STEP
+# (init: ARG is the repository version; backup: ARG is the source; restore:
+# ARG is the target). rustic has no -q and takes the target positionally.
+command_for() {
+  local tool=$1 step=$2 repo=$3 arg=${4:-}
+  local b=${bin[$tool]}
+  case $tool in
+    rustic*)
+      case $step in
+        init) argv=("$b" -r "$repo" --no-progress init --set-version "$arg") ;;
+        backup) argv=("$b" -r "$repo" --no-progress backup "$arg") ;;
+        restore) argv=("$b" -r "$repo" --no-progress restore latest "$arg") ;;
+        snapshots) argv=("$b" -r "$repo" --no-progress snapshots) ;;
+      esac ;;
+    *)
+      case $step in
+        init) argv=("$b" -q -r "$repo" init --repository-version "$arg") ;;
+        backup) argv=("$b" -q -r "$repo" backup "$arg") ;;
+        restore) argv=("$b" -q -r "$repo" restore latest --target "$arg") ;;
+        snapshots) argv=("$b" -q -r "$repo" snapshots) ;;
+      esac ;;
+  esac
 }
 
-for dataset in generated real; do
+# error_text FILE: a tool's error output as one short line (no colours, no
+# rustic [INFO] lines, measure.py's echo of the command cut to its status).
+error_text() {
+  local text
+  text=$(sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^command failed (\(-\?[0-9]*\)): .*/exit status \1:/' "$1" \
+    | { grep -v '^\[INFO\]' || true; } | tr '\n' ' ') || true
+  text=${text%%Backtrace:*}  # rustic appends one; it names no cause
+  printf '%s' "${text:0:300}"
+}
+
+# record LOCATION DATASET STEP TOOL KEY VALUE: appends one result line.
+record() {
+  python3 -c 'import json,sys; l,d,s,t,k,v=sys.argv[1:]
+print(json.dumps({"location": l, "dataset": d, "step": s, "tool": t,
+                  k: json.loads(v) if k == "m" else v}))' "$@" >> "$results"
+}
+
+# measure LOCATION DATASET STEP TOOL CMD...: times CMD; a failure is recorded
+# with its first error lines and named on stderr, and returns 1.
+measure() {
+  local loc=$1 dataset=$2 step=$3 tool=$4; shift 4
+  local m reason
+  if m=$(python3 bench/measure.py -- "$@" 2> "$work/err"); then
+    record "$loc" "$dataset" "$step" "$tool" m "$m"
+    return 0
+  fi
+  reason=$(error_text "$work/err")
+  echo "bench: $tool $step ($dataset, $loc) failed: $reason" >&2
+  record "$loc" "$dataset" "$step" "$tool" failed "$reason"
+  return 1
+}
+
+# init_repo LOCATION DATASET TOOL REPO VERSION: creates the repository; a
+# failure is recorded against that version's first backup.
+init_repo() {
+  local loc=$1 dataset=$2 tool=$3 repo=$4 v=$5 reason
+  command_for "$tool" init "$repo" "$v"
+  if "${argv[@]}" > /dev/null 2> "$work/err"; then return 0; fi
+  reason="init (format $v) failed: $(error_text "$work/err")"
+  echo "bench: $tool $reason ($dataset, $loc)" >&2
+  record "$loc" "$dataset" "backup v$v" "$tool" failed "$reason"
+  return 1
+}
+
+python3 bench/gen_tree.py "$work/generated" "$size" >&2
+datasets=(generated) bound_sets=("generated=$work/generated")
+[ "$real" != none ] && datasets+=(real) bound_sets+=("real=$real")
+# The CPU bound of a first backup on this machine, printed beside stash's.
+if ! python3 bench/bound.py "${bound_sets[@]}" >> "$results" 2> "$work/err"; then
+  echo "bench: no CPU bound (openssl speed or zstd -b failed): $(head -c 300 "$work/err")" >&2
+fi
+
+# Nothing is deleted before the end, so each location must hold about three
+# copies of the data (two first backups, a restore) per tool and round.
+data_kib=0
+for d in "${datasets[@]}"; do
   src=$work/generated
-  [ $dataset = real ] && src=$real
-  tar cf /dev/null "$src" 2>/dev/null || true  # warm the page cache
-  # Each step runs for both tools back to back, after a sync, so neither
-  # pays for the other's dirty pages or deletes.
-  for v in 2 1; do
-    for tool in restic stash; do
-      repo=$repos/repo-$dataset-$tool-v$v
-      ${bin[$tool]} -q -r "$repo" init --repository-version $v > /dev/null
-      sync
-      measure $dataset "backup v$v" $tool ${bin[$tool]} -q -r "$repo" backup "$src"
+  [ $d = real ] && src=$real
+  data_kib=$(( data_kib + $(du -sk "$src" 2>/dev/null | cut -f1) ))
+done
+need_kib=$(( data_kib * 3 * ${#tools[@]} * repeat ))
+for where in "${locations[@]}"; do
+  avail_kib=$(df --output=avail -k "${where:-$work}" | tail -n 1)
+  if [ "$avail_kib" -lt "$need_kib" ]; then
+    echo "bench: ${where:-$work} has $((avail_kib >> 10)) MiB free; this run needs about $((need_kib >> 10)) MiB there (smaller --size or --repeat, or --real none)" >&2
+    exit 2
+  fi
+done
+
+for where in "${locations[@]}"; do
+  if [ -n "$where" ]; then repos=$(mktemp -d "$where/stash-bench-repos-XXXXXX"); cleanup+=("$repos")
+  else repos=$work/repos; mkdir -p "$repos"; fi
+  loc="$(df --output=fstype "$repos" | tail -n 1) $(df --output=target "$repos" | tail -n 1)"
+  echo "bench: repositories on $loc ($repos)" >&2
+  for dataset in "${datasets[@]}"; do
+    src=$work/generated
+    [ $dataset = real ] && src=$real
+    tar cf /dev/null "$src" 2>/dev/null || true  # warm the page cache
+    declare -A have_v2=()
+    # Repeat r of a step runs every tool once, so a burst of load from
+    # others hits all tools alike; the summary keeps each tool's fastest.
+    for v in 2 1; do
+      for r in $(seq "$repeat"); do
+        for tool in "${tools[@]}"; do
+          repo=$repos/$dataset-${tool// /-}-v$v-$r
+          init_repo "$loc" $dataset "$tool" "$repo" $v || continue
+          sync
+          command_for "$tool" backup "$repo" "$src"
+          if measure "$loc" $dataset "backup v$v" "$tool" "${argv[@]}" && [ $v$r = 21 ]; then
+            have_v2[$tool]=1
+          fi
+        done
+      done
     done
-  done
-  for step in incremental restore snapshots; do
-    for tool in restic stash; do
-      repo=$repos/repo-$dataset-$tool-v2
-      sync
-      case $step in
-        incremental) measure $dataset $step $tool ${bin[$tool]} -q -r "$repo" backup "$src" ;;
-        restore) measure $dataset $step $tool ${bin[$tool]} -q -r "$repo" restore latest --target "$repos/out-$tool" ;;
-        snapshots) measure $dataset $step $tool ${bin[$tool]} -q -r "$repo" snapshots ;;
-      esac
+    for step in incremental restore snapshots; do
+      for r in $(seq "$repeat"); do
+        for tool in "${tools[@]}"; do
+          [ -n "${have_v2[$tool]:-}" ] || continue  # its backup v2 failure is reported already
+          repo=$repos/$dataset-${tool// /-}-v2-1
+          arg=$src
+          [ $step = restore ] && arg=$repos/restored-$dataset-${tool// /-}-$r
+          sync
+          command_for "$tool" $step "$repo" "$arg"
+          measure "$loc" $dataset $step "$tool" "${argv[@]}" || true
+        done
+      done
     done
-    rm -rf "$repos/out-restic" "$repos/out-stash"
-  done
-  for tool in restic stash; do
-    echo "{\"dataset\":\"$dataset\",\"tool\":\"$tool\",\"repo_mib\":$(du -sm "$repos/repo-$dataset-$tool-v2" | cut -f1)}" >> "$sizes"
+    for tool in "${tools[@]}"; do
+      [ -n "${have_v2[$tool]:-}" ] || continue
+      mib=$(du -sm "$repos/$dataset-${tool// /-}-v2-1" | cut -f1) || continue
+      record "$loc" $dataset "repository MiB" "$tool" m "{\"mib\": $mib}"
+    done
+    unset have_v2
   done
 done
 
-python3 - "$results" "$sizes" <<'PY'
-import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
-sizes = {(r["dataset"], r["tool"]): r["repo_mib"] for r in map(json.loads, open(sys.argv[2]))}
-by = {(r["dataset"], r["step"], r["tool"]): r["m"] for r in rows}
-keys = []
-for r in rows:
-    k = (r["dataset"], r["step"])
-    if k not in keys:
-        keys.append(k)
-print(f"| data set | step | restic s | stash s | speed-up | restic RSS MiB | stash RSS MiB | RSS ratio |")
-print(f"|---|---|---:|---:|---:|---:|---:|---:|")
-for d, s in keys:
-    r, t = by.get((d, s, "restic")), by.get((d, s, "stash"))
-    if not r or not t:
-        continue
-    print(f"| {d} | {s} | {r['seconds']:.2f} | {t['seconds']:.2f} | {r['seconds'] / t['seconds']:.2f}x "
-          f"| {r['max_rss_kib'] / 1024:.0f} | {t['max_rss_kib'] / 1024:.0f} | {t['max_rss_kib'] / r['max_rss_kib']:.2f} |")
-print()
-print("| data set | format 2 repository, restic MiB | stash MiB |")
-print("|---|---:|---:|")
-for d in sorted({d for d, _ in sizes}):
-    print(f"| {d} | {sizes[(d, 'restic')]} | {sizes[(d, 'stash')]} |")
-PY
+status=0
+[ -z "$keep" ] || cp "$results" "$keep"  # raw results: python3 bench/summary.py < FILE
+python3 bench/summary.py < "$results" || status=$?
+# Others share the machine: the load says how much to trust the run.
+echo "load average (1, 5, 15 min) at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+exit $status

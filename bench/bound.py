@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Measures this machine's per-core speeds of the work every backed-up byte
+needs and prints the resulting CPU bound on a first backup's throughput.
+
+usage: bound.py NAME=DIR...   (one JSON line per data set on stdout)
+
+Every byte of a first backup is hashed (SHA-256), encrypted (AES-256-CTR)
+and, in a format 2 repository, compressed (zstd level 2, what stash's
+`--compression auto` uses; measured on the data set itself, in 1 MiB
+blocks like the chunks). Spread perfectly over all cores, that takes at
+least bytes * sum(1 / speed) / cores. Chunking (the Rabin rolling hash)
+and the Poly1305 MAC are left out, since no tool here measures them, so the
+bound is loose: a backup cannot beat it, and may not reach it.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+MB = 1e6
+
+
+def openssl_speed(alg):
+    """Bytes per second of one core for an EVP algorithm on 16 KiB blocks;
+    the best of three one-second runs, as others may load the machine."""
+    return max(openssl_once(alg) for _ in range(3))
+
+
+def openssl_once(alg):
+    out = subprocess.run(["openssl", "speed", "-mr", "-seconds", "1", "-bytes", "16384",
+                          "-evp", alg], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        if line.startswith("+F:"):
+            return float(line.split(":")[3])
+    raise RuntimeError(f"openssl speed {alg}: no result in its output")
+
+
+def zstd_speed(path):
+    """Bytes per second of one core compressing PATH at level 2, 1 MiB blocks
+    (zstd reports the fastest pass of at least three seconds)."""
+    res = subprocess.run(["zstd", "-q", "-b2", "-i3", "-B1M", "-T1", "-r", path],
+                         capture_output=True, text=True, check=True)
+    m = re.search(r"\(\s*[\d.]+\)\s+([\d.]+) MB/s", res.stdout + res.stderr)
+    if not m:
+        raise RuntimeError(f"zstd -b2 {path}: no result in its output")
+    return float(m.group(1)) * MB
+
+
+def tree_bytes(path):
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            p = os.path.join(root, f)
+            if os.path.isfile(p) and not os.path.islink(p):
+                total += os.path.getsize(p)
+    return total
+
+
+def main():
+    sets = [a.split("=", 1) for a in sys.argv[1:]]
+    if not sets or any(len(s) != 2 or not os.path.isdir(s[1]) for s in sets):
+        sys.exit("usage: bound.py NAME=DIR...  (DIR must be a folder)")
+    cores = os.cpu_count() or 1
+    sha, aes = openssl_speed("sha256"), openssl_speed("aes-256-ctr")
+    for name, path in sets:
+        zstd, size = zstd_speed(path), tree_bytes(path)
+        v1 = cores / (1 / sha + 1 / aes)
+        v2 = cores / (1 / sha + 1 / aes + 1 / zstd)
+        print(json.dumps({"bound": name, "bytes": size, "cores": cores,
+                          "sha256_mbs": sha / MB, "aes_mbs": aes / MB, "zstd2_mbs": zstd / MB,
+                          "v1_seconds": size / v1, "v2_seconds": size / v2}))
+
+
+if __name__ == "__main__":
+    main()
