@@ -2,6 +2,8 @@
 
 #include <rapidjson/pointer.h>
 
+#include "stashapi/stash_repository.h"
+
 #include <set>
 
 namespace stash {
@@ -51,29 +53,6 @@ std::vector<const Json*> ObjectsAt(const Json& restic, const char* pointer) {
   if (!array || !array->IsArray()) return out;
   for (const auto& v : array->GetArray()) out.push_back(&v);
   return out;
-}
-
-StashBackend BackendOf(const Json& backend) {
-  StashBackend b;
-  for (const char* type : {"local", "s3", "gcs", "azure", "swift", "b2", "rest"}) {
-    auto it = backend.FindMember(type);
-    if (it != backend.MemberEnd() && it->value.IsObject()) {
-      b.type = type;
-      break;
-    }
-  }
-  if (b.type.empty()) return b;
-  const Json& p = backend[b.type.c_str()];
-  if (const Json* host = At(p, "/hostPath"); host && host->IsObject()) b.host_path = StringOf(*host, "path");
-  b.mount_path = StringOf(p, "mountPath");
-  b.sub_path = StringOf(p, "subPath");
-  b.endpoint = StringOf(p, "endpoint");
-  b.bucket = StringOf(p, "bucket");
-  b.container = StringOf(p, "container");
-  b.prefix = StringOf(p, "prefix");
-  b.region = StringOf(p, "region");
-  b.url = StringOf(p, "url");
-  return b;
 }
 
 Result<std::vector<RetentionPolicy>> PoliciesOf(const Json& restic) {
@@ -129,7 +108,7 @@ Result<ResticSpec> Parse(const Json& restic) {
   if (!backend || !backend->IsObject()) return Invalid("spec.backend is missing");
   s.storage_secret_name = StringOf(*backend, "storageSecretName");
   if (s.storage_secret_name.empty()) return Invalid("missing repository secret name (spec.backend.storageSecretName)");
-  s.backend = BackendOf(*backend);
+  s.backend = BackendFromJson(*backend, {});  // a Restic carries no sidecar labels
   if (s.backend.type.empty()) return Invalid("spec.backend names no storage backend");
   for (const Json* ref : ObjectsAt(restic, "/spec/imagePullSecrets")) {
     if (ref->IsObject() && !StringOf(*ref, "name").empty()) s.image_pull_secrets.push_back(StringOf(*ref, "name"));
