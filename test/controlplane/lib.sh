@@ -245,7 +245,7 @@ cp_require_node() {
 # cp_stop_pid VAR: stops the process whose pid VAR holds (TERM, then KILL
 # after 20 s) and empties VAR.
 cp_stop_pid() {
-  local pid=${!1} i
+  local pid=${!1:-} i
   [ -n "$pid" ] || return 0
   kill -TERM "$pid" 2>/dev/null || true
   for i in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
@@ -283,4 +283,27 @@ cp_stop_node() {
   for f in "${CP_NODE_STATE:-/nonexistent}"/*_*/*.pid; do
     [ -f "$f" ] && kill -KILL -- "-$(cat "$f")" 2>/dev/null || true
   done
+}
+
+# What an interop test starts beside the control plane; stopped first on exit.
+pids=()
+
+_cp_test_cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  cp_stop_node
+  cp_stop || true
+  rm -rf "${WORK:?}" || true
+}
+
+# cp_start_for_test DIR [--controllers]: cp_start for an interop test, with
+# stash's namespace and CRDs applied and served. On exit the processes in
+# `pids`, the test node, the control plane and $WORK are stopped or removed.
+cp_start_for_test() {
+  cp_start "$@" || { echo "FAIL: the control plane did not start"; exit 1; }
+  trap _cp_test_cleanup EXIT
+  local root=$CP_HERE/../.. f
+  "$KUBECTL" apply -f "$root/manifests/00-namespace.yaml" >/dev/null
+  for f in "$root"/manifests/01-crd-*.yaml; do "$KUBECTL" apply -f "$f" >/dev/null; done
+  "$KUBECTL" wait --for condition=established --timeout=60s crd --all >/dev/null
 }

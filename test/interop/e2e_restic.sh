@@ -19,16 +19,7 @@ command -v "$RESTIC" >/dev/null || { echo "SKIP: restic is not installed"; exit 
 cp_require_node
 
 STATE=$WORK/node
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  cp_stop_node
-  cp_stop || true
-  rm -rf "$WORK" || true
-}
-cp_start "$WORK/cp" --controllers || { echo "FAIL: the control plane did not start"; exit 1; }
-trap cleanup EXIT
+cp_start_for_test "$WORK/cp" --controllers
 k() { "$KUBECTL" --request-timeout=60s "$@"; }
 jp() { k get "$@" 2>/dev/null || true; }
 logs() { tail -30 "$WORK/operator.log" "$WORK/apiserver.log" "$WORK/test-node.log" "$STATE"/demo_*/stash.log 2>/dev/null || true; }
@@ -36,9 +27,6 @@ logs() { tail -30 "$WORK/operator.log" "$WORK/apiserver.log" "$WORK/test-node.lo
 cp_start_node e2e-node "$STATE" "$WORK/test-node.log" || fail "the test node never became Ready"
 
 # --- Stash as the manifests install it, the servers run outside pods as their service accounts ---
-k apply -f "$HERE/../../manifests/00-namespace.yaml" >/dev/null
-for f in "$HERE"/../../manifests/01-crd-*.yaml; do k apply -f "$f" >/dev/null; done
-k wait --for condition=established --timeout=60s crd/restics.stash.appscode.com >/dev/null
 # RBAC and service accounts, not the Deployments: the test node would run
 # those beside the servers this test runs itself.
 manifest_without_workloads "$HERE/../../manifests/02-rbac.yaml" "$WORK/apiserver-rbac.yaml"

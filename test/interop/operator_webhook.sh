@@ -11,19 +11,8 @@
 source "$(dirname "$0")/lib.sh"
 source "$HERE/../controlplane/lib.sh"
 command -v prometheus >/dev/null || { echo "SKIP: prometheus is not installed (scripts/install-deps.sh installs it)"; exit 77; }
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  cp_stop || true
-  rm -rf "$WORK" || true
-}
-cp_start "$WORK/cp" || { echo "FAIL: the control plane did not start"; exit 1; }
-trap cleanup EXIT
+cp_start_for_test "$WORK/cp"
 k() { "$KUBECTL" --request-timeout=60s "$@"; }
-k apply -f "$HERE/../../manifests/00-namespace.yaml" >/dev/null
-for f in "$HERE"/../../manifests/01-crd-*.yaml; do k apply -f "$f" >/dev/null; done
-k wait --for condition=established --timeout=60s crd/restics.stash.appscode.com >/dev/null
 k apply -f "$HERE/../../manifests/05-operator.yaml" >/dev/null
 k create namespace demo >/dev/null
 cp_token_kubeconfig stash stash-operator "$WORK/operator.kubeconfig"

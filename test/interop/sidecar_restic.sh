@@ -12,18 +12,8 @@ PUSHGATEWAY=$(command -v prometheus-pushgateway || true)
 [ -n "$PUSHGATEWAY" ] || { echo "SKIP: prometheus-pushgateway is not installed (Debian package prometheus-pushgateway)"; exit 77; }
 command -v "$RESTIC" >/dev/null || { echo "SKIP: restic is not installed"; exit 77; }
 source "$HERE/../controlplane/lib.sh"
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  cp_stop || true
-  rm -rf "$WORK" || true
-}
-cp_start "$WORK/cp" || { echo "FAIL: the control plane did not start"; exit 1; }
-trap cleanup EXIT
+cp_start_for_test "$WORK/cp"
 k() { "$KUBECTL" --request-timeout=60s "$@"; }
-for f in "$HERE"/../../manifests/01-crd-*.yaml; do k apply -f "$f" >/dev/null; done
-k wait --for condition=established --timeout=60s crd/restics.stash.appscode.com crd/repositories.stash.appscode.com >/dev/null
 k create namespace demo >/dev/null
 
 # A real Pushgateway, on a free port of loopback.
