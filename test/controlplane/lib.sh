@@ -290,6 +290,8 @@ pids=()
 
 _cp_test_cleanup() {
   local p
+  # A test's own clean-up (processes it restarts under names of its own) first.
+  if declare -F cp_test_cleanup >/dev/null; then cp_test_cleanup || true; fi
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   cp_stop_node
   cp_stop || true
@@ -297,8 +299,9 @@ _cp_test_cleanup() {
 }
 
 # cp_start_for_test DIR [--controllers]: cp_start for an interop test, with
-# stash's namespace and CRDs applied and served. On exit the processes in
-# `pids`, the test node, the control plane and $WORK are stopped or removed.
+# stash's namespace and CRDs applied and served. On exit the test's function
+# cp_test_cleanup (if it defines one) runs, then the processes in `pids`, the
+# test node, the control plane and $WORK are stopped or removed.
 cp_start_for_test() {
   cp_start "$@" || { echo "FAIL: the control plane did not start"; exit 1; }
   trap _cp_test_cleanup EXIT

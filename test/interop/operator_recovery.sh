@@ -24,23 +24,13 @@ cp_require_node
 STATE=$WORK/node
 OPERATOR_PID=
 stop() { cp_stop_pid "$1"; }
-cleanup() {
-  stop OPERATOR_PID
-  cp_stop_node
-  cp_stop || true
-  rm -rf "$WORK" || true
-}
-cp_start "$WORK/cp" --controllers || fail "the control plane did not start"
-trap cleanup EXIT
+cp_test_cleanup() { stop OPERATOR_PID; }
+cp_start_for_test "$WORK/cp" --controllers
 k() { "$KUBECTL" --request-timeout=60s "$@"; }
 jp() { k -n demo get "$1" -o "jsonpath=$2" 2>/dev/null || true; }  # jp KIND/NAME JSONPATH
 
 cp_start_node test-node-1 "$STATE" "$WORK/test-node.log" || fail "node test-node-1 never became Ready"
 
-k apply -f "$HERE/../../manifests/00-namespace.yaml" >/dev/null
-for f in "$HERE"/../../manifests/01-crd-*.yaml; do k apply -f "$f" >/dev/null; done
-k wait --for condition=established --timeout=60s crd/recoveries.stash.appscode.com \
-  crd/repositories.stash.appscode.com >/dev/null
 # The operator's service account and RBAC, not its Deployment: the test
 # node would run that, and this test runs the operator itself.
 manifest_without_workloads "$HERE/../../manifests/05-operator.yaml" "$WORK/operator-rbac.yaml"
