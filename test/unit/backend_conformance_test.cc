@@ -16,7 +16,10 @@
 //                           of a 0-byte file and sends none: kIO),
 //                           "range-past-end" (a server that answers ranges
 //                           past the end with whatever lies in memory
-//                           there, or fails with 500).
+//                           there, or fails with 500),
+//                           "torn-concurrent-writes" (a server that writes
+//                           a new file in place, so two uploads of one name
+//                           at once can leave a mix of both).
 //   CONFORMANCE_LARGE_SIZE  bytes of the "larger than one part" file
 //                           (default 6 MiB; lower the backend's part size,
 //                           e.g. STASH_AZURE_BLOCK_SIZE, below it).
@@ -280,7 +283,14 @@ TEST_CASE("concurrent writers of one name") {
       }
     }
     CHECK(winners >= 1);
-    CHECK(stored_is_a_winner);
+    if (winners > 1 && !stored_is_a_winner && Quirk("torn-concurrent-writes")) {
+      // Repository files are named by their content, so two writers of one
+      // name with different bytes do not happen in a real repository.
+      WARN("the stored file mixes several writers' bytes (known server defect)");
+      CHECK(stored.size() == datas[0].size());
+    } else {
+      CHECK(stored_is_a_winner);
+    }
     // Stores with a create-only write let exactly one win; S3 and B2 have
     // none every server honours, so a loser may be told "ok" there.
     if (winners > 1) WARN(winners << " writers were told ok (no create-only write here)");
