@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 
@@ -19,5 +20,18 @@ Result<rapidjson::Document> Parse(std::string_view text, const std::string& what
 const rapidjson::Value* Member(const rapidjson::Value& obj, const char* key);
 std::optional<std::string> String(const rapidjson::Value& obj, const char* key);
 std::optional<uint64_t> Uint(const rapidjson::Value& obj, const char* key);
+
+// Accessors for reading API objects, where a missing or mistyped field
+// reads as its zero value; `pointer` is a JSON pointer ("/spec/schedule").
+const rapidjson::Value* At(const rapidjson::Value& obj, const char* pointer);
+std::string StringAt(const rapidjson::Value& obj, const char* pointer);
+std::string StringOr(const rapidjson::Value& obj, const char* key);  // "" when missing
+int64_t IntOr(const rapidjson::Value& obj, const char* key);         // 0 when missing
+bool BoolOr(const rapidjson::Value& obj, const char* key);           // false when missing
+std::vector<std::string> Strings(const rapidjson::Value& obj, const char* key);
+// The elements of an array at `pointer`; none when absent.
+std::vector<const rapidjson::Value*> ArrayAt(const rapidjson::Value& obj, const char* pointer);
+// A value written back as compact JSON; `fallback` when `value` is null.
+std::string Text(const rapidjson::Value* value, const char* fallback);
 
 }  // namespace stash::json

@@ -60,15 +60,8 @@ Result<std::vector<RetentionPolicy>> PoliciesOf(const Json& restic) {
   std::set<std::string> names;
   for (const Json* p : ObjectsAt(restic, "/spec/retentionPolicies")) {
     if (!p->IsObject()) continue;
-    RetentionPolicy r;
-    r.name = StringOf(*p, "name");
+    RetentionPolicy r = ParseRetentionPolicy(*p);
     if (!names.insert(r.name).second) return Invalid("retention policy name " + r.name + " is not unique");
-    r.keep_last = IntOf(*p, "keepLast"), r.keep_hourly = IntOf(*p, "keepHourly");
-    r.keep_daily = IntOf(*p, "keepDaily"), r.keep_weekly = IntOf(*p, "keepWeekly");
-    r.keep_monthly = IntOf(*p, "keepMonthly"), r.keep_yearly = IntOf(*p, "keepYearly");
-    r.keep_tags = StringsOf(*p, "keepTags");
-    r.prune = BoolOf(*p, "prune");
-    r.dry_run = BoolOf(*p, "dryRun");
     out.push_back(std::move(r));
   }
   return out;
@@ -117,6 +110,19 @@ Result<ResticSpec> Parse(const Json& restic) {
 }
 
 }  // namespace
+
+RetentionPolicy ParseRetentionPolicy(const Json& p) {
+  RetentionPolicy r;
+  if (!p.IsObject()) return r;
+  r.name = StringOf(p, "name");
+  r.keep_last = IntOf(p, "keepLast"), r.keep_hourly = IntOf(p, "keepHourly");
+  r.keep_daily = IntOf(p, "keepDaily"), r.keep_weekly = IntOf(p, "keepWeekly");
+  r.keep_monthly = IntOf(p, "keepMonthly"), r.keep_yearly = IntOf(p, "keepYearly");
+  r.keep_tags = StringsOf(p, "keepTags");
+  r.prune = BoolOf(p, "prune");
+  r.dry_run = BoolOf(p, "dryRun");
+  return r;
+}
 
 const RetentionPolicy* ResticSpec::PolicyFor(const FileGroup& group) const {
   if (group.retention_policy_name.empty()) return nullptr;

@@ -24,6 +24,10 @@ struct RetentionPolicy {
   bool dry_run = false;
 };
 
+// One retention policy object ({name, keepLast, ..., prune, dryRun}), as
+// Restic and the v1beta1 kinds share it.
+RetentionPolicy ParseRetentionPolicy(const rapidjson::Value& policy);
+
 // spec.fileGroups[].
 struct FileGroup {
   std::string path;
