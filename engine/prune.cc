@@ -204,7 +204,7 @@ class Pruner {
       for (const auto& b : p.blobs) kept.insert({b.type, b.id});
     }
     if (stats_.packs_repacked) Log("repacking " + std::to_string(stats_.packs_repacked) + " packs");
-    PackWriter data(repo_.master_key()), tree(repo_.master_key());
+    PackWriter data(repo_.master_key(), repo_.temp_dir()), tree(repo_.master_key(), repo_.temp_dir());
     for (const auto& p : plans_) {
       if (p.action != Action::kRepack) continue;
       STASH_ASSIGN_OR_RETURN(Bytes pack, repo_.backend().Read(FileType::kPack, p.id.Hex()));
@@ -212,7 +212,7 @@ class Pruner {
         if (!used_.count({b.type, b.id}) || !kept.insert({b.type, b.id}).second) continue;
         STASH_ASSIGN_OR_RETURN(Bytes plain, DecodeBlob(pack, p.id, b));
         PackWriter& w = b.type == BlobType::kTree ? tree : data;
-        w.AddPlaintext(b.type, b.id, plain, repo_.blob_zstd_level());
+        STASH_RETURN_IF_ERROR(w.AddPlaintext(b.type, b.id, plain, repo_.blob_zstd_level()));
         if (w.Size() >= kDefaultPackSize) STASH_RETURN_IF_ERROR(WritePack(w));
       }
       stats_.bytes_freed += p.unused_bytes;
@@ -237,10 +237,9 @@ class Pruner {
 
   Status WritePack(PackWriter& w) {
     if (w.Empty()) return Status::Ok();
-    IndexedPack pack;
-    Bytes bytes = w.Finish(pack.id, pack.blobs);
-    STASH_RETURN_IF_ERROR(repo_.backend().Write(FileType::kPack, pack.id.Hex(), bytes));
-    new_packs_.push_back(std::move(pack));
+    STASH_ASSIGN_OR_RETURN(PackFile file, w.Finish());
+    STASH_RETURN_IF_ERROR(repo_.backend().Write(FileType::kPack, file.id.Hex(), file.bytes()));
+    new_packs_.push_back({file.id, std::move(file.blobs)});
     return Status::Ok();
   }
 

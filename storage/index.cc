@@ -1,5 +1,8 @@
 #include "storage/index.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "base/json_util.h"
 
 namespace stash {
@@ -119,23 +122,90 @@ Result<IndexFile> DecodeIndexFile(ByteView bytes, int repo_version) {
   return index;
 }
 
+namespace {
+
+bool IdLess(const Index::Entry& a, const Index::Entry& b) { return a.id < b.id; }
+
+size_t BucketOf(const Id& id) { return (size_t{id.bytes[0]} << 4) | (id.bytes[1] >> 4); }
+
+const Index::Entry* SearchSorted(const std::vector<Index::Entry>& v, const Id& id) {
+  auto it = std::lower_bound(v.begin(), v.end(), id,
+                             [](const Index::Entry& e, const Id& key) { return e.id < key; });
+  return it != v.end() && it->id == id ? &*it : nullptr;
+}
+
+}  // namespace
+
+static_assert(Index::kEntryBytes == 48, "an index entry is 48 bytes");
+
+const Index::Entry* Index::Find(const Table& table, const Id& id) const {
+  if (const Entry* e = SearchSorted(table.buckets[BucketOf(id)], id)) return e;
+  return SearchSorted(table.tail, id);
+}
+
 void Index::AddPack(const Id& pack, const std::vector<PackedBlob>& blobs) {
   auto [it, inserted] = pack_numbers_.try_emplace(pack, static_cast<uint32_t>(packs_.size()));
   if (inserted) packs_.push_back(pack);
   uint32_t number = it->second;
-  for (const auto& b : blobs) {
-    MapFor(b.type).try_emplace(b.id, Entry{number, b.offset, b.length, b.uncompressed_length});
+  for (int t = 0; t < 2; ++t) {
+    BlobType type = t ? BlobType::kTree : BlobType::kData;
+    Table& table = TableFor(type);
+    std::vector<Entry> fresh;
+    for (const auto& b : blobs) {
+      if (b.type != type || Find(table, b.id)) continue;
+      fresh.push_back(Entry{b.id, number, b.offset, b.length, b.uncompressed_length});
+    }
+    if (fresh.empty()) continue;
+    // A pack may list a blob twice: the first entry counts.
+    std::stable_sort(fresh.begin(), fresh.end(), IdLess);
+    fresh.erase(std::unique(fresh.begin(), fresh.end(),
+                            [](const Entry& a, const Entry& b) { return a.id == b.id; }),
+                fresh.end());
+    std::vector<Entry> tail;
+    tail.reserve(table.tail.size() + fresh.size());
+    std::merge(table.tail.begin(), table.tail.end(), fresh.begin(), fresh.end(),
+               std::back_inserter(tail), IdLess);
+    table.tail = std::move(tail);
+    count_[t] += fresh.size();
+    if (table.tail.size() >= std::max<size_t>(kBuckets, count_[t] / 16)) MergeTail(table);
   }
 }
 
-std::optional<BlobLocation> Index::Lookup(BlobType type, const Id& id) const {
-  const auto& map = MapFor(type);
-  auto it = map.find(id);
-  if (it == map.end()) return std::nullopt;
-  const Entry& e = it->second;
-  return BlobLocation{packs_[e.pack], PackedBlob{type, id, e.offset, e.length, e.uncompressed_length}};
+// Each bucket is rebuilt at its exact size, one at a time, so the merge
+// needs no more than one bucket's worth of memory beyond what is held.
+void Index::MergeTail(Table& table) {
+  auto from = table.tail.begin();
+  for (size_t b = 0; b < kBuckets && from != table.tail.end(); ++b) {
+    auto to = from;
+    while (to != table.tail.end() && BucketOf(to->id) == b) ++to;
+    if (to == from) continue;
+    auto& bucket = table.buckets[b];
+    std::vector<Entry> merged;
+    merged.reserve(bucket.size() + static_cast<size_t>(to - from));
+    std::merge(bucket.begin(), bucket.end(), from, to, std::back_inserter(merged), IdLess);
+    bucket = std::move(merged);
+    from = to;
+  }
+  table.tail = std::vector<Entry>();
 }
 
-bool Index::Has(BlobType type, const Id& id) const { return MapFor(type).count(id) != 0; }
+std::optional<BlobLocation> Index::Lookup(BlobType type, const Id& id) const {
+  const Entry* e = Find(TableFor(type), id);
+  if (!e) return std::nullopt;
+  return BlobLocation{packs_[e->pack], PackedBlob{type, id, e->offset, e->length, e->uncompressed_length}};
+}
+
+bool Index::Has(BlobType type, const Id& id) const { return Find(TableFor(type), id) != nullptr; }
+
+size_t Index::MemoryBytes() const {
+  size_t bytes = packs_.capacity() * sizeof(Id) +
+                 pack_numbers_.size() * (sizeof(Id) + sizeof(uint32_t) + 2 * sizeof(void*)) +
+                 pack_numbers_.bucket_count() * sizeof(void*);
+  for (const auto& table : tables_) {
+    bytes += table.buckets.capacity() * sizeof(std::vector<Entry>) + table.tail.capacity() * sizeof(Entry);
+    for (const auto& bucket : table.buckets) bytes += bucket.capacity() * sizeof(Entry);
+  }
+  return bytes;
+}
 
 }  // namespace stash

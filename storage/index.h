@@ -43,33 +43,59 @@ struct BlobLocation {
   PackedBlob blob;
 };
 
+// All blobs of a repository by (type, id). Memory is the point: a
+// repository of millions of blobs must fit beside a backup or a restore, so
+// entries live in sorted arrays, not node-based hash maps. An entry is the
+// blob id, a pack number (packs are kept once, in a side table) and three
+// 32-bit numbers: kEntryBytes bytes per blob, plus at most a few percent of
+// slack while blobs are being added. Entries sit in kBuckets sorted arrays
+// chosen by the id's first 12 bits (ids are uniform, so the buckets fill
+// evenly); new entries first go to a small sorted tail that is merged into
+// the buckets once it holds 1/16 of them, each bucket rebuilt at its exact
+// size, so adding never doubles anything. Lookups are binary searches.
+// Not thread-safe; Repository guards it.
 class Index {
  public:
+  static constexpr size_t kBuckets = 4096;
+
+  // Adds the pack's blobs; a blob the index already has keeps its first
+  // location.
   void AddPack(const Id& pack, const std::vector<PackedBlob>& blobs);
 
   std::optional<BlobLocation> Lookup(BlobType type, const Id& id) const;
   bool Has(BlobType type, const Id& id) const;
 
-  size_t BlobCount() const { return data_.size() + tree_.size(); }
+  size_t BlobCount() const { return count_[0] + count_[1]; }
   size_t PackCount() const { return packs_.size(); }
   const std::vector<Id>& Packs() const { return packs_; }
 
- private:
-  // 4 + 4 + 4 + 4 bytes per blob besides its id: packs are referred to by
-  // number, so 10^7 blobs fit in well under a gigabyte.
+  // Heap bytes the index holds (its arrays' capacities and the pack table).
+  size_t MemoryBytes() const;
+
+  // 32 bytes of id and four 32-bit numbers.
   struct Entry {
+    Id id;
     uint32_t pack;
     uint32_t offset;
     uint32_t length;
     uint32_t uncompressed_length;
   };
-  using Map = std::unordered_map<Id, Entry>;
-  Map& MapFor(BlobType type) { return type == BlobType::kTree ? tree_ : data_; }
-  const Map& MapFor(BlobType type) const { return type == BlobType::kTree ? tree_ : data_; }
+  static constexpr size_t kEntryBytes = sizeof(Entry);
+
+ private:
+  struct Table {
+    std::vector<std::vector<Entry>> buckets = std::vector<std::vector<Entry>>(kBuckets);
+    std::vector<Entry> tail;  // sorted by id, merged into the buckets when large
+  };
+  Table& TableFor(BlobType type) { return tables_[type == BlobType::kTree ? 1 : 0]; }
+  const Table& TableFor(BlobType type) const { return tables_[type == BlobType::kTree ? 1 : 0]; }
+  const Entry* Find(const Table& table, const Id& id) const;
+  void MergeTail(Table& table);
 
   std::vector<Id> packs_;
   std::unordered_map<Id, uint32_t> pack_numbers_;
-  Map data_, tree_;
+  Table tables_[2];       // data, tree
+  size_t count_[2] = {};  // entries per table, buckets and tail
 };
 
 }  // namespace stash

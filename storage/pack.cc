@@ -1,5 +1,11 @@
 #include "storage/pack.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "storage/compression.h"
@@ -27,32 +33,109 @@ uint64_t PackHeaderSize(const std::vector<PackedBlob>& blobs) {
   return size;
 }
 
-void PackWriter::Add(BlobType type, const Id& id, ByteView payload,
-                     uint32_t uncompressed_length) {
-  if (data_.capacity() == 0 && expected_size_ > 0) data_.reserve(expected_size_);
+PackFile& PackFile::operator=(PackFile&& other) noexcept {
+  if (this != &other) {
+    Close();
+    id = other.id;
+    blobs = std::move(other.blobs);
+    fd_ = std::exchange(other.fd_, -1);
+    map_ = std::exchange(other.map_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+void PackFile::Close() {
+  if (map_) munmap(map_, size_);
+  if (fd_ >= 0) close(fd_);
+  map_ = nullptr;
+  fd_ = -1;
+  size_ = 0;
+}
+
+PackWriter::~PackWriter() { Reset(); }
+
+std::vector<PackedBlob> PackWriter::Discard() {
+  std::vector<PackedBlob> lost = std::move(blobs_);
+  Reset();
+  return lost;
+}
+
+void PackWriter::Reset() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+  size_ = 0;
+  hasher_.reset();
+  blobs_.clear();
+}
+
+Status PackWriter::Append(ByteView bytes) {
+  if (fd_ < 0) {
+    std::string dir = temp_dir_;
+    if (dir.empty()) {
+      const char* env = std::getenv("TMPDIR");
+      dir = env && *env ? env : "/tmp";
+    }
+#ifdef O_TMPFILE
+    fd_ = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+    if (fd_ < 0) {  // no O_TMPFILE here: a named file, unlinked at once
+      std::string name = dir + "/stash-pack-XXXXXX";
+      fd_ = mkostemp(name.data(), O_CLOEXEC);
+      if (fd_ >= 0) unlink(name.c_str());
+    }
+    if (fd_ < 0) return IOError("creating a temporary pack file in " + dir + ": " + std::strerror(errno));
+    hasher_ = std::make_unique<Sha256Hasher>();
+  }
+  hasher_->Update(bytes);
+  for (size_t done = 0; done < bytes.size();) {
+    ssize_t n = write(fd_, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string why = n < 0 ? std::strerror(errno) : "no space written";
+      close(fd_);  // the blobs so far stay listed for Discard
+      fd_ = -1;
+      size_ = 0;
+      hasher_.reset();
+      return IOError("writing a temporary pack file: " + why);
+    }
+    done += static_cast<size_t>(n);
+  }
+  size_ += bytes.size();
+  return Status::Ok();
+}
+
+Status PackWriter::Add(BlobType type, const Id& id, ByteView payload, uint32_t uncompressed_length) {
+  thread_local Bytes sealed;  // reused: no allocation per blob
+  sealed.clear();
+  SealAppend(key_, payload, sealed);
   PackedBlob blob;
   blob.type = type;
   blob.id = id;
-  blob.offset = static_cast<uint32_t>(data_.size());
-  SealAppend(key_, payload, data_);
-  blob.length = static_cast<uint32_t>(data_.size() - blob.offset);
+  blob.offset = static_cast<uint32_t>(size_);
+  blob.length = static_cast<uint32_t>(sealed.size());
   blob.uncompressed_length = uncompressed_length;
+  Status written = Append(sealed);
+  // One very large blob (a big tree) does not keep its buffer for good.
+  if (sealed.capacity() > (16u << 20)) sealed = Bytes();
+  STASH_RETURN_IF_ERROR(written);
   blobs_.push_back(blob);
+  return Status::Ok();
 }
 
-void PackWriter::AddPlaintext(BlobType type, const Id& id, ByteView plaintext, int zstd_level) {
+Status PackWriter::AddPlaintext(BlobType type, const Id& id, ByteView plaintext, int zstd_level) {
   if (zstd_level != 0 && !plaintext.empty()) {
     thread_local Bytes scratch;  // reused: no allocation per blob
     size_t n = ZstdCompressInto(plaintext, scratch, zstd_level);
     if (n > 0 && n < plaintext.size()) {
-      Add(type, id, ByteView(scratch.data(), n), static_cast<uint32_t>(plaintext.size()));
-      return;
+      return Add(type, id, ByteView(scratch.data(), n), static_cast<uint32_t>(plaintext.size()));
     }
   }
-  Add(type, id, plaintext, 0);
+  return Add(type, id, plaintext, 0);
 }
 
-Bytes PackWriter::Finish(Id& id, std::vector<PackedBlob>& blobs) {
+Result<PackFile> PackWriter::Finish() {
+  if (blobs_.empty()) return Invalid("an empty pack cannot be finished");
   Bytes header;
   header.reserve(blobs_.size() * kPackCompressedEntrySize);
   for (const auto& b : blobs_) {
@@ -62,15 +145,21 @@ Bytes PackWriter::Finish(Id& id, std::vector<PackedBlob>& blobs) {
     if (b.compressed()) PutU32(header, b.uncompressed_length);
     header.insert(header.end(), b.id.bytes.begin(), b.id.bytes.end());
   }
-  size_t before = data_.size();
-  SealAppend(key_, header, data_);
-  PutU32(data_, static_cast<uint32_t>(data_.size() - before));
-  id = Sha256(data_);
-  blobs = std::move(blobs_);
-  blobs_.clear();
-  Bytes pack = std::move(data_);
-  data_.clear();
-  return pack;
+  Bytes tail;
+  SealAppend(key_, header, tail);
+  PutU32(tail, static_cast<uint32_t>(tail.size()));
+  STASH_RETURN_IF_ERROR(Append(tail));
+  PackFile file;
+  file.id = hasher_->Finish();
+  file.blobs = std::move(blobs_);
+  file.size_ = size_;
+  file.fd_ = std::exchange(fd_, -1);
+  Reset();
+  void* map = mmap(nullptr, file.size_, PROT_READ, MAP_SHARED, file.fd_, 0);
+  if (map == MAP_FAILED) return IOError(std::string("mapping a temporary pack file: ") + std::strerror(errno));
+  madvise(map, file.size_, MADV_SEQUENTIAL);
+  file.map_ = map;
+  return file;
 }
 
 Result<uint32_t> PackHeaderLength(ByteView trailer, uint64_t pack_size) {

@@ -7,6 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "base/bytes.h"
@@ -45,36 +48,76 @@ inline constexpr size_t kPackTailEagerRead = 15 * kPackCompressedEntrySize + 32 
 // Size of a pack's header (sealed, plus the 4 length bytes) for these blobs.
 uint64_t PackHeaderSize(const std::vector<PackedBlob>& blobs);
 
-// Builds one pack in memory.
+// A finished pack: its id, its blobs, and its bytes in an unlinked
+// temporary file, mapped read-only so an upload reads them from the page
+// cache instead of a heap copy. The file goes away with the object.
+class PackFile {
+ public:
+  PackFile() = default;
+  PackFile(PackFile&& other) noexcept { *this = std::move(other); }
+  PackFile& operator=(PackFile&& other) noexcept;
+  PackFile(const PackFile&) = delete;
+  PackFile& operator=(const PackFile&) = delete;
+  ~PackFile() { Close(); }
+
+  Id id;
+  std::vector<PackedBlob> blobs;
+
+  ByteView bytes() const { return {static_cast<const uint8_t*>(map_), size_}; }
+  size_t size() const { return size_; }
+
+ private:
+  friend class PackWriter;
+  void Close();
+  int fd_ = -1;
+  void* map_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Builds one pack in a temporary file, as restic does: blobs are sealed one
+// at a time and written out, so a filling pack costs no memory beyond the
+// blob being added. The file is created without a name where the file
+// system allows (O_TMPFILE), else named and unlinked at once, so nothing is
+// left behind on error or exit. Folder: `temp_dir`, else $TMPDIR, else /tmp.
 class PackWriter {
  public:
-  // `expected_size` is reserved up front so a pack never reallocates (and
-  // briefly doubles) while it fills.
-  explicit PackWriter(const CryptoKey& key, size_t expected_size = 0)
-      : key_(key), expected_size_(expected_size) {}
+  explicit PackWriter(const CryptoKey& key, std::string temp_dir = {})
+      : key_(key), temp_dir_(std::move(temp_dir)) {}
+  ~PackWriter();
+  PackWriter(const PackWriter&) = delete;
+  PackWriter& operator=(const PackWriter&) = delete;
 
   // Appends a blob. `payload` is the plaintext, or its zstd frame when
-  // `uncompressed_length` is non-zero.
-  void Add(BlobType type, const Id& id, ByteView payload, uint32_t uncompressed_length);
+  // `uncompressed_length` is non-zero. kIO if the temporary file cannot be
+  // written: the pack is lost, and the writer unusable until Discard.
+  Status Add(BlobType type, const Id& id, ByteView payload, uint32_t uncompressed_length);
 
   // Appends a blob from its plaintext, zstd-compressed at `zstd_level` (0:
   // not at all) when that makes it smaller (format 2). Empty blobs are never
   // stored compressed: restic reads uncompressed_length 0 as "not compressed".
-  void AddPlaintext(BlobType type, const Id& id, ByteView plaintext, int zstd_level);
+  Status AddPlaintext(BlobType type, const Id& id, ByteView plaintext, int zstd_level);
 
-  size_t Size() const { return data_.size(); }
+  size_t Size() const { return size_; }
   size_t Count() const { return blobs_.size(); }
   bool Empty() const { return blobs_.empty(); }
   const std::vector<PackedBlob>& Blobs() const { return blobs_; }
 
-  // Seals the header and returns the whole pack; the writer is left empty.
-  // `blobs` receives the entries, `id` the pack's file name.
-  Bytes Finish(Id& id, std::vector<PackedBlob>& blobs);
+  // Seals the header and hands over the whole pack; the writer is left
+  // empty (its next blob starts a new file).
+  Result<PackFile> Finish();
+
+  // Drops the pack; returns the blobs that were in it.
+  std::vector<PackedBlob> Discard();
 
  private:
+  Status Append(ByteView bytes);
+  void Reset();
+
   const CryptoKey& key_;
-  size_t expected_size_;
-  Bytes data_;
+  std::string temp_dir_;
+  int fd_ = -1;
+  size_t size_ = 0;
+  std::unique_ptr<Sha256Hasher> hasher_;
   std::vector<PackedBlob> blobs_;
 };
 

@@ -167,11 +167,17 @@ Result<std::vector<std::pair<Id, IndexFile>>> Repository::LoadIndexFiles() {
   return out;
 }
 
+// One index file at a time, so only one decoded file is held beside the
+// compact index.
 Status Repository::LoadIndex() {
-  STASH_ASSIGN_OR_RETURN(auto files, LoadIndexFiles());
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [id, file] : files) {
-    for (const auto& pack : file.packs) index_.AddPack(pack.id, pack.blobs);
+  STASH_ASSIGN_OR_RETURN(auto files, backend_->List(FileType::kIndex));
+  for (const auto& f : files) {
+    STASH_ASSIGN_OR_RETURN(Bytes plain, LoadFile(FileType::kIndex, *Id::FromHex(f.name)));
+    auto decoded = DecodeIndexFile(plain, config_.version);
+    if (!decoded.ok()) return decoded.error().Wrap(FileLabel(FileType::kIndex, f.name));
+    plain = Bytes();
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& pack : decoded->packs) index_.AddPack(pack.id, pack.blobs);
   }
   return Status::Ok();
 }
@@ -213,7 +219,7 @@ std::unique_ptr<PackWriter> Repository::TakeWriter(BlobType type) {
   if (idle.empty()) {
     ++open;
     // Room for a full pack plus one more maximal chunk and the header.
-    return std::make_unique<PackWriter>(key_, pack_size_ + (9 << 20));
+    return std::make_unique<PackWriter>(key_, temp_dir_);
   }
   auto w = std::move(idle.back());
   idle.pop_back();
@@ -236,7 +242,18 @@ Result<bool> Repository::SaveBlob(BlobType type, const Id& id, ByteView plaintex
   }
   auto writer = TakeWriter(type);
   size_t before = writer->Size();
-  writer->AddPlaintext(type, id, plaintext, blob_zstd_level());
+  if (Status added = writer->AddPlaintext(type, id, plaintext, blob_zstd_level()); !added.ok()) {
+    // The writer's file is gone with every blob in it: none of them is
+    // pending any more, so a later save stores them again.
+    auto lost = writer->Discard();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      Pending(type).erase(id);
+      for (const auto& b : lost) Pending(type).erase(b.id);
+    }
+    ReturnWriter(type, std::move(writer));
+    return added.error();
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     (type == BlobType::kTree ? stats_.tree_blobs : stats_.data_blobs)++;
@@ -252,13 +269,33 @@ Result<bool> Repository::SaveBlob(BlobType type, const Id& id, ByteView plaintex
 
 Status Repository::WritePack(PackWriter& writer) {
   if (writer.Empty()) return Status::Ok();
-  IndexedPack pack;
-  Bytes bytes = writer.Finish(pack.id, pack.blobs);
-  STASH_RETURN_IF_ERROR(backend_->Write(FileType::kPack, pack.id.Hex(), bytes));
-  std::lock_guard<std::mutex> lock(mu_);
-  index_.AddPack(pack.id, pack.blobs);
-  for (const auto& b : pack.blobs) Pending(b.type).erase(b.id);
-  unindexed_packs_.push_back(std::move(pack));
+  STASH_ASSIGN_OR_RETURN(PackFile file, writer.Finish());
+  STASH_RETURN_IF_ERROR(backend_->Write(FileType::kPack, file.id.Hex(), file.bytes()));
+  IndexedPack pack{file.id, std::move(file.blobs)};
+  file = PackFile();  // the temporary file goes now
+  IndexFile full;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    index_.AddPack(pack.id, pack.blobs);
+    for (const auto& b : pack.blobs) Pending(b.type).erase(b.id);
+    unindexed_blobs_ += pack.blobs.size();
+    unindexed_packs_.push_back(std::move(pack));
+    // As restic does, an index file is written once it lists enough blobs,
+    // so what waits for the final Flush stays small.
+    if (unindexed_blobs_ >= kIndexFileBlobs) {
+      full.packs = std::move(unindexed_packs_);
+      unindexed_packs_.clear();
+      unindexed_blobs_ = 0;
+    }
+  }
+  if (full.packs.empty()) return Status::Ok();
+  return SaveIndexFile(full);
+}
+
+Status Repository::SaveIndexFile(const IndexFile& file) {
+  std::string json = EncodeIndexFile(file);
+  auto saved = SaveFile(FileType::kIndex, AsBytes(json));
+  if (!saved.ok()) return saved.error();
   return Status::Ok();
 }
 
@@ -281,11 +318,9 @@ Status Repository::Flush() {
     if (unindexed_packs_.empty()) return Status::Ok();
     file.packs = std::move(unindexed_packs_);
     unindexed_packs_.clear();
+    unindexed_blobs_ = 0;
   }
-  std::string json = EncodeIndexFile(file);
-  auto saved = SaveFile(FileType::kIndex, AsBytes(json));
-  if (!saved.ok()) return saved.error();
-  return Status::Ok();
+  return SaveIndexFile(file);
 }
 
 size_t Repository::UnindexedPackCount() {

@@ -32,8 +32,13 @@ namespace stash {
 
 // restic 0.14's default pack size.
 inline constexpr size_t kDefaultPackSize = 16 * 1024 * 1024;
-// Packs of one blob type filling at once, each in memory.
+// Packs of one blob type filling at once, each in a temporary file; a pack
+// is uploaded by the thread that filled it, so at most this many per type
+// are in flight.
 inline constexpr size_t kMaxPackWriters = 2;
+// An index file is written once the packs not yet indexed hold this many
+// blobs (restic's limit for a full index file).
+inline constexpr size_t kIndexFileBlobs = 50000;
 
 struct InitOptions {
   int version = 2;
@@ -112,6 +117,9 @@ class Repository {
 
   // Target size of new packs; packs are written once they reach it.
   void set_pack_size(size_t bytes) { pack_size_ = bytes; }
+  // Where packs fill before upload (empty: $TMPDIR, else /tmp).
+  void set_temp_dir(std::string dir) { temp_dir_ = std::move(dir); }
+  const std::string& temp_dir() const { return temp_dir_; }
   // How new blobs are compressed (format 2 only).
   void set_compression(CompressionMode mode) { compression_ = mode; }
   // The zstd level SaveBlob uses: 0 in format 1.
@@ -126,12 +134,14 @@ class Repository {
   void ReturnWriter(BlobType type, std::unique_ptr<PackWriter> writer);
   // Writes a full pack and moves its blobs from pending to the index.
   Status WritePack(PackWriter& writer);
+  Status SaveIndexFile(const IndexFile& file);
 
   std::unique_ptr<Backend> backend_;
   CryptoKey key_;
   Id key_id_;
   RepoConfig config_;
   size_t pack_size_ = kDefaultPackSize;
+  std::string temp_dir_;
   CompressionMode compression_ = CompressionMode::kAuto;
 
   std::mutex mu_;  // guards everything below
@@ -144,6 +154,7 @@ class Repository {
   size_t data_writers_ = 0, tree_writers_ = 0;  // writers in existence, idle or not
   std::condition_variable writer_cv_;
   std::vector<IndexedPack> unindexed_packs_;
+  size_t unindexed_blobs_ = 0;
   WriteStats stats_;
 };
 

@@ -267,9 +267,11 @@ TEST_CASE("damaged packs are found and named") {
   SECTION("a blob whose content does not hash to its id") {
     PackWriter w(f.repo->master_key());
     Id claimed = Sha256(AsBytes("claimed"));
-    w.Add(BlobType::kData, claimed, AsBytes("something else"), 0);
-    IndexedPack p;
-    Bytes bytes = w.Finish(p.id, p.blobs);
+    REQUIRE(w.Add(BlobType::kData, claimed, AsBytes("something else"), 0).ok());
+    auto file = w.Finish();
+    REQUIRE(file.ok());
+    IndexedPack p{file->id, file->blobs};
+    Bytes bytes(file->bytes().begin(), file->bytes().end());
     f.Write(FileType::kPack, p.id.Hex(), bytes);
     IndexFile extra;
     extra.packs.push_back(p);
