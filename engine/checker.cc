@@ -14,12 +14,6 @@
 namespace stash {
 namespace {
 
-auto EntryKey(const PackedBlob& b) {
-  return std::tie(b.offset, b.type, b.id, b.length, b.uncompressed_length);
-}
-
-bool SameEntry(const PackedBlob& a, const PackedBlob& b) { return EntryKey(a) == EntryKey(b); }
-
 // Blobs sorted by offset must tile the pack's data from offset 0: restic
 // computes a pack's size from its entries and reads blobs back to back.
 bool Contiguous(const std::vector<PackedBlob>& sorted) {
@@ -144,14 +138,24 @@ Result<Bytes> OpenPackedBlob(const CryptoKey& key, ByteView sealed, const Packed
 CheckFindings Checker::LoadIndex() {
   CheckFindings out;
   packs_.clear();
-  tree_copies_.clear();
-  data_blobs_.clear();
+  entries_ = {};
+  by_pack_ = {};
+  used_ = {};
+  missing_trees_.clear();
   auto files = repo_.backend().List(FileType::kIndex);
   if (!files.ok()) {
     out.errors.push_back("listing index files: " + files.error().message());
     return out;
   }
   std::sort(files->begin(), files->end(), [](auto& a, auto& b) { return a.name < b.name; });
+  // An entry takes at least 32 stored bytes (its id, 64 random hex digits,
+  // does not compress below that), so this is room for all of them. What is
+  // reserved and never filled costs address space only, not memory, and
+  // the array never has to grow (and briefly double) while it fills.
+  uint64_t stored = 0;
+  for (const auto& f : *files) stored += f.size;
+  entries_.reserve(static_cast<size_t>(std::min<uint64_t>(stored / 32 + 1024, uint64_t{1} << 31)));
+  std::unordered_map<Id, uint32_t> numbers;  // pack id -> its place in packs_
   for (const auto& f : *files) {
     Id id = *Id::FromHex(f.name);
     auto plain = repo_.LoadFile(FileType::kIndex, id);
@@ -164,58 +168,119 @@ CheckFindings Checker::LoadIndex() {
       out.errors.push_back("index/" + f.name + ": " + decoded.error().message());
       continue;
     }
+    plain = Bytes();
     if (decoded->old_format) out.notes.push_back("index " + f.name + " has old format");
-    AddIndexFile(id, *decoded);
+    AddIndexFile(id, *decoded, numbers);
   }
   FinishPackEntries(out);
   return out;
 }
 
-void Checker::AddIndexFile(const Id& index_id, const IndexFile& file) {
+void Checker::AddIndexFile(const Id& index_id, const IndexFile& file,
+                           std::unordered_map<Id, uint32_t>& numbers) {
   for (const auto& pack : file.packs) {
     // A pack listed without blobs has no size restic could check; like
     // restic, treat it as not indexed at all.
     if (pack.blobs.empty()) continue;
-    PackEntry& entry = packs_[pack.id];
-    if (entry.index_files.empty() || entry.index_files.back() != index_id) {
-      entry.index_files.push_back(index_id);
+    auto [it, inserted] = numbers.try_emplace(pack.id, static_cast<uint32_t>(packs_.size()));
+    if (inserted) packs_.push_back(PackInfo{pack.id, {}, 0, 0, 0});
+    PackInfo& info = packs_[it->second];
+    if (info.index_files.empty() || info.index_files.back() != index_id) {
+      info.index_files.push_back(index_id);
     }
     for (const auto& b : pack.blobs) {
-      entry.blobs.push_back(b);
-      if (b.type == BlobType::kData) {
-        data_blobs_.insert(b.id);
-        continue;
-      }
-      auto& copies = tree_copies_[b.id];
-      bool known = std::any_of(copies.begin(), copies.end(), [&](const BlobLocation& c) {
-        return c.pack == pack.id && SameEntry(c.blob, b);
-      });
-      if (!known) copies.push_back({pack.id, b});
+      entries_.push_back(Entry{b.id, it->second << 1 | static_cast<uint32_t>(b.type), b.offset,
+                               b.length, b.uncompressed_length});
     }
   }
 }
 
-// Sorts and deduplicates each pack's entries (the same pack in two index
-// files is legal), computes sizes, and notes what restic notes.
+// Sorts the packs by id and the entries by blob, removes exact duplicates
+// (the same pack in two index files is legal), groups the entries by pack,
+// computes sizes, and notes what restic notes.
 void Checker::FinishPackEntries(CheckFindings& out) {
-  for (auto& [id, entry] : packs_) {
-    auto& blobs = entry.blobs;
-    std::sort(blobs.begin(), blobs.end(),
-              [](const PackedBlob& a, const PackedBlob& b) { return EntryKey(a) < EntryKey(b); });
-    blobs.erase(std::unique(blobs.begin(), blobs.end(), SameEntry), blobs.end());
-    entry.expected_size = PackHeaderSize(blobs);
-    bool data = false, tree = false;
-    for (const auto& b : blobs) {
-      entry.expected_size += b.length;
-      (b.type == BlobType::kTree ? tree : data) = true;
-    }
-    if (entry.index_files.size() > 1) {
-      std::string list;
-      for (const auto& i : entry.index_files) list += (list.empty() ? "" : ", ") + i.Hex();
-      out.notes.push_back("pack " + id.Hex() + " contained in several indexes: " + list);
-    }
-    if (data && tree) out.notes.push_back("pack " + id.Hex() + " contains a mix of tree and data blobs");
+  std::vector<uint32_t> order(packs_.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return packs_[a].id < packs_[b].id; });
+  std::vector<uint32_t> renumber(packs_.size());
+  std::vector<PackInfo> sorted;
+  sorted.reserve(packs_.size());
+  for (uint32_t i = 0; i < order.size(); ++i) {
+    renumber[order[i]] = i;
+    sorted.push_back(std::move(packs_[order[i]]));
   }
+  packs_ = std::move(sorted);
+  for (auto& e : entries_) e.pack_type = renumber[e.pack()] << 1 | (e.pack_type & 1);
+  auto key = [](const Entry& e) {
+    return std::tie(e.pack_type, e.id, e.offset, e.length, e.uncompressed_length);
+  };
+  std::sort(entries_.begin(), entries_.end(), [&](const Entry& a, const Entry& b) {
+    if (a.type() != b.type()) return a.type() < b.type();
+    if (a.id != b.id) return a.id < b.id;
+    return key(a) < key(b);
+  });
+  entries_.erase(std::unique(entries_.begin(), entries_.end(),
+                             [&](const Entry& a, const Entry& b) { return key(a) == key(b); }),
+                 entries_.end());
+  // Group by pack (a counting sort), then order each pack's entries by offset.
+  std::vector<uint32_t> start(packs_.size() + 1, 0);
+  for (const auto& e : entries_) ++start[e.pack() + 1];
+  for (size_t p = 0; p < packs_.size(); ++p) {
+    start[p + 1] += start[p];
+    packs_[p].first = start[p];
+    packs_[p].count = start[p + 1] - start[p];
+  }
+  by_pack_.assign(entries_.size(), 0);
+  for (uint32_t i = 0; i < entries_.size(); ++i) by_pack_[start[entries_[i].pack()]++] = i;
+  for (auto& pack : packs_) {
+    auto first = by_pack_.begin() + pack.first;
+    std::sort(first, first + pack.count, [&](uint32_t a, uint32_t b) {
+      const Entry& x = entries_[a];
+      const Entry& y = entries_[b];
+      return std::tie(x.offset, x.pack_type, x.id, x.length, x.uncompressed_length) <
+             std::tie(y.offset, y.pack_type, y.id, y.length, y.uncompressed_length);
+    });
+    pack.expected_size = kCipherOverhead + 4;
+    bool data = false, tree = false;
+    for (uint32_t i = 0; i < pack.count; ++i) {
+      const Entry& e = entries_[by_pack_[pack.first + i]];
+      pack.expected_size += e.length + (e.uncompressed_length ? kPackCompressedEntrySize : kPackEntrySize);
+      (e.type() == BlobType::kTree ? tree : data) = true;
+    }
+    if (pack.index_files.size() > 1) {
+      std::string list;
+      for (const auto& i : pack.index_files) list += (list.empty() ? "" : ", ") + i.Hex();
+      out.notes.push_back("pack " + pack.id.Hex() + " contained in several indexes: " + list);
+    }
+    if (data && tree) out.notes.push_back("pack " + pack.id.Hex() + " contains a mix of tree and data blobs");
+  }
+  used_.assign(entries_.size(), false);
+}
+
+std::pair<size_t, size_t> Checker::Range(BlobType type, const Id& id) const {
+  auto less = [](const Entry& e, const std::pair<BlobType, Id>& k) {
+    return e.type() != k.first ? e.type() < k.first : e.id < k.second;
+  };
+  auto greater = [](const std::pair<BlobType, Id>& k, const Entry& e) {
+    return k.first != e.type() ? k.first < e.type() : k.second < e.id;
+  };
+  auto k = std::make_pair(type, id);
+  auto lo = std::lower_bound(entries_.begin(), entries_.end(), k, less);
+  auto hi = std::upper_bound(lo, entries_.end(), k, greater);
+  return {static_cast<size_t>(lo - entries_.begin()), static_cast<size_t>(hi - entries_.begin())};
+}
+
+const Checker::PackInfo* Checker::FindPack(const Id& id) const {
+  auto it = std::lower_bound(packs_.begin(), packs_.end(), id,
+                             [](const PackInfo& p, const Id& k) { return p.id < k; });
+  return it != packs_.end() && it->id == id ? &*it : nullptr;
+}
+
+std::vector<PackedBlob> Checker::PackBlobs(const PackInfo& pack) const {
+  std::vector<PackedBlob> blobs;
+  blobs.reserve(pack.count);
+  for (uint32_t i = 0; i < pack.count; ++i) blobs.push_back(entries_[by_pack_[pack.first + i]].Blob());
+  return blobs;
 }
 
 // ---- Phase 2: packs in data/ against the index ----
@@ -229,19 +294,19 @@ CheckFindings Checker::CheckPacks() {
   }
   std::map<Id, uint64_t> on_disk;
   for (const auto& f : *listed) on_disk[*Id::FromHex(f.name)] = f.size;
-  for (const auto& [id, entry] : packs_) {
-    std::string name = "pack " + id.Hex();
-    auto it = on_disk.find(id);
+  for (const auto& pack : packs_) {
+    std::string name = "pack " + pack.id.Hex();
+    auto it = on_disk.find(pack.id);
     if (it == on_disk.end()) {
       out.errors.push_back(name + ": does not exist");
     } else {
-      if (it->second != entry.expected_size) {
+      if (it->second != pack.expected_size) {
         out.errors.push_back(name + ": unexpected file size: got " + std::to_string(it->second) +
-                             ", expected " + std::to_string(entry.expected_size));
+                             ", expected " + std::to_string(pack.expected_size));
       }
       on_disk.erase(it);
     }
-    if (!Contiguous(entry.blobs)) {
+    if (!Contiguous(PackBlobs(pack))) {
       out.errors.push_back(name + ": index for pack contains gaps / overlapping blobs");
     }
   }
@@ -260,13 +325,13 @@ CheckFindings Checker::CheckPacks() {
 
 uint64_t Checker::TotalPackSize() const {
   uint64_t total = 0;
-  for (const auto& [id, entry] : packs_) total += entry.expected_size;
+  for (const auto& pack : packs_) total += pack.expected_size;
   return total;
 }
 
 std::vector<Id> Checker::SelectPacks(const ReadDataSubset& subset, uint64_t seed) const {
   std::vector<Id> all;
-  for (const auto& [id, entry] : packs_) all.push_back(id);
+  for (const auto& pack : packs_) all.push_back(pack.id);
   using Kind = ReadDataSubset::Kind;
   if (subset.kind == Kind::kAll) return all;
   if (subset.kind == Kind::kGroup) {

@@ -102,29 +102,52 @@ class Checker {
                           const std::function<void(size_t done)>& progress = {});
 
  private:
+  // One index entry as the checker keeps it, 48 bytes: the pack is a number
+  // into packs_, shifted left by one with the blob type in the low bit.
+  struct Entry {
+    Id id;
+    uint32_t pack_type;
+    uint32_t offset;
+    uint32_t length;
+    uint32_t uncompressed_length;
+
+    uint32_t pack() const { return pack_type >> 1; }
+    BlobType type() const { return static_cast<BlobType>(pack_type & 1); }
+    PackedBlob Blob() const { return {type(), id, offset, length, uncompressed_length}; }
+  };
   // One pack as the index files describe it.
-  struct PackEntry {
-    std::vector<PackedBlob> blobs;  // sorted by offset, exact duplicates removed
-    std::vector<Id> index_files;    // every index file that lists the pack
-    uint64_t expected_size = 0;     // sum of blob lengths + header size
+  struct PackInfo {
+    Id id;
+    std::vector<Id> index_files;  // every index file that lists the pack
+    uint64_t expected_size = 0;   // sum of blob lengths + header size
+    uint32_t first = 0, count = 0;  // its entries: by_pack_[first, first + count)
   };
 
-  void AddIndexFile(const Id& index_id, const IndexFile& file);
+  void AddIndexFile(const Id& index_id, const IndexFile& file,
+                    std::unordered_map<Id, uint32_t>& numbers);
   void FinishPackEntries(CheckFindings& out);
+  // The entries of (type, id): a range of entries_, empty when not indexed.
+  std::pair<size_t, size_t> Range(BlobType type, const Id& id) const;
+  const PackInfo* FindPack(const Id& id) const;
+  // A pack's entries sorted by offset, exact duplicates removed.
+  std::vector<PackedBlob> PackBlobs(const PackInfo& pack) const;
   // Tree loading for CheckStructure: tries every indexed copy in turn.
   Result<Tree> LoadTree(const Id& id);
   // Checks the nodes of one tree; pushes its subtrees with who refers to them.
   void CheckTree(const Id& id, const Tree& tree, CheckFindings& out,
                  std::vector<std::pair<Id, std::string>>& todo);
 
+  // Memory is what matters here: a repository may hold millions of blobs,
+  // so the index is kept as sorted arrays, about 53 bytes per entry.
   Repository& repo_;
-  std::map<Id, PackEntry> packs_;  // ordered, so reports come out sorted
-  // Every indexed copy of each tree blob (trees are read during the
-  // structure check); data blobs only need to be known to exist.
-  std::unordered_map<Id, std::vector<BlobLocation>> tree_copies_;
-  std::unordered_set<Id> data_blobs_;
-  // What the structure check saw used.
-  std::unordered_set<Id> used_trees_, used_data_;
+  std::vector<PackInfo> packs_;     // sorted by id, so reports come out sorted
+  std::vector<Entry> entries_;      // sorted by type, id, pack, offset; exact duplicates removed
+  std::vector<uint32_t> by_pack_;   // positions in entries_, by pack, by offset within a pack
+  // What the structure check saw used: a bit per entries_ position, set on
+  // the first entry of each (type, id). Trees used but not indexed at all
+  // are remembered by id, so each is reported once.
+  std::vector<bool> used_;
+  std::unordered_set<Id> missing_trees_;
 };
 
 }  // namespace stash

@@ -95,11 +95,11 @@ CheckFindings Checker::ReadPacks(const std::vector<Id>& packs, int threads,
   const CryptoKey& key = repo_.master_key();
   auto worker = [&] {
     for (size_t i; (i = next++) < packs.size();) {
-      auto it = packs_.find(packs[i]);
-      if (it == packs_.end()) {
+      const PackInfo* pack = FindPack(packs[i]);
+      if (!pack) {
         results[i] = {"pack " + packs[i].Hex() + " is empty or not indexed"};
       } else {
-        results[i] = VerifyPack(backend, key, packs[i], it->second.blobs);
+        results[i] = VerifyPack(backend, key, packs[i], PackBlobs(*pack));
       }
       std::lock_guard lock(mu);
       ++done;

@@ -22,8 +22,8 @@ std::string Quoted(const std::string& name) {
 
 CheckFindings Checker::CheckStructure() {
   CheckFindings out;
-  used_trees_.clear();
-  used_data_.clear();
+  used_.assign(entries_.size(), false);
+  missing_trees_.clear();
   auto listed = repo_.backend().List(FileType::kSnapshot);
   if (!listed.ok()) {
     out.errors.push_back("listing snapshots: " + listed.error().message());
@@ -46,7 +46,9 @@ CheckFindings Checker::CheckStructure() {
   while (!todo.empty()) {
     auto [id, referrer] = std::move(todo.back());
     todo.pop_back();
-    if (!used_trees_.insert(id).second) continue;
+    auto [first, last] = Range(BlobType::kTree, id);
+    if (first == last ? !missing_trees_.insert(id).second : used_[first]) continue;
+    if (first != last) used_[first] = true;
     auto tree = LoadTree(id);
     if (!tree.ok()) {
       out.errors.push_back("tree " + id.Hex() + ": " + tree.error().message() +
@@ -61,18 +63,19 @@ CheckFindings Checker::CheckStructure() {
 // Like restic's LoadBlob, a copy that fails is skipped for the next one;
 // the error of the last copy tried is returned.
 Result<Tree> Checker::LoadTree(const Id& id) {
-  auto it = tree_copies_.find(id);
-  if (it == tree_copies_.end()) return NotFound("not found in index");
+  auto [first, last] = Range(BlobType::kTree, id);
+  if (first == last) return NotFound("not found in index");
   std::optional<Error> failed;
-  for (const auto& copy : it->second) {
-    std::string where = "pack " + copy.pack.Hex();
-    auto raw = repo_.backend().Read(FileType::kPack, copy.pack.Hex(), copy.blob.offset,
-                                    copy.blob.length);
+  for (size_t i = first; i < last; ++i) {
+    const Entry& copy = entries_[i];
+    const std::string pack = packs_[copy.pack()].id.Hex();
+    std::string where = "pack " + pack;
+    auto raw = repo_.backend().Read(FileType::kPack, pack, copy.offset, copy.length);
     if (!raw.ok()) {
       failed = raw.error().Wrap(where);
       continue;
     }
-    auto plain = OpenPackedBlob(repo_.master_key(), *raw, copy.blob);
+    auto plain = OpenPackedBlob(repo_.master_key(), *raw, copy.Blob());
     if (!plain.ok()) {
       failed = plain.error().Wrap(where);
       continue;
@@ -105,8 +108,9 @@ void Checker::CheckTree(const Id& id, const Tree& tree, CheckFindings& out,
             error("file " + name + " blob " + std::to_string(i) + " has null ID");
             continue;
           }
-          used_data_.insert(blob);
-          if (!data_blobs_.count(blob)) {
+          auto [first, last] = Range(BlobType::kData, blob);
+          if (first != last) used_[first] = true;
+          if (first == last) {
             error("file " + name + " blob " + blob.Hex() + " not found in index");
           }
         }
@@ -130,14 +134,15 @@ void Checker::CheckTree(const Id& id, const Tree& tree, CheckFindings& out,
 }
 
 std::vector<std::string> Checker::UnusedBlobs() const {
-  std::set<std::string> unused;
-  for (const auto& [pack, entry] : packs_) {
-    for (const auto& b : entry.blobs) {
-      const auto& used = b.type == BlobType::kTree ? used_trees_ : used_data_;
-      if (!used.count(b.id)) unused.insert(std::string(BlobTypeName(b.type)) + " " + b.id.Hex());
-    }
+  // entries_ is sorted by type ("data" before "tree"), then id: the output
+  // order, with each blob's first entry carrying its bit.
+  std::vector<std::string> unused;
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const Entry& e = entries_[i];
+    if (i > 0 && entries_[i - 1].id == e.id && entries_[i - 1].type() == e.type()) continue;
+    if (i >= used_.size() || !used_[i]) unused.push_back(std::string(BlobTypeName(e.type())) + " " + e.id.Hex());
   }
-  return {unused.begin(), unused.end()};
+  return unused;
 }
 
 }  // namespace stash
