@@ -154,11 +154,17 @@ std::optional<InputError> CheckBackupFlags(const Args& args, bool password_from_
       }
     }
   }
-  if (!args.Has("stdin")) return std::nullopt;
+  // --stdin-from-command (restic 0.17) reads a command's output as --stdin
+  // reads ours; its arguments are the command.
+  const bool from_command = args.Has("stdin-from-command");
+  if (!args.Has("stdin") && !from_command) return std::nullopt;
   for (const char* flag : lists) {
     if (args.Has(flag)) return InputError{std::string("--stdin and --") + flag + " cannot be used together"};
   }
-  if (!args.positional().empty()) {
+  if (from_command && args.positional().empty()) {
+    return InputError{"--stdin-from-command requires the command to run, after --"};
+  }
+  if (!from_command && !args.positional().empty()) {
     return InputError{"--stdin was specified and files/dirs were listed as arguments"};
   }
   return std::nullopt;
@@ -204,7 +210,7 @@ InputResult<SelectionSpec> ReadSelectionSpec(const Args& args) {
   }
   spec.if_present = args.GetAll("exclude-if-present");
   spec.exclude_caches = args.Has("exclude-caches");
-  spec.one_file_system = args.Has("one-file-system") && !args.Has("stdin");
+  spec.one_file_system = args.Has("one-file-system") && !args.Has("stdin") && !args.Has("stdin-from-command");
   std::string size = args.Get("exclude-larger-than");
   if (!size.empty() && !args.Has("stdin")) {
     auto max = ParseSize(size);

@@ -12,6 +12,7 @@
 #include "cmd/commands.h"
 #include "cmd/progress.h"
 #include "engine/archiver.h"
+#include "base/child_process.h"
 #include "engine/backup_stdin.h"
 #include "engine/polynomial.h"
 #include "base/go_json.h"
@@ -122,10 +123,18 @@ std::optional<InputError> FillOptions(const Args& args, BackupOptions& o) {
 Result<BackupResult> RunEngine(Repository& repo, const Args& args, const Globals& g,
                                const BackupOptions& options) {
   ChunkerTables tables(repo.config().chunker_polynomial);
-  if (args.Has("stdin")) {
-    auto names = args.GetAll("stdin-filename");  // may be "", which restic refuses
-    return BackupStream(repo, tables, options, STDIN_FILENO, names.empty() ? "stdin" : names.back());
+  auto names = args.GetAll("stdin-filename");  // may be "", which restic refuses
+  const std::string name = names.empty() ? "stdin" : names.back();
+  if (args.Has("stdin-from-command")) {
+    // restic 0.17: the command's standard output is the file; a command
+    // that fails fails the backup before the snapshot is saved.
+    STASH_ASSIGN_OR_RETURN(ChildProcess child, SpawnChild(args.positional(), ChildPipe::kStdout));
+    auto result = BackupStream(repo, tables, options, child.fd, name, [&] { return WaitChild(child); });
+    Status waited = WaitChild(child);  // after an earlier failure: reap it
+    if (result.ok() && !waited.ok()) return waited.error();
+    return result;
   }
+  if (args.Has("stdin")) return BackupStream(repo, tables, options, STDIN_FILENO, name);
   BackupProgress progress;
   std::optional<ProgressPrinter> printer;
   if (g.json && !g.quiet) {
@@ -169,7 +178,8 @@ int RunBackup(const Args& args, const Globals& g) {
   if (auto e = CheckBackupFlags(args, PasswordFromStdin(args))) return Report(*e);
   if (args.Has("hostname")) std::cerr << "Flag --hostname has been deprecated, use --host\n";
   BackupOptions options;
-  if (!args.Has("stdin")) {
+  const bool stream = args.Has("stdin") || args.Has("stdin-from-command");
+  if (!stream) {
     auto targets = CollectTargets(args);
     if (auto* e = std::get_if<InputError>(&targets)) return Report(*e);
     options.targets = std::get<std::vector<std::string>>(targets);
@@ -193,7 +203,7 @@ int RunBackup(const Args& args, const Globals& g) {
   if (!lock.ok()) return Fatal(lock.error());
   auto loaded = (*repo)->LoadIndex();
   if (!loaded.ok()) return Fatal(loaded.error());
-  if (args.Has("parent") && !args.Has("stdin") && !options.force) {
+  if (args.Has("parent") && !stream && !options.force) {
     auto parent = FindSnapshot(**repo, args.Get("parent"), {});
     if (!parent.ok()) return Fatal(ParentError(args.Get("parent"), parent.error()));
     options.parent = parent->first;
@@ -228,6 +238,7 @@ std::vector<FlagSpec> BackupFlags() {
       {"read-concurrency", 0, true, "read n files concurrently (default: $RESTIC_READ_CONCURRENCY or 2)"},
       {"skip-if-unchanged", 0, false, "skip snapshot creation if identical to the parent snapshot"},
       {"stdin", 0, false, "read backup from stdin"},
+      {"stdin-from-command", 0, false, "interpret arguments as command to execute and store its stdout"},
       {"stdin-filename", 0, true, "filename to use when reading from stdin (default \"stdin\")"},
       {"tag", 0, true, "add tags for the new snapshot (a,b or repeated)"},
       {"time", 0, true, "time of the backup (ex. '2012-11-01 22:08:41') (default: now)"},

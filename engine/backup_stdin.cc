@@ -98,7 +98,8 @@ Result<Id> BuildTrees(Repository& repo, const std::vector<std::string>& parts,
 }  // namespace
 
 Result<BackupResult> BackupStream(Repository& repo, const ChunkerTables& chunker,
-                                  const BackupOptions& options, int fd, const std::string& name) {
+                                  const BackupOptions& options, int fd, const std::string& name,
+                                  const std::function<Status()>& at_end) {
   auto start = std::chrono::steady_clock::now();
   std::string path = CleanPath("/" + name);
   std::vector<std::string> parts = PathComponents(path);
@@ -122,6 +123,7 @@ Result<BackupResult> BackupStream(Repository& repo, const ChunkerTables& chunker
       result.summary.total_bytes_processed = saved.size;
     }
   }
+  if (at_end) STASH_RETURN_IF_ERROR(at_end());
   STASH_ASSIGN_OR_RETURN(snapshot.tree, BuildTrees(repo, parts, std::move(file), options.with_atime,
                                                    result.summary));
   STASH_RETURN_IF_ERROR(repo.Flush());

@@ -11,6 +11,7 @@
 // the backup fails with "snapshot is empty".
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "base/result.h"
@@ -22,7 +23,11 @@ namespace stash {
 
 // Reads `fd` to its end. Uses hostname, tags, time, with_atime,
 // snapshot_excludes and the selection's name rules from `options`.
+// `at_end`, when set, runs once the stream has ended and before anything
+// is flushed or the snapshot saved: its error (a dump command that failed)
+// fails the backup and leaves no snapshot and no index behind.
 Result<BackupResult> BackupStream(Repository& repo, const ChunkerTables& chunker,
-                                  const BackupOptions& options, int fd, const std::string& name);
+                                  const BackupOptions& options, int fd, const std::string& name,
+                                  const std::function<Status()>& at_end = nullptr);
 
 }  // namespace stash
