@@ -151,6 +151,11 @@ void WriteStats(kube::Client& client, const std::string& ns, const std::string& 
 
 }  // namespace
 
+Status RestorePathFrom(Repository& repo, const SnapshotEntry& entry, const std::string& path,
+                       const kube::LogFn& log) {
+  return RestoreFrom(repo, entry, path, log ? log : kube::LogFn([](const std::string&) {}));
+}
+
 std::string StatsPatch(const std::vector<PathOutcome>& outcomes) {
   JsonOut j;
   j.Open().Key("status").Open().Key("stats").OpenArray();

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "engine/snapshot_select.h"
 #include "kube/client.h"
 #include "kube/informer.h"
 
@@ -29,6 +30,13 @@ struct PathOutcome {
   Status status;  // Ok when the path was restored
   std::chrono::nanoseconds took{0};
 };
+
+// Restores `path` from the snapshot to the path itself, its folder
+// getting its own mode, owner and times back (the Recovery's restore, also
+// used by v1beta1's restore-session). The caller holds a lock and has
+// loaded the index. Errors name what could not be restored.
+Status RestorePathFrom(Repository& repo, const SnapshotEntry& entry, const std::string& path,
+                       const kube::LogFn& log);
 
 // The merge patch of the Recovery's status subresource that records the
 // outcomes as status.stats.

@@ -48,6 +48,13 @@ Command ApiserverCommand();
 Command OperatorCommand();
 Command RecoverCommand();
 Command ScaledownCommand();
+// The v1beta1 pod commands (cmd_v1beta1.cc).
+Command CreateBackupSessionCommand();
+Command RunBackupCommand();
+Command RestoreSessionCommand();
+Command UpdateStatusCommand();
+Command BackupPgCommand();
+Command RestorePgCommand();
 
 // The Stash sidecar (cmd_sidecar.cc): `backup` and `check` given
 // --restic-name run these instead of restic's commands.

@@ -54,7 +54,9 @@ std::vector<Command> AllCommands() {
           CheckCommand(),  UnlockCommand(), KeyCommand(),       StatsCommand(),
           DumpCommand(),   FindCommand(),   TagCommand(),       DiffCommand(),
           CopyCommand(),   ApiserverCommand(), OperatorCommand(), RecoverCommand(),
-          ScaledownCommand()};
+          ScaledownCommand(),
+          CreateBackupSessionCommand(), RunBackupCommand(), RestoreSessionCommand(), UpdateStatusCommand(),
+          BackupPgCommand(), RestorePgCommand()};
 }
 
 // `stash help CMD` and `stash CMD --help` name a command; nullptr for none.
