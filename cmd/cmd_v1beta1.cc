@@ -141,6 +141,7 @@ int RunUpdateStatusCommand(const Args& args, const Globals&) {
   o.backup_session = args.Get("backup-session");
   o.restore_session = args.Get("restore-session");
   o.output_dir = args.Get("output-dir");
+  if (o.output_dir.empty()) o.output_dir = "/tmp/output";
   auto client = Connect(args);
   if (!client.ok()) return Fatal(client.error());
   o.ns = NamespaceOf(args, **client);

@@ -9,7 +9,7 @@ set -euo pipefail
 build_packages=(meson ninja-build g++ pkg-config libssl-dev libsodium-dev libzstd-dev
                 rapidjson-dev libboost-dev libyaml-cpp-dev catch2 python3 openssl curl ccache
                 ca-certificates)
-test_packages=(restic attr rclone umoci jq prometheus prometheus-pushgateway)
+test_packages=(restic attr rclone umoci jq prometheus prometheus-pushgateway postgresql)
 packages=("${build_packages[@]}")
 [ "${1:-}" = "--build" ] || packages+=("${test_packages[@]}")
 missing=()

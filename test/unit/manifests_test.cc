@@ -156,7 +156,7 @@ bool BoundTo(const std::string& binding_kind, const std::string& binding_ns, con
 }
 
 const std::set<std::string> kClusterScoped = {"Namespace", "ClusterRole", "ClusterRoleBinding", "APIService",
-                                               "CustomResourceDefinition"};
+                                               "CustomResourceDefinition", "Function", "Task"};
 
 }  // namespace
 
@@ -326,4 +326,33 @@ TEST_CASE("manifests: the Repository CRD is Stash 0.8.3's") {
   CHECK(v["served"].as<bool>());
   CHECK(v["storage"].as<bool>());
   CHECK(v["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["backend"].IsDefined());
+}
+
+TEST_CASE("manifests: the PostgreSQL Tasks run Functions that exist, each a stash command") {
+  std::set<std::string> functions;
+  for (const auto& f : OfKind("Function")) {
+    INFO(f.name());
+    functions.insert(f.name());
+    std::string image = f.node["spec"]["image"].as<std::string>("");
+    std::string last = image.substr(image.rfind('/') == std::string::npos ? 0 : image.rfind('/') + 1);
+    CHECK(last.find("stash") != std::string::npos);  // runs the stash binary
+    std::string command = f.node["spec"]["args"][0].as<std::string>("");
+    CHECK(std::set<std::string>{"backup-pg", "restore-pg", "update-status"}.count(command) == 1);
+  }
+  std::map<std::string, std::vector<std::string>> want = {
+      {"postgres-backup-15", {"postgres-backup-15", "update-status"}},
+      {"postgres-restore-15", {"postgres-restore-15", "update-status"}}};
+  for (const auto& [task, steps] : want) {
+    INFO(task);
+    bool found = false;
+    for (const auto& t : OfKind("Task")) {
+      if (t.name() != task) continue;
+      found = true;
+      std::vector<std::string> names;
+      for (const auto& step : t.node["spec"]["steps"]) names.push_back(step["name"].as<std::string>(""));
+      CHECK(names == steps);
+      for (const auto& n : names) CHECK(functions.count(n) == 1);
+    }
+    CHECK(found);
+  }
 }
