@@ -17,7 +17,10 @@
 #include "kube/serving_certificate.h"
 #include "net/server/tls.h"
 #include "operator/recovery_controller.h"
+#include "operator/recovery_job.h"
 #include "operator/restic_controller.h"
+#include "operator/v1beta1_controller.h"
+#include "operator/v1beta1_objects.h"
 #include "operator/webhook_registration.h"
 #include "operator/webhook_server.h"
 
@@ -60,7 +63,8 @@ Result<kube::ServingCertificate> WebhookCertificate(kube::Client& client, const 
 // Serves the webhook and /metrics, and registers the webhook unless told
 // not to. Fatal problems come back as an error naming the flag or object.
 Result<std::unique_ptr<op::WebhookServer>> StartWebhook(kube::Client& client, const Args& args,
-                                                        kube::Informer& restics, const op::SidecarOptions& sidecar,
+                                                        const op::StashListers& listers,
+                                                        const op::SidecarOptions& sidecar,
                                                         Metrics& metrics) {
   op::WebhookEndpoint endpoint;
   endpoint.url = args.Get("webhook-url");
@@ -77,8 +81,7 @@ Result<std::unique_ptr<op::WebhookServer>> StartWebhook(kube::Client& client, co
   options.port = std::atoi(args.Get("webhook-port", "8443").c_str());
   options.certificate = *certificate;
   op::WebhookServer::DeclareMetrics(metrics);
-  auto lister = [&restics](const std::string& ns) { return restics.List(ns); };
-  auto server = std::make_unique<op::WebhookServer>(options, lister, sidecar, &metrics, Log);
+  auto server = std::make_unique<op::WebhookServer>(options, listers, sidecar, &metrics, Log);
   auto port = server->Start();
   if (!port.ok()) return port.error().Wrap("webhook on " + options.bind_address + ":" + std::to_string(options.port));
   Log("webhook and /metrics serving on " + options.bind_address + ":" + std::to_string(*port));
@@ -105,7 +108,15 @@ void Lead(kube::Client& client, const op::SidecarOptions& sidecar, const std::at
     return;
   }
   Log("Recovery controller running");
+  op::V1beta1Controller v1beta1(&client, &events, op::V1beta1Options{sidecar.image, sidecar.pushgateway_url}, Log);
+  started = v1beta1.Start(std::chrono::seconds(60));
+  if (!started.ok()) {
+    Log("cannot start the v1beta1 controller: " + started.error().message());
+    return;
+  }
+  Log("v1beta1 controller running (BackupConfigurations, BackupSessions, RestoreSessions)");
   while (!lost) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  v1beta1.Stop();
   recoveries.Stop();
   restics.Stop();
 }
@@ -136,13 +147,32 @@ int RunOperator(const Args& args, const Globals&) {
   Metrics metrics;
   metrics.Gauge("stash_operator_leader", "1 while this replica leads and runs the controllers.");
   metrics.Set("stash_operator_leader", {}, 0);
-  // Every replica answers admission reviews, so every replica watches Restics.
+  // Every replica answers admission reviews, so every replica watches what
+  // may claim a workload: Restics, BackupConfigurations, RestoreSessions,
+  // and the Repositories they name.
   kube::Informer restics(client->get(), op::kRestics, "", {}, Log);
+  kube::Informer backup_configurations(client->get(), op::kBackupConfigurations, "", {}, Log);
+  kube::Informer restore_sessions(client->get(), op::kRestoreSessions, "", {}, Log);
+  kube::Informer repositories(client->get(), op::kRepositories, "", {}, Log);
+  kube::Informer* watched[] = {&restics, &backup_configurations, &restore_sessions, &repositories};
   std::unique_ptr<op::WebhookServer> webhook;
   if (!args.Has("no-webhook")) {
-    restics.Start();
-    if (!restics.WaitForSync(std::chrono::seconds(60))) return Fatal("cannot list restics: " + restics.problem());
-    auto started = StartWebhook(**client, args, restics, sidecar, metrics);
+    for (auto* i : watched) i->Start();
+    for (auto* i : watched) {
+      if (!i->WaitForSync(std::chrono::seconds(60))) {
+        return Fatal("cannot list " + i->resource().plural + ": " + i->problem());
+      }
+    }
+    op::StashListers listers;
+    listers.restics = [&restics](const std::string& ns) { return restics.List(ns); };
+    listers.backup_configurations = [&backup_configurations](const std::string& ns) {
+      return backup_configurations.List(ns);
+    };
+    listers.restore_sessions = [&restore_sessions](const std::string& ns) { return restore_sessions.List(ns); };
+    listers.repository = [&repositories](const std::string& ns, const std::string& name) {
+      return repositories.Get(ns, name);
+    };
+    auto started = StartWebhook(**client, args, listers, sidecar, metrics);
     if (!started.ok()) return Fatal(started.error());
     webhook = std::move(*started);
   }
@@ -168,14 +198,14 @@ int RunOperator(const Args& args, const Globals&) {
   stop = true;
   worker.join();
   if (webhook) webhook->Stop();
-  restics.Stop();
+  for (auto* i : watched) i->Stop();
   return 0;
 }
 
 std::vector<FlagSpec> OperatorFlags() {
   return {
       {"kubeconfig", 0, true, "cluster to reconcile (default: $KUBECONFIG, then the pod's service account)"},
-      {"image", 0, true, "image of the injected stash sidecar and of Recovery Jobs (default stash:0.1.0)"},
+      {"image", 0, true, "image of the injected stash sidecars, Recovery Jobs and backup CronJobs (default stash:0.1.0)"},
       {"pushgateway-url", 0, true, "Prometheus Pushgateway the sidecars push their metrics to"},
       {"lease-namespace", 0, true, "namespace of the leader election Lease (default: the context's, else stash)"},
       {"lease-name", 0, true, "name of the leader election Lease (default stash-operator)"},
@@ -195,7 +225,7 @@ std::vector<FlagSpec> OperatorFlags() {
 }  // namespace
 
 Command OperatorCommand() {
-  return {"operator", "Reconcile the Stash kinds (Restic sidecars, Recoveries) in a cluster", OperatorFlags(),
+  return {"operator", "Reconcile the Stash kinds (Restic sidecars, Recoveries; v1beta1 BackupConfigurations, BackupSessions, RestoreSessions) in a cluster", OperatorFlags(),
           RunOperator, "[flags]", /*uses_repository=*/false};
 }
 

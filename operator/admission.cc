@@ -104,6 +104,13 @@ Result<AdmissionOutcome> ReviewRestic(std::string_view body) {
 
 Result<AdmissionOutcome> ReviewWorkload(std::string_view body, const ResticLister& restics,
                                         const SidecarOptions& options) {
+  StashListers listers;
+  listers.restics = restics;
+  return ReviewWorkload(body, listers, options);
+}
+
+Result<AdmissionOutcome> ReviewWorkload(std::string_view body, const StashListers& listers,
+                                        const SidecarOptions& options) {
   STASH_ASSIGN_OR_RETURN(rapidjson::Document review, ParseReview(body));
   std::string uid = kube::StringAt(review, "/request/uid");
   AdmissionOutcome out;
@@ -118,13 +125,12 @@ Result<AdmissionOutcome> ReviewWorkload(std::string_view body, const ResticListe
   workload.CopyFrom(*object, workload.GetAllocator());
   // On CREATE the object may not carry its namespace yet; the request does.
   std::string ns = kube::StringAt(review, "/request/namespace");
-  auto selecting = SelectingRestics(restics(ns), workload);
-  std::vector<std::string> warnings;
-  if (selecting.size() > 1) {
-    warnings.push_back("Restics " + ResticNames(selecting) + " all select this " + out.kind +
-                       "; no stash sidecar is added");
+  if (kube::Namespace(workload).empty() && !ns.empty()) {
+    rapidjson::Pointer("/metadata/namespace").Set(workload, ns.c_str(), workload.GetAllocator());
   }
-  auto changed = ApplyRestics(workload, out.kind, selecting, options);
+  auto claims = ClaimsOn(listers, workload, out.kind);
+  std::vector<std::string> warnings;
+  auto changed = ApplyClaims(workload, out.kind, claims, listers, options, &warnings);
   if (!changed.ok()) warnings.push_back("stash sidecar not added: " + changed.error().message());
   std::string patch = changed.ok() && *changed ? PatchBetween(*object, workload) : "";
   out.patched = !patch.empty();

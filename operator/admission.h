@@ -16,6 +16,7 @@
 
 #include "base/result.h"
 #include "kube/object.h"
+#include "operator/restic_match.h"
 #include "operator/sidecar.h"
 
 namespace stash::op {
@@ -33,6 +34,11 @@ using ResticLister = std::function<std::vector<kube::ObjectPtr>(const std::strin
 // kInvalid naming what is wrong when `body` is not an AdmissionReview v1
 // with a request uid (the server answers 400).
 Result<AdmissionOutcome> ReviewWorkload(std::string_view body, const ResticLister& restics,
+                                        const SidecarOptions& options);
+
+// The same with every kind that may claim a workload (restic_match.h):
+// Restics, BackupConfigurations, RestoreSessions.
+Result<AdmissionOutcome> ReviewWorkload(std::string_view body, const StashListers& listers,
                                         const SidecarOptions& options);
 
 // The validating webhook for Restics, as 0.8.3's refused what its sidecar

@@ -4,6 +4,9 @@
 #include "operator/label_selector.h"
 #include "operator/restic_match.h"
 #include "operator/sidecar_rbac.h"
+#include "operator/recovery_job.h"
+#include "operator/v1beta1_objects.h"
+#include "operator/v1beta1_sidecar.h"
 
 namespace stash::op {
 namespace {
@@ -34,6 +37,9 @@ ResticController::ResticController(kube::Client* client, kube::EventRecorder* ev
                                    kube::LogFn log)
     : client_(client), events_(events), options_(std::move(options)), log_(log),
       restics_(client, kRestics, "", {}, log),
+      backup_configurations_(client, kBackupConfigurations, "", {}, log),
+      restore_sessions_(client, kRestoreSessions, "", {}, log),
+      repositories_(client, kRepositories, "", {}, log),
       cronjobs_(client, kCronJobs, "", ScaledownSelector(), log) {
   kube::InformerHandlers on_restic;
   auto changed = [this](const kube::ObjectPtr& r) {
@@ -44,6 +50,27 @@ ResticController::ResticController(kube::Client* client, kube::EventRecorder* ev
   on_restic.on_update = [changed](const kube::ObjectPtr&, const kube::ObjectPtr& r) { changed(r); };
   on_restic.on_delete = changed;
   restics_.AddHandlers(on_restic);
+  kube::InformerHandlers on_claim;
+  on_claim.on_add = [this](const kube::ObjectPtr& o) { EnqueueTarget(o); };
+  on_claim.on_update = [this](const kube::ObjectPtr& old, const kube::ObjectPtr& o) {
+    EnqueueTarget(old);
+    EnqueueTarget(o);
+  };
+  on_claim.on_delete = on_claim.on_add;
+  backup_configurations_.AddHandlers(on_claim);
+  restore_sessions_.AddHandlers(on_claim);
+  kube::InformerHandlers on_repository;
+  on_repository.on_add = [this](const kube::ObjectPtr& r) {
+    for (auto* informer : {&backup_configurations_, &restore_sessions_}) {
+      for (const auto& o : informer->List(kube::Namespace(*r))) {
+        if (kube::StringAt(*o, "/spec/repository/name") == kube::Name(*r)) EnqueueTarget(o);
+      }
+    }
+  };
+  on_repository.on_update = [on_add = on_repository.on_add](const kube::ObjectPtr&, const kube::ObjectPtr& r) {
+    on_add(r);
+  };
+  repositories_.AddHandlers(on_repository);
   kube::InformerHandlers on_cronjob;
   auto owner = [this](const kube::ObjectPtr& c) { EnqueueRestic(kube::Namespace(*c), kube::Labels(*c)["restic"]); };
   on_cronjob.on_add = owner;
@@ -67,10 +94,18 @@ ResticController::~ResticController() { Stop(); }
 
 Status ResticController::Start(std::chrono::milliseconds sync_timeout) {
   restics_.Start();
+  backup_configurations_.Start();
+  restore_sessions_.Start();
+  repositories_.Start();
   cronjobs_.Start();
   for (auto& k : kinds_) k.informer->Start();
   if (!restics_.WaitForSync(sync_timeout)) return IOError("cannot list restics: " + restics_.problem());
   if (!cronjobs_.WaitForSync(sync_timeout)) return IOError("cannot list cronjobs: " + cronjobs_.problem());
+  for (auto* informer : {&backup_configurations_, &restore_sessions_, &repositories_}) {
+    if (!informer->WaitForSync(sync_timeout)) {
+      return IOError("cannot list " + informer->resource().plural + ": " + informer->problem());
+    }
+  }
   for (auto& k : kinds_) {
     if (!k.informer->WaitForSync(sync_timeout)) {
       return IOError("cannot list " + k.resource.plural + ": " + k.informer->problem());
@@ -84,12 +119,31 @@ void ResticController::Stop() {
   queue_.ShutDown();
   if (worker_.joinable()) worker_.join();
   restics_.Stop();
+  backup_configurations_.Stop();
+  restore_sessions_.Stop();
+  repositories_.Stop();
   cronjobs_.Stop();
   for (auto& k : kinds_) k.informer->Stop();
 }
 
 void ResticController::EnqueueWorkload(const std::string& kind, const kube::ObjectPtr& workload) {
   queue_.Add(WorkloadKey(kind, kube::Namespace(*workload), kube::Name(*workload)));
+}
+
+void ResticController::EnqueueTarget(const kube::ObjectPtr& object) {
+  if (!object) return;
+  std::string kind = kube::StringAt(*object, "/spec/target/ref/kind");
+  std::string name = kube::StringAt(*object, "/spec/target/ref/name");
+  if (IsWorkloadKind(kind) && !name.empty()) queue_.Add(WorkloadKey(kind, kube::Namespace(*object), name));
+}
+
+StashListers ResticController::Listers() const {
+  StashListers l;
+  l.restics = [this](const std::string& ns) { return restics_.List(ns); };
+  l.backup_configurations = [this](const std::string& ns) { return backup_configurations_.List(ns); };
+  l.restore_sessions = [this](const std::string& ns) { return restore_sessions_.List(ns); };
+  l.repository = [this](const std::string& ns, const std::string& name) { return repositories_.Get(ns, name); };
+  return l;
 }
 
 void ResticController::EnqueueNamespace(const std::string& ns) {
@@ -164,18 +218,24 @@ Status ResticController::Reconcile(const std::string& key) {
   auto [ns, name] = kube::SplitKey(key.substr(slash + 1));
   kube::ObjectPtr workload = kind->informer->Get(ns, name);
   if (!workload || kube::BeingDeleted(*workload) || ControlledByDeployment(*workload)) return Status::Ok();
-  auto restics = SelectingRestics(*workload);
-  if (restics.size() > 1) {
-    events_->Warning(kube::ObjectReference::Of(*workload), "MultipleResticsMatched",
-                     "Restics " + ResticNames(restics) + " all select this " + kind->resource.kind + "; no sidecar is added");
-  }
+  StashListers listers = Listers();
+  WorkloadClaims claims = ClaimsOn(listers, *workload, kind->resource.kind,
+                                   [this](const kube::ObjectPtr& restic, const Error& e) {
+                                     events_->Warning(kube::ObjectReference::Of(*restic), "InvalidSelector", e.message());
+                                   });
+  const auto& restics = claims.restics;
+  const auto& bcs = claims.backup_configurations;
+  const auto& restores = claims.restore_sessions;
+  std::vector<std::string> warnings;
   // Only a sidecar we added (it carries our annotation) is ever taken out.
-  bool ours = kube::Annotations(*workload).count(kLastAppliedAnnotation) > 0;
-  if (restics.size() != 1 && !ours) return Status::Ok();
+  bool ours = kube::Annotations(*workload).count(kLastAppliedAnnotation) > 0 ||
+              !AppliedBackupConfiguration(*workload).empty() || !AppliedRestoreSession(*workload).empty();
+  if (restics.empty() && bcs.empty() && restores.empty() && !ours) return Status::Ok();
   Error failure = Invalid("");
   bool failed = false, changed = false;
   auto written = client_->Modify(kind->resource, ns, name, [&](rapidjson::Document& w) {
-    auto injected = ApplyRestics(w, kind->resource.kind, restics, options_);
+    warnings.clear();
+    auto injected = ApplyClaims(w, kind->resource.kind, claims, listers, options_, &warnings);
     if (!injected.ok()) {
       failure = injected.error();
       failed = true;
@@ -183,8 +243,16 @@ Status ResticController::Reconcile(const std::string& key) {
     }
     return changed = *injected;
   });
+  for (const auto& w : warnings) {
+    bool restic_only = bcs.empty() && w.find("no stash sidecar") != std::string::npos;
+    events_->Warning(kube::ObjectReference::Of(*workload),
+                     restic_only ? "MultipleResticsMatched" : "MultipleStashObjectsMatched", w);
+  }
   if (failed) {
     events_->Warning(kube::ObjectReference::Of(*workload), "FailedToInjectSidecar", failure.message());
+    for (const auto& o : bcs.size() == 1 ? bcs : restores) {
+      events_->Warning(kube::ObjectReference::Of(*o), "FailedToInjectSidecar", failure.message());
+    }
     return Status::Ok();  // the workload itself must change first
   }
   if (!written.ok() && written.error().kind() == ErrorKind::kInvalid) {
@@ -194,14 +262,27 @@ Status ResticController::Reconcile(const std::string& key) {
     return Status::Ok();
   }
   if (!written.ok()) return written.error();
+  const bool restic_sidecar = restics.size() == 1 && bcs.empty();
+  const bool bc_sidecar = bcs.size() == 1 && restics.empty();
+  const bool restore_init = restores.size() == 1;
   // Before the pods restart, so their sidecar may use the API at once.
-  if (restics.size() == 1) STASH_RETURN_IF_ERROR(EnsureSidecarRoleBinding(*client_, kind->resource.kind, **written));
+  if (restic_sidecar) STASH_RETURN_IF_ERROR(EnsureSidecarRoleBinding(*client_, kind->resource.kind, **written));
+  if (bc_sidecar || restore_init) {
+    STASH_RETURN_IF_ERROR(EnsureSidecarRoleBinding(*client_, kind->resource.kind, **written, kV1beta1AgentClusterRole));
+  }
   if (changed) {
-    bool added = restics.size() == 1;
+    std::string what;
+    if (restic_sidecar) what = "stash sidecar of Restic " + kube::Name(*restics.front());
+    if (bc_sidecar) what = "stash sidecar of BackupConfiguration " + kube::Name(*bcs.front());
+    if (restore_init) what += (what.empty() ? "" : " and ") + std::string("stash-init of RestoreSession ") +
+                              kube::Name(*restores.front());
+    bool added = !what.empty();
     events_->Normal(kube::ObjectReference::Of(**written), added ? "SidecarInjected" : "SidecarRemoved",
-                    added ? "stash sidecar of Restic " + kube::Name(*restics.front()) + " added"
-                          : "stash sidecar removed");
-    if (log_) log_((added ? "injected the sidecar into " : "removed the sidecar from ") + key);
+                    added ? what + " added" : "stash sidecar removed");
+    for (const auto& o : bc_sidecar ? bcs : std::vector<kube::ObjectPtr>{}) {
+      events_->Normal(kube::ObjectReference::Of(*o), "SidecarInjected", what + " added to " + key);
+    }
+    if (log_) log_((added ? "injected " + what + " into " : "removed the sidecar from ") + key);
     if (NeedsPodRestart(kind->resource.kind)) return RestartPods(**written);
   }
   return Status::Ok();

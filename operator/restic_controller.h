@@ -12,6 +12,11 @@
 //   0.8.3 refused such workloads.
 // Failures are retried with the queue's per-key backoff.
 //
+// The v1beta1 generation claims workloads too: a BackupConfiguration whose
+// target is the workload adds its sidecar (a conflict with a Restic or a
+// second BackupConfiguration: none, and a Warning Event), a RestoreSession
+// its init container (restic_match.h, ApplyClaims).
+//
 // Each Restic also has a key of its own ("Restic/namespace/name", enqueued
 // by its changes and by those of its scale-down CronJob, watched by the
 // labels operation=scale-down): its reconcile keeps that CronJob as the
@@ -29,6 +34,7 @@
 #include "kube/informer.h"
 #include "kube/work_queue.h"
 #include "operator/scaledown_reconcile.h"
+#include "operator/restic_match.h"
 #include "operator/sidecar.h"
 
 namespace stash::op {
@@ -68,7 +74,12 @@ class ResticController {
   kube::EventRecorder* events_;
   SidecarOptions options_;
   kube::LogFn log_;
+  void EnqueueTarget(const kube::ObjectPtr& object);  // a BackupConfiguration's or RestoreSession's workload
+  StashListers Listers() const;
   kube::Informer restics_;
+  kube::Informer backup_configurations_;  // v1beta1: their sidecars
+  kube::Informer restore_sessions_;       // v1beta1: their init containers
+  kube::Informer repositories_;
   kube::Informer cronjobs_;  // scale-down CronJobs of offline Restics
   std::vector<Kind> kinds_;
   kube::WorkQueue queue_;

@@ -23,9 +23,13 @@ std::string SidecarRoleBindingName(const std::string& kind, const std::string& n
 // The RoleBinding for `workload` of `kind`: its pod template's service
 // account ("default" when unset) to kSidecarClusterRole, owned by the
 // workload so that it goes when the workload goes.
-std::string SidecarRoleBindingJson(const std::string& kind, const kube::Json& workload);
+std::string SidecarRoleBindingJson(const std::string& kind, const kube::Json& workload,
+                                   const std::string& cluster_role = kSidecarClusterRole);
 
-// Creates or updates it (server-side apply).
-Status EnsureSidecarRoleBinding(kube::Client& client, const std::string& kind, const kube::Json& workload);
+// Creates or updates it (server-side apply). With `cluster_role`
+// stash-v1beta1-agent (a v1beta1 sidecar or init container) the binding is
+// `stash-v1beta1-<kind>-<name>` to that ClusterRole.
+Status EnsureSidecarRoleBinding(kube::Client& client, const std::string& kind, const kube::Json& workload,
+                                const std::string& cluster_role = kSidecarClusterRole);
 
 }  // namespace stash::op

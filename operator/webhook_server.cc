@@ -20,9 +20,9 @@ bool IsIpAddress(const std::string& host) {
 
 }  // namespace
 
-WebhookServer::WebhookServer(WebhookServerOptions options, ResticLister restics, SidecarOptions sidecar,
+WebhookServer::WebhookServer(WebhookServerOptions options, StashListers listers, SidecarOptions sidecar,
                              Metrics* metrics, kube::LogFn log)
-    : options_(std::move(options)), restics_(std::move(restics)), sidecar_(std::move(sidecar)),
+    : options_(std::move(options)), listers_(std::move(listers)), sidecar_(std::move(sidecar)),
       metrics_(metrics), log_(std::move(log)) {}
 
 WebhookServer::~WebhookServer() { Stop(); }
@@ -64,7 +64,7 @@ server::Response WebhookServer::Handle(const server::Request& request) {
 
 server::Response WebhookServer::Review(const server::Request& request) {
   bool restic = request.path == std::string(kAdmissionPathPrefix) + "restics";
-  auto outcome = restic ? ReviewRestic(request.body) : ReviewWorkload(request.body, restics_, sidecar_);
+  auto outcome = restic ? ReviewRestic(request.body) : ReviewWorkload(request.body, listers_, sidecar_);
   if (!outcome.ok()) {
     metrics_->Add("stash_operator_admission_reviews_total", {{"kind", ""}, {"result", "invalid"}});
     if (log_) log_("admission review from " + request.remote_address + ": " + outcome.error().message());

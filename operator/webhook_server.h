@@ -32,7 +32,7 @@ struct WebhookServerOptions {
 class WebhookServer {
  public:
   // `metrics` is rendered at /metrics; the server adds its request counts.
-  WebhookServer(WebhookServerOptions options, ResticLister restics, SidecarOptions sidecar, Metrics* metrics,
+  WebhookServer(WebhookServerOptions options, StashListers listers, SidecarOptions sidecar, Metrics* metrics,
                 kube::LogFn log);
   ~WebhookServer();
 
@@ -47,7 +47,7 @@ class WebhookServer {
   server::Response Review(const server::Request& request);
 
   WebhookServerOptions options_;
-  ResticLister restics_;
+  StashListers listers_;
   SidecarOptions sidecar_;
   Metrics* metrics_;
   kube::LogFn log_;
