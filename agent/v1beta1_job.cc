@@ -109,6 +109,7 @@ Status RestoreFrom(const V1beta1Repository& repo, const DatabaseStepOptions& o, 
   if (!file) return NotFound("snapshot " + entry.first.Short() + " holds no /" + kDumpFileName);
   std::vector<std::string> argv = {o.restore_command};
   for (auto& a : ConnectionArgs(c)) argv.push_back(a);
+  argv.insert(argv.end(), {"-q", "-o", "/dev/null"});  // errors still reach stderr
   for (auto& a : o.extra_args) argv.push_back(a);
   if (o.extra_args.empty()) argv.insert(argv.end(), {"-d", "postgres"});
   if (log) log("restoring snapshot " + entry.first.Short() + " (host " + entry.second.hostname + ") into " +

@@ -56,15 +56,25 @@ Status Restore(kube::Client& client, const RestoreSessionSpec& spec, const std::
 Result<std::vector<RestorePlanItem>> PlanRestore(const std::vector<SnapshotEntry>& snapshots, const RestoreRule& rule,
                                                  const std::string& host, const std::string& repository_name) {
   std::vector<RestorePlanItem> plan;
+  const std::string source = rule.source_host.empty() ? host : rule.source_host;
   if (!rule.snapshots.empty()) {
     for (const auto& name : rule.snapshots) {
-      auto entry = ChooseSnapshot(snapshots, SnapshotIdOf(name, repository_name), "", "");
+      Result<SnapshotEntry> entry = NotFound("no snapshot of host " + source + " to restore");
+      if (name == "latest") {  // restic's name for the newest (of the source host)
+        std::vector<SnapshotEntry> own;
+        for (const auto& e : snapshots) {
+          if (e.second.hostname == source) own.push_back(e);
+        }
+        SortByTime(own);
+        if (!own.empty()) entry = own.back();
+      } else {
+        entry = ChooseSnapshot(snapshots, SnapshotIdOf(name, repository_name), "", "");
+      }
       if (!entry.ok()) return entry.error().Wrap("snapshot " + name);
       for (const auto& path : entry->second.paths) plan.push_back({*entry, path});
     }
     return plan;
   }
-  const std::string source = rule.source_host.empty() ? host : rule.source_host;
   std::vector<std::string> paths = rule.paths;
   if (paths.empty()) {
     std::set<std::string> seen;

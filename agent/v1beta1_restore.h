@@ -4,6 +4,7 @@
 // following the session's rule for that host (RestoreSessionSpec::RuleFor):
 //
 //   - the rule's snapshots: each restored whole (every path it holds);
+//     "latest" is the newest snapshot of the source host;
 //   - else the rule's paths, each from the newest snapshot of the source
 //     host (the rule's sourceHost, default this host) that holds it;
 //   - else every path the source host has snapshots of, each from its

@@ -130,6 +130,16 @@ TEST_CASE("restore-session: what a host restores under its rule") {
   CHECK((*plan)[0].entry.first.Hex().starts_with("aa"));
   CHECK((*plan)[1].path == "/logs");
 
+  RestoreRule latest;
+  latest.snapshots = {"latest"};
+  latest.source_host = "host-1";
+  plan = PlanRestore(snapshots, latest, "host-0", "repo");
+  REQUIRE(plan.ok());
+  CHECK((*plan)[0].entry.first.Hex().starts_with("dd"));
+  latest.source_host = "";
+  CHECK((*PlanRestore(snapshots, latest, "host-0", "repo"))[0].entry.first.Hex().starts_with("bb"));
+  CHECK_FALSE(PlanRestore(snapshots, latest, "host-5", "repo").ok());
+
   RestoreRule missing;
   auto none = PlanRestore(snapshots, missing, "host-9", "repo");
   REQUIRE_FALSE(none.ok());
