@@ -357,6 +357,9 @@ Status V1beta1Controller::StartSession(const kube::Json& session, bool backup) {
                             : RestoreJobInputs(*restore, **repository, appbinding.get(), options_.pushgateway_url);
     request.runtime_settings_json = backup ? bc->runtime_settings_json : restore->runtime_settings_json;
     request.temp_dir_json = backup ? bc->temp_dir_json : restore->temp_dir_json;
+    if (const rapidjson::Value* local = kube::At(**repository, "/spec/backend/local"); local && local->IsObject()) {
+      request.local_backend_json = kube::ToJson(*local);
+    }
     auto lookup = [&functions](const std::string& fn) -> const rapidjson::Value* {
       auto it = functions.find(fn);
       return it == functions.end() ? nullptr : it->second.get();

@@ -254,6 +254,19 @@ Result<std::string> TaskPodSpecJson(const Json& task_object, const FunctionLooku
   pod.SetObject();
   auto& a = pod.GetAllocator();
   Json init(rapidjson::kArrayType), main(rapidjson::kArrayType);
+  // A local backend: its volume, and where each container mounts it.
+  Doc local;
+  std::string local_mount;
+  if (!request.local_backend_json.empty()) {
+    local.Parse(request.local_backend_json.c_str());
+    if (!local.HasParseError() && local.IsObject()) {
+      JsonOut m;
+      m.OpenArray().Open().Field("name", "stash-local").Field("mountPath", StringOr(local, "mountPath"));
+      if (!StringOr(local, "subPath").empty()) m.Field("subPath", StringOr(local, "subPath"));
+      m.Close().CloseArray();
+      local_mount = m.Take();
+    }
+  }
   for (size_t i = 0; i < steps.size(); ++i) {
     const Json& step = *steps[i];
     std::string fn_name = StringOr(step, "name");
@@ -287,6 +300,11 @@ Result<std::string> TaskPodSpecJson(const Json& task_object, const FunctionLooku
     Doc tmp;
     tmp.Parse(R"([{"name":"tmp-dir","mountPath":"/tmp"}])");
     MergeNamed(pod, c, "volumeMounts", tmp);
+    if (!local_mount.empty()) {
+      Doc m;
+      m.Parse(local_mount.c_str());
+      MergeNamed(pod, c, "volumeMounts", m);
+    }
     (i + 1 < steps.size() ? init : main).PushBack(c, a);
   }
   pod.AddMember("serviceAccountName", Json(kV1beta1ServiceAccount, a), a);
@@ -309,6 +327,18 @@ Result<std::string> TaskPodSpecJson(const Json& task_object, const FunctionLooku
   Doc tmp_doc;
   tmp_doc.Parse(tmp_volume.str().c_str());
   MergeNamed(pod, pod, "volumes", tmp_doc);
+  if (!local_mount.empty()) {
+    JsonOut v;
+    v.OpenArray().Open().Field("name", "stash-local");
+    for (const auto& m : local.GetObject()) {
+      std::string key(m.name.GetString(), m.name.GetStringLength());
+      if (key != "mountPath" && key != "subPath") v.Key(key).Raw(json::Text(&m.value, "null"));
+    }
+    v.Close().CloseArray();
+    Doc vd;
+    vd.Parse(v.str().c_str());
+    MergeNamed(pod, pod, "volumes", vd);
+  }
   if (const Json* p = json::Member(rs, "pod"); p && p->IsObject()) {
     for (const char* key : kPodSettings) {
       if (const Json* v = json::Member(*p, key)) Put(pod, pod, key, *v);

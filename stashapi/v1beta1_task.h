@@ -65,6 +65,10 @@ struct TaskPodRequest {
   SubstInputs inputs;  // the implicit inputs; they win over params
   std::string runtime_settings_json = "{}";  // the BackupConfiguration's / RestoreSession's
   std::string temp_dir_json = "{}";
+  // The Repository's spec.backend.local ("" when not local): its volume
+  // goes in as stash-local, mounted in every container at its mountPath
+  // with its subPath, where the steps find the repository.
+  std::string local_backend_json;
 };
 
 // The pod spec (JSON) of the Job running `task`: each step a container
@@ -74,7 +78,7 @@ struct TaskPodRequest {
 // sizeLimit) at /tmp in each, env NAMESPACE from the downward API,
 // restartPolicy Never, service account stash-v1beta1 (unless the pod
 // runtime settings name one), the Task's resolved volumes, then the
-// runtime settings on top. kInvalid naming the Task when it has no steps,
+// runtime settings on top, and a local backend's volume. kInvalid naming the Task when it has no steps,
 // naming the Function when it is missing, and "can't resolve Function F for
 // Task T: variable V has no value and no default" when a variable fails.
 Result<std::string> TaskPodSpecJson(const rapidjson::Value& task, const FunctionLookup& functions,

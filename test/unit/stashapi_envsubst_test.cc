@@ -238,6 +238,35 @@ TEST_CASE("a Task becomes the Job's pod: steps, inputs, precedence, volumes") {
   CHECK(json::StringAt(*volumes[1], "/emptyDir/medium") == "Memory");
 }
 
+TEST_CASE("a local backend's volume in every container of the Job") {
+  Functions fns;
+  TaskPodRequest req;
+  req.inputs = {{"NAMESPACE", "demo"}, {"REPOSITORY_SECRET_NAME", "s"}, {"BACKUP_SESSION", "b"}};
+  req.local_backend_json = R"({"mountPath":"/safe","subPath":"repo","hostPath":{"path":"/backups"}})";
+  auto task = Doc(kTask);
+  auto r = TaskPodSpecJson(task, fns.lookup(), req);
+  REQUIRE(r.ok());
+  auto pod = Doc(*r);
+  for (const char* c : {"/initContainers/0", "/containers/0"}) {
+    CAPTURE(c);
+    const auto* container = json::At(pod, c);
+    REQUIRE(container);
+    bool found = false;
+    for (const auto* m : json::ArrayAt(*container, "/volumeMounts")) {
+      if (json::StringOr(*m, "name") != "stash-local") continue;
+      found = true;
+      CHECK(json::StringOr(*m, "mountPath") == "/safe");
+      CHECK(json::StringOr(*m, "subPath") == "repo");
+    }
+    CHECK(found);
+  }
+  auto volumes = json::ArrayAt(pod, "/volumes");
+  REQUIRE(volumes.size() == 3);
+  CHECK(json::StringOr(*volumes[2], "name") == "stash-local");
+  CHECK(json::StringAt(*volumes[2], "/hostPath/path") == "/backups");
+  CHECK_FALSE(json::At(*volumes[2], "/mountPath"));
+}
+
 TEST_CASE("a Task's bad input: no steps, a missing Function, a variable without a value") {
   Functions fns;
   TaskPodRequest req;
