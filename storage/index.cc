@@ -1,7 +1,12 @@
 #include "storage/index.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <iterator>
+#include <new>
+#include <type_traits>
 
 #include "base/json_util.h"
 
@@ -124,23 +129,73 @@ Result<IndexFile> DecodeIndexFile(ByteView bytes, int repo_version) {
 
 namespace {
 
+size_t PageSize() {
+  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return page;
+}
+
 bool IdLess(const Index::Entry& a, const Index::Entry& b) { return a.id < b.id; }
 
-size_t BucketOf(const Id& id) { return (size_t{id.bytes[0]} << 4) | (id.bytes[1] >> 4); }
+size_t BucketOf(const Id& id) { return id.bytes[0]; }
 
-const Index::Entry* SearchSorted(const std::vector<Index::Entry>& v, const Id& id) {
-  auto it = std::lower_bound(v.begin(), v.end(), id,
-                             [](const Index::Entry& e, const Id& key) { return e.id < key; });
-  return it != v.end() && it->id == id ? &*it : nullptr;
+const Index::Entry* SearchSorted(const Index::Entry* first, const Index::Entry* last, const Id& id) {
+  auto it = std::lower_bound(first, last, id, [](const Index::Entry& e, const Id& key) { return e.id < key; });
+  return it != last && it->id == id ? it : nullptr;
+}
+
+// Merges sorted `add` into sorted `into`, in place: `into` grows, then is
+// filled from its end, so no element is held twice.
+void MergeInto(PageArray<Index::Entry>& into, const Index::Entry* add, size_t n) {
+  size_t old = into.size();
+  into.resize(old + n);
+  Index::Entry* d = into.data();
+  size_t i = old, j = n, k = old + n;
+  while (j > 0) {
+    if (i > 0 && add[j - 1].id < d[i - 1].id) {
+      d[--k] = d[--i];
+    } else {
+      d[--k] = add[--j];
+    }
+  }
 }
 
 }  // namespace
 
+template <typename T>
+void PageArray<T>::resize(size_t n) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  if (n == 0) {
+    Release();
+    return;
+  }
+  size_t page = PageSize();
+  size_t want = (n * sizeof(T) + page - 1) / page * page;
+  if (want != bytes_) {
+    void* p = data_ ? mremap(data_, bytes_, want, MREMAP_MAYMOVE)
+                    : mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    data_ = static_cast<T*>(p);
+    bytes_ = want;
+  }
+  size_ = n;
+}
+
+template <typename T>
+void PageArray<T>::Release() {
+  if (data_) munmap(data_, bytes_);
+  data_ = nullptr;
+  size_ = 0;
+  bytes_ = 0;
+}
+
+template class PageArray<Index::Entry>;
+
 static_assert(Index::kEntryBytes == 48, "an index entry is 48 bytes");
 
 const Index::Entry* Index::Find(const Table& table, const Id& id) const {
-  if (const Entry* e = SearchSorted(table.buckets[BucketOf(id)], id)) return e;
-  return SearchSorted(table.tail, id);
+  const auto& bucket = table.buckets[BucketOf(id)];
+  if (const Entry* e = SearchSorted(bucket.begin(), bucket.end(), id)) return e;
+  return SearchSorted(table.tail.begin(), table.tail.end(), id);
 }
 
 void Index::AddPack(const Id& pack, const std::vector<PackedBlob>& blobs) {
@@ -161,32 +216,22 @@ void Index::AddPack(const Id& pack, const std::vector<PackedBlob>& blobs) {
     fresh.erase(std::unique(fresh.begin(), fresh.end(),
                             [](const Entry& a, const Entry& b) { return a.id == b.id; }),
                 fresh.end());
-    std::vector<Entry> tail;
-    tail.reserve(table.tail.size() + fresh.size());
-    std::merge(table.tail.begin(), table.tail.end(), fresh.begin(), fresh.end(),
-               std::back_inserter(tail), IdLess);
-    table.tail = std::move(tail);
+    MergeInto(table.tail, fresh.data(), fresh.size());
     count_[t] += fresh.size();
-    if (table.tail.size() >= std::max<size_t>(kBuckets, count_[t] / 16)) MergeTail(table);
+    if (table.tail.size() >= std::max<size_t>(kBuckets * 16, count_[t] / 16)) MergeTail(table);
   }
 }
 
-// Each bucket is rebuilt at its exact size, one at a time, so the merge
-// needs no more than one bucket's worth of memory beyond what is held.
 void Index::MergeTail(Table& table) {
-  auto from = table.tail.begin();
-  for (size_t b = 0; b < kBuckets && from != table.tail.end(); ++b) {
-    auto to = from;
+  const Entry* from = table.tail.begin();
+  while (from != table.tail.end()) {
+    size_t b = BucketOf(from->id);
+    const Entry* to = from;
     while (to != table.tail.end() && BucketOf(to->id) == b) ++to;
-    if (to == from) continue;
-    auto& bucket = table.buckets[b];
-    std::vector<Entry> merged;
-    merged.reserve(bucket.size() + static_cast<size_t>(to - from));
-    std::merge(bucket.begin(), bucket.end(), from, to, std::back_inserter(merged), IdLess);
-    bucket = std::move(merged);
+    MergeInto(table.buckets[b], from, static_cast<size_t>(to - from));
     from = to;
   }
-  table.tail = std::vector<Entry>();
+  table.tail.clear();
 }
 
 std::optional<BlobLocation> Index::Lookup(BlobType type, const Id& id) const {
@@ -202,8 +247,8 @@ size_t Index::MemoryBytes() const {
                  pack_numbers_.size() * (sizeof(Id) + sizeof(uint32_t) + 2 * sizeof(void*)) +
                  pack_numbers_.bucket_count() * sizeof(void*);
   for (const auto& table : tables_) {
-    bytes += table.buckets.capacity() * sizeof(std::vector<Entry>) + table.tail.capacity() * sizeof(Entry);
-    for (const auto& bucket : table.buckets) bytes += bucket.capacity() * sizeof(Entry);
+    bytes += table.tail.capacity_bytes();
+    for (const auto& bucket : table.buckets) bytes += bucket.capacity_bytes();
   }
   return bytes;
 }

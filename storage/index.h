@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/bytes.h"
@@ -43,20 +44,58 @@ struct BlobLocation {
   PackedBlob blob;
 };
 
+// An array of trivially copyable T in its own pages, grown and shrunk in
+// place (mremap) rather than copied: growing never holds two copies, and
+// freed pages go back to the system instead of fragmenting the heap.
+template <typename T>
+class PageArray {
+ public:
+  PageArray() = default;
+  PageArray(PageArray&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)),
+        bytes_(std::exchange(other.bytes_, 0)) {}
+  PageArray& operator=(PageArray&& other) noexcept {
+    std::swap(data_, other.data_);
+    std::swap(size_, other.size_);
+    std::swap(bytes_, other.bytes_);
+    return *this;
+  }
+  ~PageArray() { Release(); }
+
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  const T* begin() const { return data_; }
+  const T* end() const { return data_ + size_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  size_t capacity_bytes() const { return bytes_; }
+
+  // New elements are zero (fresh pages); std::bad_alloc when the system
+  // has no memory, as a vector would throw.
+  void resize(size_t n);
+  void clear() { Release(); }
+
+ private:
+  void Release();
+  T* data_ = nullptr;
+  size_t size_ = 0;
+  size_t bytes_ = 0;
+};
+
 // All blobs of a repository by (type, id). Memory is the point: a
 // repository of millions of blobs must fit beside a backup or a restore, so
 // entries live in sorted arrays, not node-based hash maps. An entry is the
 // blob id, a pack number (packs are kept once, in a side table) and three
-// 32-bit numbers: kEntryBytes bytes per blob, plus at most a few percent of
-// slack while blobs are being added. Entries sit in kBuckets sorted arrays
-// chosen by the id's first 12 bits (ids are uniform, so the buckets fill
-// evenly); new entries first go to a small sorted tail that is merged into
-// the buckets once it holds 1/16 of them, each bucket rebuilt at its exact
-// size, so adding never doubles anything. Lookups are binary searches.
-// Not thread-safe; Repository guards it.
+// 32-bit numbers: kEntryBytes bytes per blob, plus less than a page per
+// bucket. Entries sit in kBuckets sorted arrays chosen by the id's first
+// byte (ids are uniform, so the buckets fill evenly); new entries first go
+// to a small sorted tail that is merged into the buckets once it holds 1/16
+// of them, each bucket grown in place and merged from its end, so adding
+// never copies the index or leaves holes in the heap. Lookups are binary
+// searches. Not thread-safe; Repository guards it.
 class Index {
  public:
-  static constexpr size_t kBuckets = 4096;
+  static constexpr size_t kBuckets = 256;
 
   // Adds the pack's blobs; a blob the index already has keeps its first
   // location.
@@ -69,7 +108,7 @@ class Index {
   size_t PackCount() const { return packs_.size(); }
   const std::vector<Id>& Packs() const { return packs_; }
 
-  // Heap bytes the index holds (its arrays' capacities and the pack table).
+  // Bytes the index holds (its arrays' pages and the pack table).
   size_t MemoryBytes() const;
 
   // 32 bytes of id and four 32-bit numbers.
@@ -84,8 +123,8 @@ class Index {
 
  private:
   struct Table {
-    std::vector<std::vector<Entry>> buckets = std::vector<std::vector<Entry>>(kBuckets);
-    std::vector<Entry> tail;  // sorted by id, merged into the buckets when large
+    PageArray<Entry> buckets[kBuckets];
+    PageArray<Entry> tail;  // sorted by id, merged into the buckets when large
   };
   Table& TableFor(BlobType type) { return tables_[type == BlobType::kTree ? 1 : 0]; }
   const Table& TableFor(BlobType type) const { return tables_[type == BlobType::kTree ? 1 : 0]; }
