@@ -3,10 +3,31 @@
 compressible text and half random bytes, deterministic for a seed.
 
 usage: gen_tree.py DIR TOTAL_MIB
+       gen_tree.py --files N DIR
+
+--files N makes the large case instead: N small files (40 to 400 bytes, each
+different, so each is one data blob), every one in a folder of its own, and
+those folders 1000 to a parent: N data blobs plus about N tree blobs, so a
+repository of 2 million blobs from 1 million files.
 """
 import os
 import random
 import sys
+
+
+def many_files(root, n):
+    rng = random.Random(7)
+    for i in range(n):
+        d = os.path.join(root, f"g{i // 1000:04d}", f"d{i % 1000:03d}")
+        os.makedirs(d)
+        with open(os.path.join(d, "f.txt"), "wb") as f:
+            f.write(b"file %d " % i + rng.randbytes(rng.randint(32, 392)))
+    print(f"{n} files in {n} folders, {n + (n + 999) // 1000 + 1} folders in all")
+
+
+if len(sys.argv) == 4 and sys.argv[1] == "--files":
+    many_files(sys.argv[3], int(sys.argv[2]))
+    sys.exit(0)
 
 root, total_mib = sys.argv[1], int(sys.argv[2])
 rng = random.Random(42)

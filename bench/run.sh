@@ -5,6 +5,19 @@
 #   bash bench/run.sh [--size MIB] [--real DIR|none] [--repo-dir DIR] [--both]
 #                     [--repeat N] [--stash BIN] [--no-build]
 #                     [--keep-results FILE]
+#   bash bench/run.sh --large [FILES] [--repo-dir DIR] [--stash BIN] [--no-build]
+#                     [--keep-results FILE]
+#
+# --large is the memory case: FILES (default 1000000) small files, each in a
+# folder of its own (bench/gen_tree.py --files), so a repository of about
+# 2 x FILES blobs; restic 0.18.1, rustic 0.11.4 and stash run a first
+# backup (format 2), an incremental one with nothing changed, check and a
+# restore, one tool after the other. The tree lives on the disk of /tmp
+# (tmpfs has too few inodes for it and a restore); repositories go to
+# --repo-dir (default /dev/shm), and so does each restore when the file
+# system has inodes for it (else the disk), deleted after each tool's
+# restore, untimed. It takes long: about 25 minutes at 1 million files on
+# 2 cores.
 #
 # Data sets: a generated tree (default 1024 MiB: small and large files, half
 # compressible) and a real tree (default /usr/share). For each: first backup
@@ -34,8 +47,8 @@
 # here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: bench/run.sh [--size MIB] [--real DIR|none] [--repo-dir DIR] [--both] [--repeat N] [--stash BIN] [--no-build] [--keep-results FILE]"
-size=1024 real=/usr/share repo_dir= both=0 repeat=1 stash= peer_flags=() keep=
+usage="usage: bench/run.sh [--size MIB] [--real DIR|none] [--repo-dir DIR] [--both] [--repeat N] [--stash BIN] [--no-build] [--keep-results FILE] | --large [FILES] ..."
+size=1024 real=/usr/share repo_dir= both=0 repeat=1 stash= peer_flags=() keep= large=
 while [ $# -gt 0 ]; do
   case $1 in
     --size|--real|--repo-dir|--repeat|--stash|--keep-results)
@@ -50,10 +63,14 @@ while [ $# -gt 0 ]; do
     --stash) stash=$2; shift 2 ;;
     --no-build) peer_flags+=(--no-build); shift ;;
     --keep-results) keep=$2; shift 2 ;;
+    --large)
+      large=1000000
+      case ${2:-} in ''|-*) shift ;; *) large=$2; shift 2 ;; esac ;;
     *) echo "$usage" >&2; exit 2 ;;
   esac
 done
 case $size in ''|*[!0-9]*) echo "bench: --size must be a number of MiB, not '$size'" >&2; exit 2 ;; esac
+case $large in *[!0-9]*|0) echo "bench: --large takes a number of files, not '$large'" >&2; exit 2 ;; esac
 case $repeat in ''|0|*[!0-9]*) echo "bench: --repeat must be a positive number, not '$repeat'" >&2; exit 2 ;; esac
 if [ "$real" != none ] && [ ! -d "$real" ]; then
   echo "bench: --real $real is not a folder" >&2; exit 2
@@ -110,6 +127,7 @@ command_for() {
         backup) argv=("$b" -r "$repo" --no-progress backup "$arg") ;;
         restore) argv=("$b" -r "$repo" --no-progress restore latest "$arg") ;;
         snapshots) argv=("$b" -r "$repo" --no-progress snapshots) ;;
+        check) argv=("$b" -r "$repo" --no-progress check) ;;
       esac ;;
     *)
       case $step in
@@ -117,6 +135,7 @@ command_for() {
         backup) argv=("$b" -q -r "$repo" backup "$arg") ;;
         restore) argv=("$b" -q -r "$repo" restore latest --target "$arg") ;;
         snapshots) argv=("$b" -q -r "$repo" snapshots) ;;
+        check) argv=("$b" -q -r "$repo" check) ;;
       esac ;;
   esac
 }
@@ -164,6 +183,55 @@ init_repo() {
   record "$loc" "$dataset" "backup v$v" "$tool" failed "$reason"
   return 1
 }
+
+if [ -n "$large" ]; then
+  # The memory case: the two newest peers and stash, steps one tool after
+  # the other, each after a sync.
+  large_tools=()
+  for tool in "${tools[@]}"; do [ "$tool" = "restic 0.14" ] || large_tools+=("$tool"); done
+  src=$work/large
+  python3 bench/gen_tree.py --files "$large" "$src" >&2
+  where=${repo_dir:-/dev/shm}
+  if [ ! -d "$where" ]; then echo "bench: --repo-dir $where is not a folder" >&2; exit 2; fi
+  repos=$(mktemp -d "$where/stash-bench-large-XXXXXX"); cleanup+=("$repos")
+  loc="$(df --output=fstype "$repos" | tail -n 1) $(df --output=target "$repos" | tail -n 1)"
+  restores=$repos
+  if [ "$(df --output=iavail "$repos" | tail -n 1)" -lt $(( large * 21 / 10 + 10000 )) ]; then
+    restores=$work/restores; mkdir -p "$restores"
+  fi
+  echo "bench: $large files; repositories on $loc ($repos), restores in $restores" >&2
+  declare -A have_v2=()
+  for tool in "${large_tools[@]}"; do
+    repo=$repos/large-${tool// /-}
+    init_repo "$loc" large "$tool" "$repo" 2 || continue
+    sync
+    command_for "$tool" backup "$repo" "$src"
+    measure "$loc" large "backup v2" "$tool" "${argv[@]}" && have_v2[$tool]=1
+  done
+  for step in incremental check restore; do
+    for tool in "${large_tools[@]}"; do
+      [ -n "${have_v2[$tool]:-}" ] || continue
+      repo=$repos/large-${tool// /-}
+      target=$restores/restored-${tool// /-}
+      arg=$src
+      [ $step = restore ] && arg=$target
+      sync
+      command_for "$tool" $step "$repo" "$arg"
+      measure "$loc" large $step "$tool" "${argv[@]}" || true
+      [ $step = restore ] && rm -rf "$target"
+    done
+  done
+  for tool in "${large_tools[@]}"; do
+    [ -n "${have_v2[$tool]:-}" ] || continue
+    mib=$(du -sm "$repos/large-${tool// /-}" | cut -f1) || continue
+    record "$loc" large "repository MiB" "$tool" m "{\"mib\": $mib}"
+  done
+  status=0
+  [ -z "$keep" ] || cp "$results" "$keep"
+  python3 bench/summary.py < "$results" || status=$?
+  echo "load average (1, 5, 15 min) at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit $status
+fi
 
 python3 bench/gen_tree.py "$work/generated" "$size" >&2
 datasets=(generated) bound_sets=("generated=$work/generated")
