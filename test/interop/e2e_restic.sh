@@ -27,26 +27,7 @@ logs() { tail -30 "$WORK/operator.log" "$WORK/apiserver.log" "$WORK/test-node.lo
 cp_start_node e2e-node "$STATE" "$WORK/test-node.log" || fail "the test node never became Ready"
 
 # --- Stash as the manifests install it, the servers run outside pods as their service accounts ---
-# RBAC and service accounts, not the Deployments: the test node would run
-# those beside the servers this test runs itself.
-manifest_without_workloads "$HERE/../../manifests/02-rbac.yaml" "$WORK/apiserver-rbac.yaml"
-manifest_without_workloads "$HERE/../../manifests/05-operator.yaml" "$WORK/operator-rbac.yaml"
-k apply -f "$WORK/apiserver-rbac.yaml" -f "$WORK/operator-rbac.yaml" >/dev/null
-cp_token_kubeconfig stash stash-apiserver "$WORK/apiserver.kubeconfig"
-cp_token_kubeconfig stash stash-operator "$WORK/operator.kubeconfig"
-api_port=$(_cp_free_port) hook_port=$(_cp_free_port)
-k -n stash create service externalname stash-apiserver --external-name localhost --tcp="$api_port:$api_port" >/dev/null
-"$STASH" apiserver --kubeconfig "$WORK/apiserver.kubeconfig" --bind-address 127.0.0.1 --secure-port "$api_port" \
-  --apiservice-service "stash/stash-apiserver:$api_port" --snapshot-refresh-interval 500ms > "$WORK/apiserver.log" 2>&1 &
-pids+=($!)
-"$STASH" operator --kubeconfig "$WORK/operator.kubeconfig" --no-leader-elect --image stash:e2e \
-  --webhook-url "https://127.0.0.1:$hook_port" --webhook-port "$hook_port" --webhook-bind-address 127.0.0.1 \
-  > "$WORK/operator.log" 2>&1 &
-pids+=($!)
-wait_until 90 grep -q "Restic controller running" "$WORK/operator.log" || { logs; fail "the operator did not start"; }
-wait_until 90 grep -q "Registered APIService" "$WORK/apiserver.log" || { logs; fail "the apiserver registered no APIService"; }
-k wait --for=condition=Available --timeout=90s apiservice/v1alpha1.repositories.stash.appscode.com >/dev/null ||
-  { logs; fail "the Snapshot APIService is not Available"; }
+start_stash_servers stash:e2e || { logs; fail "the Stash servers did not start"; }
 pass "apiserver (APIService Available), operator (webhook registered) and test node running"
 
 # --- The workloads and their Restic ---

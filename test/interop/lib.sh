@@ -58,3 +58,38 @@ docs = re.split(r"^---$", open(sys.argv[1]).read(), flags=re.M)
 print("---".join(d for d in docs if not re.search(r"^kind: (Deployment|Service)$", d, re.M)))
 PY
 }
+
+# start_stash_servers IMAGE: for the cluster tests that run Stash as the
+# manifests install it, with the servers outside pods as their service
+# accounts (the manifests' RBAC and service accounts, not their
+# Deployments, which the test node would run beside them): `stash
+# apiserver` behind its APIService and `stash operator` with its webhook,
+# sidecars of image IMAGE. Needs cp_start_for_test and a test node; logs in
+# $WORK/apiserver.log and $WORK/operator.log, pids in `pids`. Returns
+# non-zero, having printed the logs, when either did not come up.
+start_stash_servers() {
+  local manifests=$HERE/../../manifests api_port hook_port
+  manifest_without_workloads "$manifests/02-rbac.yaml" "$WORK/apiserver-rbac.yaml"
+  manifest_without_workloads "$manifests/05-operator.yaml" "$WORK/operator-rbac.yaml"
+  "$KUBECTL" apply -f "$WORK/apiserver-rbac.yaml" -f "$WORK/operator-rbac.yaml" >/dev/null
+  cp_token_kubeconfig stash stash-apiserver "$WORK/apiserver.kubeconfig"
+  cp_token_kubeconfig stash stash-operator "$WORK/operator.kubeconfig"
+  api_port=$(_cp_free_port) hook_port=$(_cp_free_port)
+  "$KUBECTL" -n stash create service externalname stash-apiserver --external-name localhost \
+    --tcp="$api_port:$api_port" >/dev/null
+  "$STASH" apiserver --kubeconfig "$WORK/apiserver.kubeconfig" --bind-address 127.0.0.1 --secure-port "$api_port" \
+    --apiservice-service "stash/stash-apiserver:$api_port" --snapshot-refresh-interval 500ms > "$WORK/apiserver.log" 2>&1 &
+  pids+=($!)
+  "$STASH" operator --kubeconfig "$WORK/operator.kubeconfig" --no-leader-elect --image "$1" \
+    --webhook-url "https://127.0.0.1:$hook_port" --webhook-port "$hook_port" --webhook-bind-address 127.0.0.1 \
+    > "$WORK/operator.log" 2>&1 &
+  pids+=($!)
+  wait_until 90 grep -q "Restic controller running" "$WORK/operator.log" &&
+    wait_until 90 grep -q "Registered APIService" "$WORK/apiserver.log" &&
+    "$KUBECTL" --request-timeout=60s wait --for=condition=Available --timeout=90s \
+      apiservice/v1alpha1.repositories.stash.appscode.com >/dev/null || {
+    tail -30 "$WORK/operator.log" "$WORK/apiserver.log"
+    echo "FAIL: the Stash apiserver (APIService Available) or operator (webhook) did not come up" >&2
+    return 1
+  }
+}
