@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <set>
 #include <unordered_map>
@@ -15,15 +16,28 @@ namespace {
 // restic finalizes index files at this many blobs.
 constexpr size_t kMaxBlobsPerIndexFile = 50000;
 
-struct BlobKey {
-  BlobType type;
-  Id id;
-  bool operator==(const BlobKey& o) const { return type == o.type && id == o.id; }
+// A bit per indexed blob, by the Index's ordinals: a few bits per blob
+// where a hash set of ids would take about 70 bytes.
+class BlobBits {
+ public:
+  explicit BlobBits(const Index& index) : index_(index), bits_(index.BlobCount()) {}
+  // Sets the blob's bit; false if it was set already. A blob the index
+  // lacks is never set (callers check Has first).
+  bool Insert(BlobType type, const Id& id) {
+    auto n = index_.Ordinal(type, id);
+    if (!n || bits_[*n]) return false;
+    bits_[*n] = true;
+    return true;
+  }
+  bool Contains(BlobType type, const Id& id) const {
+    auto n = index_.Ordinal(type, id);
+    return n && bits_[*n];
+  }
+
+ private:
+  const Index& index_;
+  std::vector<bool> bits_;
 };
-struct BlobKeyHash {
-  size_t operator()(const BlobKey& k) const { return std::hash<Id>()(k.id) ^ static_cast<size_t>(k.type); }
-};
-using BlobSet = std::unordered_set<BlobKey, BlobKeyHash>;
 
 enum class Action { kKeep, kRepack, kDelete };
 
@@ -39,16 +53,16 @@ struct PackPlan {
 
 // Every blob that some snapshot needs: the trees reachable from the
 // snapshots and the data blobs their files list.
-Result<BlobSet> FindUsedBlobs(Repository& repo, const PruneLog& log) {
+Result<BlobBits> FindUsedBlobs(Repository& repo, const PruneLog& log) {
   STASH_ASSIGN_OR_RETURN(auto snapshots, repo.LoadAllSnapshots());
   if (log) log("finding data that is still in use for " + std::to_string(snapshots.size()) + " snapshots");
-  BlobSet used;
+  BlobBits used(repo.index());
   std::vector<Id> todo;
   for (const auto& [id, s] : snapshots) todo.push_back(s.tree);
   while (!todo.empty()) {
     Id tree_id = todo.back();
     todo.pop_back();
-    if (!used.insert({BlobType::kTree, tree_id}).second) continue;
+    if (repo.index().Has(BlobType::kTree, tree_id) && !used.Insert(BlobType::kTree, tree_id)) continue;
     auto tree = repo.LoadTree(tree_id);
     if (!tree.ok()) return tree.error().Wrap("cannot prune: a snapshot needs tree " + tree_id.Hex());
     for (const auto& node : tree->nodes) {
@@ -58,7 +72,7 @@ Result<BlobSet> FindUsedBlobs(Repository& repo, const PruneLog& log) {
           return NotFound("cannot prune: data blob " + blob.Hex() + " of \"" + node.name +
                           "\" in tree " + tree_id.Hex() + " is not in the index");
         }
-        used.insert({BlobType::kData, blob});
+        used.Insert(BlobType::kData, blob);
       }
     }
   }
@@ -74,7 +88,8 @@ class Pruner {
     Log("loading indexes...");
     STASH_RETURN_IF_ERROR(repo_.LoadIndex());
     STASH_ASSIGN_OR_RETURN(index_files_, repo_.LoadIndexFiles());
-    STASH_ASSIGN_OR_RETURN(used_, FindUsedBlobs(repo_, log_));
+    STASH_ASSIGN_OR_RETURN(BlobBits used, FindUsedBlobs(repo_, log_));
+    used_.emplace(std::move(used));
     Log("searching used packs...");
     STASH_RETURN_IF_ERROR(PlanPacks());
     Log("collecting packs for deletion and repacking");
@@ -97,15 +112,17 @@ class Pruner {
     std::unordered_map<Id, uint64_t> actual;
     for (const auto& f : listed) actual[*Id::FromHex(f.name)] = f.size;
     std::map<Id, PackPlan> plans;  // ordered, so results do not depend on hash order
-    for (const auto& [file_id, file] : index_files_) {
-      for (const auto& p : file.packs) {
-        if (!plans.count(p.id)) plans[p.id] = PackPlan{p.id, p.blobs};
+    // The blob lists move into the plans: only the files' ids stay.
+    for (auto& [file_id, file] : index_files_) {
+      for (auto& p : file.packs) {
+        if (!plans.count(p.id)) plans[p.id] = PackPlan{p.id, std::move(p.blobs)};
       }
+      file.packs = {};
     }
-    BlobSet counted;
+    BlobBits counted(repo_.index());
     for (auto& [id, plan] : plans) {
       for (const auto& b : plan.blobs) {
-        bool used = used_.count({b.type, b.id}) && counted.insert({b.type, b.id}).second;
+        bool used = used_->Contains(b.type, b.id) && counted.Insert(b.type, b.id);
         (used ? plan.used_bytes : plan.unused_bytes) += b.length;
         (used ? plan.used_blobs : plan.unused_blobs)++;
         (b.type == BlobType::kTree ? plan.has_tree : plan.has_data) = true;
@@ -198,10 +215,10 @@ class Pruner {
 
   // Copies the still used blobs of repacked packs into new packs.
   Status Repack() {
-    BlobSet kept;  // blobs that survive in kept packs need no copy
+    BlobBits kept(repo_.index());  // blobs that survive in kept packs need no copy
     for (const auto& p : plans_) {
       if (p.action != Action::kKeep) continue;
-      for (const auto& b : p.blobs) kept.insert({b.type, b.id});
+      for (const auto& b : p.blobs) kept.Insert(b.type, b.id);
     }
     if (stats_.packs_repacked) Log("repacking " + std::to_string(stats_.packs_repacked) + " packs");
     PackWriter data(repo_.master_key(), repo_.temp_dir()), tree(repo_.master_key(), repo_.temp_dir());
@@ -209,7 +226,7 @@ class Pruner {
       if (p.action != Action::kRepack) continue;
       STASH_ASSIGN_OR_RETURN(Bytes pack, repo_.backend().Read(FileType::kPack, p.id.Hex()));
       for (const auto& b : p.blobs) {
-        if (!used_.count({b.type, b.id}) || !kept.insert({b.type, b.id}).second) continue;
+        if (!used_->Contains(b.type, b.id) || !kept.Insert(b.type, b.id)) continue;
         STASH_ASSIGN_OR_RETURN(Bytes plain, DecodeBlob(pack, p.id, b));
         PackWriter& w = b.type == BlobType::kTree ? tree : data;
         STASH_RETURN_IF_ERROR(w.AddPlaintext(b.type, b.id, plain, repo_.blob_zstd_level()));
@@ -297,7 +314,7 @@ class Pruner {
   const PruneOptions& opt_;
   const PruneLog& log_;
   std::vector<std::pair<Id, IndexFile>> index_files_;
-  BlobSet used_;
+  std::optional<BlobBits> used_;
   std::vector<PackPlan> plans_;
   std::vector<Id> unreferenced_;
   std::unordered_set<Id> missing_;

@@ -232,6 +232,19 @@ void Index::MergeTail(Table& table) {
     from = to;
   }
   table.tail.clear();
+  for (size_t b = 0; b < kBuckets; ++b) table.before[b + 1] = table.before[b] + table.buckets[b].size();
+}
+
+std::optional<size_t> Index::Ordinal(BlobType type, const Id& id) const {
+  const Table& table = TableFor(type);
+  size_t base = type == BlobType::kTree ? count_[0] : 0;
+  const Entry* e = Find(table, id);
+  if (!e) return std::nullopt;
+  const auto& bucket = table.buckets[BucketOf(id)];
+  if (e >= bucket.begin() && e < bucket.end()) {
+    return base + table.before[BucketOf(id)] + static_cast<size_t>(e - bucket.begin());
+  }
+  return base + table.before[kBuckets] + static_cast<size_t>(e - table.tail.begin());
 }
 
 std::optional<BlobLocation> Index::Lookup(BlobType type, const Id& id) const {

@@ -104,6 +104,11 @@ class Index {
   std::optional<BlobLocation> Lookup(BlobType type, const Id& id) const;
   bool Has(BlobType type, const Id& id) const;
 
+  // A dense number for each blob: data blobs 0 .. data count - 1, then the
+  // trees, so a caller can keep a bit per blob in a vector<bool> instead of
+  // a set of ids. Numbers hold until the next AddPack.
+  std::optional<size_t> Ordinal(BlobType type, const Id& id) const;
+
   size_t BlobCount() const { return count_[0] + count_[1]; }
   size_t PackCount() const { return packs_.size(); }
   const std::vector<Id>& Packs() const { return packs_; }
@@ -125,6 +130,7 @@ class Index {
   struct Table {
     PageArray<Entry> buckets[kBuckets];
     PageArray<Entry> tail;  // sorted by id, merged into the buckets when large
+    size_t before[kBuckets + 1] = {};  // entries in the buckets before each one
   };
   Table& TableFor(BlobType type) { return tables_[type == BlobType::kTree ? 1 : 0]; }
   const Table& TableFor(BlobType type) const { return tables_[type == BlobType::kTree ? 1 : 0]; }

@@ -168,6 +168,18 @@ TEST_CASE("Index of many blobs: sorted arrays, first location wins, bytes per bl
     CHECK(!idx.Has(tree ? BlobType::kData : BlobType::kTree, NumberedId(i, tree)));
   }
   CHECK(idx.Lookup(BlobType::kData, dup)->pack == NumberedId(12345 / 3000, 9));
+  // Ordinals number every blob once, data first, densely.
+  std::vector<bool> seen(idx.BlobCount());
+  for (uint64_t i = 0; i < data + trees; ++i) {
+    bool tree = i >= data;
+    auto n = idx.Ordinal(tree ? BlobType::kTree : BlobType::kData, NumberedId(i, tree));
+    REQUIRE(n);
+    REQUIRE(*n < idx.BlobCount());
+    CHECK((*n >= data) == tree);
+    CHECK(!seen[*n]);
+    seen[*n] = true;
+  }
+  CHECK(!idx.Ordinal(BlobType::kTree, NumberedId(0, 0)));
   CHECK(!idx.Has(BlobType::kData, NumberedId(data + trees, 0)));
   // The figure docs/architecture.md quotes: 48 bytes an entry, plus slack.
   double per_blob = static_cast<double>(idx.MemoryBytes()) / static_cast<double>(idx.BlobCount());
