@@ -292,6 +292,8 @@ Result<std::string> TaskPodSpecJson(const Json& task_object, const FunctionLooku
     }
     if (!c.HasMember("image")) return Invalid("Function " + fn_name + " has no spec.image");
     c.AddMember("imagePullPolicy", "IfNotPresent", a);
+    // A step that fails says why in its terminated state (the session's error).
+    c.AddMember("terminationMessagePolicy", "FallbackToLogsOnError", a);
     ApplyContainerSettings(pod, c, json::Member(f, "runtimeSettings"));
     ApplyContainerSettings(pod, c, json::Member(rs, "container"));
     Doc ns_env;

@@ -75,7 +75,8 @@ struct TaskPodRequest {
 // "<function name, '.' -> '-'>-<i>" made from its Function resolved with
 // ({outputDir} <- step params <- params <- inputs, the later winning), all
 // but the last as initContainers, tmp-dir (emptyDir, tempDir's medium and
-// sizeLimit) at /tmp in each, env NAMESPACE from the downward API,
+// sizeLimit) at /tmp in each, terminationMessagePolicy
+// FallbackToLogsOnError, env NAMESPACE from the downward API,
 // restartPolicy Never, service account stash-v1beta1 (unless the pod
 // runtime settings name one), the Task's resolved volumes, then the
 // runtime settings on top, and a local backend's volume. kInvalid naming the Task when it has no steps,
