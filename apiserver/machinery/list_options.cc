@@ -100,8 +100,8 @@ void SortObjects(std::vector<ObjectPtr>& objects) {
   }
 }
 
-Result<std::vector<ObjectPtr>> Page(const std::vector<ObjectPtr>& sorted, const ListOptions& options,
-                                    ListMeta& meta) {
+Result<std::pair<size_t, size_t>> PageRange(const std::vector<ObjectPtr>& sorted, const ListOptions& options,
+                                            ListMeta& meta) {
   auto begin = sorted.begin();
   if (!options.continue_token.empty()) {
     STASH_ASSIGN_OR_RETURN(ObjectMeta after, DecodeContinue(options.continue_token));
@@ -114,7 +114,14 @@ Result<std::vector<ObjectPtr>> Page(const std::vector<ObjectPtr>& sorted, const 
     meta.continue_token = EncodeContinue((*(end - 1))->meta);
     meta.remaining_items = sorted.end() - end;
   }
-  return std::vector<ObjectPtr>(begin, end);
+  return std::make_pair(static_cast<size_t>(begin - sorted.begin()), static_cast<size_t>(end - sorted.begin()));
+}
+
+Result<std::vector<ObjectPtr>> Page(const std::vector<ObjectPtr>& sorted, const ListOptions& options,
+                                    ListMeta& meta) {
+  STASH_ASSIGN_OR_RETURN(auto range, PageRange(sorted, options, meta));
+  return std::vector<ObjectPtr>(sorted.begin() + static_cast<ptrdiff_t>(range.first),
+                                sorted.begin() + static_cast<ptrdiff_t>(range.second));
 }
 
 // ---- DeleteOptions ----

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "apiserver/machinery/server_types.h"
@@ -48,6 +49,9 @@ void SortObjects(std::vector<ObjectPtr>& objects);
 // remain. kInvalid for a token this server did not make.
 Result<std::vector<ObjectPtr>> Page(const std::vector<ObjectPtr>& sorted, const ListOptions& options,
                                     ListMeta& meta);
+// The same page as the positions [first, second) in `sorted`.
+Result<std::pair<size_t, size_t>> PageRange(const std::vector<ObjectPtr>& sorted, const ListOptions& options,
+                                            ListMeta& meta);
 
 struct DeleteOptions {
   bool dry_run = false;

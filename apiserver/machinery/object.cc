@@ -1,9 +1,73 @@
 #include "apiserver/machinery/object.h"
 
+#include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace stash::apiserver {
+
+namespace {
+
+const char kPartialVersion[] = "meta.k8s.io/v1";
+
+// Kubernetes' HumanDuration into `buf` (at least 32 bytes); returns the length.
+size_t FormatDuration(char* buf, int64_t s) {
+  char* p = buf;
+  auto num = [&](int64_t n, char unit) {
+    p = std::to_chars(p, buf + 32, n).ptr;
+    *p++ = unit;
+  };
+  auto two = [&](int64_t a, char ua, int64_t b, char ub) {
+    num(a, ua);
+    if (b != 0) num(b, ub);
+  };
+  if (s < -1) {
+    std::memcpy(p, "<invalid>", 9);
+    return 9;
+  }
+  if (s < 0) s = 0;
+  if (s < 120) {
+    num(s, 's');
+  } else if (int64_t minutes = s / 60; minutes < 10) {
+    two(minutes, 'm', s % 60, 's');
+  } else if (minutes < 180) {
+    num(minutes, 'm');
+  } else if (int64_t hours = s / 3600; hours < 8) {
+    two(hours, 'h', minutes % 60, 'm');
+  } else if (hours < 48) {
+    num(hours, 'h');
+  } else if (hours < 24 * 8) {
+    two(hours / 24, 'd', hours % 24, 'h');
+  } else if (hours < 24 * 365 * 2) {
+    num(hours / 24, 'd');
+  } else if (hours < 24 * 365 * 8) {
+    two(hours / 24 / 365, 'y', (hours / 24) % 365, 'd');
+  } else {
+    num(hours / 24 / 365, 'y');
+  }
+  return static_cast<size_t>(p - buf);
+}
+
+// The row's cells as sealed: ages left out, their places recorded.
+void SealRow(Object& object) {
+  auto& r = object.rendered;
+  JsonOut out;
+  out.Open().Key("cells").OpenArray();
+  for (const auto& cell : object.cells) {
+    if (cell.kind == Cell::kAge) {
+      // An empty value keeps JsonOut's commas in place; the age goes there.
+      out.Raw("");
+      r.ages.push_back({out.str().size(), cell.number});
+    } else {
+      WriteCellValue(out, cell);
+    }
+  }
+  out.CloseArray();  // the row's object stays open: its "object" member and brace come per request
+  r.row = out.Take();
+}
+
+}  // namespace
 
 void Seal(Object& object, const std::string& api_version, const std::string& kind) {
   object.rendered = {};
@@ -13,13 +77,17 @@ void Seal(Object& object, const std::string& api_version, const std::string& kin
   JsonOut whole;
   WriteObject(whole, api_version, kind, object);
   object.rendered.object = whole.Take();
-  for (const auto& cell : object.cells) {
-    JsonOut c;
-    if (cell.kind != Cell::kAge) WriteCellValue(c, cell);
-    object.rendered.cells.push_back(c.Take());
-  }
+  JsonOut partial;
+  WritePartialMetadata(partial, object, kPartialVersion);
+  object.rendered.partial = partial.Take();
+  SealRow(object);
   object.rendered.api_version = api_version;
   object.rendered.kind = kind;
+}
+
+bool SealedAs(const Object& object, const std::string& api_version, const std::string& kind) {
+  const auto& r = object.rendered;
+  return !r.object.empty() && r.kind == kind && r.api_version == api_version;
 }
 
 ObjectPtr WithResourceVersion(const ObjectPtr& object, uint64_t resource_version) {
@@ -27,6 +95,51 @@ ObjectPtr WithResourceVersion(const ObjectPtr& object, uint64_t resource_version
   copy->meta.resource_version = resource_version;
   if (!object->rendered.kind.empty()) Seal(*copy, object->rendered.api_version, object->rendered.kind);
   return copy;
+}
+
+std::string HumanDuration(int64_t seconds) {
+  char buf[32];
+  return std::string(buf, FormatDuration(buf, seconds));
+}
+
+void AppendAge(std::string& out, int64_t time, int64_t now) {
+  char buf[32];
+  size_t n = time == 0 ? 0 : FormatDuration(buf, now - time);
+  if (time == 0 || buf[0] == '<') {
+    // "<unknown>" and "<invalid>" go out escaped, as Go escapes < and >.
+    AppendGoJsonString(out, time == 0 ? std::string_view("<unknown>") : std::string_view(buf, n));
+    return;
+  }
+  out += '"';
+  out.append(buf, n);
+  out += '"';
+}
+
+void AppendRowCells(std::string& out, const Object& object, int64_t now) {
+  const auto& r = object.rendered;
+  if (r.row.empty()) {
+    JsonOut cells;
+    cells.Open().Key("cells").OpenArray();
+    for (const auto& cell : object.cells) {
+      if (cell.kind == Cell::kAge) {
+        std::string age;
+        AppendAge(age, cell.number, now);
+        cells.Raw(age);
+      } else {
+        WriteCellValue(cells, cell);
+      }
+    }
+    cells.CloseArray();
+    out += cells.str();
+    return;
+  }
+  size_t at = 0;
+  for (const auto& age : r.ages) {
+    out.append(r.row, at, age.offset - at);
+    AppendAge(out, age.time, now);
+    at = age.offset;
+  }
+  out.append(r.row, at, std::string::npos);
 }
 
 void WriteCellValue(JsonOut& out, const Cell& cell) {

@@ -1,8 +1,9 @@
 // Objects as the generic API machinery handles them: Kubernetes metadata,
 // the resource's own members as ready-made JSON, and its table cells.
 //
-// A resource builds each Object once (for snapshots: when the snapshot file
-// is first read); lists, gets, tables and watch events only render them.
+// A resource builds and seals each Object once (for snapshots: when the
+// snapshot file is first read); lists, gets, tables and watch events then
+// copy its sealed bytes.
 #pragma once
 
 #include <cstdint>
@@ -44,19 +45,32 @@ struct Object {
   std::vector<std::pair<std::string, std::string>> fields;
   std::vector<Cell> cells;  // one per column of the resource's table
 
-  // JSON made once by Seal(), so that serving a list of thousands of
-  // objects only copies bytes. Empty until sealed.
+  // The object's bytes in every shape a list or a watch serves, made once by
+  // Seal() (for snapshots: when the cache learns the snapshot, again when its
+  // Repository's labels change), so that serving thousands of objects only
+  // selects and concatenates them. Empty until sealed.
   struct Rendered {
     std::string api_version, kind;
-    std::string metadata;            // the "metadata" value
-    std::string object;              // the whole object
-    std::vector<std::string> cells;  // each text or integer cell ("" for ages)
+    std::string metadata;  // the "metadata" value
+    std::string object;    // the whole object
+    std::string partial;   // as PartialObjectMetadata of meta.k8s.io/v1
+    // The Table row up to its "object" member ({"cells":[...]), less the
+    // age cells, which depend on the time of the request: ages[i].time's age
+    // goes in at byte ages[i].offset.
+    std::string row;
+    struct Age {
+      size_t offset;
+      int64_t time;
+    };
+    std::vector<Age> ages;
   } rendered;
 };
 using ObjectPtr = std::shared_ptr<const Object>;
 
 // Renders `object` once as a `kind` of `api_version` (see Object::rendered).
 void Seal(Object& object, const std::string& api_version, const std::string& kind);
+// Whether `object` was sealed as a `kind` of `api_version`.
+bool SealedAs(const Object& object, const std::string& api_version, const std::string& kind);
 
 // A copy with another resourceVersion (a DELETED event carries a newer one).
 ObjectPtr WithResourceVersion(const ObjectPtr& object, uint64_t resource_version);
@@ -69,6 +83,9 @@ void WriteMetadata(JsonOut& out, const ObjectMeta& meta);
 void WriteMetadata(JsonOut& out, const Object& object);  // sealed or not
 // A text or integer cell.
 void WriteCellValue(JsonOut& out, const Cell& cell);
+// The cells of a Table row, ages as of `now`: {"cells":[...] (the row
+// without its "object" member and closing brace), appended to `out`.
+void AppendRowCells(std::string& out, const Object& object, int64_t now);
 
 // {"apiVersion":..,"kind":..,"metadata":{..},<fields>}
 void WriteObject(JsonOut& out, const std::string& api_version, const std::string& kind,
@@ -76,5 +93,11 @@ void WriteObject(JsonOut& out, const std::string& api_version, const std::string
 
 // {"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{..}}
 void WritePartialMetadata(JsonOut& out, const Object& object, const std::string& api_version);
+
+// Kubernetes' duration.HumanDuration: "45s", "3m20s", "5h", "2d3h", "3y".
+std::string HumanDuration(int64_t seconds);
+// The quoted age cell of a time `time` as of `now` ("<unknown>" for 0),
+// appended to `out`.
+void AppendAge(std::string& out, int64_t time, int64_t now);
 
 }  // namespace stash::apiserver

@@ -35,8 +35,10 @@ std::string RenderObject(const ResourceInfo& info, const std::vector<TableColumn
       return RenderTable(info, columns, {object}, TableOptionsFor(options), meta);
     }
     case Representation::kPartialMetadata: {
+      std::string version = MetaVersion(options);
+      if (version == "meta.k8s.io/v1" && !object->rendered.partial.empty()) return object->rendered.partial;
       JsonOut out;
-      WritePartialMetadata(out, *object, MetaVersion(options));
+      WritePartialMetadata(out, *object, version);
       return out.Take();
     }
     default: {
@@ -53,25 +55,47 @@ std::string RenderList(const ResourceInfo& info, const std::vector<TableColumn>&
   if (options.media.representation == Representation::kTable) {
     return RenderTable(info, columns, objects, TableOptionsFor(options), meta);
   }
-  bool partial = options.media.representation == Representation::kPartialMetadata;
-  JsonOut out;
-  size_t estimate = 4096;
-  for (const auto& o : objects) estimate += o->rendered.object.size() + 64;
-  out.Reserve(estimate);
-  out.Open();
+  // The list's head, then each item's sealed bytes (or, for an object not
+  // sealed in this shape, its rendering), comma-separated, then "]}".
+  const bool partial = options.media.representation == Representation::kPartialMetadata;
+  const std::string group_version = info.group_version();
+  const std::string meta_version = MetaVersion(options);
+  const bool sealed_partial = meta_version == "meta.k8s.io/v1";
+  JsonOut head;
+  head.Open();
   if (partial) {
-    out.Field("kind", "PartialObjectMetadataList").Field("apiVersion", MetaVersion(options));
+    head.Field("kind", "PartialObjectMetadataList").Field("apiVersion", meta_version);
   } else {
-    out.Field("kind", info.list_kind).Field("apiVersion", info.group_version());
+    head.Field("kind", info.list_kind).Field("apiVersion", group_version);
   }
-  WriteListMeta(out, meta);
-  out.Key("items").OpenArray();
+  WriteListMeta(head, meta);
+  head.Key("items").Raw("[");
+  std::string out = head.Take();
+  size_t size = out.size() + 2;
+  for (const auto& o : objects) size += (partial ? o->rendered.partial.size() : o->rendered.object.size()) + 1;
+  out.reserve(size);
+  bool first = true;
   for (const auto& o : objects) {
-    if (partial) WritePartialMetadata(out, *o, MetaVersion(options));
-    else WriteObject(out, info.group_version(), info.kind, *o);
+    if (!first) out += ',';
+    first = false;
+    if (partial) {
+      if (sealed_partial && !o->rendered.partial.empty()) {
+        out += o->rendered.partial;
+      } else {
+        JsonOut item;
+        WritePartialMetadata(item, *o, meta_version);
+        out += item.str();
+      }
+    } else if (SealedAs(*o, group_version, info.kind)) {
+      out += o->rendered.object;
+    } else {
+      JsonOut item;
+      WriteObject(item, group_version, info.kind, *o);
+      out += item.str();
+    }
   }
-  out.CloseArray().Close();
-  return out.Take();
+  out += "]}";
+  return out;
 }
 
 std::string RenderBookmark(const ResourceInfo& info, uint64_t resource_version,

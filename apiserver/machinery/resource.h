@@ -60,7 +60,8 @@ struct UserInfo {
 };
 
 struct ListResult {
-  std::vector<ObjectPtr> objects;  // in any order
+  std::vector<ObjectPtr> objects;  // in any order, or sorted:
+  bool sorted = false;             // already in SortObjects' order (namespace, name, uid)
   uint64_t resource_version = 0;   // the version the list is consistent with
   std::vector<std::string> warnings;
 };

@@ -109,12 +109,20 @@ Response RestHandler::List(const RequestInfo& info, const Request& request, cons
   auto options = ParseListOptions(request.query);
   if (!options.ok()) return StatusResponse(BadRequestStatus(options.error().message()));
   ListResult result = storage_.List(info.ns, options->labels);
-  auto selected = Select(result.objects, info.ns, *options);
+  // Selection in place, then the page as a range: the objects' sealed bytes
+  // are the only thing copied (RenderList).
+  std::vector<ObjectPtr>& selected = result.objects;
+  std::erase_if(selected, [&](const ObjectPtr& o) { return !MatchesListOptions(*o, info.ns, *options); });
+  if (!result.sorted) SortObjects(selected);
   ListMeta meta;
   meta.resource_version = result.resource_version;
-  auto page = Page(selected, *options, meta);
-  if (!page.ok()) return StatusResponse(BadRequestStatus(page.error().message()));
-  Response r = JsonResponse(200, RenderList(storage_.info(), storage_.columns(), *page, meta,
+  auto range = PageRange(selected, *options, meta);
+  if (!range.ok()) return StatusResponse(BadRequestStatus(range.error().message()));
+  if (range->first != 0 || range->second != selected.size()) {
+    selected = std::vector<ObjectPtr>(selected.begin() + static_cast<ptrdiff_t>(range->first),
+                                      selected.begin() + static_cast<ptrdiff_t>(range->second));
+  }
+  Response r = JsonResponse(200, RenderList(storage_.info(), storage_.columns(), selected, meta,
                                             RenderFor(media, options->include)));
   AddWarnings(r.headers, result.warnings);
   return r;

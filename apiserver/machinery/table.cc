@@ -3,22 +3,6 @@
 namespace stash::apiserver {
 namespace {
 
-std::string Join(int64_t a, const char* ua, int64_t b, const char* ub) {
-  std::string s = std::to_string(a) + ua;
-  if (b != 0) s += std::to_string(b) + ub;
-  return s;
-}
-
-void WriteCell(JsonOut& out, const Cell& cell, const std::string& rendered, int64_t now) {
-  if (cell.kind == Cell::kAge) {
-    out.Str(cell.number == 0 ? "<unknown>" : HumanDuration(now - cell.number));
-  } else if (!rendered.empty()) {
-    out.Raw(rendered);
-  } else {
-    WriteCellValue(out, cell);
-  }
-}
-
 void WriteColumns(JsonOut& out, const std::vector<TableColumn>& columns) {
   out.Key("columnDefinitions").OpenArray();
   for (const auto& c : columns) {
@@ -28,43 +12,39 @@ void WriteColumns(JsonOut& out, const std::vector<TableColumn>& columns) {
   out.CloseArray();
 }
 
-void WriteRow(JsonOut& out, const ResourceInfo& info, const Object& object,
-              const TableOptions& options) {
-  out.Open().Key("cells").OpenArray();
-  static const std::string kNone;
-  const auto& rendered = object.rendered.cells;
-  for (size_t i = 0; i < object.cells.size(); ++i) {
-    WriteCell(out, object.cells[i], i < rendered.size() ? rendered[i] : kNone, options.now);
+// One row: the sealed cells with the ages of now, then the object the
+// request asked for: sealed when it is the one kubectl asks for (meta.k8s.io/v1
+// PartialObjectMetadata) or the object itself.
+void AppendRow(std::string& out, const std::string& group_version, const ResourceInfo& info,
+               const Object& object, const TableOptions& options) {
+  AppendRowCells(out, object, options.now);
+  switch (options.include) {
+    case IncludeObject::kNone: break;
+    case IncludeObject::kMetadata:
+      out += ",\"object\":";
+      if (!object.rendered.partial.empty() && options.api_version == "meta.k8s.io/v1") {
+        out += object.rendered.partial;
+      } else {
+        JsonOut partial;  // PartialObjectMetadata in the Table's version
+        WritePartialMetadata(partial, object, options.api_version);
+        out += partial.str();
+      }
+      break;
+    case IncludeObject::kObject:
+      out += ",\"object\":";
+      if (SealedAs(object, group_version, info.kind)) {
+        out += object.rendered.object;
+      } else {
+        JsonOut whole;
+        WriteObject(whole, group_version, info.kind, object);
+        out += whole.str();
+      }
+      break;
   }
-  out.CloseArray();
-  if (options.include == IncludeObject::kMetadata) {
-    out.Key("object");
-    std::string meta_version = options.api_version;  // PartialObjectMetadata in the same version
-    WritePartialMetadata(out, object, meta_version);
-  } else if (options.include == IncludeObject::kObject) {
-    out.Key("object");
-    WriteObject(out, info.group_version(), info.kind, object);
-  }
-  out.Close();
+  out += '}';
 }
 
 }  // namespace
-
-std::string HumanDuration(int64_t s) {
-  if (s < -1) return "<invalid>";
-  if (s < 0) return "0s";
-  if (s < 120) return std::to_string(s) + "s";
-  int64_t minutes = s / 60;
-  if (minutes < 10) return Join(minutes, "m", s % 60, "s");
-  if (minutes < 180) return std::to_string(minutes) + "m";
-  int64_t hours = s / 3600;
-  if (hours < 8) return Join(hours, "h", minutes % 60, "m");
-  if (hours < 48) return std::to_string(hours) + "h";
-  if (hours < 24 * 8) return Join(hours / 24, "d", hours % 24, "h");
-  if (hours < 24 * 365 * 2) return std::to_string(hours / 24) + "d";
-  if (hours < 24 * 365 * 8) return Join(hours / 24 / 365, "y", (hours / 24) % 365, "d");
-  return std::to_string(hours / 24 / 365) + "y";
-}
 
 void WriteListMeta(JsonOut& out, const ListMeta& meta) {
   out.Key("metadata").Open().Field("resourceVersion", std::to_string(meta.resource_version));
@@ -76,21 +56,32 @@ void WriteListMeta(JsonOut& out, const ListMeta& meta) {
 std::string RenderTable(const ResourceInfo& info, const std::vector<TableColumn>& columns,
                         const std::vector<ObjectPtr>& objects, const TableOptions& options,
                         const ListMeta& meta) {
-  JsonOut out;
-  size_t estimate = 4096;
-  for (const auto& o : objects) estimate += o->rendered.metadata.size() + 256 + 32 * o->cells.size();
-  out.Reserve(estimate);
-  out.Open().Field("kind", "Table").Field("apiVersion", options.api_version);
-  WriteListMeta(out, meta);
+  JsonOut head;
+  head.Open().Field("kind", "Table").Field("apiVersion", options.api_version);
+  WriteListMeta(head, meta);
   if (options.headers) {
-    WriteColumns(out, columns);
+    WriteColumns(head, columns);
   } else {
-    out.Key("columnDefinitions").OpenArray().CloseArray();
+    head.Key("columnDefinitions").OpenArray().CloseArray();
   }
-  out.Key("rows").OpenArray();
-  for (const auto& o : objects) WriteRow(out, info, *o, options);
-  out.CloseArray().Close();
-  return out.Take();
+  head.Key("rows").Raw("[");
+  std::string out = head.Take();
+  size_t size = out.size() + 2;
+  for (const auto& o : objects) {
+    const auto& r = o->rendered;
+    size_t object = options.include == IncludeObject::kObject ? r.object.size() : r.partial.size();
+    size += r.row.size() + 16 * r.ages.size() + object + 16;
+  }
+  out.reserve(size);
+  const std::string group_version = info.group_version();
+  bool first = true;
+  for (const auto& o : objects) {
+    if (!first) out += ',';
+    first = false;
+    AppendRow(out, group_version, info, *o, options);
+  }
+  out += "]}";
+  return out;
 }
 
 }  // namespace stash::apiserver

@@ -16,9 +16,6 @@
 
 namespace stash::apiserver {
 
-// Kubernetes' duration.HumanDuration: "45s", "3m20s", "5h", "2d3h", "3y".
-std::string HumanDuration(int64_t seconds);
-
 // List metadata shared by lists and tables.
 struct ListMeta {
   uint64_t resource_version = 0;

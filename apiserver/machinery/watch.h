@@ -23,6 +23,10 @@ struct WatchEvent {
   enum Type { kAdded, kModified, kDeleted };
   Type type = kAdded;
   ObjectPtr object;  // object->meta.resource_version is the event's version
+  // Of a MODIFIED event, the object it replaces: a watcher whose selectors
+  // the change crosses sees ADDED, or DELETED of this one (as kube-apiserver's
+  // watch cache sends them).
+  ObjectPtr previous = nullptr;
 };
 const char* EventTypeName(WatchEvent::Type type);
 

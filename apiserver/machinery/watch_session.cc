@@ -16,13 +16,27 @@ WatchSession::WatchSession(const Storage& storage, std::string ns, ListOptions o
       next_bookmark_(Clock::now() + kBookmarkInterval) {}
 
 bool WatchSession::Send(const WatchEvent& event) {
-  if (!MatchesListOptions(*event.object, ns_, options_)) return !writer_->closed();
+  WatchEvent::Type type = event.type;
+  ObjectPtr shown = event.object;
+  bool matches = MatchesListOptions(*event.object, ns_, options_);
+  if (type == WatchEvent::kModified && event.previous) {
+    bool matched = MatchesListOptions(*event.previous, ns_, options_);
+    if (matches && !matched) {
+      type = WatchEvent::kAdded;
+    } else if (!matches && matched) {
+      // The object as this watcher last saw it, at the event's version.
+      type = WatchEvent::kDeleted;
+      shown = WithResourceVersion(event.previous, event.object->meta.resource_version);
+      matches = true;
+    }
+  }
+  if (!matches) return !writer_->closed();
   RenderOptions r = render_;
   r.now = NowSeconds();
   // A Table stream carries the column definitions on its first event only.
   r.table_headers = !headers_sent_.exchange(true);
-  std::string object = RenderObject(storage_.info(), storage_.columns(), event.object, r);
-  return writer_->Write(WatchLine(EventTypeName(event.type), object));
+  std::string object = RenderObject(storage_.info(), storage_.columns(), shown, r);
+  return writer_->Write(WatchLine(EventTypeName(type), object));
 }
 
 void WatchSession::SendBookmark(uint64_t resource_version, bool initial_events_end) {

@@ -130,6 +130,84 @@ TEST_CASE("tables: columns, formatted ages, row objects") {
   CHECK(empty["rows"].IsArray());
 }
 
+TEST_CASE("sealed bytes are what a fresh rendering of the object gives") {
+  // Objects as the cache holds them (sealed when made) against the same
+  // objects with nothing sealed, in every shape lists, gets and watches serve.
+  std::vector<ObjectPtr> sealed, fresh;
+  auto add = [&](ObjectPtr o) {
+    auto bare = std::make_shared<Object>(*o);
+    bare->rendered = {};
+    sealed.push_back(o);
+    fresh.push_back(bare);
+  };
+  add(MakeSnapshotObject(Repo(), kId, MakeSnapshot(1704067200, "web-1", {"nightly", "a\"b"}), 42));
+  add(MakeSnapshotObject(Repo("demo", "r<&>"), *Id::FromHex(std::string(64, 'c')),
+                         MakeSnapshot(1704067200 - 86400 * 900, "h\xff\x01st"), 43));
+  // A generic object: ages first, last, unknown (0) and in the future.
+  auto generic = std::make_shared<Object>();
+  generic->meta.name = "g";
+  generic->meta.ns = "demo";
+  generic->meta.resource_version = 7;
+  generic->fields = {{"spec", "{\"x\":1}"}};
+  generic->cells = {Cell::Age(1704067000), Cell::Text("t"), Cell::Integer(-3), Cell::Age(0),
+                    Cell::Age(1704067200 + 1000), Cell::Age(1704067200 - 3000)};
+  Seal(*generic, SnapshotResourceInfo().group_version(), SnapshotResourceInfo().kind);
+  add(generic);
+  REQUIRE(generic->rendered.ages.size() == 4);
+
+  ListMeta meta;
+  meta.resource_version = 99;
+  meta.continue_token = "abc";
+  meta.remaining_items = 3;
+  for (auto representation : {Representation::kJson, Representation::kTable, Representation::kPartialMetadata}) {
+    for (const char* version : {"", "v1", "v1beta1"}) {
+      for (auto include : {IncludeObject::kNone, IncludeObject::kMetadata, IncludeObject::kObject}) {
+        for (bool headers : {true, false}) {
+          RenderOptions r;
+          r.media.representation = representation;
+          r.media.version = version;
+          r.include = include;
+          r.table_headers = headers;
+          r.now = 1704067200 + 300;
+          INFO("representation " << static_cast<int>(representation) << " version " << version << " include "
+                                 << static_cast<int>(include));
+          std::string list = RenderList(SnapshotResourceInfo(), SnapshotColumns(), sealed, meta, r);
+          CHECK(list == RenderList(SnapshotResourceInfo(), SnapshotColumns(), fresh, meta, r));
+          ParseJson(list);
+          for (size_t i = 0; i < sealed.size(); ++i) {
+            std::string one = RenderObject(SnapshotResourceInfo(), SnapshotColumns(), sealed[i], r);
+            CHECK(one == RenderObject(SnapshotResourceInfo(), SnapshotColumns(), fresh[i], r));
+            ParseJson(one);
+          }
+        }
+      }
+    }
+  }
+  // The sealed row's cells, with the ages of the request's time put in.
+  TableOptions t;
+  t.now = 1704067200;
+  auto doc = ParseJson(RenderTable(SnapshotResourceInfo(), SnapshotColumns(), {generic}, t, meta));
+  const auto& cells = doc["rows"][0]["cells"];
+  REQUIRE(cells.Size() == 6);
+  CHECK(S(cells[0]) == "3m20s");
+  CHECK(S(cells[1]) == "t");
+  CHECK(cells[2].GetInt() == -3);
+  CHECK(S(cells[3]) == "<unknown>");
+  CHECK(S(cells[4]) == "<invalid>");
+  CHECK(S(cells[5]) == "50m");
+  t.now += 3600;
+  auto later = ParseJson(RenderTable(SnapshotResourceInfo(), SnapshotColumns(), {generic}, t, meta));
+  CHECK(S(later["rows"][0]["cells"][5]) == "110m");
+  // A copy at another resourceVersion (a DELETED event) is sealed again.
+  auto moved = WithResourceVersion(sealed[0], 1234);
+  CHECK(moved->rendered.object.find("\"resourceVersion\":\"1234\"") != std::string::npos);
+  auto moved_bare = std::make_shared<Object>(*moved);
+  moved_bare->rendered = {};
+  RenderOptions json;
+  CHECK(RenderObject(SnapshotResourceInfo(), SnapshotColumns(), moved, json) ==
+        RenderObject(SnapshotResourceInfo(), SnapshotColumns(), moved_bare, json));
+}
+
 TEST_CASE("lists, PartialObjectMetadataList and bookmarks") {
   auto o = MakeSnapshotObject(Repo(), kId, MakeSnapshot(1, "h"), 3);
   RenderOptions r;
