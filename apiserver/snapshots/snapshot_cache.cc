@@ -7,8 +7,36 @@
 
 namespace stash::apiserver {
 
+namespace {
+
+RepositorySpec WithoutLabels(RepositorySpec spec) {
+  spec.labels.clear();
+  return spec;
+}
+
+}  // namespace
+
 SnapshotCache::SnapshotCache(RepositorySpec spec, BackendOpener opener, std::mutex& state_mu, WatchHub& hub)
-    : spec_(std::move(spec)), opener_(std::move(opener)), state_mu_(state_mu), hub_(hub) {}
+    : spec_(WithoutLabels(spec)),
+      opener_(std::move(opener)),
+      state_mu_(state_mu),
+      hub_(hub),
+      labels_(std::move(spec.labels)) {}
+
+bool SnapshotCache::SameRepository(const RepositorySpec& spec) const {
+  return spec_ == WithoutLabels(spec);
+}
+
+void SnapshotCache::RelabelLocked(std::map<std::string, std::string> labels) {
+  if (labels == labels_) return;
+  labels_ = std::move(labels);
+  ordered_stale_ = true;
+  for (auto& [id, e] : entries_) {
+    ObjectPtr previous = e.object;
+    e.object = MakeSnapshotObject(spec_, labels_, id, e.snapshot, hub_.NextVersion());
+    hub_.Publish({WatchEvent::kModified, e.object, previous});
+  }
+}
 
 SnapshotCache::~SnapshotCache() = default;
 
@@ -76,6 +104,7 @@ void SnapshotCache::Apply(const std::vector<std::pair<Id, Snapshot>>& added,
                           const std::vector<Id>& removed) {
   if (added.empty() && removed.empty()) return;
   std::lock_guard<std::mutex> lock(state_mu_);
+  ordered_stale_ = true;
   for (const auto& id : removed) {
     auto it = entries_.find(id);
     if (it == entries_.end()) continue;
@@ -89,7 +118,7 @@ void SnapshotCache::Apply(const std::vector<std::pair<Id, Snapshot>>& added,
     return std::tie(a->second.time, a->first) < std::tie(b->second.time, b->first);
   });
   for (const auto* a : order) {
-    ObjectPtr object = MakeSnapshotObject(spec_, a->first, a->second, hub_.NextVersion());
+    ObjectPtr object = MakeSnapshotObject(spec_, labels_, a->first, a->second, hub_.NextVersion());
     entries_[a->first] = Entry{a->second, object};
     hub_.Publish({WatchEvent::kAdded, object});
   }
@@ -158,6 +187,7 @@ ObjectPtr SnapshotCache::Forget(const Id& id) {
   ObjectPtr gone = WithResourceVersion(it->second.object, hub_.NextVersion());
   hub_.Publish({WatchEvent::kDeleted, gone});
   entries_.erase(it);
+  ordered_stale_ = true;
   return gone;
 }
 
@@ -196,7 +226,13 @@ Result<std::vector<ObjectPtr>> SnapshotCache::DeleteMany(const std::vector<Id>& 
 }
 
 void SnapshotCache::AppendObjectsLocked(std::vector<ObjectPtr>& out) const {
-  for (const auto& [id, e] : entries_) out.push_back(e.object);
+  if (ordered_stale_) {
+    ordered_.clear();
+    ordered_.reserve(entries_.size());
+    for (const auto& [id, e] : entries_) ordered_.push_back(e.object);
+    ordered_stale_ = false;
+  }
+  out.insert(out.end(), ordered_.begin(), ordered_.end());
 }
 
 ObjectPtr SnapshotCache::FindLocked(const std::string& short_id) const {
@@ -213,6 +249,7 @@ void SnapshotCache::DropAllLocked() {
     hub_.Publish({WatchEvent::kDeleted, WithResourceVersion(e.object, hub_.NextVersion())});
   }
   entries_.clear();
+  ordered_stale_ = true;
 }
 
 }  // namespace stash::apiserver

@@ -6,6 +6,12 @@
 // becomes an ADDED or DELETED watch event. The repository is opened (its
 // key derived with scrypt) on the first refresh and kept.
 //
+// Each entry holds its snapshot and its object, sealed (machinery/object.h)
+// when the cache learns the snapshot: the JSON object, its Table row and its
+// PartialObjectMetadata, which lists and watch events copy as they are. The
+// only thing that changes a snapshot's object is its Repository's labels:
+// Relabel re-seals every entry and publishes MODIFIED events.
+//
 // Locking: refreshes and deletes of one cache are serialized by its own
 // mutex and do their I/O without other locks; their results are applied
 // under `state_mu`, which the owner (SnapshotStorage) shares among all
@@ -39,7 +45,11 @@ class SnapshotCache : public std::enable_shared_from_this<SnapshotCache> {
   SnapshotCache(RepositorySpec spec, BackendOpener opener, std::mutex& state_mu, WatchHub& hub);
   ~SnapshotCache();
 
+  // The Repository as opened, without its labels (which may change while
+  // the cache lives: LabelsLocked).
   const RepositorySpec& spec() const { return spec_; }
+  // Whether `spec` is this repository opened the same way (its labels aside).
+  bool SameRepository(const RepositorySpec& spec) const;
 
   // Lists snapshots/ and applies the difference. Opens the repository
   // first if needed. The error (also kept in health()) names the repository.
@@ -79,6 +89,11 @@ class SnapshotCache : public std::enable_shared_from_this<SnapshotCache> {
   // The snapshot whose id starts with `short_id` (the oldest on a tie).
   ObjectPtr FindLocked(const std::string& short_id) const;
   bool HasLocked(const Id& id) const { return entries_.count(id) > 0; }
+  // The Repository's labels, which every snapshot's labels start from.
+  const std::map<std::string, std::string>& LabelsLocked() const { return labels_; }
+  // The Repository's labels changed: every object is made and sealed anew
+  // with them, each a MODIFIED event carrying the object it replaces.
+  void RelabelLocked(std::map<std::string, std::string> labels);
   // Emits DELETED for every object and forgets them (the repository is no
   // longer served).
   void DropAllLocked();
@@ -108,6 +123,11 @@ class SnapshotCache : public std::enable_shared_from_this<SnapshotCache> {
   std::set<Id> known_;
 
   std::map<Id, Entry> entries_;  // guarded by state_mu_
+  std::map<std::string, std::string> labels_;  // guarded by state_mu_
+  // entries_' objects in id order (which is name order), made again after a
+  // change, so a list appends them without walking the map. Guarded by state_mu_.
+  mutable std::vector<ObjectPtr> ordered_;
+  mutable bool ordered_stale_ = false;
 
   mutable std::mutex health_mu_;  // guards health_ and inflight_
   Health health_;

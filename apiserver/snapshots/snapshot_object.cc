@@ -76,6 +76,11 @@ const std::vector<SchemaField>& SnapshotSchema() {
 
 ObjectPtr MakeSnapshotObject(const RepositorySpec& repository, const Id& id, const Snapshot& snapshot,
                              uint64_t resource_version) {
+  return MakeSnapshotObject(repository, repository.labels, id, snapshot, resource_version);
+}
+
+ObjectPtr MakeSnapshotObject(const RepositorySpec& repository, const std::map<std::string, std::string>& labels,
+                             const Id& id, const Snapshot& snapshot, uint64_t resource_version) {
   auto o = std::make_shared<Object>();
   ObjectMeta& m = o->meta;
   m.name = repository.name + "-" + id.Short();
@@ -83,7 +88,7 @@ ObjectPtr MakeSnapshotObject(const RepositorySpec& repository, const Id& id, con
   m.uid = id.Hex();
   m.resource_version = resource_version;
   m.creation_timestamp = snapshot.time.seconds;
-  m.labels = repository.labels;
+  m.labels = labels;
   m.labels["repository"] = repository.name;
   m.labels["hostname"] = snapshot.hostname;
   o->fields.emplace_back("status", StatusJson(snapshot));

@@ -9,6 +9,7 @@
 //   status                      tree, paths, hostname, username, uid, gid, tags
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -25,6 +26,11 @@ const ResourceInfo& SnapshotResourceInfo();
 const std::vector<TableColumn>& SnapshotColumns();
 const std::vector<SchemaField>& SnapshotSchema();
 
+// The object of snapshot `id`, sealed: its JSON, Table row and
+// PartialObjectMetadata rendered once, here. `labels` are the Repository's
+// (by default its spec's).
+ObjectPtr MakeSnapshotObject(const RepositorySpec& repository, const std::map<std::string, std::string>& labels,
+                             const Id& id, const Snapshot& snapshot, uint64_t resource_version);
 ObjectPtr MakeSnapshotObject(const RepositorySpec& repository, const Id& id, const Snapshot& snapshot,
                              uint64_t resource_version);
 

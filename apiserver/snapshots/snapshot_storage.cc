@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <tuple>
 
 #include "apiserver/snapshots/snapshot_object.h"
 #include "engine/prune.h"
@@ -31,12 +32,14 @@ uint64_t NowMicros() {
                                    .count());
 }
 
-// Whether the snapshots of `repo` can match `selector`: every label but
+// Whether the snapshots of `cache` can match `selector`: every label but
 // hostname is the same on all of them (the Repository's labels plus
 // repository=<name>), so those requirements are decided per repository.
-bool RepositoryMayMatch(const RepositorySpec& repo, const LabelSelector& selector) {
-  Labels labels = repo.labels;
-  labels["repository"] = repo.name;
+// With state_mu held.
+bool RepositoryMayMatch(const SnapshotCache& cache, const LabelSelector& selector) {
+  if (selector.empty()) return true;
+  Labels labels = cache.LabelsLocked();
+  labels["repository"] = cache.spec().name;
   for (const auto& r : selector.requirements()) {
     if (r.key != "hostname" && !r.Matches(labels)) return false;
   }
@@ -102,7 +105,9 @@ void SnapshotStorage::SyncRepositories() {
     std::map<std::string, std::shared_ptr<SnapshotCache>> next;
     for (auto& spec : specs) {
       auto it = caches_.find(spec.key());
-      if (it != caches_.end() && it->second->spec() == spec) {
+      if (it != caches_.end() && it->second->SameRepository(spec)) {
+        // Only its labels may differ: the snapshots stay, re-sealed.
+        it->second->RelabelLocked(spec.labels);
         next[spec.key()] = it->second;
         continue;
       }
@@ -127,7 +132,7 @@ SnapshotStorage::Caches SnapshotStorage::Select(const std::string& ns, const Lab
   for (const auto& [key, cache] : caches_) {
     const RepositorySpec& spec = cache->spec();
     if (!ns.empty() && spec.ns != ns) continue;
-    if (!RepositoryMayMatch(spec, selector)) continue;
+    if (!RepositoryMayMatch(*cache, selector)) continue;
     if (source_.NamespaceTerminating(spec.ns)) continue;
     out.push_back(cache);
   }
@@ -172,8 +177,22 @@ ListResult SnapshotStorage::List(const std::string& ns, const LabelSelector& sel
   AwaitCold(caches);
   if (std::string stale = source_.Staleness(); !stale.empty()) result.warnings.push_back(stale);
   std::lock_guard<std::mutex> lock(state_mu_);
+  size_t size = 0;
+  for (const auto& c : caches) size += c->SizeLocked();
+  result.objects.reserve(size);
+  // Each cache appends its objects in name order; the list is sorted when
+  // every repository's first name comes after the previous one's last
+  // (not so when one repository's name is another's plus "-" and more).
+  result.sorted = true;
+  auto key = [](const ObjectPtr& o) { return std::tie(o->meta.ns, o->meta.name, o->meta.uid); };
   for (const auto& c : caches) {
-    if (Usable(*c, result.warnings, true)) c->AppendObjectsLocked(result.objects);
+    if (!Usable(*c, result.warnings, true)) continue;
+    size_t before = result.objects.size();
+    c->AppendObjectsLocked(result.objects);
+    if (before > 0 && before < result.objects.size() &&
+        !(key(result.objects[before - 1]) < key(result.objects[before]))) {
+      result.sorted = false;
+    }
   }
   result.resource_version = hub_.version();
   return result;

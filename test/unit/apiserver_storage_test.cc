@@ -9,7 +9,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "apiserver/machinery/watch_session.h"
 #include "apiserver/router.h"
+#include "apiserver/snapshots/snapshot_object.h"
 #include "apiserver/snapshots/snapshot_storage.h"
 #include "base/version.h"
 #include "storage/backends/local_backend.h"
@@ -60,7 +62,8 @@ class FakeSource : public RepositorySource {
   bool NamespaceTerminating(const std::string& ns) override {
     return std::find(terminating.begin(), terminating.end(), ns) != terminating.end();
   }
-  void OnChange(std::function<void()>) override {}
+  std::function<void()> changed = [] {};  // what the storage runs when Repositories() changes
+  void OnChange(std::function<void()> callback) override { changed = std::move(callback); }
   std::optional<std::string> NamespacePhase(const std::string&) const override { return "Active"; }
 };
 
@@ -162,6 +165,114 @@ TEST_CASE("refresh picks up snapshots written and removed by others, as watch ev
     CHECK(std::count(events.begin(), events.end(), "DELETED repo-a-" + gone.Short()) == 1);
   }
   CHECK(Names(w.List("demo").objects) == std::set<std::string>{"repo-b-" + added.Short()});
+}
+
+namespace {
+
+class CapturingWriter : public StreamWriter {
+ public:
+  bool Write(std::string chunk) override {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.push_back(std::move(chunk));
+    return true;
+  }
+  void End() override {}
+  bool closed() const override { return false; }
+  std::vector<std::string> Lines() {
+    std::lock_guard<std::mutex> lock(mu);
+    return lines;
+  }
+
+ private:
+  std::mutex mu;
+  std::vector<std::string> lines;
+};
+
+// The object's bytes as rendered from its fields, nothing sealed.
+std::string FreshJson(const ObjectPtr& o) {
+  auto bare = std::make_shared<Object>(*o);
+  bare->rendered = {};
+  JsonOut out;
+  WriteObject(out, SnapshotResourceInfo().group_version(), SnapshotResourceInfo().kind, *bare);
+  return out.Take();
+}
+
+}  // namespace
+
+TEST_CASE("a Repository's new labels re-seal its snapshots: MODIFIED events, no reload") {
+  World w;
+  Id a1 = AddSnapshot(*w.a, "web-1", 1000);
+  Id a2 = AddSnapshot(*w.a, "web-2", 2000);
+  AddSnapshot(*w.b, "db", 3000);
+  w.storage->Start();
+  REQUIRE(w.List("").objects.size() == 3);  // every repository loaded
+  auto first = w.List("demo", "repository=repo-a");
+  REQUIRE(first.objects.size() == 2);
+  for (const auto& o : first.objects) CHECK(o->rendered.object == FreshJson(o));
+  std::mutex mu;
+  std::vector<WatchEvent> events;
+  auto sub = w.storage->watch_hub().Subscribe(first.resource_version, [&](const WatchEvent& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    events.push_back(e);
+  });
+  REQUIRE(sub.ok());
+  // A watcher of tier=gold in demo, as kubectl get --watch -l tier=gold runs it.
+  auto writer = std::make_shared<CapturingWriter>();
+  ListOptions gold;
+  gold.labels = *LabelSelector::Parse("tier=gold");
+  WatchSession session(*w.storage, "demo", gold, RenderOptions{}, writer,
+                       WatchSession::Clock::now() + 60s);
+  session.Start(w.storage->watch_hub(), first.resource_version);
+
+  w.source.repos[0].labels = {{"app", "repo-a"}, {"tier", "gold"}};
+  w.source.changed();
+  auto now = w.List("demo", "tier=gold");
+  REQUIRE(now.objects.size() == 2);
+  CHECK(now.resource_version > first.resource_version);
+  for (const auto& o : now.objects) {
+    CHECK(o->meta.labels.at("tier") == "gold");
+    CHECK(o->meta.labels.at("repository") == "repo-a");
+    CHECK(o->rendered.object.find("\"tier\":\"gold\"") != std::string::npos);
+    CHECK(o->rendered.partial.find("\"tier\":\"gold\"") != std::string::npos);
+    CHECK(o->rendered.object == FreshJson(o));  // the sealed bytes are the new object's
+    CHECK(o->meta.resource_version > first.resource_version);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    REQUIRE(events.size() == 2);  // no DELETED and ADDED of a reload
+    std::set<std::string> uids;
+    for (const auto& e : events) {
+      CHECK(e.type == WatchEvent::kModified);
+      REQUIRE(e.previous);
+      CHECK(e.previous->meta.labels.count("tier") == 0);
+      CHECK(e.previous->meta.uid == e.object->meta.uid);
+      uids.insert(e.object->meta.uid);
+    }
+    CHECK(uids == std::set<std::string>{a1.Hex(), a2.Hex()});
+  }
+  CHECK(w.List("demo", "repository=repo-b").objects.size() == 1);  // the other repository untouched
+  // The watcher of tier=gold sees the snapshots come in as ADDED ...
+  auto lines = writer->Lines();
+  REQUIRE(lines.size() == 2);
+  for (const auto& l : lines) CHECK(l.rfind("{\"type\":\"ADDED\",", 0) == 0);
+  // ... and go as DELETED (of the object it saw, at the new version) when the label goes.
+  w.source.repos[0].labels = {{"app", "repo-a"}};
+  w.source.changed();
+  lines = writer->Lines();
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[2].rfind("{\"type\":\"DELETED\",", 0) == 0);
+  CHECK(lines[2].find("\"tier\":\"gold\"") != std::string::npos);
+  CHECK(w.List("demo", "tier=gold").objects.empty());
+  // The same labels again change nothing.
+  w.source.changed();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    std::string seen;
+    for (const auto& e : events) seen += std::string(EventTypeName(e.type)) + " " + e.object->meta.name + "; ";
+    INFO(seen);
+    CHECK(events.size() == 4);
+  }
+  session.Finish();
 }
 
 TEST_CASE("delete removes the snapshot file under an exclusive lock") {
