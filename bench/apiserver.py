@@ -17,11 +17,27 @@ times, in one run on the same repositories:
   - deletecollection: DELETE of the collection, every remaining snapshot
     of namespace demo (one exclusive lock per repository).
 Needs build/cmd/stash and build/test/repo_tool (bash scripts/build.sh).
+
+    python3 bench/apiserver.py --fresh [--repositories 100] [--requests 200] [--aggregator]
+
+--fresh measures the warm list of --repositories x --snapshots the way a
+kubectl without keep-alive meets it: each of --requests GETs (JSON, then the
+Table kubectl asks for) is a new curl process over a new TLS connection
+(handshake included), timed by curl (time_total); it prints the median and
+p99 and the server's CPU time per request, from /proc/<pid>/stat (utime +
+stime over the requests, less what the idle server spends in the same time:
+its refresh of every repository). Beside them, the floor of this machine: the
+same bytes as a static file from `openssl s_server -WWW`, fetched the same
+way. --aggregator adds the same list through a real kube-apiserver
+(bench/apiserver_aggregator.sh: the local control plane of test/controlplane,
+root and its cached binaries needed): `kubectl get --raw` runs, each a new
+process, timed from outside and as kubectl -v=6 reports the request.
 """
 import argparse
 import base64
 import http.client
 import json
+import math
 import os
 import re
 import shutil
@@ -106,6 +122,7 @@ class Server:
             files[key] = os.path.join(work, key + ".pem")
             with open(files[key], "wb") as f:
                 f.write(base64.b64decode(re.search(key + r": (\S+)", text).group(1)))
+        self.files = files
         self.context = ssl.create_default_context(cafile=files["certificate-authority-data"])
         self.context.load_cert_chain(files["client-certificate-data"], files["client-key-data"])
         self.conn = None
@@ -177,11 +194,155 @@ def bench_count(work, template, count, snapshots, rounds, results):
     return row
 
 
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def curl_times(url, requests, accept, files=None, cacert=None):
+    """Each request a new curl process and TLS connection; curl's time_total in ms."""
+    times = []
+    for _ in range(requests):
+        cmd = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", "-H", f"Accept: {accept}",
+               "--cacert", cacert or files["certificate-authority-data"]]
+        if files:
+            cmd += ["--cert", files["client-certificate-data"], "--key", files["client-key-data"]]
+        out = subprocess.run(cmd + [url], check=True, capture_output=True, text=True).stdout.split()
+        if out[0] != "200":
+            raise RuntimeError(f"GET {url}: {out[0]}")
+        times.append(float(out[1]) * 1000)
+    return times
+
+
+def static_floor(work, body, requests):
+    """The same bytes as a static file from openssl s_server over fresh TLS connections."""
+    www = os.path.join(work, "www")
+    os.makedirs(www, exist_ok=True)
+    with open(os.path.join(www, "list.json"), "wb") as f:
+        f.write(body)
+    key, cert = os.path.join(work, "floor.key"), os.path.join(work, "floor.crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-days", "1"], check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(["openssl", "s_server", "-WWW", "-quiet", "-accept", f"127.0.0.1:{port}",
+                               "-cert", cert, "-key", key], cwd=www, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                curl_times(f"https://127.0.0.1:{port}/list.json", 1, "*/*", cacert=cert)
+                break
+            except (subprocess.CalledProcessError, RuntimeError):
+                time.sleep(0.05)
+        return curl_times(f"https://127.0.0.1:{port}/list.json", requests, "*/*", cacert=cert)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cluster_manifest(work, paths):
+    """Namespace demo, the password Secret and one Repository per path, for kubectl apply."""
+    docs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}},
+            {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "pw", "namespace": "demo"},
+             "stringData": {"RESTIC_PASSWORD": PASSWORD}}]
+    for i, path in enumerate(paths):
+        docs.append({"apiVersion": "stash.appscode.com/v1alpha1", "kind": "Repository",
+                     "metadata": {"name": f"repo-{i:03d}", "namespace": "demo"},
+                     "spec": {"backend": {"storageSecretName": "pw", "local": {"mountPath": path}}}})
+    manifest = os.path.join(work, "cluster.json")
+    with open(manifest, "w") as f:
+        json.dump({"apiVersion": "v1", "kind": "List", "items": docs}, f)
+    return manifest
+
+
+def bench_fresh(work, template, count, snapshots, requests, aggregator):
+    paths, manifests = make_repositories(work, template, count)
+    expected = count * snapshots
+    server = Server(work, manifests)
+    url = f"https://127.0.0.1:{server.port}{BASE}"
+    row = {"repositories": count, "snapshots": expected, "requests": requests}
+    try:
+        while len(json.loads(server.request("GET", BASE))["items"]) != expected:
+            time.sleep(0.05)
+        body = server.request("GET", BASE)
+        row["bytes"] = len(body)
+        curl_times(url, 5, "application/json", server.files)  # warm
+        # What the idle server spends (its refresh of every repository), to take out.
+        idle_start, idle_cpu = time.monotonic(), cpu_seconds(server.proc.pid)
+        time.sleep(3)
+        idle_rate = (cpu_seconds(server.proc.pid) - idle_cpu) / (time.monotonic() - idle_start)
+        row["idle_cpu_ms_per_s"] = idle_rate * 1000
+        for name, accept in (("json", "application/json"), ("table", TABLE)):
+            start, cpu = time.monotonic(), cpu_seconds(server.proc.pid)
+            times = curl_times(url, requests, accept, server.files)
+            cpu_used = cpu_seconds(server.proc.pid) - cpu - idle_rate * (time.monotonic() - start)
+            row[name] = {"median_ms": statistics.median(times), "p99_ms": percentile(times, 99),
+                         "cpu_ms_per_request": cpu_used * 1000 / requests}
+    finally:
+        server.stop()
+    row["floor"] = {"median_ms": statistics.median(static_floor(work, body, requests))}
+    if aggregator:
+        out = subprocess.run(["bash", os.path.join(ROOT, "bench/apiserver_aggregator.sh"), STASH,
+                              cluster_manifest(work, paths), str(expected), str(min(requests, 50))],
+                             check=True, stdout=subprocess.PIPE, text=True).stdout
+        agg = json.loads(out.strip().splitlines()[-1])
+        row["aggregator"] = {"median_ms": statistics.median(agg["wall_ms"]), "p99_ms": percentile(agg["wall_ms"], 99),
+                             "request_median_ms": statistics.median(agg["request_ms"]),
+                             "curl_median_ms": statistics.median(agg["curl_ms"]),
+                             "curl_p99_ms": percentile(agg["curl_ms"], 99),
+                             # a kubectl run and a curl per round
+                             "server_cpu_ms_per_request": agg["server_cpu_s"] * 1000 / (2 * len(agg["wall_ms"])),
+                             "bytes": agg["bytes"]}
+    shutil.rmtree(os.path.dirname(paths[0]))
+    return row
+
+
+def print_fresh(r):
+    print(f"{r['repositories']} x {r['snapshots'] // r['repositories']} warm list, {r['requests']} requests, "
+          f"each over a new TLS connection (curl), {r['bytes']} bytes of JSON:")
+    print("| representation | median | p99 | server CPU per request |")
+    print("|---|---:|---:|---:|")
+    for name, label in (("json", "JSON (SnapshotList)"), ("table", "Table (kubectl get)")):
+        m = r[name]
+        print(f"| {label} | {m['median_ms']:.1f} ms | {m['p99_ms']:.1f} ms | {m['cpu_ms_per_request']:.1f} ms |")
+    print(f"| the same bytes, a static file from openssl s_server | {r['floor']['median_ms']:.1f} ms | | |")
+    if "aggregator" in r:
+        a = r["aggregator"]
+        print(f"| through kube-apiserver: kubectl get --raw, a new process each | {a['median_ms']:.1f} ms | "
+              f"{a['p99_ms']:.1f} ms | {a['server_cpu_ms_per_request']:.1f} ms |")
+        print(f"| through kube-apiserver: curl, a new TLS connection each | {a['curl_median_ms']:.1f} ms | "
+              f"{a['curl_p99_ms']:.1f} ms | |")
+        print(f"(kubectl -v=6: the response's headers after a median of {a['request_median_ms']:.0f} ms)")
+    print(f"(idle server: {r['idle_cpu_ms_per_s']:.1f} ms CPU per second, taken out of the CPU per request; "
+          f"load average at the end: {' '.join(open('/proc/loadavg').read().split()[:3])})")
+    print(json.dumps(r))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--counts", default="1,10,100")
     parser.add_argument("--snapshots", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--fresh", action="store_true",
+                        help="the warm list over a new TLS connection per request: median, p99, CPU")
+    parser.add_argument("--repositories", type=int, default=100, help="with --fresh")
+    parser.add_argument("--requests", type=int, default=200, help="with --fresh")
+    parser.add_argument("--aggregator", action="store_true",
+                        help="with --fresh: also through a real kube-apiserver (needs root)")
     args = parser.parse_args()
     for tool in (STASH, REPO_TOOL):
         if not os.access(tool, os.X_OK):
@@ -190,6 +351,10 @@ def main():
     results = []
     try:
         template = make_template(work, args.snapshots)
+        if args.fresh:
+            print_fresh(bench_fresh(work, template, args.repositories, args.snapshots, args.requests,
+                                    args.aggregator))
+            return
         print("| repos x snapshots | stash warm list (JSON / Table), median | stash cold list | "
               "restic snapshots --json per repo | warm speed-up | stash delete | restic forget | "
               "deletecollection (snapshots) |")
