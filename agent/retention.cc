@@ -1,5 +1,7 @@
 #include "agent/retention.h"
 
+#include "agent/storage_access.h"
+
 #include <algorithm>
 
 #include "engine/prune.h"
@@ -37,10 +39,10 @@ ExpirePolicy ExpirePolicyOf(const RetentionPolicy& p) {
 bool HasKeepRule(const RetentionPolicy& p) { return !ExpirePolicyOf(p).Empty(); }
 
 Result<RetentionResult> ApplyRetention(Repository& repo, const RetentionPolicy& policy, const std::string& host,
-                                       const std::string& path) {
+                                       const std::string& path, std::chrono::seconds retry_lock) {
   RetentionResult result;
   if (!HasKeepRule(policy)) return result;
-  STASH_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo, LockMode::kExclusive));
+  STASH_ASSIGN_OR_RETURN(auto lock, AcquireLockRetrying(repo, LockMode::kExclusive, retry_lock));
   STASH_ASSIGN_OR_RETURN(auto snapshots, GroupSnapshots(repo, host, path));
   PolicyResult chosen = ApplyPolicy(std::move(snapshots), ExpirePolicyOf(policy), Timestamp::Now());
   result.kept = chosen.keep.size();

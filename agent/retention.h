@@ -9,6 +9,7 @@
 // own policy says.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -36,7 +37,8 @@ struct RetentionResult {
 // {`path`}, under an exclusive lock: forgets those the policy does not
 // keep, then prunes when the policy says so and something was forgotten.
 // With dryRun nothing is removed. The caller has opened `repo`.
+// `retry_lock`: how long to wait for another process's lock (0: fail at once).
 Result<RetentionResult> ApplyRetention(Repository& repo, const RetentionPolicy& policy, const std::string& host,
-                                       const std::string& path);
+                                       const std::string& path, std::chrono::seconds retry_lock = {});
 
 }  // namespace stash::agent

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <thread>
+
 #include "agent/host_repository.h"
 #include "crypto/encoding.h"
 #include "engine/node_metadata.h"
@@ -77,6 +79,18 @@ Result<OpenedRepository> OpenHostRepository(const StashBackend& backend, const s
   out.repo = std::move(*created);
   out.created = true;
   return out;
+}
+
+Result<std::unique_ptr<RepositoryLock>> AcquireLockRetrying(Repository& repo, LockMode mode,
+                                                            std::chrono::seconds retry) {
+  auto until = std::chrono::steady_clock::now() + retry;
+  while (true) {
+    auto lock = RepositoryLock::Acquire(repo, mode);
+    if (lock.ok() || lock.error().kind() != ErrorKind::kConflict || std::chrono::steady_clock::now() >= until) {
+      return lock;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
 }
 
 }  // namespace stash::agent

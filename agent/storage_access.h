@@ -8,6 +8,7 @@
 // sidecar write a second repository over the first.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,6 +16,7 @@
 #include "base/result.h"
 #include "kube/client.h"
 #include "stashapi/stash_backend.h"
+#include "storage/lock.h"
 #include "storage/repository.h"
 
 namespace stash::agent {
@@ -35,5 +37,13 @@ struct OpenedRepository {
 Result<OpenedRepository> OpenHostRepository(const StashBackend& backend, const std::string& smart_prefix,
                                             const std::map<std::string, std::string>& secret,
                                             const std::string& host, bool create = true);
+
+// RepositoryLock::Acquire, tried again every second while another
+// process holds a conflicting lock, for up to `retry` (restic's
+// --retry-lock): the hosts of a v1beta1 Repository share it, and one
+// host's prune must not fail another's backup. The last conflict when the
+// time is up.
+Result<std::unique_ptr<RepositoryLock>> AcquireLockRetrying(Repository& repo, LockMode mode,
+                                                            std::chrono::seconds retry);
 
 }  // namespace stash::agent

@@ -30,7 +30,7 @@ std::string Lower(std::string s) {
 Result<BackupSummary> BackupPath(const V1beta1Repository& repo, const std::string& host, const std::string& path) {
   STASH_ASSIGN_OR_RETURN(auto opened, OpenV1beta1Repository(repo, host, /*create=*/false));
   Repository& r = *opened.repo;
-  STASH_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(r, LockMode::kShared));
+  STASH_ASSIGN_OR_RETURN(auto lock, AcquireLockRetrying(r, LockMode::kShared, kLockRetry));
   STASH_RETURN_IF_ERROR(r.LoadIndex());
   ChunkerTables tables(r.config().chunker_polynomial);
   BackupOptions options;
@@ -114,7 +114,7 @@ class HostBackup {
     if (HasKeepRule(bc.retention)) {
       for (const auto& path : bc.target->paths) {
         STASH_ASSIGN_OR_RETURN(auto opened, OpenV1beta1Repository(repo, host_, /*create=*/false));
-        auto kept = ApplyRetention(*opened.repo, bc.retention, host_, path);
+        auto kept = ApplyRetention(*opened.repo, bc.retention, host_, path, kLockRetry);
         if (!kept.ok()) return kept.error().Wrap("retention policy of " + path);
         if (kept->removed > 0) {
           Log("retention: " + std::string(bc.retention.dry_run ? "would forget " : "forgot ") +

@@ -68,7 +68,7 @@ Result<SnapshotStats> DumpInto(const V1beta1Repository& repo, const DatabaseStep
   STASH_ASSIGN_OR_RETURN(auto opened, OpenV1beta1Repository(repo, o.hostname, /*create=*/true));
   if (opened.created && log) log("created restic repository at " + opened.location);
   Repository& r = *opened.repo;
-  STASH_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(r, LockMode::kShared));
+  STASH_ASSIGN_OR_RETURN(auto lock, AcquireLockRetrying(r, LockMode::kShared, kLockRetry));
   STASH_RETURN_IF_ERROR(r.LoadIndex());
   std::vector<std::string> argv = {o.dump_command};
   for (auto& a : ConnectionArgs(c)) argv.push_back(a);
@@ -91,7 +91,7 @@ Status RestoreFrom(const V1beta1Repository& repo, const DatabaseStepOptions& o, 
                    const kube::LogFn& log) {
   STASH_ASSIGN_OR_RETURN(auto opened, OpenV1beta1Repository(repo, o.hostname, /*create=*/false));
   Repository& r = *opened.repo;
-  STASH_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(r, LockMode::kShared));
+  STASH_ASSIGN_OR_RETURN(auto lock, AcquireLockRetrying(r, LockMode::kShared, kLockRetry));
   STASH_ASSIGN_OR_RETURN(auto snapshots, r.LoadAllSnapshots());
   RestoreRule rule;
   rule.source_host = o.source_hostname;
@@ -286,7 +286,7 @@ StepOutput BackupPostgres(kube::Client& client, const DatabaseStepOptions& o, co
     stats.snapshots.push_back(snapshot);
     if (HasKeepRule(o.retention)) {
       STASH_ASSIGN_OR_RETURN(auto opened, OpenV1beta1Repository(repo, o.hostname, /*create=*/false));
-      auto kept = ApplyRetention(*opened.repo, o.retention, o.hostname, std::string("/") + kDumpFileName);
+      auto kept = ApplyRetention(*opened.repo, o.retention, o.hostname, std::string("/") + kDumpFileName, kLockRetry);
       if (!kept.ok()) return kept.error().Wrap("retention policy");
       if (kept->removed > 0 && log) log("retention: forgot " + std::to_string(kept->removed) + " snapshot(s)");
     }

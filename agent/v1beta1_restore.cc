@@ -42,7 +42,7 @@ Status Restore(kube::Client& client, const RestoreSessionSpec& spec, const std::
   STASH_ASSIGN_OR_RETURN(V1beta1Repository repo, ReadV1beta1Repository(client, spec.ns, spec.repository_name));
   STASH_ASSIGN_OR_RETURN(auto opened, OpenV1beta1Repository(repo, host, /*create=*/false));
   Repository& r = *opened.repo;
-  STASH_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(r, LockMode::kShared));
+  STASH_ASSIGN_OR_RETURN(auto lock, AcquireLockRetrying(r, LockMode::kShared, kLockRetry));
   STASH_ASSIGN_OR_RETURN(auto snapshots, r.LoadAllSnapshots());
   auto plan = PlanRestore(snapshots, *rule, host, spec.repository_name);
   if (!plan.ok()) return plan.error().Wrap("repository " + opened.location);

@@ -39,6 +39,10 @@ inline const kube::Resource kRestoreSessions{"stash.appscode.com", "v1beta1", "r
                                              true};
 inline const kube::Resource kAppBindings{"appcatalog.appscode.com", "v1alpha1", "appbindings", "AppBinding", true};
 
+// How long a v1beta1 host waits for another host's lock on the shared
+// repository (a backup, a prune) before it gives up.
+inline constexpr std::chrono::seconds kLockRetry{300};
+
 // A Repository object, its storage Secret, read through the API.
 struct V1beta1Repository {
   StashRepository object;

@@ -7,14 +7,18 @@
 #include <rapidjson/document.h>
 
 #include "agent/create_backupsession.h"
+#include "agent/storage_access.h"
 #include "agent/v1beta1_backup.h"
 #include "agent/v1beta1_job.h"
 #include "agent/v1beta1_restore.h"
 #include "agent/v1beta1_session.h"
 #include "base/child_process.h"
 #include "kube/object.h"
+#include "storage/backends/local_backend.h"
 
 #include <unistd.h>
+
+#include <thread>
 
 using namespace stash;
 using namespace stash::agent;
@@ -251,4 +255,26 @@ TEST_CASE("a dump command's exit status and output") {
   auto missing = SpawnChild({"/no/such/dump-tool"}, ChildPipe::kStdout);
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().message().find("/no/such/dump-tool") != std::string::npos);
+}
+
+TEST_CASE("a host waits for another host's lock on the shared repository") {
+  char dir[] = "/tmp/agent-v1beta1-lock-XXXXXX";
+  REQUIRE(::mkdtemp(dir));
+  InitOptions o;
+  o.chunker_polynomial = 0x3DA3358B4DC173;
+  o.kdf = {1024, 8, 1};
+  auto repo = Repository::Init(std::make_unique<LocalBackend>(std::string(dir) + "/repo"), "pw", o);
+  REQUIRE(repo.ok());
+  auto held = RepositoryLock::Acquire(**repo, LockMode::kExclusive);  // another host's prune
+  REQUIRE(held.ok());
+  auto at_once = AcquireLockRetrying(**repo, LockMode::kShared, std::chrono::seconds(0));
+  REQUIRE_FALSE(at_once.ok());
+  CHECK(at_once.error().kind() == ErrorKind::kConflict);
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    (*held)->Release();
+  });
+  auto waited = AcquireLockRetrying(**repo, LockMode::kShared, std::chrono::seconds(30));
+  release.join();
+  CHECK(waited.ok());
 }
