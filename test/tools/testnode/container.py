@@ -112,7 +112,29 @@ def _ensure_mount_point(path):
         created_mount_points.add(top)
 
 
+def _other_test_nodes():
+    """Whether another test node runs on this machine (tests run in parallel)."""
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if any(a.endswith(b"test_node.py") for a in args[:3]):
+            return True
+    return False
+
+
 def remove_created_mount_points():
+    # A mount point another node's containers use (one that node found
+    # already made by us) would be detached from their namespaces by the
+    # rmdir: while another node runs, the folders stay.
+    if _other_test_nodes():
+        created_mount_points.clear()
+        return
     for top in sorted(created_mount_points, key=len, reverse=True):
         for root, _dirs, _files in os.walk(top, topdown=False):
             try:
