@@ -66,13 +66,18 @@ Result<OpenedRepository> OpenHostRepository(const StashBackend& backend, const s
   init.hostname = host;
   auto created = Repository::Init(std::move(fresh), password, init);
   if (!created.ok() && created.error().kind() == ErrorKind::kConflict) {
-    // Another replica (offline init containers start together) created it
-    // a moment before: use theirs.
-    STASH_ASSIGN_OR_RETURN(auto again, BackendAt(out.location, options));
-    auto theirs = Repository::Open(std::move(again), password);
-    if (theirs.ok()) {
-      out.repo = std::move(*theirs);
-      return out;
+    // Another replica or host (offline init containers, StatefulSet pods
+    // start together) created it a moment before: use theirs, once it has
+    // written its key too (a few seconds at most).
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      STASH_ASSIGN_OR_RETURN(auto again, BackendAt(out.location, options));
+      auto theirs = Repository::Open(std::move(again), password);
+      if (theirs.ok()) {
+        out.repo = std::move(*theirs);
+        return out;
+      }
+      if (theirs.error().kind() != ErrorKind::kNotFound && theirs.error().kind() != ErrorKind::kAuth) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
   }
   if (!created.ok()) return created.error().Wrap("create repository at " + out.location);
