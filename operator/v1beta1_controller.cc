@@ -63,7 +63,8 @@ V1beta1Controller::V1beta1Controller(kube::Client* client, kube::EventRecorder* 
       backup_sessions_(client, kBackupSessions, "", {}, log),
       restore_sessions_(client, kRestoreSessions, "", {}, log),
       jobs_(client, kJobs, "", Ours(), log),
-      cronjobs_(client, kCronJobs, "", Ours(), log) {
+      cronjobs_(client, kCronJobs, "", Ours(), log),
+      templates_(client, kBackupConfigurationTemplates, "", {}, log) {
   auto handlers = [](std::function<void(const kube::ObjectPtr&)> on) {
     kube::InformerHandlers h;
     h.on_add = on;
@@ -83,12 +84,35 @@ V1beta1Controller::V1beta1Controller(kube::Client* client, kube::EventRecorder* 
     std::string bc = kube::Labels(*o)[kBackupConfigurationLabel];
     if (!bc.empty()) queue_.Add("BC/" + kube::Namespace(*o) + "/" + bc);
   }));
+  for (const auto& r : WorkloadResources()) {
+    Workloads w{r, std::make_unique<kube::Informer>(client, r, "", kube::ListOptions{}, log)};
+    std::string kind = r.kind;
+    kube::InformerHandlers h;
+    h.on_add = [this, kind](const kube::ObjectPtr& o) {
+      if (!TemplateOf(*o).empty()) queue_.Add("WL/" + kind + "/" + kube::KeyOf(*o));
+    };
+    // An annotation that went away matters too.
+    h.on_update = [this, kind](const kube::ObjectPtr& old, const kube::ObjectPtr& o) {
+      if (!TemplateOf(*o).empty() || !TemplateOf(*old).empty()) queue_.Add("WL/" + kind + "/" + kube::KeyOf(*o));
+    };
+    w.informer->AddHandlers(h);
+    workloads_.push_back(std::move(w));
+  }
+  templates_.AddHandlers(handlers([this](const kube::ObjectPtr& t) {
+    for (const auto& w : workloads_) {
+      for (const auto& o : w.informer->List()) {
+        if (TemplateOf(*o) == kube::Name(*t)) queue_.Add("WL/" + w.resource.kind + "/" + kube::KeyOf(*o));
+      }
+    }
+  }));
 }
 
 V1beta1Controller::~V1beta1Controller() { Stop(); }
 
 Status V1beta1Controller::Start(std::chrono::milliseconds sync_timeout) {
-  kube::Informer* all[] = {&backup_configurations_, &backup_sessions_, &restore_sessions_, &jobs_, &cronjobs_};
+  std::vector<kube::Informer*> all = {&backup_configurations_, &backup_sessions_, &restore_sessions_, &jobs_,
+                                      &cronjobs_, &templates_};
+  for (auto& w : workloads_) all.push_back(w.informer.get());
   for (auto* i : all) i->Start();
   for (auto* i : all) {
     if (!i->WaitForSync(sync_timeout)) return IOError("cannot list " + i->resource().plural + ": " + i->problem());
@@ -100,7 +124,10 @@ Status V1beta1Controller::Start(std::chrono::milliseconds sync_timeout) {
 void V1beta1Controller::Stop() {
   queue_.ShutDown();
   if (worker_.joinable()) worker_.join();
-  for (auto* i : {&backup_configurations_, &backup_sessions_, &restore_sessions_, &jobs_, &cronjobs_}) i->Stop();
+  for (auto* i : {&backup_configurations_, &backup_sessions_, &restore_sessions_, &jobs_, &cronjobs_, &templates_}) {
+    i->Stop();
+  }
+  for (auto& w : workloads_) w.informer->Stop();
 }
 
 void V1beta1Controller::Work() {
@@ -121,6 +148,12 @@ Status V1beta1Controller::Reconcile(const std::string& key) {
   if (slash == std::string::npos) return Invalid("unknown key " + key);
   auto [ns, name] = kube::SplitKey(key.substr(slash + 1));
   std::string what = key.substr(0, slash);
+  if (what == "WL") {
+    size_t next = key.find('/', slash + 1);
+    if (next == std::string::npos) return Invalid("unknown key " + key);
+    auto [wns, wname] = kube::SplitKey(key.substr(next + 1));
+    return ReconcileAutoBackup(key.substr(slash + 1, next - slash - 1), wns, wname);
+  }
   if (what == "BC") return ReconcileBackupConfiguration(ns, name);
   if (what == "BS") return ReconcileBackupSession(ns, name);
   if (what == "RS") return ReconcileRestoreSession(ns, name);
@@ -210,6 +243,68 @@ Status V1beta1Controller::ReconcileBackupConfiguration(const std::string& ns, co
   if (!existing) {
     events_->Normal(ref, "CronJobCreated", "CronJob " + cron_name + " creates BackupSessions on \"" +
                                                kube::StringAt(**applied, "/spec/schedule") + "\"");
+  }
+  return Status::Ok();
+}
+
+Status V1beta1Controller::ReconcileAutoBackup(const std::string& kind, const std::string& ns,
+                                              const std::string& name) {
+  const Workloads* w = nullptr;
+  for (const auto& x : workloads_) {
+    if (x.resource.kind == kind) w = &x;
+  }
+  if (!w) return Invalid("unknown workload kind " + kind);
+  kube::ObjectPtr workload = w->informer->Get(ns, name);
+  if (!workload || kube::BeingDeleted(*workload)) return Status::Ok();  // the garbage collector takes the BC
+  const std::string object_name = AutoBackupName(kind, name);
+  const std::string template_name = TemplateOf(*workload);
+  auto ref = kube::ObjectReference::Of(*workload);
+  if (template_name.empty()) {
+    // The annotation went: the BackupConfiguration we made goes, the Repository stays.
+    kube::ObjectPtr bc = backup_configurations_.Get(ns, object_name);
+    if (!bc || kube::Labels(*bc)[kTemplateLabel].empty() || kube::BeingDeleted(*bc)) return Status::Ok();
+    const kube::Json* owners = kube::At(*bc, "/metadata/ownerReferences");
+    bool ours = false;
+    if (owners && owners->IsArray()) {
+      for (const auto& o : owners->GetArray()) ours |= kube::StringOf(o, "uid") == kube::Uid(*workload);
+    }
+    if (!ours) return Status::Ok();
+    STASH_RETURN_IF_ERROR(client_->Delete(kBackupConfigurations, ns, object_name));
+    events_->Normal(ref, "AutoBackupRemoved", "BackupConfiguration " + object_name + " deleted (Repository " +
+                                                  object_name + " kept)");
+    return Status::Ok();
+  }
+  kube::ObjectPtr tmpl = templates_.Get("", template_name);
+  if (!tmpl) {
+    events_->Warning(ref, "BackupConfigurationTemplateNotFound",
+                     "BackupConfigurationTemplate " + template_name + " not found");
+    return Status::Ok();  // its creation enqueues the workload again
+  }
+  auto objects = AutoBackupObjects(*tmpl, *workload, kind);
+  if (!objects.ok()) {
+    events_->Warning(ref, "InvalidAutoBackup", objects.error().message());
+    return Status::Ok();
+  }
+  bool existed = backup_configurations_.Get(ns, object_name) != nullptr;
+  auto repo = client_->Apply(kRepositories, ns, object_name, objects->repository_json, "stash-operator");
+  if (!repo.ok()) {
+    if (repo.error().kind() == ErrorKind::kInvalid) {
+      events_->Warning(ref, "InvalidAutoBackup", "Repository " + object_name + ": " + repo.error().message());
+      return Status::Ok();
+    }
+    return repo.error().Wrap("Repository " + object_name);
+  }
+  auto bc = client_->Apply(kBackupConfigurations, ns, object_name, objects->backup_configuration_json, "stash-operator");
+  if (!bc.ok()) {
+    if (bc.error().kind() == ErrorKind::kInvalid) {
+      events_->Warning(ref, "InvalidAutoBackup", "BackupConfiguration " + object_name + ": " + bc.error().message());
+      return Status::Ok();
+    }
+    return bc.error().Wrap("BackupConfiguration " + object_name);
+  }
+  if (!existed) {
+    events_->Normal(ref, "AutoBackupCreated", "Repository and BackupConfiguration " + object_name +
+                                                  " made from BackupConfigurationTemplate " + template_name);
   }
   return Status::Ok();
 }

@@ -18,14 +18,22 @@
 //   once every host reported, with sessionDuration; a Job that failed
 //   before host-0 reported writes host-0 Failed with the reason.
 //   Succeeded, Failed and Skipped sessions are never touched again.
+// - a workload ("WL/Kind/ns/name") annotated with a
+//   BackupConfigurationTemplate's name: the Repository and the
+//   BackupConfiguration "<kind>-<name>" made from the template (created or
+//   updated; a missing template or a malformed annotation: a Warning Event
+//   on the workload); the annotation gone: the BackupConfiguration is
+//   deleted, the Repository kept.
 // - a RestoreSession ("RS/ns/name"): the same phase machine, the Job
 //   stash-restore-<name> for the job model (a workload gets its init
 //   container from the Restic controller).
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "kube/client.h"
 #include "kube/events.h"
@@ -54,6 +62,7 @@ class V1beta1Controller {
   Status ReconcileBackupConfiguration(const std::string& ns, const std::string& name);
   Status ReconcileBackupSession(const std::string& ns, const std::string& name);
   Status ReconcileRestoreSession(const std::string& ns, const std::string& name);
+  Status ReconcileAutoBackup(const std::string& kind, const std::string& ns, const std::string& name);
   // Shared by both sessions: `backup` tells which.
   Status StartSession(const kube::Json& session, bool backup);
   Status AdvanceSession(const kube::Json& session, bool backup);
@@ -72,6 +81,12 @@ class V1beta1Controller {
   kube::Informer restore_sessions_;
   kube::Informer jobs_;      // ours, by label
   kube::Informer cronjobs_;  // ours, by label
+  kube::Informer templates_;  // BackupConfigurationTemplates
+  struct Workloads {
+    kube::Resource resource;
+    std::unique_ptr<kube::Informer> informer;
+  };
+  std::vector<Workloads> workloads_;  // for the template annotations
   kube::WorkQueue queue_;
   std::thread worker_;
 };

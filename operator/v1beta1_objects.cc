@@ -5,7 +5,9 @@
 #include "base/json_out.h"
 #include "kube/events.h"
 #include "operator/sidecar.h"
+#include "base/json_util.h"
 #include "stashapi/cron.h"
+#include "stashapi/envsubst.h"
 #include "stashapi/go_duration.h"
 #include "stashapi/v1beta1_task.h"
 
@@ -242,6 +244,101 @@ std::string JobFailure(const kube::Json& job, const std::vector<kube::ObjectPtr>
     }
   }
   return "Job " + kube::Name(job) + " failed";
+}
+
+std::string TemplateOf(const kube::Json& workload) {
+  auto annotations = kube::Annotations(workload);
+  if (!annotations[kTemplateAnnotation].empty()) return annotations[kTemplateAnnotation];
+  return annotations[kBlueprintAnnotation];
+}
+
+std::string AutoBackupName(const std::string& kind, const std::string& name) {
+  std::string lower = kind;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower + "-" + name;
+}
+
+Result<AutoBackup> AutoBackupObjects(const kube::Json& template_object, const kube::Json& workload,
+                                     const std::string& kind) {
+  const std::string tname = kube::Name(template_object);
+  const std::string ns = kube::Namespace(workload), name = kube::Name(workload);
+  std::string api_version = "apps/v1", plural;
+  for (const auto& r : WorkloadResources()) {
+    if (r.kind == kind) api_version = r.ApiVersion(), plural = r.plural;
+  }
+  std::string lower = AutoBackupName(kind, "");
+  lower.pop_back();
+  SubstInputs inputs{{"TARGET_API_VERSION", api_version}, {"TARGET_KIND", lower}, {"TARGET_NAME", name},
+                     {"TARGET_NAMESPACE", ns}, {"TARGET_RESOURCE", plural}};
+  const kube::Json* spec = kube::At(template_object, "/spec");
+  auto resolved = EnvSubst(spec ? kube::ToJson(*spec) : "{}", inputs);
+  if (!resolved.ok()) return Invalid("BackupConfigurationTemplate " + tname + ": " + resolved.error().message());
+  rapidjson::Document t;
+  t.Parse(resolved->c_str());
+  if (t.HasParseError() || !t.IsObject()) return Invalid("BackupConfigurationTemplate " + tname + ": not JSON after its variables were filled in");
+  auto annotations = kube::Annotations(workload);
+  std::vector<std::string> paths;
+  {
+    std::string list = annotations[kTargetPathsAnnotation];
+    size_t at = 0;
+    while (at <= list.size() && !list.empty()) {
+      size_t comma = list.find(',', at);
+      std::string p = list.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+      if (!p.empty()) paths.push_back(p);
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+  }
+  JsonOut mounts;
+  mounts.OpenArray();
+  {
+    std::string list = annotations[kVolumeMountsAnnotation];
+    size_t at = 0;
+    while (!list.empty() && at <= list.size()) {
+      size_t comma = list.find(',', at);
+      std::string entry = list.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+      size_t colon = entry.find(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 >= entry.size()) {
+        return Invalid("annotation " + std::string(kVolumeMountsAnnotation) + " \"" + list +
+                       "\": use 'vol1Name:mountPath,vol2Name:mountPath' format");
+      }
+      mounts.Open().Field("name", entry.substr(0, colon)).Field("mountPath", entry.substr(colon + 1)).Close();
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+  }
+  mounts.CloseArray();
+  const std::string object_name = AutoBackupName(kind, name);
+  AutoBackup out;
+  {
+    JsonOut j;
+    j.Open().Field("apiVersion", "stash.appscode.com/v1alpha1").Field("kind", "Repository");
+    j.Key("metadata").Open().Field("name", object_name).Field("namespace", ns);
+    j.Key("labels").Open().Field(kManagedByLabel, kManagedBy).Field(kTemplateLabel, tname).Close().Close();
+    j.Key("spec").Open().Key("backend").Raw(json::Text(json::Member(t, "backend"), "{}"));
+    if (const auto* wipe = json::Member(t, "wipeOut"); wipe && wipe->IsBool()) j.FieldBool("wipeOut", wipe->GetBool());
+    j.Close().Close();
+    out.repository_json = j.Take();
+  }
+  JsonOut j;
+  j.Open().Field("apiVersion", "stash.appscode.com/v1beta1").Field("kind", "BackupConfiguration");
+  j.Key("metadata").Open().Field("name", object_name).Field("namespace", ns);
+  j.Key("labels").Open().Field(kManagedByLabel, kManagedBy).Field(kTemplateLabel, tname).Close();
+  j.Key("ownerReferences").OpenArray().Open().Field("apiVersion", api_version).Field("kind", kind)
+      .Field("name", name).Field("uid", kube::Uid(workload)).Close().CloseArray();
+  j.Close();
+  j.Key("spec").Open().Field("schedule", json::StringOr(t, "schedule"));
+  j.Key("repository").Open().Field("name", object_name).Close();
+  for (const char* key : {"task", "retentionPolicy", "runtimeSettings", "tempDir"}) {
+    if (const auto* v = json::Member(t, key)) j.Key(key).Raw(json::Text(v, "{}"));
+  }
+  j.Key("target").Open().Key("ref").Open().Field("apiVersion", api_version).Field("kind", kind).Field("name", name)
+      .Close();
+  j.FieldStrings("paths", paths);
+  j.Key("volumeMounts").Raw(mounts.str());
+  j.Close().Close().Close();
+  out.backup_configuration_json = j.Take();
+  return out;
 }
 
 }  // namespace stash::op

@@ -109,4 +109,35 @@ std::string JobFailure(const kube::Json& job, const std::vector<kube::ObjectPtr>
 // Whether the Job has condition `type` True.
 bool JobConditionTrue(const kube::Json& job, const char* type);
 
+// Auto-backup: a workload annotated with the name of a
+// BackupConfigurationTemplate (kTemplateAnnotation, or the later name
+// kBlueprintAnnotation) gets a Repository and a BackupConfiguration, both
+// named "<kind lower case>-<name>", from the template resolved with
+// TARGET_API_VERSION, TARGET_KIND (lower case), TARGET_NAME,
+// TARGET_NAMESPACE and TARGET_RESOURCE; the target's paths from
+// kTargetPathsAnnotation ("/a,/b"), its volume mounts from
+// kVolumeMountsAnnotation ("vol:/mount/path,vol2:/path2").
+inline constexpr char kTemplateAnnotation[] = "stash.appscode.com/backup-template";
+inline constexpr char kBlueprintAnnotation[] = "stash.appscode.com/backup-blueprint";
+inline constexpr char kTargetPathsAnnotation[] = "stash.appscode.com/target-paths";
+inline constexpr char kVolumeMountsAnnotation[] = "stash.appscode.com/volume-mounts";
+inline constexpr char kTemplateLabel[] = "stash.appscode.com/backup-template";
+
+// The template a workload names ("" when none); kTemplateAnnotation wins.
+std::string TemplateOf(const kube::Json& workload);
+
+// "<kind lower case>-<name>".
+std::string AutoBackupName(const std::string& kind, const std::string& name);
+
+struct AutoBackup {
+  std::string repository_json;
+  std::string backup_configuration_json;  // owned by the workload
+};
+
+// The Repository and BackupConfiguration `template_object` makes for
+// `workload` of `kind`. kInvalid naming the template or annotation when a
+// variable has no value or the volume-mounts annotation is malformed.
+Result<AutoBackup> AutoBackupObjects(const kube::Json& template_object, const kube::Json& workload,
+                                     const std::string& kind);
+
 }  // namespace stash::op

@@ -22,6 +22,11 @@
 # - the job model: a Task with two Functions on an AppBinding becomes the
 #   Job stash-backup-<session> with the resolved containers (checked with
 #   jq); its failing step fails the session with host-0's error;
+# - auto-backup: a Deployment annotated with a BackupConfigurationTemplate
+#   (stash.appscode.com/backup-blueprint, and the pre-rc.0 backup-template)
+#   gets Repository and BackupConfiguration deployment-<name> with the
+#   template's variables filled in; removing the annotation deletes the
+#   BackupConfiguration and keeps the Repository;
 # - bad input, each a Failed phase or an Event naming it: a missing
 #   Function, a variable without a value, a schedule a CronJob cannot take,
 #   a missing Repository, a missing BackupConfiguration.
@@ -358,6 +363,42 @@ session orphan-1 no-such-bc | k apply -f - >/dev/null
 wait_phase backupsession/orphan-1 Failed
 wait_event BackupSession orphan-1 "^Warning BackupConfigurationNotFound BackupConfiguration demo/no-such-bc not found"
 pass "a schedule a CronJob cannot take, a missing Repository, a missing BackupConfiguration: Events naming them, sessions Failed"
+
+# --- auto-backup from a BackupConfigurationTemplate ---
+k apply -f - >/dev/null <<EOR
+apiVersion: stash.appscode.com/v1beta1
+kind: BackupConfigurationTemplate
+metadata: {name: daily}
+spec:
+  backend:
+    storageSecretName: repo-secret
+    local: {mountPath: /safe, subPath: 'auto/\${TARGET_NAMESPACE}/\${TARGET_KIND}/\${TARGET_NAME}', hostPath: {path: $WORK/backups}}
+  schedule: "@daily"
+  retentionPolicy: {name: keep, keepLast: 7, prune: true}
+EOR
+workload Deployment auto 1 | k apply -f - >/dev/null
+k -n demo annotate deployment auto stash.appscode.com/backup-blueprint=daily \
+  stash.appscode.com/target-paths=/data stash.appscode.com/volume-mounts=data:/data >/dev/null
+has_auto() { k -n demo get backupconfiguration deployment-auto -o name >/dev/null 2>&1; }
+wait_until 30 has_auto || { tail -20 "$WORK/operator.log"; fail "no BackupConfiguration deployment-auto ($(events Deployment auto))"; }
+[ "$(jp repository/deployment-auto '{.spec.backend.local.subPath}')" = auto/demo/deployment/auto ] ||
+  fail "Repository deployment-auto: $(jp repository/deployment-auto '{.spec}')"
+[ "$(jp backupconfiguration/deployment-auto '{.spec.schedule} {.spec.repository.name} {.spec.target.ref.kind}/{.spec.target.ref.name} {.spec.target.paths[0]} {.spec.retentionPolicy.keepLast} {.metadata.ownerReferences[0].name}')" = \
+  "@daily deployment-auto Deployment/auto /data 7 auto" ] || fail "BackupConfiguration deployment-auto: $(jp backupconfiguration/deployment-auto '{.spec}')"
+wait_until 30 has_sidecar deployment/auto || fail "deployment/auto got no sidecar: $(containers deployment/auto)"
+k -n demo annotate deployment auto stash.appscode.com/backup-blueprint- >/dev/null
+auto_gone() { ! has_auto; }
+wait_until 60 auto_gone || fail "BackupConfiguration deployment-auto stayed after the annotation went"
+k -n demo get repository deployment-auto -o name >/dev/null || fail "Repository deployment-auto went too"
+wait_until 30 bash -c "[ \"\$('$KUBECTL' -n demo get deployment auto -o jsonpath='{.spec.template.spec.containers[*].name}')\" = app ]" ||
+  fail "the sidecar of deployment-auto stayed"
+workload Deployment old 1 | k apply -f - >/dev/null
+k -n demo annotate deployment old stash.appscode.com/backup-template=daily stash.appscode.com/volume-mounts=data >/dev/null
+wait_event Deployment old "^Warning InvalidAutoBackup .*use 'vol1Name:mountPath,vol2Name:mountPath' format"
+k -n demo annotate deployment old --overwrite stash.appscode.com/volume-mounts=data:/data >/dev/null
+has_old() { k -n demo get backupconfiguration deployment-old -o name >/dev/null 2>&1; }
+wait_until 30 has_old || fail "the backup-template annotation made no BackupConfiguration"
+pass "BackupConfigurationTemplate daily: Repository and BackupConfiguration deployment-auto (variables filled in, sidecar), deleted without the annotation (Repository kept); backup-template too; a malformed volume-mounts annotation named"
 
 # --- deleting a BackupConfiguration ---
 k -n demo delete backupconfiguration web-backup --wait=false >/dev/null

@@ -12,6 +12,7 @@
 #include "operator/restic_match.h"
 #include "operator/v1beta1_objects.h"
 #include "operator/v1beta1_sidecar.h"
+#include "stashapi/v1beta1_spec.h"
 
 using namespace stash;
 using namespace stash::op;
@@ -288,6 +289,49 @@ TEST_CASE("v1beta1: the webhook adds the sidecar of a BackupConfiguration") {
   auto none = ReviewWorkload(review, Listers({}), SidecarOptions{});
   REQUIRE(none.ok());
   CHECK_FALSE(none->patched);
+}
+
+TEST_CASE("v1beta1: a BackupConfigurationTemplate made into a Repository and a BackupConfiguration") {
+  auto tmpl = Doc(R"({"metadata":{"name":"daily"},"spec":{
+    "backend":{"storageSecretName":"s","gcs":{"bucket":"b","prefix":"stash/${TARGET_NAMESPACE}/${TARGET_KIND}/${TARGET_NAME}"}},
+    "schedule":"@daily","retentionPolicy":{"name":"k","keepLast":7,"prune":true}}})");
+  auto w = Doc(kWorkload);
+  rapidjson::Pointer("/metadata/annotations/stash.appscode.com~1backup-blueprint").Set(w, "daily");
+  rapidjson::Pointer("/metadata/annotations/stash.appscode.com~1target-paths").Set(w, "/data,/more");
+  rapidjson::Pointer("/metadata/annotations/stash.appscode.com~1volume-mounts").Set(w, "data:/data");
+  rapidjson::Pointer("/metadata/uid").Set(w, "w-uid");
+  CHECK(TemplateOf(w) == "daily");
+  auto objects = AutoBackupObjects(tmpl, w, "Deployment");
+  REQUIRE(objects.ok());
+  auto repo = Doc(objects->repository_json);
+  CHECK(json::StringAt(repo, "/metadata/name") == "deployment-web");
+  CHECK(json::StringAt(repo, "/spec/backend/gcs/prefix") == "stash/demo/deployment/web");
+  CHECK_FALSE(json::At(repo, "/metadata/ownerReferences"));  // kept when the annotation goes
+  auto bc = Doc(objects->backup_configuration_json);
+  CHECK(json::StringAt(bc, "/metadata/name") == "deployment-web");
+  CHECK(json::StringAt(bc, "/metadata/ownerReferences/0/uid") == "w-uid");
+  CHECK(json::StringAt(bc, "/spec/schedule") == "@daily");
+  CHECK(json::StringAt(bc, "/spec/repository/name") == "deployment-web");
+  CHECK(json::StringAt(bc, "/spec/target/ref/kind") == "Deployment");
+  CHECK(json::Strings(*json::At(bc, "/spec/target"), "paths") == std::vector<std::string>{"/data", "/more"});
+  CHECK(json::StringAt(bc, "/spec/target/volumeMounts/0/mountPath") == "/data");
+  CHECK(json::At(bc, "/spec/retentionPolicy/keepLast")->GetInt() == 7);
+  auto parsed = ParseBackupConfiguration(bc);
+  CHECK(parsed.ok());
+
+  // The pre-rc.0 name wins when both are there.
+  rapidjson::Pointer("/metadata/annotations/stash.appscode.com~1backup-template").Set(w, "old");
+  CHECK(TemplateOf(w) == "old");
+  rapidjson::Pointer("/metadata/annotations/stash.appscode.com~1volume-mounts").Set(w, "data");
+  auto bad = AutoBackupObjects(tmpl, w, "Deployment");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message().find("use 'vol1Name:mountPath,vol2Name:mountPath' format") != std::string::npos);
+  auto unresolved = Doc(R"({"metadata":{"name":"t"},"spec":{"backend":{"local":{"mountPath":"/${NOPE}"}},"schedule":"@daily"}})");
+  rapidjson::Pointer("/metadata/annotations/stash.appscode.com~1volume-mounts").Set(w, "data:/data");
+  auto missing = AutoBackupObjects(unresolved, w, "Deployment");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().message().find("BackupConfigurationTemplate t") != std::string::npos);
+  CHECK(missing.error().message().find("NOPE") != std::string::npos);
 }
 
 }  // namespace
