@@ -26,6 +26,7 @@
 #include "agent/v1beta1_backup.h"
 #include "agent/v1beta1_job.h"
 #include "agent/v1beta1_restore.h"
+#include "agent/workload.h"
 #include "base/log.h"
 #include "cmd/commands.h"
 #include "kube/config.h"
@@ -99,6 +100,7 @@ int RunRunBackup(const Args& args, const Globals&) {
   o.target_name = args.Get("target-name");
   if (o.bc_name.empty()) return Fatal("run-backup needs --backupconfiguration");
   if (o.target_kind.empty() || o.target_name.empty()) return Fatal("run-backup needs --target-kind and --target-name");
+  if (auto kind = agent::CanonicalKind(o.target_kind); !kind.ok()) return Fatal(kind.error());
   o.pod_name = Env("POD_NAME");
   o.node_name = Env("NODE_NAME");
   o.pushgateway_url = args.Get("pushgateway-url");
@@ -120,6 +122,7 @@ int RunRestoreSessionCommand(const Args& args, const Globals&) {
   o.target_name = args.Get("target-name");
   if (o.name.empty()) return Fatal("restore-session needs --restoresession");
   if (o.target_kind.empty() || o.target_name.empty()) return Fatal("restore-session needs --target-kind and --target-name");
+  if (auto kind = agent::CanonicalKind(o.target_kind); !kind.ok()) return Fatal(kind.error());
   o.pod_name = Env("POD_NAME");
   o.node_name = Env("NODE_NAME");
   o.pushgateway_url = args.Get("pushgateway-url");
