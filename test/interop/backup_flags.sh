@@ -201,3 +201,22 @@ refused "--stdin with nothing on it" --stdin
 IN=/dev/null refused "--stdin with nothing on it, named" --stdin --stdin-filename x.sql
 [ "$(cat r.err)" = "$(cat s.err)" ] || fail "--stdin with nothing: restic says '$(cat r.err)', stash '$(cat s.err)'"
 refused "--parent that does not exist" --parent ffffffff $src
+
+# ---- --stdin-from-command (restic 0.17; restic 0.14 has none): the command's
+# output stored as --stdin stores ours, read back by restic 0.14; a command
+# that fails fails the backup and leaves no snapshot.
+$STASH -r "$S" backup -q --host cmdhost --stdin-from-command --stdin-filename db/dump.sql -- \
+  sh -c 'printf "line1\nline2\n"; echo "to stderr" >&2' > cmd.out 2> cmd.err || fail "--stdin-from-command: $(cat cmd.err)"
+[ "$($RESTIC -r "$S" dump --host cmdhost latest /db/dump.sql)" = "$(printf 'line1\nline2')" ] ||
+  fail "restic dumps $($RESTIC -r "$S" dump --host cmdhost latest /db/dump.sql)"
+count() { $STASH -r "$S" snapshots --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin) or []))'; }
+n=$(count)
+$STASH -r "$S" backup -q --stdin-from-command -- sh -c 'echo partial; exit 3' > cmd.out 2> cmd.err &&
+  fail "a command exiting 3 gave a successful backup"
+grep -q "command sh exited with status 3" cmd.err || fail "the error does not name the exit status: $(cat cmd.err)"
+$STASH -r "$S" backup -q --stdin-from-command -- /no/such/command > cmd.out 2> cmd.err && fail "a missing command gave a backup"
+grep -q "/no/such/command" cmd.err || fail "the error does not name the missing command: $(cat cmd.err)"
+[ "$(count)" = "$n" ] || fail "a failed --stdin-from-command left a snapshot"
+$STASH -r "$S" backup -q --stdin-from-command > cmd.out 2> cmd.err && fail "--stdin-from-command without a command succeeded"
+"$RESTIC" -r "$S" check --read-data > cmd.out 2>&1 || { cat cmd.out; fail "restic check after the failed runs"; }
+pass "--stdin-from-command: the output stored (restic dumps it), failing and missing commands leave no snapshot"
