@@ -10,9 +10,10 @@
 #     Succeeded, host-0 for the Deployment (one replica, the Lease holder,
 #     backs up), host-0 and host-1 for the StatefulSet; restic sees those
 #     hosts in one repository per target; the snapshots are listed through
-#     the aggregator;
+#     the aggregator; paused, the CronJob's command makes no session;
 #   - a RestoreSession into a fresh Deployment: its init container restores
 #     host-0's newest /data, identical to the source (diff -r);
+#   - the sidecars' metrics reach a real Pushgateway (when installed);
 #   - restic 0.14 check --read-data passes on both repositories.
 source "$(dirname "$0")/lib.sh"
 source "$HERE/../controlplane/lib.sh"
@@ -28,7 +29,16 @@ logs() {
   for f in "$STATE"/demo_*/stash*.log; do [ -f "$f" ] && { echo "--- $f"; tail -15 "$f"; }; done
 }
 cp_start_node e2e-node "$STATE" "$WORK/test-node.log" || fail "the test node never became Ready"
-start_stash_servers stash:e2e || { logs; fail "the Stash servers did not start"; }
+# The sidecars push their metrics to a real Pushgateway when there is one.
+PUSHGATEWAY=$(command -v prometheus-pushgateway || true) PGW=""
+if [ -n "$PUSHGATEWAY" ]; then
+  pgw_port=$(_cp_free_port)
+  "$PUSHGATEWAY" --web.listen-address="127.0.0.1:$pgw_port" > "$WORK/pushgateway.log" 2>&1 &
+  pids+=($!)
+  PGW=http://127.0.0.1:$pgw_port
+  wait_until 30 curl -sf "$PGW/-/ready" -o /dev/null || { cat "$WORK/pushgateway.log"; fail "the Pushgateway did not start"; }
+fi
+start_stash_servers stash:e2e ${PGW:+--pushgateway-url "$PGW"} || { logs; fail "the Stash servers did not start"; }
 pass "apiserver (APIService Available), operator (webhook registered) and test node running"
 
 k create namespace demo >/dev/null
@@ -139,6 +149,19 @@ pods=$(jp pods '{.items[?(@.metadata.labels.app=="web")].metadata.name}')
 [[ -n "$holder" && " $pods " == *" $holder "* ]] || fail "lease holder '$holder' is not a web pod ($pods)"
 [ "$(jp repository/web-repo '{.status.backupCount}')" = 2 ] || fail "Repository web-repo: $(jp repository/web-repo '{.status}')"
 pass "deployment/web: 2 sessions made with kubectl Succeeded, host-0 only (backed up by the Lease holder $holder)"
+if [ -n "$PGW" ]; then
+  curl -sf "$PGW/metrics" > "$WORK/metrics.txt" || fail "the Pushgateway answers no metrics"
+  metric() {  # NAME: its value for web-backup's host-0
+    grep "^$1{" "$WORK/metrics.txt" | grep 'backup_configuration="web-backup"' | grep 'host="host-0"' |
+      grep 'namespace="demo"' | awk '{print $2}'
+  }
+  [ "$(metric stash_backup_session_success)" = 1 ] && [ "$(metric stash_backup_files_total)" = 5 ] &&
+    [ "$(metric stash_repository_snapshot_count)" = 2 ] ||
+    { grep stash_ "$WORK/metrics.txt"; fail "the Pushgateway's metrics of web-backup's host-0"; }
+  pass "the sidecar pushed Stash 0.9's metrics (stash_backup_session_success 1, 5 files, 2 snapshots) to the Pushgateway"
+else
+  echo "note: prometheus-pushgateway is not installed; the metrics are not checked"
+fi
 
 # --- the StatefulSet: a session made by the CronJob ---
 # The first one the CronJob made: both pods create the repository at once.
@@ -158,6 +181,18 @@ sorted=$(tr ' ' '\n' <<<"$(hosts_of "$db_session")" | grep . | sort | tr '\n' ' 
 [ "$(jp "backupsession/$db_session" '{.status.totalHosts}')" = 2 ] || fail "$db_session totalHosts"
 [ "$(restic_hosts db)" = "host-0 host-1" ] || fail "restic sees hosts '$(restic_hosts db)' in the db repository"
 pass "statefulset/db: the CronJob's session $db_session Succeeded with host-0 and host-1"
+
+# --- paused: the CronJob's command creates no session ---
+k -n demo patch backupconfiguration db-backup --type merge -p '{"spec":{"paused":true}}' >/dev/null
+count_db() { jp backupsessions '{.items[?(@.spec.backupConfiguration.name=="db-backup")].metadata.name}' | wc -w; }
+before=$(count_db)
+k -n demo create job paused-run --from=cronjob/db-backup >/dev/null
+complete() { [ "$(jp job/paused-run '{.status.succeeded}')" = 1 ]; }
+wait_until 120 complete || { logs; k -n demo get job paused-run -o yaml; fail "the Job made from the CronJob did not complete"; }
+grep -q "Skipping creating BackupSession: BackupConfiguration demo/db-backup is paused" "$STATE"/demo_paused-run-*/stash.log ||
+  { cat "$STATE"/demo_paused-run-*/stash.log; fail "create-backupsession did not say it skipped the paused BackupConfiguration"; }
+[ "$(count_db)" = "$before" ] || fail "a paused BackupConfiguration got a session: $(count_db) != $before"
+pass "paused db-backup: a Job from its CronJob completed, said it skipped, and made no session"
 
 k -n demo get backupsessions > "$WORK/sessions.txt"
 cat "$WORK/sessions.txt"

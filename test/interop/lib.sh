@@ -59,7 +59,7 @@ print("---".join(d for d in docs if not re.search(r"^kind: (Deployment|Service)$
 PY
 }
 
-# start_stash_servers IMAGE: for the cluster tests that run Stash as the
+# start_stash_servers IMAGE [OPERATOR-FLAG...]: for the cluster tests that run Stash as the
 # manifests install it, with the servers outside pods as their service
 # accounts (the manifests' RBAC and service accounts, not their
 # Deployments, which the test node would run beside them): `stash
@@ -68,7 +68,8 @@ PY
 # $WORK/apiserver.log and $WORK/operator.log, pids in `pids`. Returns
 # non-zero, having printed the logs, when either did not come up.
 start_stash_servers() {
-  local manifests=$HERE/../../manifests api_port hook_port
+  local manifests=$HERE/../../manifests api_port hook_port image=$1
+  shift
   manifest_without_workloads "$manifests/02-rbac.yaml" "$WORK/apiserver-rbac.yaml"
   manifest_without_workloads "$manifests/05-operator.yaml" "$WORK/operator-rbac.yaml"
   "$KUBECTL" apply -f "$WORK/apiserver-rbac.yaml" -f "$WORK/operator-rbac.yaml" >/dev/null
@@ -80,8 +81,8 @@ start_stash_servers() {
   "$STASH" apiserver --kubeconfig "$WORK/apiserver.kubeconfig" --bind-address 127.0.0.1 --secure-port "$api_port" \
     --apiservice-service "stash/stash-apiserver:$api_port" --snapshot-refresh-interval 500ms > "$WORK/apiserver.log" 2>&1 &
   pids+=($!)
-  "$STASH" operator --kubeconfig "$WORK/operator.kubeconfig" --no-leader-elect --image "$1" \
-    --webhook-url "https://127.0.0.1:$hook_port" --webhook-port "$hook_port" --webhook-bind-address 127.0.0.1 \
+  "$STASH" operator --kubeconfig "$WORK/operator.kubeconfig" --no-leader-elect --image "$image" \
+    --webhook-url "https://127.0.0.1:$hook_port" --webhook-port "$hook_port" --webhook-bind-address 127.0.0.1 "$@" \
     > "$WORK/operator.log" 2>&1 &
   pids+=($!)
   wait_until 90 grep -q "Restic controller running" "$WORK/operator.log" &&
