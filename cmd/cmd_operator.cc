@@ -92,7 +92,7 @@ Result<std::unique_ptr<op::WebhookServer>> StartWebhook(kube::Client& client, co
 }
 
 // Runs the controllers while this replica leads.
-void Lead(kube::Client& client, const op::SidecarOptions& sidecar, const std::atomic<bool>& lost) {
+void Lead(kube::Client& client, const op::SidecarOptions& sidecar, Metrics& metrics, const std::atomic<bool>& lost) {
   kube::EventRecorder events(&client, "stash-operator", DefaultIdentity(), Log);
   op::ResticController restics(&client, &events, sidecar, Log);
   Status started = restics.Start(std::chrono::seconds(60));
@@ -108,7 +108,8 @@ void Lead(kube::Client& client, const op::SidecarOptions& sidecar, const std::at
     return;
   }
   Log("Recovery controller running");
-  op::V1beta1Controller v1beta1(&client, &events, op::V1beta1Options{sidecar.image, sidecar.pushgateway_url}, Log);
+  op::V1beta1Controller v1beta1(&client, &events, op::V1beta1Options{sidecar.image, sidecar.pushgateway_url, &metrics},
+                                Log);
   started = v1beta1.Start(std::chrono::seconds(60));
   if (!started.ok()) {
     Log("cannot start the v1beta1 controller: " + started.error().message());
@@ -147,6 +148,7 @@ int RunOperator(const Args& args, const Globals&) {
   Metrics metrics;
   metrics.Gauge("stash_operator_leader", "1 while this replica leads and runs the controllers.");
   metrics.Set("stash_operator_leader", {}, 0);
+  op::V1beta1Controller::DeclareMetrics(metrics);
   // Every replica answers admission reviews, so every replica watches what
   // may claim a workload: Restics, BackupConfigurations, RestoreSessions,
   // and the Repositories they name.
@@ -179,7 +181,7 @@ int RunOperator(const Args& args, const Globals&) {
 
   auto lead = [&](const std::atomic<bool>& lost) {
     metrics.Set("stash_operator_leader", {}, 1);
-    Lead(**client, sidecar, lost);
+    Lead(**client, sidecar, metrics, lost);
     metrics.Set("stash_operator_leader", {}, 0);
   };
   std::atomic<bool> stop{false};

@@ -109,6 +109,11 @@ V1beta1Controller::V1beta1Controller(kube::Client* client, kube::EventRecorder* 
 
 V1beta1Controller::~V1beta1Controller() { Stop(); }
 
+void V1beta1Controller::DeclareMetrics(Metrics& metrics) {
+  metrics.Counter("stash_operator_session_phases_total",
+                  "Phases the operator gave BackupSessions and RestoreSessions, by kind and phase.");
+}
+
 Status V1beta1Controller::Start(std::chrono::milliseconds sync_timeout) {
   std::vector<kube::Informer*> all = {&backup_configurations_, &backup_sessions_, &restore_sessions_, &jobs_,
                                       &cronjobs_, &templates_};
@@ -318,6 +323,9 @@ Status V1beta1Controller::SetPhase(const kube::Json& session, bool backup, const
   if (!written.ok()) {
     if (written.error().kind() == ErrorKind::kNotFound) return Status::Ok();
     return written.error().Wrap(std::string(Kind(backup)) + " " + kube::Name(session) + " status");
+  }
+  if (options_.metrics) {
+    options_.metrics->Add("stash_operator_session_phases_total", {{"kind", Kind(backup)}, {"phase", phase}});
   }
   auto ref = kube::ObjectReference::Of(session);
   if (phase == "Failed") {

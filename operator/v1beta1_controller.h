@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/metrics.h"
 #include "kube/client.h"
 #include "kube/events.h"
 #include "kube/informer.h"
@@ -46,6 +47,9 @@ namespace stash::op {
 struct V1beta1Options {
   std::string image = "stash:0.1.0";  // the CronJob's container
   std::string pushgateway_url;        // PROMETHEUS_PUSHGATEWAY_URL of the Jobs
+  // When set: stash_operator_session_phases_total{kind,phase} counts the
+  // phases the operator gave sessions (DeclareMetrics declares it).
+  Metrics* metrics = nullptr;
 };
 
 class V1beta1Controller {
@@ -57,6 +61,8 @@ class V1beta1Controller {
   void Stop();
 
   Status Reconcile(const std::string& key);
+
+  static void DeclareMetrics(Metrics& metrics);
 
  private:
   Status ReconcileBackupConfiguration(const std::string& ns, const std::string& name);

@@ -410,3 +410,12 @@ wait_until 60 gone || { tail -20 "$WORK/operator.log"; fail "BackupConfiguration
 cron_gone() { ! k -n demo get cronjob web-backup -o name >/dev/null 2>&1; }
 wait_until 60 cron_gone || fail "CronJob web-backup stayed after its BackupConfiguration"
 pass "deleting BackupConfiguration web-backup took the sidecar and annotations out, then the finalizer; the CronJob went too"
+
+# --- the operator's own metrics ---
+scraped=$(curl -sk "https://127.0.0.1:$port/metrics") || fail "cannot scrape https://127.0.0.1:$port/metrics"
+for want in 'kind="BackupSession",phase="Succeeded"' 'kind="BackupSession",phase="Failed"' \
+            'kind="BackupSession",phase="Skipped"' 'kind="RestoreSession",phase="Succeeded"'; do
+  grep -q "^stash_operator_session_phases_total{$want} [1-9]" <<<"$scraped" ||
+    fail "no stash_operator_session_phases_total{$want}: $(grep session_phases <<<"$scraped")"
+done
+pass "/metrics counts the phases given: $(grep -c '^stash_operator_session_phases_total{' <<<"$scraped") series"
