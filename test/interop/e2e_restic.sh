@@ -114,7 +114,9 @@ wait_until 120 counted daemonset.agent.e2e-node 1 || { logs; k -n demo get repos
 pass "StatefulSet db: repositories statefulset.db-0 and statefulset.db-1; DaemonSet agent: daemonset.agent.e2e-node"
 
 # --- Delete one snapshot; recover the newest into a fresh folder ---
-victim=$(head -1 "$WORK/snaps" | sed 's|.*/||')
+# The newest from a fresh list: retention (every 15 s) forgets the oldest,
+# and the list taken above may be minutes old on a busy machine.
+victim=$(k get snapshots -n demo -l workload-kind=Deployment --sort-by=.metadata.creationTimestamp -o name | tail -1 | sed 's|.*/||')
 k delete snapshot -n demo "$victim" >/dev/null || fail "kubectl delete snapshot $victim"
 gone() { ! k get snapshot -n demo "$victim" >/dev/null 2>&1; }
 wait_until 30 gone || fail "snapshot $victim still listed"
