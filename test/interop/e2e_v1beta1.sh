@@ -12,7 +12,9 @@
 #     hosts in one repository per target; the snapshots are listed through
 #     the aggregator; paused, the CronJob's command makes no session;
 #   - a RestoreSession into a fresh Deployment: its init container restores
-#     host-0's newest /data, identical to the source (diff -r);
+#     host-0's newest /data, identical to the source (diff -r); one whose
+#     rule names a host without snapshots is Failed naming it, and its pod
+#     still starts (no crash loop);
 #   - the sidecars' metrics reach a real Pushgateway (when installed);
 #   - restic 0.14 check --read-data passes on both repositories.
 source "$(dirname "$0")/lib.sh"
@@ -229,6 +231,39 @@ init=$(jp deployment/web-restored '{.spec.template.spec.initContainers[*].name}'
 [[ " $init " == *" stash-init "* ]] || fail "deployment/web-restored has init containers '$init'"
 diff -r "$WORK/web-data" "$WORK/restored" || fail "the restored files differ from the source"
 pass "RestoreSession web-restore: the stash-init container restored host-0's /data into deployment/web-restored, identical (diff -r)"
+
+# --- bad input: a rule whose source host has no snapshot ---
+mkdir -p "$WORK/restored-bad"
+workload Deployment web-bad 1 "$WORK/restored-bad" | k apply -f - >/dev/null
+bad_running() { [[ "$(jp pods '{.items[?(@.metadata.labels.app=="web-bad")].status.phase}')" == *Running* ]]; }
+wait_until 120 bad_running || { logs; fail "deployment/web-bad does not run"; }
+k apply -f - >/dev/null <<EOR
+apiVersion: stash.appscode.com/v1beta1
+kind: RestoreSession
+metadata: {name: web-restore-bad, namespace: demo}
+spec:
+  repository: {name: web-repo}
+  target:
+    ref: {apiVersion: apps/v1, kind: Deployment, name: web-bad}
+    volumeMounts: [{name: data, mountPath: /data}]
+  rules:
+  - sourceHost: host-9
+EOR
+bphase() { jp restoresession/web-restore-bad '{.status.phase}'; }
+bfinished() { [[ "$(bphase)" =~ ^(Succeeded|Failed)$ ]]; }
+wait_until 180 bfinished || { logs; fail "RestoreSession web-restore-bad: phase '$(bphase)'"; }
+[ "$(bphase)" = Failed ] || fail "web-restore-bad: $(jp restoresession/web-restore-bad '{.status}')"
+berror=$(jp restoresession/web-restore-bad '{.status.stats[0].error}')
+[[ "$berror" == *host-9* ]] || fail "the error does not name host-9: $(jp restoresession/web-restore-bad '{.status}')"
+# The pod is not left crash-looping: its restarted init container sees the report and lets the app start.
+bad_app_running() {
+  local p
+  p=$(jp pods '{range .items[?(@.metadata.labels.app=="web-bad")]}{.status.phase}:{.spec.initContainers[*].name}{"\n"}{end}')
+  grep -q '^Running:.*stash-init' <<<"$p"
+}
+wait_until 120 bad_app_running || { logs; k -n demo get pods -o wide; fail "deployment/web-bad's pod with stash-init does not run"; }
+[ -z "$(ls -A "$WORK/restored-bad")" ] || fail "a failed restore wrote files"
+pass "a rule naming host-9: web-restore-bad Failed ($berror), nothing written, the pod runs"
 
 for repo in web db; do
   "$RESTIC" -r "$WORK/backups/$repo" check --read-data > "$WORK/check.out" 2>&1 ||
