@@ -274,12 +274,26 @@ Result<DatabaseConnection> ReadConnection(kube::Client& client, const std::strin
   return c;
 }
 
-StepOutput BackupPostgres(kube::Client& client, const DatabaseStepOptions& o, const kube::LogFn& log) {
+// One host's stats of a step: how long `step` took and how it ended.
+// `step` fills `stats` (snapshots) as it goes; a failure keeps none of it.
+template <typename Step>
+HostStats TimedStep(const std::string& hostname, Step&& step) {
   auto began = Steady::now();
-  StepOutput out;
   HostStats stats;
-  stats.hostname = o.hostname;
-  Status done = [&]() -> Status {
+  stats.hostname = hostname;
+  Status done = step(stats);
+  stats.duration = Duration(Steady::now() - began);
+  stats.phase = done.ok() ? "Succeeded" : "Failed";
+  if (!done.ok()) {
+    stats.error = done.error().message();
+    stats.snapshots.clear();
+  }
+  return stats;
+}
+
+StepOutput BackupPostgres(kube::Client& client, const DatabaseStepOptions& o, const kube::LogFn& log) {
+  StepOutput out;
+  out.backup = TimedStep(o.hostname, [&](HostStats& stats) -> Status {
     STASH_ASSIGN_OR_RETURN(DatabaseConnection c, ReadConnection(client, o.ns, o.appbinding));
     STASH_ASSIGN_OR_RETURN(V1beta1Repository repo, ReadV1beta1Repository(client, o.ns, o.repository));
     STASH_ASSIGN_OR_RETURN(SnapshotStats snapshot, DumpInto(repo, o, c, log));
@@ -294,31 +308,17 @@ StepOutput BackupPostgres(kube::Client& client, const DatabaseStepOptions& o, co
     STASH_ASSIGN_OR_RETURN(auto all, opened.repo->LoadAllSnapshots());
     out.snapshot_count = static_cast<int64_t>(all.size());
     return Status::Ok();
-  }();
-  stats.duration = Duration(Steady::now() - began);
-  stats.phase = done.ok() ? "Succeeded" : "Failed";
-  if (!done.ok()) {
-    stats.error = done.error().message();
-    stats.snapshots.clear();
-  }
-  out.backup = stats;
+  });
   return out;
 }
 
 StepOutput RestorePostgres(kube::Client& client, const DatabaseStepOptions& o, const kube::LogFn& log) {
-  auto began = Steady::now();
   StepOutput out;
-  HostStats stats;
-  stats.hostname = o.hostname;
-  Status done = [&]() -> Status {
+  out.restore = TimedStep(o.hostname, [&](HostStats&) -> Status {
     STASH_ASSIGN_OR_RETURN(DatabaseConnection c, ReadConnection(client, o.ns, o.appbinding));
     STASH_ASSIGN_OR_RETURN(V1beta1Repository repo, ReadV1beta1Repository(client, o.ns, o.repository));
     return RestoreFrom(repo, o, c, log);
-  }();
-  stats.duration = Duration(Steady::now() - began);
-  stats.phase = done.ok() ? "Succeeded" : "Failed";
-  if (!done.ok()) stats.error = done.error().message();
-  out.restore = stats;
+  });
   return out;
 }
 

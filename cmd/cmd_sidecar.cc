@@ -43,21 +43,6 @@ std::string NamespaceOf(const Args& args, const kube::Client& client) {
   return args.Get("namespace", client.default_namespace());
 }
 
-// SIGINT and SIGTERM end the sidecar after the session in progress.
-void StopOnSignals(std::atomic<bool>& stop) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::thread([signals, &stop] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    Log(std::string("Received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping after the current session");
-    stop = true;
-  }).detach();
-}
-
 }  // namespace
 
 int RunSidecarBackup(const Args& args) {
@@ -77,7 +62,7 @@ int RunSidecarBackup(const Args& args) {
   options.image = args.Get("image");
   options.run_via_cron = args.Has("run-via-cron");
   static std::atomic<bool> stop{false};  // outlives the detached signal thread
-  StopOnSignals(stop);
+  StopOnSignals(stop, "stopping after the current session");
   Log("stash sidecar for Restic " + options.ns + "/" + options.restic_name + " in " + workload->kind + " " +
       workload->name + (options.run_via_cron ? "" : " (one session)"));
   return agent::RunSidecar(**client, options, stop, Log);

@@ -62,21 +62,6 @@ FlagSpec NamespaceFlag() {
   return {"namespace", 0, true, "namespace of the objects (default: $NAMESPACE, then the pod's)", "ns"};
 }
 
-// SIGINT and SIGTERM end the sidecar after the backup in progress.
-void StopOnSignals(std::atomic<bool>& stop) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::thread([signals, &stop] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    Log(std::string("Received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
-    stop = true;
-  }).detach();
-}
-
 int RunCreateBackupSession(const Args& args, const Globals&) {
   if (!args.positional().empty()) return Fatal("create-backupsession takes no arguments");
   const std::string name = args.Get("backupsession.name");
@@ -108,7 +93,7 @@ int RunRunBackup(const Args& args, const Globals&) {
   if (!client.ok()) return Fatal(client.error());
   o.ns = NamespaceOf(args, **client);
   static std::atomic<bool> stop{false};  // outlives the detached signal thread
-  StopOnSignals(stop);
+  StopOnSignals(stop, "stopping");
   Log("stash run-backup for BackupConfiguration " + o.ns + "/" + o.bc_name + " in " + o.target_kind + " " +
       o.target_name);
   return agent::RunBackupSidecar(**client, o, stop, Log) == 0 ? kExitOk : kExitError;

@@ -1,5 +1,6 @@
 #include "cmd/common.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,7 +9,9 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
+#include "base/log.h"
 #include "storage/backends/backend_factory.h"
 #include "storage/backends/dry_run_backend.h"
 
@@ -161,6 +164,20 @@ std::vector<FlagSpec> SnapshotFilterFlags() {
 std::vector<FlagSpec> WithFilterFlags(std::vector<FlagSpec> flags) {
   for (auto& f : SnapshotFilterFlags()) flags.push_back(f);
   return flags;
+}
+
+void StopOnSignals(std::atomic<bool>& stop, const std::string& what) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::thread([signals, &stop, what] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    LogLine(std::string("Received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", " + what);
+    stop = true;
+  }).detach();
 }
 
 }  // namespace stash::cli

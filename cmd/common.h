@@ -2,6 +2,7 @@
 // printing errors the way restic users expect.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,11 @@ std::string HostName();
 std::string ModeString(uint32_t go_mode);
 
 // Prints "Fatal: <message>" to stderr and returns kExitError.
+// Blocks SIGINT and SIGTERM in every thread started after it, and sets
+// `stop` from a thread of its own when one arrives, logging "Received SIG...,
+// <what>". The long-running pod commands finish their current run first.
+void StopOnSignals(std::atomic<bool>& stop, const std::string& what);
+
 int Fatal(const std::string& message);
 int Fatal(const Error& error);
 
