@@ -189,6 +189,7 @@ if [ -n "$large" ]; then
   # the other, each after a sync.
   large_tools=()
   for tool in "${tools[@]}"; do [ "$tool" = "restic 0.14" ] || large_tools+=("$tool"); done
+  echo "bench: --large compares ${large_tools[*]}" >&2
   src=$work/large
   python3 bench/gen_tree.py --files "$large" "$src" >&2
   where=${repo_dir:-/dev/shm}
