@@ -125,4 +125,18 @@ size_t WorkQueue::Len() const {
   return queue_.size();
 }
 
+void RunWorker(WorkQueue& queue, const std::function<Status(const std::string&)>& reconcile,
+               const std::function<void(const std::string&)>& log, const std::string& what) {
+  while (auto key = queue.Get()) {
+    Status s = reconcile(*key);
+    if (s.ok()) {
+      queue.Forget(*key);
+    } else {
+      if (log) log("reconcile " + what + *key + ": " + s.error().message());
+      queue.AddRateLimited(*key);
+    }
+    queue.Done(*key);
+  }
+}
+
 }  // namespace stash::kube

@@ -11,11 +11,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+
+#include "base/result.h"
 
 namespace stash::kube {
 
@@ -62,5 +65,11 @@ class WorkQueue {
   Clock::time_point bucket_at_;
   bool shutdown_ = false;
 };
+
+// One worker's loop, as controller-runtime runs it: takes keys until the
+// queue shuts down, forgets a key `reconcile` succeeded on, and requeues a
+// failing one rate-limited after logging "reconcile <what><key>: <error>".
+void RunWorker(WorkQueue& queue, const std::function<Status(const std::string&)>& reconcile,
+               const std::function<void(const std::string&)>& log, const std::string& what = "");
 
 }  // namespace stash::kube

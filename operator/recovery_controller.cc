@@ -83,16 +83,7 @@ void RecoveryController::EnqueueOwner(const kube::ObjectPtr& job) {
 }
 
 void RecoveryController::Work() {
-  while (auto key = queue_.Get()) {
-    Status s = Reconcile(*key);
-    if (s.ok()) {
-      queue_.Forget(*key);
-    } else {
-      if (log_) log_("reconcile Recovery " + *key + ": " + s.error().message());
-      queue_.AddRateLimited(*key);
-    }
-    queue_.Done(*key);
-  }
+  kube::RunWorker(queue_, [this](const std::string& key) { return Reconcile(key); }, log_, "Recovery ");
 }
 
 Status RecoveryController::Reconcile(const std::string& key) {

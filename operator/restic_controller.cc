@@ -164,16 +164,7 @@ const ResticController::Kind* ResticController::KindNamed(const std::string& nam
 }
 
 void ResticController::Work() {
-  while (auto key = queue_.Get()) {
-    Status s = Reconcile(*key);
-    if (s.ok()) {
-      queue_.Forget(*key);
-    } else {
-      if (log_) log_("reconcile " + *key + ": " + s.error().message());
-      queue_.AddRateLimited(*key);
-    }
-    queue_.Done(*key);
-  }
+  kube::RunWorker(queue_, [this](const std::string& key) { return Reconcile(key); }, log_, "");
 }
 
 std::vector<kube::ObjectPtr> ResticController::SelectingRestics(const kube::Json& workload) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/json_out.h"
+#include "operator/pod_template_edit.h"
 
 namespace stash::op {
 namespace {
@@ -23,18 +24,6 @@ std::string ImageFor(const kube::Json& restic, const std::string& image) {
   std::string repo = colon != std::string::npos && (slash == std::string::npos || colon > slash)
                          ? image.substr(0, colon) : image;
   return repo + ":" + tag;
-}
-
-// The Restic as recorded on the workload: what decides whether the sidecar
-// must change.
-std::string AppliedConfiguration(const kube::Json& restic) {
-  JsonOut j;
-  j.Open().Field("apiVersion", "stash.appscode.com/v1alpha1").Field("kind", "Restic");
-  j.Key("metadata").Open().Field("name", kube::Name(restic)).Field("namespace", kube::Namespace(restic)).Close();
-  const kube::Json* spec = kube::At(restic, "/spec");
-  j.Key("spec").Raw(spec ? kube::ToJson(*spec) : "{}");
-  j.Close();
-  return j.Take();
 }
 
 std::string ContainerJson(const std::string& kind, const std::string& workload, const kube::Json& restic,
@@ -97,38 +86,6 @@ std::vector<std::string> VolumesJson(const kube::Json& restic) {
     out.push_back(LocalVolumeJson(*local));
   }
   return out;
-}
-
-// The array at `pointer`, created empty when missing.
-Value& ArrayAt(Doc& doc, const char* pointer) {
-  Value* v = rapidjson::Pointer(pointer).Get(doc);
-  if (!v || !v->IsArray()) v = &rapidjson::Pointer(pointer).Set(doc, Value(rapidjson::kArrayType));
-  return *v;
-}
-
-// Removes the entries of an array whose "name" is one of `names`.
-template <class Names>
-void EraseNamed(Value* array, const Names& names) {
-  if (!array || !array->IsArray()) return;
-  for (auto it = array->Begin(); it != array->End();) {
-    std::string name = kube::StringOf(*it, "name");
-    bool ours = std::find(std::begin(names), std::end(names), name) != std::end(names);
-    it = ours ? array->Erase(it) : it + 1;
-  }
-}
-
-void DropEmptyArray(Doc& doc, const char* parent, const char* member) {
-  Value* p = rapidjson::Pointer(parent).Get(doc);
-  if (!p || !p->IsObject()) return;
-  auto it = p->FindMember(member);
-  if (it != p->MemberEnd() && it->value.IsArray() && it->value.Empty()) p->RemoveMember(it);
-}
-
-void Append(Doc& doc, Value& array, const std::string& json) {
-  Doc parsed;
-  parsed.Parse(json.data(), json.size());
-  Value v(parsed, doc.GetAllocator());
-  array.PushBack(v, doc.GetAllocator());
 }
 
 }  // namespace
@@ -194,14 +151,14 @@ Result<bool> InjectSidecar(Doc& workload, const std::string& kind, const kube::J
   std::string before = kube::ToJson(workload);
   RemoveSidecar(workload);
   bool offline = kube::StringAt(restic, "/spec/type") == "offline";
-  Value& containers = ArrayAt(workload, offline ? "/spec/template/spec/initContainers"
+  Value& containers = EnsureArray(workload, offline ? "/spec/template/spec/initContainers"
                                                 : "/spec/template/spec/containers");
-  Append(workload, containers, ContainerJson(kind, kube::Name(workload), restic, options, offline));
-  Value& volumes = ArrayAt(workload, "/spec/template/spec/volumes");
-  for (const auto& v : VolumesJson(restic)) Append(workload, volumes, v);
+  AppendJson(workload, containers, ContainerJson(kind, kube::Name(workload), restic, options, offline));
+  Value& volumes = EnsureArray(workload, "/spec/template/spec/volumes");
+  for (const auto& v : VolumesJson(restic)) AppendJson(workload, volumes, v);
   // "~1" is "/" in a JSON pointer.
   rapidjson::Pointer("/metadata/annotations/restic.appscode.com~1last-applied-configuration")
-      .Set(workload, AppliedConfiguration(restic).c_str(), workload.GetAllocator());
+      .Set(workload, AppliedObject(restic, "stash.appscode.com/v1alpha1", "Restic").c_str(), workload.GetAllocator());
   return kube::ToJson(workload) != before;
 }
 

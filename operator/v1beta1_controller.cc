@@ -136,16 +136,7 @@ void V1beta1Controller::Stop() {
 }
 
 void V1beta1Controller::Work() {
-  while (auto key = queue_.Get()) {
-    Status s = Reconcile(*key);
-    if (s.ok()) {
-      queue_.Forget(*key);
-    } else {
-      if (log_) log_("reconcile " + *key + ": " + s.error().message());
-      queue_.AddRateLimited(*key);
-    }
-    queue_.Done(*key);
-  }
+  kube::RunWorker(queue_, [this](const std::string& key) { return Reconcile(key); }, log_, "");
 }
 
 Status V1beta1Controller::Reconcile(const std::string& key) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "base/json_out.h"
+#include "operator/pod_template_edit.h"
 
 namespace stash::op {
 namespace {
@@ -26,45 +27,11 @@ std::string Fnv64(const std::string& text) {
   return buf;
 }
 
-std::string Applied(const kube::Json& object, const char* kind) {
-  JsonOut j;
-  j.Open().Field("apiVersion", "stash.appscode.com/v1beta1").Field("kind", kind);
-  j.Key("metadata").Open().Field("name", kube::Name(object)).Field("namespace", kube::Namespace(object)).Close();
-  const kube::Json* spec = kube::At(object, "/spec");
-  j.Key("spec").Raw(spec ? kube::ToJson(*spec) : "{}");
-  j.Close();
-  return j.Take();
-}
-
-Value& ArrayAt(Doc& doc, const char* pointer) {
-  Value* v = rapidjson::Pointer(pointer).Get(doc);
-  if (!v || !v->IsArray()) v = &rapidjson::Pointer(pointer).Set(doc, Value(rapidjson::kArrayType));
-  return *v;
-}
-
-template <class Names>
-void EraseNamed(Value* array, const Names& names) {
-  if (!array || !array->IsArray()) return;
-  for (auto it = array->Begin(); it != array->End();) {
-    std::string name = kube::StringOf(*it, "name");
-    bool ours = false;
-    for (const char* n : names) ours |= name == n;
-    it = ours ? array->Erase(it) : it + 1;
-  }
-}
-
 bool HasNamed(const Value& array, const std::string& name) {
   for (const auto& e : array.GetArray()) {
     if (kube::StringOf(e, "name") == name) return true;
   }
   return false;
-}
-
-void DropEmptyArray(Doc& doc, const char* member) {
-  Value* p = rapidjson::Pointer("/spec/template/spec").Get(doc);
-  if (!p || !p->IsObject()) return;
-  auto it = p->FindMember(member);
-  if (it != p->MemberEnd() && it->value.IsArray() && it->value.Empty()) p->RemoveMember(it);
 }
 
 Value Parse(Doc& doc, const std::string& json) {
@@ -176,7 +143,7 @@ Status CheckMounts(Doc& workload, const std::string& kind, const kube::Json& obj
 void Put(Doc& doc, Value& array, Value entry, bool first);
 
 void AddVolumes(Doc& workload, const kube::Json& object, const kube::Json& repository) {
-  Value& volumes = ArrayAt(workload, "/spec/template/spec/volumes");
+  Value& volumes = EnsureArray(workload, "/spec/template/spec/volumes");
   for (const auto& v : VolumesJson(object, repository)) {
     Put(workload, volumes, Parse(workload, v), false);
   }
@@ -216,9 +183,9 @@ bool RemoveOne(Doc& workload, bool backup) {
   }
   if (AppliedBackupConfiguration(workload).empty() && AppliedRestoreSession(workload).empty()) {
     EraseNamed(rapidjson::Pointer("/spec/template/spec/volumes").Get(workload), kVolumes);
-    DropEmptyArray(workload, "volumes");
+    DropEmptyArray(workload, "/spec/template/spec", "volumes");
   }
-  DropEmptyArray(workload, "initContainers");
+  DropEmptyArray(workload, "/spec/template/spec", "initContainers");
   return kube::ToJson(workload) != before;
 }
 
@@ -270,10 +237,10 @@ Result<bool> InjectBackupSidecar(Doc& workload, const std::string& kind, const k
   std::string before = kube::ToJson(workload);
   auto args = Args("run-backup", "--backupconfiguration=", bc, kind, kube::Name(workload));
   if (!options.pushgateway_url.empty()) args.push_back("--pushgateway-url=" + options.pushgateway_url);
-  Value& containers = ArrayAt(workload, "/spec/template/spec/containers");
+  Value& containers = EnsureArray(workload, "/spec/template/spec/containers");
   Put(workload, containers, Parse(workload, ContainerJson(kSidecarName, args, bc, repository, options, true)), false);
   AddVolumes(workload, bc, repository);
-  std::string applied = Applied(bc, "BackupConfiguration");
+  std::string applied = AppliedObject(bc, "stash.appscode.com/v1beta1", "BackupConfiguration");
   SetAnnotation(workload, kLastAppliedBackupConfiguration, applied);
   SetAnnotation(workload, kLastAppliedBackupConfigurationHash, Fnv64(applied));
   return kube::ToJson(workload) != before;
@@ -284,11 +251,11 @@ Result<bool> InjectRestoreInit(Doc& workload, const std::string& kind, const kub
   STASH_RETURN_IF_ERROR(CheckMounts(workload, kind, restore, "RestoreSession"));
   std::string before = kube::ToJson(workload);
   auto args = Args("restore-session", "--restoresession=", restore, kind, kube::Name(workload));
-  Value& init = ArrayAt(workload, "/spec/template/spec/initContainers");
+  Value& init = EnsureArray(workload, "/spec/template/spec/initContainers");
   // First: the data is in place before any other init container runs.
   Put(workload, init, Parse(workload, ContainerJson(kRestoreInitName, args, restore, repository, options, false)), true);
   AddVolumes(workload, restore, repository);
-  std::string applied = Applied(restore, "RestoreSession");
+  std::string applied = AppliedObject(restore, "stash.appscode.com/v1beta1", "RestoreSession");
   SetAnnotation(workload, kLastAppliedRestoreSession, applied);
   SetAnnotation(workload, kLastAppliedRestoreSessionHash, Fnv64(applied));
   return kube::ToJson(workload) != before;
