@@ -7,6 +7,7 @@
 #include "agent/host_repository.h"
 #include "agent/metrics.h"
 #include "agent/repository_object.h"
+#include "base/format_bytes.h"
 #include "base/json_out.h"
 #include "kube/events.h"
 #include "stashapi/go_duration.h"
@@ -53,26 +54,12 @@ Result<OpenedRepository> OpenV1beta1Repository(const V1beta1Repository& repo, co
   return OpenHostRepository(repo.object.backend, "", repo.secret, host, create);
 }
 
-std::string HumanBytes(uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) v /= 1024, ++u;
-  char buf[32];
-  if (u == 0) {
-    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
-  } else {
-    std::snprintf(buf, sizeof buf, "%.3f %s", v, units[u]);
-  }
-  return buf;
-}
-
 SnapshotStats SnapshotStatsOf(const BackupSummary& s, const std::string& path) {
   SnapshotStats out;
   out.name = s.snapshot_id.Short();
   out.path = path;
-  out.size = HumanBytes(s.total_bytes_processed);
-  out.uploaded = HumanBytes(s.data_added);
+  out.size = FormatBytes(s.total_bytes_processed);
+  out.uploaded = FormatBytes(s.data_added);
   out.processing_time = FormatGoDuration(static_cast<int64_t>(s.total_duration * 1e9));
   out.total_files = s.total_files_processed;
   out.new_files = s.files_new;

@@ -65,8 +65,6 @@ Result<OpenedRepository> OpenV1beta1Repository(const V1beta1Repository& repo, co
 // name = the short snapshot id, sizes as restic prints them.
 SnapshotStats SnapshotStatsOf(const BackupSummary& summary, const std::string& path);
 
-// 1.5 KiB, 3.000 MiB...: restic's human-readable sizes.
-std::string HumanBytes(uint64_t n);
 
 // Adds `stats` to status.stats of a session; false when an entry for its
 // hostname is already there.

@@ -7,25 +7,12 @@
 #include <iostream>
 #include <set>
 
+#include "base/format_bytes.h"
 #include "cmd/commands.h"
 #include "engine/stats.h"
 
 namespace stash::cli {
 namespace {
-
-// restic's formatBytes: "12 B", "1.500 KiB", ... "2.000 TiB".
-std::string FormatBytes(uint64_t c) {
-  static const char* const kUnits[] = {"TiB", "GiB", "MiB", "KiB"};
-  for (int i = 0; i < 4; ++i) {
-    double unit = static_cast<double>(uint64_t{1} << (40 - 10 * i));
-    if (c > (uint64_t{1} << (40 - 10 * i))) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.3f %s", static_cast<double>(c) / unit, kUnits[i]);
-      return buf;
-    }
-  }
-  return std::to_string(c) + " B";
-}
 
 // The snapshots named on the command line, in order, without repeats.
 Result<std::vector<SnapshotEntry>> NamedSnapshots(Repository& repo, const Args& args) {

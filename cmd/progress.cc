@@ -28,23 +28,6 @@ double Fraction(BackupProgress& p) {
 
 }  // namespace
 
-std::string FormatBytes(uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  if (u == 0) {
-    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
-  } else {
-    std::snprintf(buf, sizeof buf, "%.3f %s", v, units[u]);
-  }
-  return buf;
-}
-
 ProgressPrinter::ProgressPrinter(BackupProgress& progress, Mode mode,
                                  std::chrono::milliseconds interval)
     : progress_(progress), mode_(mode), interval_(interval),

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/format_bytes.h"
 #include "engine/archiver.h"
 
 namespace stash::cli {
@@ -35,8 +36,5 @@ class ProgressPrinter {
   bool stop_ = false;
   std::thread thread_;
 };
-
-// "1.234 MiB" as restic formats byte counts.
-std::string FormatBytes(uint64_t n);
 
 }  // namespace stash::cli

@@ -13,6 +13,7 @@
 #include "agent/v1beta1_restore.h"
 #include "agent/v1beta1_session.h"
 #include "base/child_process.h"
+#include "base/format_bytes.h"
 #include "kube/object.h"
 #include "storage/backends/local_backend.h"
 
@@ -233,8 +234,8 @@ TEST_CASE("the Repository's status after a v1beta1 backup") {
   CHECK(kube::At(repo, "/status/snapshotCount")->GetInt64() == 5);
   CHECK(kube::StringAt(repo, "/status/lastBackupDuration") == "1.5s");
   CHECK(kube::StringAt(repo, "/status/lastBackupTime") == "2023-11-14T22:13:20Z");
-  CHECK(HumanBytes(512) == "512 B");
-  CHECK(HumanBytes(1536) == "1.500 KiB");
+  CHECK(FormatBytes(512) == "512 B");
+  CHECK(FormatBytes(1536) == "1.500 KiB");
 }
 
 TEST_CASE("a dump command's exit status and output") {
