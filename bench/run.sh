@@ -115,8 +115,10 @@ echo "bench: comparing ${tools[*]}" >&2
 export RESTIC_PASSWORD=bench RUSTIC_PASSWORD=bench
 
 # command TOOL STEP REPO [ARG]: sets argv to TOOL's command line for STEP
-# (init: ARG is the repository version; backup: ARG is the source; restore:
-# ARG is the target). rustic has no -q and takes the target positionally.
+# (init: ARG is the repository version; backup and incremental: ARG is the
+# source; restore: ARG is the target). An unknown STEP is a bug here, not a
+# reason to rerun the previous command: it stops the run. rustic has no -q
+# and takes the target positionally.
 command_for() {
   local tool=$1 step=$2 repo=$3 arg=${4:-}
   local b=${bin[$tool]}
@@ -124,18 +126,20 @@ command_for() {
     rustic*)
       case $step in
         init) argv=("$b" -r "$repo" --no-progress init --set-version "$arg") ;;
-        backup) argv=("$b" -r "$repo" --no-progress backup "$arg") ;;
+        backup|incremental) argv=("$b" -r "$repo" --no-progress backup "$arg") ;;
         restore) argv=("$b" -r "$repo" --no-progress restore latest "$arg") ;;
         snapshots) argv=("$b" -r "$repo" --no-progress snapshots) ;;
         check) argv=("$b" -r "$repo" --no-progress check) ;;
+        *) echo "bench: no command for step '$step'" >&2; exit 2 ;;
       esac ;;
     *)
       case $step in
         init) argv=("$b" -q -r "$repo" init --repository-version "$arg") ;;
-        backup) argv=("$b" -q -r "$repo" backup "$arg") ;;
+        backup|incremental) argv=("$b" -q -r "$repo" backup "$arg") ;;
         restore) argv=("$b" -q -r "$repo" restore latest --target "$arg") ;;
         snapshots) argv=("$b" -q -r "$repo" snapshots) ;;
         check) argv=("$b" -q -r "$repo" check) ;;
+        *) echo "bench: no command for step '$step'" >&2; exit 2 ;;
       esac ;;
   esac
 }
