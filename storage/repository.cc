@@ -237,6 +237,7 @@ void Repository::ReturnWriter(BlobType type, std::unique_ptr<PackWriter> writer)
 Result<bool> Repository::SaveBlob(BlobType type, const Id& id, ByteView plaintext) {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (upload_error_) return *upload_error_;
     if (Pending(type).count(id) || index_.Has(type, id)) return false;
     Pending(type).insert(id);
   }
@@ -270,26 +271,59 @@ Result<bool> Repository::SaveBlob(BlobType type, const Id& id, ByteView plaintex
 Status Repository::WritePack(PackWriter& writer) {
   if (writer.Empty()) return Status::Ok();
   STASH_ASSIGN_OR_RETURN(PackFile file, writer.Finish());
-  STASH_RETURN_IF_ERROR(backend_->Write(FileType::kPack, file.id.Hex(), file.bytes()));
-  IndexedPack pack{file.id, std::move(file.blobs)};
-  file = PackFile();  // the temporary file goes now
+  auto pack = std::make_shared<PackFile>(std::move(file));
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    upload_cv_.wait(lock, [&] { return uploads_ < kMaxUploads; });
+    if (upload_error_) {
+      for (const auto& b : pack->blobs) Pending(b.type).erase(b.id);
+      return *upload_error_;
+    }
+    ++uploads_;
+    if (!uploader_) uploader_ = std::make_unique<ThreadPool>(kMaxUploads);
+  }
+  // One thread per slot: the job starts at once, never queues.
+  uploader_->Submit([this, pack = std::move(pack)]() mutable { Upload(std::move(pack)); });
+  return Status::Ok();
+}
+
+void Repository::Upload(std::shared_ptr<PackFile> pack) {
+  Status stored = backend_->Write(FileType::kPack, pack->id.Hex(), pack->bytes());
+  IndexedPack indexed{pack->id, std::move(pack->blobs)};
+  pack.reset();  // the temporary file goes before the slot is free
   IndexFile full;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    index_.AddPack(pack.id, pack.blobs);
-    for (const auto& b : pack.blobs) Pending(b.type).erase(b.id);
-    unindexed_blobs_ += pack.blobs.size();
-    unindexed_packs_.push_back(std::move(pack));
-    // As restic does, an index file is written once it lists enough blobs,
-    // so what waits for the final Flush stays small.
-    if (unindexed_blobs_ >= kIndexFileBlobs) {
-      full.packs = std::move(unindexed_packs_);
-      unindexed_packs_.clear();
-      unindexed_blobs_ = 0;
+    for (const auto& b : indexed.blobs) Pending(b.type).erase(b.id);
+    if (!stored.ok()) {
+      if (!upload_error_) upload_error_ = stored.error();
+    } else {
+      index_.AddPack(indexed.id, indexed.blobs);
+      unindexed_blobs_ += indexed.blobs.size();
+      unindexed_packs_.push_back(std::move(indexed));
+      // As restic does, an index file is written once it lists enough
+      // blobs, so what waits for the final Flush stays small.
+      if (unindexed_blobs_ >= kIndexFileBlobs) {
+        full.packs = std::move(unindexed_packs_);
+        unindexed_packs_.clear();
+        unindexed_blobs_ = 0;
+      }
     }
   }
-  if (full.packs.empty()) return Status::Ok();
-  return SaveIndexFile(full);
+  Status saved = full.packs.empty() ? Status::Ok() : SaveIndexFile(full);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!saved.ok() && !upload_error_) upload_error_ = saved.error();
+    --uploads_;
+  }
+  upload_cv_.notify_all();
+}
+
+Status Repository::WaitUploads() {
+  std::unique_lock<std::mutex> lock(mu_);
+  upload_cv_.wait(lock, [&] { return uploads_ == 0; });
+  if (upload_error_) return *upload_error_;
+  return Status::Ok();
 }
 
 Status Repository::SaveIndexFile(const IndexFile& file) {
@@ -311,7 +345,21 @@ Status Repository::Flush() {
       idle->clear();
     }
   }
-  for (auto& w : writers) STASH_RETURN_IF_ERROR(WritePack(*w));
+  Status handed = Status::Ok();
+  for (auto& w : writers) {
+    if (handed.ok()) {
+      handed = WritePack(*w);
+    } else {
+      std::vector<PackedBlob> lost = w->Discard();
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& b : lost) Pending(b.type).erase(b.id);
+    }
+  }
+  // Every upload ends before the index names its pack, or before an error
+  // is returned (nothing is left running behind the caller's back).
+  Status uploaded = WaitUploads();
+  STASH_RETURN_IF_ERROR(handed);
+  STASH_RETURN_IF_ERROR(uploaded);
   IndexFile file;
   {
     std::lock_guard<std::mutex> lock(mu_);

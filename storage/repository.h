@@ -5,12 +5,20 @@
 // SaveBlob, HasBlob, LoadBlob and LoadFile may be called from several
 // threads at once (blobs are compressed and encrypted in the caller's
 // thread); everything else is for one thread at a time.
+//
+// A full pack is uploaded on a thread of the repository's own, so that a
+// slow backend does not stall the threads filling the next packs; at most
+// kMaxUploads packs are in flight, and a thread with a full pack waits for
+// a free slot. An upload that fails is never lost: its pack's blobs get no
+// index entry, and SaveBlob and Flush return that error from then on (the
+// backup must stop: a snapshot would name blobs that were not stored).
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -18,6 +26,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/thread_pool.h"
 #include "crypto/crypto_key.h"
 #include "crypto/kdf.h"
 #include "storage/backends/backend.h"
@@ -32,10 +41,11 @@ namespace stash {
 
 // restic 0.14's default pack size.
 inline constexpr size_t kDefaultPackSize = 16 * 1024 * 1024;
-// Packs of one blob type filling at once, each in a temporary file; a pack
-// is uploaded by the thread that filled it, so at most this many per type
-// are in flight.
+// Packs of one blob type filling at once, each in a temporary file.
 inline constexpr size_t kMaxPackWriters = 2;
+// Full packs being uploaded at once, each still in its temporary file (no
+// memory beyond the page cache), on as many threads.
+inline constexpr size_t kMaxUploads = 4;
 // An index file is written once the packs not yet indexed hold this many
 // blobs (restic's limit for a full index file).
 inline constexpr size_t kIndexFileBlobs = 50000;
@@ -86,12 +96,15 @@ class Repository {
   Result<Bytes> LoadBlob(BlobType type, const Id& id);
 
   // Stores a blob unless the repository already has it; returns whether it
-  // was new. Blobs go to packs that are written once full.
+  // was new. Blobs go to packs that are uploaded once full (in the
+  // background: an upload's error comes from a later SaveBlob or Flush).
   Result<bool> SaveBlob(BlobType type, const Id& id, ByteView plaintext);
   bool HasBlob(BlobType type, const Id& id);
 
-  // Writes open packs and one index file for all packs written since the
-  // last Flush. Call before saving a snapshot that refers to the blobs.
+  // Uploads open packs, waits for every upload, then writes one index file
+  // for all packs stored since the last Flush. Call before saving a
+  // snapshot that refers to the blobs. Fails with the first upload error,
+  // if any, and then writes no index file.
   Status Flush();
 
   Result<Snapshot> LoadSnapshot(const Id& id);
@@ -132,8 +145,14 @@ class Repository {
   }
   std::unique_ptr<PackWriter> TakeWriter(BlobType type);
   void ReturnWriter(BlobType type, std::unique_ptr<PackWriter> writer);
-  // Writes a full pack and moves its blobs from pending to the index.
+  // Finishes a full pack and hands it to an upload thread, waiting while
+  // kMaxUploads are in flight. Fails with an earlier upload's error.
   Status WritePack(PackWriter& writer);
+  // Stores a pack, then moves its blobs from pending to the index (on an
+  // upload thread); a failure is kept in upload_error_.
+  void Upload(std::shared_ptr<PackFile> pack);
+  // Blocks until no upload is in flight; returns the first upload error.
+  Status WaitUploads();
   Status SaveIndexFile(const IndexFile& file);
 
   std::unique_ptr<Backend> backend_;
@@ -156,6 +175,13 @@ class Repository {
   std::vector<IndexedPack> unindexed_packs_;
   size_t unindexed_blobs_ = 0;
   WriteStats stats_;
+  size_t uploads_ = 0;  // packs handed to uploader_ and not done
+  std::condition_variable upload_cv_;
+  // The first upload that failed; every later SaveBlob and Flush fails.
+  std::optional<Error> upload_error_;
+  // Made with the first full pack (readers never need it). Declared last:
+  // destroyed first, so uploads end before what they use goes.
+  std::unique_ptr<ThreadPool> uploader_;
 };
 
 }  // namespace stash
