@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <thread>
 
@@ -220,6 +221,9 @@ ContentWriter::ContentWriter(Repository& repo, bool restore_owner, RestoreLog& l
     uint64_t jobs = 2 * limits_.threads + 1;
     limits_.job_files = static_cast<size_t>(std::clamp<uint64_t>(fds / 4 / jobs, 1, 64));
   }
+  // A job has at most two reads out (the run it waits for, the next one),
+  // so a thread for each: a read never queues behind another.
+  downloads_ = std::make_unique<ThreadPool>(2 * limits_.threads);
   queue_ = std::make_unique<ThreadPool>(limits_.threads, limits_.threads);
 }
 
@@ -333,6 +337,19 @@ void ContentWriter::Release(File& file) {
   file.fd.Close();
 }
 
+// One read on a download thread, taken by the job that started it.
+struct ContentWriter::Download {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Result<Bytes>> raw;
+
+  Result<Bytes> Take() {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return raw.has_value(); });
+    return std::move(*raw);
+  }
+};
+
 void ContentWriter::Run(Job& job) {
   // Files come in walk order, so those of one folder are next to each other.
   for (size_t i = 0; i < job.files.size();) {
@@ -347,9 +364,9 @@ void ContentWriter::Run(Job& job) {
     if (a.file != b.file) return a.file < b.file;
     return a.file_offset < b.file_offset;
   });
-  size_t begin = 0;
-  while (begin < blobs.size() && !log_.failed()) {
-    // A run: blobs of one pack, close together, read with one request.
+  // Runs: blobs of one pack, close together, read with one request each.
+  std::vector<size_t> bounds{0};
+  for (size_t begin = 0; begin < blobs.size();) {
     uint64_t start = blobs[begin].offset;
     uint64_t end = start + blobs[begin].length;
     size_t stop = begin + 1;
@@ -360,10 +377,35 @@ void ContentWriter::Run(Job& job) {
       end = new_end;
       ++stop;
     }
-    ReadRun(job, begin, stop);
+    bounds.push_back(stop);
     begin = stop;
   }
+  std::shared_ptr<Download> next;
+  if (bounds.size() > 1) next = StartRead(job, bounds[0], bounds[1]);
+  for (size_t r = 0; r + 1 < bounds.size() && !log_.failed(); ++r) {
+    std::shared_ptr<Download> current = std::move(next);
+    if (r + 2 < bounds.size()) next = StartRead(job, bounds[r + 1], bounds[r + 2]);
+    WriteRun(job, bounds[r], bounds[r + 1], current->Take());
+  }
+  if (next) (void)next->Take();  // the job stopped early: its read must not outlive it
   for (auto& file : job.files) Release(*file);
+}
+
+std::shared_ptr<ContentWriter::Download> ContentWriter::StartRead(const Job& job, size_t begin,
+                                                                  size_t end) {
+  const BlobRef& first = job.blobs[begin];
+  uint64_t start = first.offset, stop = start;
+  for (size_t i = begin; i < end; ++i) {
+    stop = std::max<uint64_t>(stop, uint64_t{job.blobs[i].offset} + job.blobs[i].length);
+  }
+  auto download = std::make_shared<Download>();
+  downloads_->Submit([this, download, pack = first.pack.Hex(), start, length = stop - start] {
+    auto raw = repo_.backend().Read(FileType::kPack, pack, start, length);
+    std::lock_guard<std::mutex> lock(download->mu);
+    download->raw.emplace(std::move(raw));
+    download->cv.notify_all();
+  });
+  return download;
 }
 
 // Decrypts, decompresses and checks one blob; `plain` is its content,
@@ -385,17 +427,16 @@ void ContentWriter::BlobFailed(Job& job, const BlobRef& b, const Error& error) {
   Damaged(*job.files[b.file], error.message() + " (data blob " + b.id.Hex() + " in pack " + b.pack.Hex() + ")");
 }
 
-void ContentWriter::ReadRun(Job& job, size_t begin, size_t end) {
+void ContentWriter::WriteRun(Job& job, size_t begin, size_t end, Result<Bytes> raw) {
   const BlobRef& first = job.blobs[begin];
-  uint64_t start = first.offset, stop = start;
-  for (size_t i = begin; i < end; ++i) {
-    stop = std::max<uint64_t>(stop, uint64_t{job.blobs[i].offset} + job.blobs[i].length);
-  }
-  auto raw = repo_.backend().Read(FileType::kPack, first.pack.Hex(), start, stop - start);
+  uint64_t start = first.offset;
   if (!raw.ok() && end - begin > 1) {
     // Read blob by blob to find the one that is broken (a truncated pack
     // may still hold the first blobs of the range).
-    for (size_t i = begin; i < end; ++i) ReadRun(job, i, i + 1);
+    for (size_t i = begin; i < end; ++i) {
+      const BlobRef& b = job.blobs[i];
+      WriteRun(job, i, i + 1, repo_.backend().Read(FileType::kPack, b.pack.Hex(), b.offset, b.length));
+    }
     return;
   }
   if (!raw.ok()) {

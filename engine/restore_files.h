@@ -20,6 +20,12 @@
 // Memory and descriptors stay bounded: a job holds at most job_files files
 // and about job_bytes of content, the queue holds as many jobs as there
 // are threads, and one read is at most max_read bytes (or one blob).
+//
+// A job's reads overlap its decoding: while it decrypts and writes one run,
+// the next run of the job is already being read on a download thread, so a
+// remote backend's latency is not paid run after run. Each job has at most
+// one read ahead, so at most 2 x threads reads are in flight (and as many
+// read buffers held).
 #pragma once
 
 #include <unistd.h>
@@ -183,12 +189,18 @@ class ContentWriter {
   struct BlobRef;
   struct Job;
 
+  struct Download;
+
   void Send();
   void Run(Job& job);
   void Create(File& file);
   void Release(File& file);
-  // Reads blobs[begin, end) (one pack, one range) and writes them out.
-  void ReadRun(Job& job, size_t begin, size_t end);
+  // Starts reading blobs[begin, end) (one pack, one range) on a download
+  // thread.
+  std::shared_ptr<Download> StartRead(const Job& job, size_t begin, size_t end);
+  // Writes out blobs[begin, end) from `raw`, their read (blob by blob when
+  // a read of several failed, to find the broken one).
+  void WriteRun(Job& job, size_t begin, size_t end, Result<Bytes> raw);
   Status Decode(ByteView sealed, const BlobRef& b, Bytes& opened, ByteView& plain);
   void BlobFailed(Job& job, const BlobRef& b, const Error& error);
   // Names the file's first unreadable blob, once.
@@ -200,6 +212,9 @@ class ContentWriter {
   ContentLimits limits_;
   uint32_t euid_;
   std::unique_ptr<Job> pending_;
+  // Reads ahead for the jobs (declared before queue_: jobs wait on it, so it
+  // must outlive them).
+  std::unique_ptr<ThreadPool> downloads_;
   std::unique_ptr<ThreadPool> queue_;
 };
 

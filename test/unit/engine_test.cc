@@ -7,9 +7,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "crypto/random.h"
@@ -454,4 +457,64 @@ TEST_CASE("restore sets owners as root, also in a set-group-id target", "[engine
   CHECK(owner("sub") == std::make_pair(0u, 4321u));
   CHECK(owner("sub/in-sub") == std::make_pair(0u, 0u));
   CHECK((Lstat(ro.target + "/sub").st_mode & 07777) == 02775);
+}
+
+namespace {
+
+// A local backend whose reads of `gated` packs wait (up to 2 seconds) for
+// another such read to be in flight, counting the most at once.
+class OverlapBackend : public LocalBackend {
+ public:
+  using LocalBackend::LocalBackend;
+  Result<Bytes> Read(FileType type, const std::string& name, uint64_t offset,
+                     uint64_t length) override {
+    if (type != FileType::kPack || !gated.count(name)) return LocalBackend::Read(type, name, offset, length);
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      max_in_flight = std::max(max_in_flight, ++in_flight_);
+      cv_.notify_all();
+      cv_.wait_for(lock, std::chrono::seconds(2), [&] { return in_flight_ >= 2; });
+    }
+    auto read = LocalBackend::Read(type, name, offset, length);
+    std::lock_guard<std::mutex> lock(mu_);
+    --in_flight_;
+    return read;
+  }
+  std::set<std::string> gated;  // set before the restore
+  size_t max_in_flight = 0;     // read after it
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t in_flight_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("restore reads a job's next run while it writes the current one", "[engine][restore]") {
+  TempDir dir;
+  auto repo = NewRepo(dir.path + "/repo");
+  repo->set_pack_size(1);  // a pack per blob: each blob is a run of its own
+  TreeMaker m(*repo);
+  std::vector<std::string> chunks;
+  for (size_t i = 0; i < 6; ++i) chunks.push_back(Content(100 + i));
+  Snapshot snap = m.Snap({m.Dir("data", {m.File("f", chunks)}, At(1'000'000'000))});
+  auto backend = std::make_unique<OverlapBackend>(dir.path + "/repo");
+  OverlapBackend& reads = *backend;
+  for (const auto& c : chunks) {
+    reads.gated.insert(repo->index().Lookup(BlobType::kData, Sha256(ToBytes(c)))->pack.Hex());
+  }
+  auto opened = Repository::Open(std::move(backend), "pw");
+  REQUIRE(opened.ok());
+  REQUIRE((*opened)->LoadIndex().ok());
+  RestoreOptions ro;
+  ro.target = dir.path + "/out";
+  ro.threads = 1;  // one job: only its read ahead can overlap
+  auto r = Restore(**opened, snap, ro);
+  REQUIRE(r.ok());
+  CHECK(r->warnings.empty());
+  std::string all;
+  for (const auto& c : chunks) all += c;
+  CHECK(ReadFile(ro.target + "/data/f") == all);
+  CHECK(reads.max_in_flight == 2);  // one read ahead, no more
 }
