@@ -5,10 +5,8 @@
 #include <atomic>
 #include <cstdio>
 #include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -17,6 +15,7 @@
 #include <vector>
 
 #include "net/server/tls.h"
+#include "net/server/tls_transport.h"
 
 namespace stash::server {
 namespace {
@@ -53,22 +52,24 @@ std::string Head(const Response& r, bool close) {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, net::ssl::context& tls, std::shared_ptr<Shared> shared)
-      : stream_(std::move(socket), tls), shared_(std::move(shared)) {
+  Connection(tcp::socket socket, ssl_ctx_st* tls, std::shared_ptr<Shared> shared)
+      : executor_(socket.get_executor()), read_timer_(executor_), write_timer_(executor_),
+        shared_(std::move(shared)) {
     error_code ec;
-    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    auto ep = socket.remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    tls_ = std::make_shared<TlsTransport>(std::move(socket), tls);
   }
 
   ~Connection() { --shared_->count; }
 
   void Start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Handshake(); });
+    net::dispatch(executor_, [self = shared_from_this()] { self->Handshake(); });
   }
 
   // Any thread.
   void Send(Response response) {
-    net::post(stream_.get_executor(), [self = shared_from_this(), r = std::move(response)]() mutable {
+    net::post(executor_, [self = shared_from_this(), r = std::move(response)]() mutable {
       self->WriteResponse(std::move(r));
     });
   }
@@ -76,54 +77,99 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool QueueChunk(std::string chunk);
   void EndStream();
   // Hangs up at once (server stop, a client too far behind, a request no
-  // handler answered). No TLS goodbye: it would read while a read may be
-  // pending.
+  // handler answered). No TLS goodbye.
   void Close() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] { self->Abort(); });
+    net::post(executor_, [self = shared_from_this()] { self->Abort(); });
   }
   bool closed() const { return closed_; }
 
  private:
   void Handshake() {
-    Arm(shared_->options.read_timeout);
-    stream_.async_handshake(net::ssl::stream_base::server,
-                            [self = shared_from_this()](error_code ec) { self->OnHandshake(ec); });
+    ArmRead(shared_->options.read_timeout);
+    tls_->Handshake([self = shared_from_this()](error_code ec) { self->OnHandshake(ec); });
   }
 
   void OnHandshake(error_code ec) {
-    if (ec) return Abort();
-    cert_ = ReadClientCertificate(stream_.native_handle());
+    if (ec || closed_) return Abort();
+    cert_ = ReadClientCertificate(tls_->ssl());
     ReadRequest(shared_->options.read_timeout);
   }
 
-  void Arm(std::chrono::milliseconds timeout) { beast::get_lowest_layer(stream_).expires_after(timeout); }
+  // A read or write must be over by its deadline, else the connection is
+  // dropped. The generations tell a stale expiry from the current one.
+  void ArmRead(std::chrono::milliseconds timeout) { Arm(read_timer_, ++read_generation_, timeout, true); }
+  void ArmWrite(std::chrono::milliseconds timeout) { Arm(write_timer_, ++write_generation_, timeout, false); }
+  void Arm(net::steady_timer& timer, uint64_t generation, std::chrono::milliseconds timeout, bool read) {
+    timer.expires_after(timeout);
+    timer.async_wait([self = shared_from_this(), generation, read](error_code ec) {
+      if (ec) return;
+      if (generation == (read ? self->read_generation_ : self->write_generation_)) self->Abort();
+    });
+  }
+  void DisarmRead() {
+    ++read_generation_;
+    read_timer_.cancel();
+  }
+  void DisarmWrite() {
+    ++write_generation_;
+    write_timer_.cancel();
+  }
 
   void ReadRequest(std::chrono::milliseconds timeout) {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(shared_->options.max_header_bytes));
     parser_->body_limit(shared_->options.max_body_bytes);
-    Arm(timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](error_code ec, size_t) { self->OnRead(ec); });
+    parser_->eager(true);
+    ArmRead(timeout);
+    Parse();
+  }
+
+  // Feeds the parser what has arrived (a pipelined request may already be
+  // here), reading more while it needs more.
+  void Parse() {
+    if (closed_) return;
+    while (in_used_ < in_.size()) {
+      error_code ec;
+      size_t n = parser_->put(net::buffer(in_.data() + in_used_, in_.size() - in_used_), ec);
+      in_used_ += n;
+      if (ec == http::error::need_more) break;
+      if (ec) return OnRead(ec);
+      if (parser_->is_done()) return OnRead({});
+      if (n == 0) break;
+    }
+    in_.erase(0, in_used_);
+    in_used_ = 0;
+    tls_->Read(in_, [self = shared_from_this()](error_code ec) {
+      if (ec == net::error::eof) {
+        ec = http::error::end_of_stream;
+        if (self->parser_->got_some()) self->parser_->put_eof(ec);  // partial_message, or done
+        if (!ec && self->parser_->is_done()) return self->OnRead({});
+      }
+      if (ec) return self->OnRead(ec);
+      self->Parse();
+    });
   }
 
   void OnRead(error_code ec) {
+    if (closed_) return;
     if (ec == http::error::header_limit) return Reject(431, "request header fields too large");
     if (ec == http::error::body_limit) return Reject(413, "request body too large");
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::eof ||
-        ec == net::ssl::error::stream_truncated || ec == net::error::operation_aborted ||
-        ec == net::error::connection_reset) {
-      return Abort();
-    }
+    // The client left, timed out or broke TLS: nobody to answer.
+    if (ec == http::error::end_of_stream || (ec && ec.category() != HttpCategory())) return Abort();
     if (ec) return Reject(400, "malformed HTTP request: " + ec.message());
-    beast::get_lowest_layer(stream_).expires_never();
+    DisarmRead();
     Dispatch(parser_->release());
+  }
+
+  static const boost::system::error_category& HttpCategory() {
+    return make_error_code(http::error::bad_method).category();
   }
 
   void Dispatch(http::request<http::string_body> msg);
 
   // Answers a request that cannot be read any further, then closes.
   void Reject(int code, const std::string& message) {
+    DisarmRead();
     keep_alive_ = false;
     head_ = false;
     const auto& error_response = shared_->options.error_response;
@@ -135,9 +181,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // oversized request) for a while before closing: closing with unread
   // input resets the connection, and the client would lose our answer.
   void Drain() {
-    Arm(std::chrono::milliseconds(2000));
-    stream_.async_read_some(net::buffer(probe_), [self = shared_from_this()](error_code ec, size_t n) {
-      self->drained_ += n;
+    ArmRead(std::chrono::milliseconds(2000));
+    tls_->Read(scratch_, [self = shared_from_this()](error_code ec) {
+      self->drained_ += self->scratch_.size();
+      self->scratch_.clear();
       if (ec || self->drained_ > kMaxDrain) return self->Abort();
       self->Drain();
     });
@@ -160,29 +207,45 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!writing_) WriteNext();
   }
 
+  // Encrypts up to kWriteBatch of what is queued (a large body in slices)
+  // and sends it in one socket write.
   void WriteNext() {
+    if (closed_) return;
     if (out_.empty()) {
       writing_ = false;
+      DisarmWrite();
       OnDrained();
       return;
     }
     writing_ = true;
+    size_t taken = 0;
+    while (!out_.empty() && taken < kWriteBatch) {
+      const std::string& front = out_.front();
+      size_t n = std::min(front.size() - out_offset_, kWriteBatch - taken);
+      if (!tls_->Encrypt(std::string_view(front).substr(out_offset_, n))) return Abort();
+      out_offset_ += n;
+      taken += n;
+      if (out_offset_ == front.size()) {
+        out_.pop_front();
+        out_offset_ = 0;
+      }
+    }
     // While a stream's close-watching read is pending this arms only the
-    // write timer (Beast times reads and writes separately).
-    Arm(shared_->options.write_timeout);
-    net::async_write(stream_, net::buffer(out_.front()),
-                     [self = shared_from_this()](error_code ec, size_t n) {
-                       self->queued_bytes_ -= n;
-                       self->out_.pop_front();
-                       if (ec) return self->Abort();
-                       self->WriteNext();
-                     });
+    // write deadline.
+    ArmWrite(shared_->options.write_timeout);
+    tls_->Flush([self = shared_from_this(), taken](error_code ec) {
+      self->queued_bytes_ -= taken;
+      if (ec) return self->Abort();
+      self->WriteNext();
+    });
   }
+  static constexpr size_t kWriteBatch = 256 * 1024;
 
   void OnDrained() {
     if (after_write_ == AfterWrite::kRead) {
       after_write_ = AfterWrite::kNothing;
       responded_ = false;
+      tls_->ReleaseBuffers();
       ReadRequest(shared_->options.idle_timeout);
     } else if (after_write_ == AfterWrite::kClose) {
       Shutdown();
@@ -194,46 +257,47 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Reading while a stream is written tells us when the client leaves.
   void WatchForClose() {
-    stream_.async_read_some(net::buffer(probe_), [self = shared_from_this()](error_code, size_t) {
-      self->Abort();
-    });
+    tls_->Read(scratch_, [self = shared_from_this()](error_code) { self->Abort(); });
   }
 
+  // close_notify, then the client's end (bounded in time and bytes).
   void Shutdown() {
     if (closed_) return;
-    // A stream has a read pending, and a TLS shutdown would read too: end
-    // it by closing; its terminating chunk already told the client.
+    // A stream has a read pending, and the shutdown would read too: end it
+    // by closing; its terminating chunk already told the client.
     if (streaming_) return Abort();
     closed_ = true;
-    Arm(std::chrono::milliseconds(2000));
-    stream_.async_shutdown([self = shared_from_this()](error_code) { self->CloseSocket(); });
+    DisarmRead();
+    ArmWrite(std::chrono::milliseconds(2000));
+    tls_->Shutdown(kMaxDrain, [self = shared_from_this()](error_code) { self->Abort(); });
   }
 
   void Abort() {
     closed_ = true;
-    CloseSocket();
-  }
-
-  void CloseSocket() {
-    error_code ec;
-    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
-    beast::get_lowest_layer(stream_).close();
+    DisarmRead();
+    DisarmWrite();
+    tls_->Close();
   }
 
   enum class AfterWrite { kNothing, kRead, kClose, kDrain };
 
-  beast::ssl_stream<beast::tcp_stream> stream_;
+  net::any_io_executor executor_;  // the connection's strand
+  net::steady_timer read_timer_, write_timer_;
+  uint64_t read_generation_ = 0, write_generation_ = 0;
   std::shared_ptr<Shared> shared_;
+  std::shared_ptr<TlsTransport> tls_;
   std::string remote_;
-  beast::flat_buffer buffer_;
+  std::string in_;  // plaintext received; from in_used_ on, not parsed yet
+  size_t in_used_ = 0;
+  std::string scratch_;  // plaintext read only to be dropped
   std::optional<http::request_parser<http::string_body>> parser_;
   ClientCertificate cert_;
   std::deque<std::string> out_;
+  size_t out_offset_ = 0;  // of out_.front(), already encrypted
   std::atomic<size_t> queued_bytes_{0};
   std::atomic<bool> closed_{false};
   bool writing_ = false, keep_alive_ = true, head_ = false, responded_ = false, streaming_ = false;
   AfterWrite after_write_ = AfterWrite::kNothing;
-  char probe_[16384];
   size_t drained_ = 0;
 };
 
@@ -303,7 +367,7 @@ void Connection::Dispatch(http::request<http::string_body> msg) {
 }
 
 void Connection::BeginStream(int status, std::string content_type, Headers headers) {
-  net::post(stream_.get_executor(), [self = shared_from_this(), status, ct = std::move(content_type),
+  net::post(executor_, [self = shared_from_this(), status, ct = std::move(content_type),
                                      h = std::move(headers)] {
     if (self->closed_ || self->responded_) return;
     self->responded_ = true;
@@ -314,7 +378,8 @@ void Connection::BeginStream(int status, std::string content_type, Headers heade
     head += "Connection: close\r\n\r\n";
     // The close-watching read starts first, without a timeout: a watch may
     // be quiet for as long as it likes.
-    beast::get_lowest_layer(self->stream_).expires_never();
+    self->DisarmRead();
+    self->DisarmWrite();
     self->WatchForClose();
     self->Write(std::move(head));
   });
@@ -327,14 +392,14 @@ bool Connection::QueueChunk(std::string chunk) {
   std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
   std::string framed = size + chunk + "\r\n";
   queued_bytes_ += framed.size();
-  net::post(stream_.get_executor(), [self = shared_from_this(), f = std::move(framed)]() mutable {
+  net::post(executor_, [self = shared_from_this(), f = std::move(framed)]() mutable {
     self->Write(std::move(f), true);
   });
   return true;
 }
 
 void Connection::EndStream() {
-  net::post(stream_.get_executor(), [self = shared_from_this()] {
+  net::post(executor_, [self = shared_from_this()] {
     self->Write("0\r\n\r\n");
     self->after_write_ = AfterWrite::kClose;
     if (!self->writing_) self->Shutdown();
@@ -345,14 +410,14 @@ void Connection::EndStream() {
 
 struct HttpServer::Impl {
   net::io_context ioc;
-  net::ssl::context tls;
+  std::unique_ptr<ssl_ctx_st, void (*)(ssl_ctx_st*)> tls;
   tcp::acceptor acceptor{ioc};
   std::shared_ptr<Shared> shared = std::make_shared<Shared>();
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
 
   Impl(ServerOptions options, ssl_ctx_st* ctx, Handler handler)
-      : ioc(static_cast<int>(options.threads)), tls(ctx) {
+      : ioc(static_cast<int>(options.threads)), tls(ctx, SSL_CTX_free) {
     shared->options = std::move(options);
     shared->handler = std::move(handler);
   }
@@ -388,7 +453,7 @@ struct HttpServer::Impl {
     ++shared->count;
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    auto conn = std::make_shared<Connection>(std::move(socket), tls, shared);
+    auto conn = std::make_shared<Connection>(std::move(socket), tls.get(), shared);
     {
       std::lock_guard<std::mutex> lock(shared->mu);
       std::erase_if(shared->live, [](const auto& w) { return w.expired(); });
