@@ -26,6 +26,11 @@ using std::chrono::milliseconds;
 // Far above any repository file; only a guard against a runaway peer.
 constexpr uint64_t kMaxBody = uint64_t{1} << 34;
 constexpr uint32_t kMaxHeader = 64 * 1024;
+// Beast reads at most the buffer's free capacity (at least 512 bytes) per
+// read_some, and the parser empties the buffer into the body each time, so
+// a buffer left at its first small size reads a large body some 500 bytes
+// per system call. Room for 64 KiB makes each read take what has arrived.
+constexpr size_t kReadBuffer = 64 * 1024;
 
 using RequestMessage = bhttp::request<bhttp::span_body<const char>>;
 using ResponseParser = bhttp::response_parser<bhttp::vector_body<uint8_t>>;
@@ -92,7 +97,9 @@ class StreamConnection : public Connection {
       : stream_(ioc_, std::forward<Args>(args)...),
         host_(origin.HostHeader()),
         connect_timeout_(options.connect_timeout),
-        idle_timeout_(options.idle_timeout) {}
+        idle_timeout_(options.idle_timeout) {
+    buffer_.reserve(kReadBuffer);
+  }
 
   Status Connect(const Url& origin);
   Status Handshake(const std::string& host);
