@@ -2,6 +2,8 @@
 // (repositories.stash.appscode.com/v1alpha1), with the serving flags
 // Kubernetes apiservers use. Standalone mode serves the Repositories of a
 // folder of manifests and writes a kubeconfig for kubectl.
+#include <malloc.h>
+
 #include <cctype>
 #include <algorithm>
 #include <charconv>
@@ -147,6 +149,12 @@ int RunApiserver(const Args& args, const Globals&) {
   if (!args.positional().empty()) return Fatal("apiserver takes no arguments");
   auto options = OptionsFromArgs(args);
   if (!options.ok()) return Fatal(options.error());
+  // A list is megabytes (5 MB for 10,000 snapshots), built and freed per
+  // request. Above main's 1 MiB mmap threshold each one was fresh pages, a
+  // page fault per 4 KiB (2 to 3 ms of server CPU per 100 x 100 list); the
+  // server's heap keeps them for the next list instead.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
   return apiserver::Run(*options);
 }
 
