@@ -24,7 +24,8 @@ Needs build/cmd/stash and build/test/repo_tool (bash scripts/build.sh).
 kubectl without keep-alive meets it: each of --requests GETs (JSON, then the
 Table kubectl asks for) is a new curl process over a new TLS connection
 (handshake included), timed by curl (time_total); it prints the median and
-p99 and the server's CPU time per request, from /proc/<pid>/stat (utime +
+p99 and the server's CPU time per request (and, for scale, the median of
+/healthz fetched the same way: what the handshake and curl cost alone), from /proc/<pid>/stat (utime +
 stime over the requests, less what the idle server spends in the same time:
 its refresh of every repository). Beside them, the floor of this machine: the
 same bytes as a static file from `openssl s_server -WWW`, fetched the same
@@ -292,6 +293,10 @@ def bench_fresh(work, template, count, snapshots, requests, aggregator):
             cpu_used = cpu_seconds(server.proc.pid) - cpu - idle_rate * (time.monotonic() - start)
             row[name] = {"median_ms": statistics.median(times), "p99_ms": percentile(times, 99),
                          "cpu_ms_per_request": cpu_used * 1000 / requests}
+        # What any request over a new connection costs: the handshake and
+        # curl's own work, with a 2-byte answer.
+        row["healthz_median_ms"] = statistics.median(
+            curl_times(f"https://127.0.0.1:{server.port}/healthz", requests, "*/*", server.files))
     finally:
         server.stop()
     row["floor"] = {"median_ms": statistics.median(static_floor(work, body, requests))}
@@ -320,6 +325,7 @@ def print_fresh(r):
         m = r[name]
         print(f"| {label} | {m['median_ms']:.1f} ms | {m['p99_ms']:.1f} ms | {m['cpu_ms_per_request']:.1f} ms |")
     print(f"| the same bytes, a static file from openssl s_server | {r['floor']['median_ms']:.1f} ms | | |")
+    print(f"| /healthz (2 bytes), the same way: handshake and curl | {r['healthz_median_ms']:.1f} ms | | |")
     if "aggregator" in r:
         a = r["aggregator"]
         print(f"| through kube-apiserver: kubectl get --raw, a new process each | {a['median_ms']:.1f} ms | "
