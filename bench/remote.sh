@@ -17,8 +17,9 @@
 # or below --restore-dir (e.g. /dev/shm, a tmpfs: what the tools cost rather
 # than the file system), and are deleted only when the run ends: on ext4,
 # creating files right after thousands were deleted makes the kernel scan
-# for free inodes, which would charge one tool's clean-up to the next. --repeat N runs each step N times
-# (backups into fresh repositories) and keeps each tool's fastest time.
+# for free inodes, which would charge one tool's clean-up to the next.
+# --repeat N runs each step N times (backups into fresh repositories) and
+# keeps each tool's fastest time.
 #
 # Peers come from bench/peers.sh, as for bench/run.sh: a peer that is
 # unavailable, or fails a step, is named in the output and left out of the
