@@ -126,7 +126,7 @@ class Session {
     Repository& repo = *fresh;
     {
       STASH_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo, LockMode::kShared));
-      STASH_RETURN_IF_ERROR(repo.LoadIndex());
+      STASH_RETURN_IF_ERROR(repo.LoadIndex(IndexDetail::kDataIdsOnly));
       ChunkerTables tables(repo.config().chunker_polynomial);
       BackupOptions options;
       options.targets = {group.path};

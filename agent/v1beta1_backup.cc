@@ -31,7 +31,7 @@ Result<BackupSummary> BackupPath(const V1beta1Repository& repo, const std::strin
   STASH_ASSIGN_OR_RETURN(auto opened, OpenV1beta1Repository(repo, host, /*create=*/false));
   Repository& r = *opened.repo;
   STASH_ASSIGN_OR_RETURN(auto lock, AcquireLockRetrying(r, LockMode::kShared, kLockRetry));
-  STASH_RETURN_IF_ERROR(r.LoadIndex());
+  STASH_RETURN_IF_ERROR(r.LoadIndex(IndexDetail::kDataIdsOnly));
   ChunkerTables tables(r.config().chunker_polynomial);
   BackupOptions options;
   options.targets = {path};

@@ -201,7 +201,7 @@ int RunBackup(const Args& args, const Globals& g) {
   }
   auto lock = LockRepository(**repo, args, LockMode::kShared);
   if (!lock.ok()) return Fatal(lock.error());
-  auto loaded = (*repo)->LoadIndex();
+  auto loaded = (*repo)->LoadIndex(IndexDetail::kDataIdsOnly);
   if (!loaded.ok()) return Fatal(loaded.error());
   if (args.Has("parent") && !stream && !options.force) {
     auto parent = FindSnapshot(**repo, args.Get("parent"), {});

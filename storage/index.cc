@@ -134,21 +134,38 @@ size_t PageSize() {
   return page;
 }
 
-bool IdLess(const Index::Entry& a, const Index::Entry& b) { return a.id < b.id; }
-
 size_t BucketOf(const Id& id) { return id.bytes[0]; }
 
-const Index::Entry* SearchSorted(const Index::Entry* first, const Index::Entry* last, const Id& id) {
-  auto it = std::lower_bound(first, last, id, [](const Index::Entry& e, const Id& key) { return e.id < key; });
+template <typename E>
+const E* SearchSorted(const E* first, const E* last, const Id& id) {
+  auto it = std::lower_bound(first, last, id, [](const E& e, const Id& key) { return e.id < key; });
   return it != last && it->id == id ? it : nullptr;
+}
+
+// The entry for `id` in a table's buckets or tail, or nullptr.
+template <typename Table>
+auto FindIn(const Table& table, const Id& id) {
+  const auto& bucket = table.buckets[BucketOf(id)];
+  if (auto* e = SearchSorted(bucket.begin(), bucket.end(), id)) return e;
+  return SearchSorted(table.tail.begin(), table.tail.end(), id);
+}
+
+// Where `e` (found in `table`) stands among all of the table's entries.
+template <typename Table, typename E>
+size_t PositionIn(const Table& table, const E* e) {
+  size_t b = BucketOf(e->id);
+  const auto& bucket = table.buckets[b];
+  if (e >= bucket.begin() && e < bucket.end()) return table.before[b] + static_cast<size_t>(e - bucket.begin());
+  return table.before[Index::kBuckets] + static_cast<size_t>(e - table.tail.begin());
 }
 
 // Merges sorted `add` into sorted `into`, in place: `into` grows, then is
 // filled from its end, so no element is held twice.
-void MergeInto(PageArray<Index::Entry>& into, const Index::Entry* add, size_t n) {
+template <typename E>
+void MergeInto(PageArray<E>& into, const E* add, size_t n) {
   size_t old = into.size();
   into.resize(old + n);
-  Index::Entry* d = into.data();
+  E* d = into.data();
   size_t i = old, j = n, k = old + n;
   while (j > 0) {
     if (i > 0 && add[j - 1].id < d[i - 1].id) {
@@ -157,6 +174,28 @@ void MergeInto(PageArray<Index::Entry>& into, const Index::Entry* add, size_t n)
       d[--k] = add[--j];
     }
   }
+}
+
+// Moves the tail into the buckets, each grown in place.
+template <typename Table>
+void MergeTail(Table& table) {
+  const auto* from = table.tail.begin();
+  while (from != table.tail.end()) {
+    size_t b = BucketOf(from->id);
+    const auto* to = from;
+    while (to != table.tail.end() && BucketOf(to->id) == b) ++to;
+    MergeInto(table.buckets[b], from, static_cast<size_t>(to - from));
+    from = to;
+  }
+  table.tail.clear();
+  for (size_t b = 0; b < Index::kBuckets; ++b) table.before[b + 1] = table.before[b] + table.buckets[b].size();
+}
+
+template <typename Table>
+size_t TableBytes(const Table& table) {
+  size_t bytes = table.tail.capacity_bytes();
+  for (const auto& bucket : table.buckets) bytes += bucket.capacity_bytes();
+  return bytes;
 }
 
 }  // namespace
@@ -189,13 +228,23 @@ void PageArray<T>::Release() {
 }
 
 template class PageArray<Index::Entry>;
+template class PageArray<Index::IdEntry>;
 
 static_assert(Index::kEntryBytes == 48, "an index entry is 48 bytes");
+static_assert(Index::kIdBytes == 32, "an id-only entry is 32 bytes");
 
-const Index::Entry* Index::Find(const Table& table, const Id& id) const {
-  const auto& bucket = table.buckets[BucketOf(id)];
-  if (const Entry* e = SearchSorted(bucket.begin(), bucket.end(), id)) return e;
-  return SearchSorted(table.tail.begin(), table.tail.end(), id);
+// Sorts the pack's new entries, keeps the first of each id (a pack may list
+// a blob twice), merges them into the tail and the tail into the buckets
+// once it is large. Returns how many were added.
+template <typename E>
+size_t Index::AddFresh(Table<E>& table, size_t count, std::vector<E> fresh) {
+  if (fresh.empty()) return 0;
+  std::stable_sort(fresh.begin(), fresh.end(), [](const E& a, const E& b) { return a.id < b.id; });
+  fresh.erase(std::unique(fresh.begin(), fresh.end(), [](const E& a, const E& b) { return a.id == b.id; }),
+              fresh.end());
+  MergeInto(table.tail, fresh.data(), fresh.size());
+  if (table.tail.size() >= std::max<size_t>(kBuckets * 16, (count + fresh.size()) / 16)) MergeTail(table);
+  return fresh.size();
 }
 
 void Index::AddPack(const Id& pack, const std::vector<PackedBlob>& blobs) {
@@ -204,66 +253,54 @@ void Index::AddPack(const Id& pack, const std::vector<PackedBlob>& blobs) {
   uint32_t number = it->second;
   for (int t = 0; t < 2; ++t) {
     BlobType type = t ? BlobType::kTree : BlobType::kData;
-    Table& table = TableFor(type);
+    if (IdsOnly(type)) {
+      std::vector<IdEntry> fresh;
+      for (const auto& b : blobs) {
+        if (b.type == type && !FindIn(data_ids_, b.id)) fresh.push_back(IdEntry{b.id});
+      }
+      count_[t] += AddFresh(data_ids_, count_[t], std::move(fresh));
+      continue;
+    }
+    Table<Entry>& table = TableFor(type);
     std::vector<Entry> fresh;
     for (const auto& b : blobs) {
-      if (b.type != type || Find(table, b.id)) continue;
+      if (b.type != type || FindIn(table, b.id)) continue;
       fresh.push_back(Entry{b.id, number, b.offset, b.length, b.uncompressed_length});
     }
-    if (fresh.empty()) continue;
-    // A pack may list a blob twice: the first entry counts.
-    std::stable_sort(fresh.begin(), fresh.end(), IdLess);
-    fresh.erase(std::unique(fresh.begin(), fresh.end(),
-                            [](const Entry& a, const Entry& b) { return a.id == b.id; }),
-                fresh.end());
-    MergeInto(table.tail, fresh.data(), fresh.size());
-    count_[t] += fresh.size();
-    if (table.tail.size() >= std::max<size_t>(kBuckets * 16, count_[t] / 16)) MergeTail(table);
+    count_[t] += AddFresh(table, count_[t], std::move(fresh));
   }
-}
-
-void Index::MergeTail(Table& table) {
-  const Entry* from = table.tail.begin();
-  while (from != table.tail.end()) {
-    size_t b = BucketOf(from->id);
-    const Entry* to = from;
-    while (to != table.tail.end() && BucketOf(to->id) == b) ++to;
-    MergeInto(table.buckets[b], from, static_cast<size_t>(to - from));
-    from = to;
-  }
-  table.tail.clear();
-  for (size_t b = 0; b < kBuckets; ++b) table.before[b + 1] = table.before[b] + table.buckets[b].size();
 }
 
 std::optional<size_t> Index::Ordinal(BlobType type, const Id& id) const {
-  const Table& table = TableFor(type);
   size_t base = type == BlobType::kTree ? count_[0] : 0;
-  const Entry* e = Find(table, id);
-  if (!e) return std::nullopt;
-  const auto& bucket = table.buckets[BucketOf(id)];
-  if (e >= bucket.begin() && e < bucket.end()) {
-    return base + table.before[BucketOf(id)] + static_cast<size_t>(e - bucket.begin());
+  if (IdsOnly(type)) {
+    const IdEntry* e = FindIn(data_ids_, id);
+    if (!e) return std::nullopt;
+    return base + PositionIn(data_ids_, e);
   }
-  return base + table.before[kBuckets] + static_cast<size_t>(e - table.tail.begin());
+  const Entry* e = FindIn(TableFor(type), id);
+  if (!e) return std::nullopt;
+  return base + PositionIn(TableFor(type), e);
 }
 
 std::optional<BlobLocation> Index::Lookup(BlobType type, const Id& id) const {
-  const Entry* e = Find(TableFor(type), id);
+  if (IdsOnly(type)) return std::nullopt;
+  const Entry* e = FindIn(TableFor(type), id);
   if (!e) return std::nullopt;
   return BlobLocation{packs_[e->pack], PackedBlob{type, id, e->offset, e->length, e->uncompressed_length}};
 }
 
-bool Index::Has(BlobType type, const Id& id) const { return Find(TableFor(type), id) != nullptr; }
+bool Index::Has(BlobType type, const Id& id) const {
+  if (IdsOnly(type)) return FindIn(data_ids_, id) != nullptr;
+  return FindIn(TableFor(type), id) != nullptr;
+}
 
 size_t Index::MemoryBytes() const {
   size_t bytes = packs_.capacity() * sizeof(Id) +
                  pack_numbers_.size() * (sizeof(Id) + sizeof(uint32_t) + 2 * sizeof(void*)) +
                  pack_numbers_.bucket_count() * sizeof(void*);
-  for (const auto& table : tables_) {
-    bytes += table.tail.capacity_bytes();
-    for (const auto& bucket : table.buckets) bytes += bucket.capacity_bytes();
-  }
-  return bytes;
+  for (const auto& table : tables_) bytes += TableBytes(table);
+  return bytes + TableBytes(data_ids_);
 }
 
 }  // namespace stash

@@ -82,25 +82,36 @@ class PageArray {
   size_t bytes_ = 0;
 };
 
+// What an Index keeps of each data blob. A backup only asks whether a
+// data blob is stored (it reads trees, never data), so it can drop their
+// locations and keep 32 bytes per data blob instead of kEntryBytes.
+enum class IndexDetail { kLocations, kDataIdsOnly };
+
 // All blobs of a repository by (type, id). Memory is the point: a
 // repository of millions of blobs must fit beside a backup or a restore, so
 // entries live in sorted arrays, not node-based hash maps. An entry is the
 // blob id, a pack number (packs are kept once, in a side table) and three
-// 32-bit numbers: kEntryBytes bytes per blob, plus less than a page per
-// bucket. Entries sit in kBuckets sorted arrays chosen by the id's first
-// byte (ids are uniform, so the buckets fill evenly); new entries first go
-// to a small sorted tail that is merged into the buckets once it holds 1/16
-// of them, each bucket grown in place and merged from its end, so adding
-// never copies the index or leaves holes in the heap. Lookups are binary
-// searches. Not thread-safe; Repository guards it.
+// 32-bit numbers: kEntryBytes bytes per blob (kIdBytes for a data blob
+// under kDataIdsOnly), plus less than a page per bucket. Entries sit in
+// kBuckets sorted arrays chosen by the id's first byte (ids are uniform, so
+// the buckets fill evenly); new entries first go to a small sorted tail that
+// is merged into the buckets once it holds 1/16 of them, each bucket grown
+// in place and merged from its end, so adding never copies the index or
+// leaves holes in the heap. Lookups are binary searches. Not thread-safe;
+// Repository guards it.
 class Index {
  public:
   static constexpr size_t kBuckets = 256;
+
+  explicit Index(IndexDetail detail = IndexDetail::kLocations) : detail_(detail) {}
+  IndexDetail detail() const { return detail_; }
 
   // Adds the pack's blobs; a blob the index already has keeps its first
   // location.
   void AddPack(const Id& pack, const std::vector<PackedBlob>& blobs);
 
+  // Under kDataIdsOnly, a data blob's location is unknown: nullopt, as for
+  // a blob the index lacks (Has tells the two apart).
   std::optional<BlobLocation> Lookup(BlobType type, const Id& id) const;
   bool Has(BlobType type, const Id& id) const;
 
@@ -124,23 +135,34 @@ class Index {
     uint32_t length;
     uint32_t uncompressed_length;
   };
+  // A data blob under kDataIdsOnly.
+  struct IdEntry {
+    Id id;
+  };
   static constexpr size_t kEntryBytes = sizeof(Entry);
+  static constexpr size_t kIdBytes = sizeof(IdEntry);
 
  private:
+  template <typename E>
   struct Table {
-    PageArray<Entry> buckets[kBuckets];
-    PageArray<Entry> tail;  // sorted by id, merged into the buckets when large
+    PageArray<E> buckets[kBuckets];
+    PageArray<E> tail;  // sorted by id, merged into the buckets when large
     size_t before[kBuckets + 1] = {};  // entries in the buckets before each one
   };
-  Table& TableFor(BlobType type) { return tables_[type == BlobType::kTree ? 1 : 0]; }
-  const Table& TableFor(BlobType type) const { return tables_[type == BlobType::kTree ? 1 : 0]; }
-  const Entry* Find(const Table& table, const Id& id) const;
-  void MergeTail(Table& table);
+  bool IdsOnly(BlobType type) const {
+    return type == BlobType::kData && detail_ == IndexDetail::kDataIdsOnly;
+  }
+  Table<Entry>& TableFor(BlobType type) { return tables_[type == BlobType::kTree ? 1 : 0]; }
+  const Table<Entry>& TableFor(BlobType type) const { return tables_[type == BlobType::kTree ? 1 : 0]; }
+  template <typename E>
+  size_t AddFresh(Table<E>& table, size_t count, std::vector<E> fresh);
 
+  IndexDetail detail_;
   std::vector<Id> packs_;
   std::unordered_map<Id, uint32_t> pack_numbers_;
-  Table tables_[2];       // data, tree
-  size_t count_[2] = {};  // entries per table, buckets and tail
+  Table<Entry> tables_[2];  // data, tree
+  Table<IdEntry> data_ids_;  // data under kDataIdsOnly
+  size_t count_[2] = {};     // entries per type, buckets and tail
 };
 
 }  // namespace stash

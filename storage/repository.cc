@@ -169,8 +169,14 @@ Result<std::vector<std::pair<Id, IndexFile>>> Repository::LoadIndexFiles() {
 
 // One index file at a time, so only one decoded file is held beside the
 // compact index.
-Status Repository::LoadIndex() {
+Status Repository::LoadIndex(IndexDetail detail) {
   STASH_ASSIGN_OR_RETURN(auto files, backend_->List(FileType::kIndex));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Locations asked of an index that has ids only: read it again whole.
+    bool poorer = index_.detail() != detail && detail == IndexDetail::kLocations;
+    if (index_.BlobCount() == 0 || poorer) index_ = Index(detail);
+  }
   for (const auto& f : files) {
     STASH_ASSIGN_OR_RETURN(Bytes plain, LoadFile(FileType::kIndex, *Id::FromHex(f.name)));
     auto decoded = DecodeIndexFile(plain, config_.version);
@@ -189,7 +195,11 @@ Result<Bytes> Repository::LoadBlob(BlobType type, const Id& id) {
     loc = index_.Lookup(type, id);
   }
   std::string label = std::string(BlobTypeName(type)) + " blob " + id.Hex();
-  if (!loc) return NotFound(label + " not found in index");
+  if (!loc) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (index_.Has(type, id)) return Invalid(label + ": its location was not loaded (index read for a backup)");
+    return NotFound(label + " not found in index");
+  }
   std::string where = label + " in pack " + loc->pack.Hex();
   auto raw = backend_->Read(FileType::kPack, loc->pack.Hex(), loc->blob.offset, loc->blob.length);
   if (!raw.ok()) return raw.error().Wrap(where);

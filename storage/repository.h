@@ -84,8 +84,12 @@ class Repository {
   // nothing matches, kConflict when the prefix is ambiguous.
   Result<Id> ResolvePrefix(FileType type, std::string_view prefix);
 
-  // Reads every index file into memory.
-  Status LoadIndex();
+  // Reads every index file into memory. A backup, which never reads data
+  // blobs, passes kDataIdsOnly to keep their ids alone (a third less memory
+  // per data blob); LoadBlob then refuses data blobs until a later
+  // LoadIndex() asks for locations, which reads the index again. Call it
+  // before saving blobs, or after a Flush.
+  Status LoadIndex(IndexDetail detail = IndexDetail::kLocations);
   // Every index file with its id, as stored (prune and check need the
   // per-pack lists, duplicates included).
   Result<std::vector<std::pair<Id, IndexFile>>> LoadIndexFiles();

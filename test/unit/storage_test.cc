@@ -312,6 +312,66 @@ TEST_CASE("local backend layout, atomic writes and ranges") {
   CHECK(b.Create().ok());  // no config yet: creating again is harmless
 }
 
+TEST_CASE("Index for a backup: data blobs by id alone, trees with locations") {
+  Index full, ids(IndexDetail::kDataIdsOnly);
+  const uint64_t data = 200000, trees = 20000;
+  uint64_t added = 0;
+  for (uint32_t p = 0; added < data + trees; ++p) {
+    std::vector<PackedBlob> blobs;
+    for (uint32_t k = 0; k < 2000 && added < data + trees; ++k, ++added) {
+      bool tree = added >= data;
+      blobs.push_back({tree ? BlobType::kTree : BlobType::kData, NumberedId(added, tree), k * 10, 10, 0});
+    }
+    full.AddPack(NumberedId(p, 9), blobs);
+    ids.AddPack(NumberedId(p, 9), blobs);
+  }
+  // A duplicate in a later pack is not counted twice.
+  ids.AddPack(Sha256(AsBytes("later")), {{BlobType::kData, NumberedId(7, 0), 0, 10, 0}});
+  REQUIRE(ids.BlobCount() == data + trees);
+  CHECK(ids.detail() == IndexDetail::kDataIdsOnly);
+  for (uint64_t i = 0; i < data + trees; i += 13) {
+    bool tree = i >= data;
+    BlobType type = tree ? BlobType::kTree : BlobType::kData;
+    CHECK(ids.Has(type, NumberedId(i, tree)));
+    CHECK(!ids.Has(tree ? BlobType::kData : BlobType::kTree, NumberedId(i, tree)));
+    CHECK(ids.Lookup(type, NumberedId(i, tree)).has_value() == tree);
+    CHECK(ids.Ordinal(type, NumberedId(i, tree)) == full.Ordinal(type, NumberedId(i, tree)));
+  }
+  CHECK(ids.Lookup(BlobType::kTree, NumberedId(data, 1))->blob.offset == (data % 2000) * 10);
+  CHECK(!ids.Has(BlobType::kData, NumberedId(data + trees, 0)));
+  // 32 bytes a data blob instead of 48.
+  size_t saved = full.MemoryBytes() - ids.MemoryBytes();
+  WARN("ids-only data entries save " << saved / data << " bytes per data blob");
+  CHECK(saved / data >= 15);
+}
+
+TEST_CASE("a repository whose index was read for a backup refuses data reads until read whole", "[repo]") {
+  TempDir dir;
+  auto repo = Repository::Init(std::make_unique<LocalBackend>(dir.path), "pw", FastInit(2));
+  REQUIRE(repo.ok());
+  Bytes data = Pattern(1000, 3);
+  REQUIRE((*repo)->SaveBlob(BlobType::kData, Sha256(data), data).ok());
+  Tree t;
+  auto tree = (*repo)->SaveTree(t);
+  REQUIRE(tree.ok());
+  REQUIRE((*repo)->Flush().ok());
+
+  auto again = Repository::Open(std::make_unique<LocalBackend>(dir.path), "pw");
+  REQUIRE(again.ok());
+  REQUIRE((*again)->LoadIndex(IndexDetail::kDataIdsOnly).ok());
+  CHECK((*again)->HasBlob(BlobType::kData, Sha256(data)));
+  CHECK(!*(*again)->SaveBlob(BlobType::kData, Sha256(data), data));  // still deduplicated
+  CHECK((*again)->LoadTree(*tree).ok());
+  auto refused = (*again)->LoadBlob(BlobType::kData, Sha256(data));
+  REQUIRE(!refused.ok());
+  CHECK(refused.error().kind() == ErrorKind::kInvalid);
+  CHECK(refused.error().message().find("not loaded") != std::string::npos);
+  REQUIRE((*again)->LoadIndex().ok());
+  auto loaded = (*again)->LoadBlob(BlobType::kData, Sha256(data));
+  REQUIRE(loaded.ok());
+  CHECK(*loaded == data);
+}
+
 TEST_CASE("repository init, open, blobs, snapshots", "[repo]") {
   for (int version : {1, 2}) {
     TempDir dir;
