@@ -72,22 +72,8 @@ export XDG_CACHE_HOME=$work/cache XDG_CONFIG_HOME=$work/config
 export RESTIC_PASSWORD=bench RUSTIC_PASSWORD=bench
 unset AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_PROFILE
 
-tools=()
-declare -A bin=()
-peer_err=$work/peers.err
-peer_list=$(bash bench/peers.sh "${peer_flags[@]}" 2> "$peer_err") || true
-cat "$peer_err" >&2
-while IFS=$'\t' read -r name path; do
-  [ -n "$name" ] && tools+=("$name") && bin[$name]=$path
-done <<< "$peer_list"
-tools+=(stash) bin[stash]=$stash
-for name in "restic 0.14" "restic 0.18.1" "rustic 0.11.4"; do
-  if [ -z "${bin[$name]:-}" ]; then
-    reason=$(grep -m1 "^bench: $name unavailable: " "$peer_err" | sed "s/^bench: $name unavailable: //") || true
-    python3 -c 'import json,sys; print(json.dumps({"unavailable": sys.argv[1], "reason": sys.argv[2]}))' \
-      "$name" "${reason:-not found}" >> "$results"
-  fi
-done
+source bench/peer_tools.sh
+load_peers "$work" "$results" "$stash" "${peer_flags[@]}"
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 minio=$(command -v minio || echo "$HOME/go/bin/minio")

@@ -1,0 +1,24 @@
+# Sourced by bench/run.sh and bench/remote.sh. load_peers WORK RESULTS STASH
+# [peers.sh flags...] sets `tools` (the tools to run, in column order, stash
+# last) and `bin` (tool name -> binary) from bench/peers.sh, and records each
+# peer that is missing, with the reason peers.sh gave, in RESULTS, so the
+# summary names it instead of comparing against nothing.
+load_peers() {
+  local work=$1 results=$2 stash=$3; shift 3
+  local peer_err=$work/peers.err peer_list name path reason
+  tools=()
+  declare -gA bin=()
+  peer_list=$(bash bench/peers.sh "$@" 2> "$peer_err") || true
+  cat "$peer_err" >&2
+  while IFS=$'\t' read -r name path; do
+    [ -n "$name" ] && tools+=("$name") && bin[$name]=$path
+  done <<< "$peer_list"
+  tools+=(stash) bin[stash]=$stash
+  for name in "restic 0.14" "restic 0.18.1" "rustic 0.11.4"; do
+    if [ -z "${bin[$name]:-}" ]; then
+      reason=$(grep -m1 "^bench: $name unavailable: " "$peer_err" | sed "s/^bench: $name unavailable: //") || true
+      python3 -c 'import json,sys; print(json.dumps({"unavailable": sys.argv[1], "reason": sys.argv[2]}))' \
+        "$name" "${reason:-not found}" >> "$results"
+    fi
+  done
+}
