@@ -190,16 +190,15 @@ Status Repository::LoadIndex(IndexDetail detail) {
 
 Result<Bytes> Repository::LoadBlob(BlobType type, const Id& id) {
   std::optional<BlobLocation> loc;
+  bool indexed = false;  // without a location: an index read for a backup
   {
     std::lock_guard<std::mutex> lock(mu_);
     loc = index_.Lookup(type, id);
+    indexed = loc || index_.Has(type, id);
   }
   std::string label = std::string(BlobTypeName(type)) + " blob " + id.Hex();
-  if (!loc) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (index_.Has(type, id)) return Invalid(label + ": its location was not loaded (index read for a backup)");
-    return NotFound(label + " not found in index");
-  }
+  if (!loc && indexed) return Invalid(label + ": its location was not loaded (index read for a backup)");
+  if (!loc) return NotFound(label + " not found in index");
   std::string where = label + " in pack " + loc->pack.Hex();
   auto raw = backend_->Read(FileType::kPack, loc->pack.Hex(), loc->blob.offset, loc->blob.length);
   if (!raw.ok()) return raw.error().Wrap(where);
