@@ -81,6 +81,10 @@ struct FolderJob {
 
   std::mutex mu;               // guards everything below but `done`
   Tree tree;
+  // The folder's tree in the parent snapshot: when the new one comes out
+  // the same, its id is reused instead of encoding and hashing it again.
+  std::optional<Tree> parent;
+  Id parent_id;
   std::vector<bool> drop;      // files that could not be read
   int outstanding = 1;         // children not arrived yet, plus the walk itself
   bool unreadable = false;     // could not be listed: left out of its parent
@@ -124,7 +128,7 @@ class BackupRun {
         SetError(IOError(GoPathError("lstat", child.info_path, errno)));
         break;
       }
-      auto node = NodeFor(child.info_path, name, st);
+      auto node = NodeFor(child.info_path, name, st, prev);
       if (!node.ok()) {
         SetError(node.error());
         break;
@@ -165,10 +169,28 @@ class BackupRun {
   }
 
  private:
-  Result<Node> NodeFor(const std::string& path, const std::string& name, const struct stat& st) {
-    auto node = NodeFromStat(path, name, st);
-    if (node.ok() && !opt_.with_atime) node->atime = node->mtime;
+  // The node for an entry; `prev` is its node in the parent snapshot, if any.
+  Result<Node> NodeFor(const std::string& path, const std::string& name, const struct stat& st,
+                       const Node* prev) {
+    auto node = NodeFromStat(path, name, st, Xattrs::kLeave);
+    if (!node.ok()) return node;
+    if (!opt_.with_atime) node->atime = node->mtime;
+    if (SameInodeChange(*node, prev)) {
+      node->extended_attributes = prev->extended_attributes;
+    } else {
+      node->extended_attributes = ReadXattrs(path, node->type);
+    }
     return node;
+  }
+
+  // Setting or removing an xattr changes the inode's ctime, so an entry
+  // whose inode, device and ctime match its parent node has the parent's
+  // xattrs: copying them skips llistxattr, an eighth of an unchanged
+  // backup's time. Not trusted when the user said ctimes or inodes are not.
+  bool SameInodeChange(const Node& now, const Node* prev) const {
+    if (!prev || opt_.ignore_ctime || opt_.ignore_inode) return false;
+    return prev->type == now.type && prev->inode == now.inode && prev->device_id == now.device_id &&
+           prev->ctime == now.ctime;
   }
 
   BackupSelection* Selection() const { return opt_.selection.get(); }
@@ -266,7 +288,13 @@ class BackupRun {
       return;
     }
     // An unreadable folder is dropped by its parent: no tree to store.
-    job->done(*job, job->unreadable ? Result<Id>(Id()) : SaveTree(job->tree));
+    if (job->unreadable) {
+      job->done(*job, Id());
+    } else if (job->parent && SameEncoding(*job->parent, job->tree)) {
+      job->done(*job, job->parent_id);
+    } else {
+      job->done(*job, SaveTree(job->tree));
+    }
   }
 
   // Adds the node for one entry to `job`: a folder is walked and a file
@@ -277,7 +305,7 @@ class BackupRun {
     if (Selection() && !Selection()->Select(abs, st)) return;
     // restic 0.14 leaves sockets out of snapshots; so do we, for equal trees.
     if (S_ISSOCK(st.st_mode)) return;
-    auto node = NodeFor(path, name, st);
+    auto node = NodeFor(path, name, st, prev);
     if (!node.ok()) {
       Warn(path, node.error().message());
       return;
@@ -362,6 +390,11 @@ class BackupRun {
           continue;
         }
         AddEntry(child, child_abs, n, st, Find(old, n), job);
+      }
+      if (old && parent_tree) {
+        std::lock_guard<std::mutex> lock(job->mu);
+        job->parent = std::move(old);
+        job->parent_id = *parent_tree;
       }
     }
     ChildDone(job);

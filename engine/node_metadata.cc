@@ -35,7 +35,7 @@ Result<std::string> ReadLink(const std::string& path, size_t hint) {
 }
 
 // Extended attributes; a file system without xattr support just has none.
-std::vector<ExtendedAttribute> ReadXattrs(const std::string& path) {
+std::vector<ExtendedAttribute> ListXattrs(const std::string& path) {
   std::vector<ExtendedAttribute> out;
   ssize_t len = ::llistxattr(path.c_str(), nullptr, 0);
   if (len <= 0) return out;
@@ -90,8 +90,14 @@ std::string GroupName(uint32_t gid) {
   });
 }
 
+std::vector<ExtendedAttribute> ReadXattrs(const std::string& path, NodeType type) {
+  // restic 0.14 records no xattrs for symlinks.
+  if (type == NodeType::kSymlink) return {};
+  return ListXattrs(path);
+}
+
 Result<Node> NodeFromStat(const std::string& path, const std::string& name,
-                          const struct stat& st) {
+                          const struct stat& st, Xattrs xattrs) {
   Node node;
   node.name = name;
   node.type = TypeFromMode(st.st_mode);
@@ -123,8 +129,7 @@ Result<Node> NodeFromStat(const std::string& path, const std::string& name,
     default:
       break;
   }
-  // restic 0.14 records no xattrs for symlinks.
-  if (node.type != NodeType::kSymlink) node.extended_attributes = ReadXattrs(path);
+  if (xattrs == Xattrs::kRead) node.extended_attributes = ReadXattrs(path, node.type);
   return node;
 }
 

@@ -77,10 +77,9 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> ba
     if (++tried > kMaxKeysTried) break;
     auto bytes = backend->Read(FileType::kKey, info.name);
     if (!bytes.ok()) return bytes.error();
-    if (Sha256(*bytes).Hex() != info.name) {
-      last_corrupt = Corrupt(FileLabel(FileType::kKey, info.name) + ": file name does not match its content hash");
-      continue;
-    }
+    // The content hash is checked after scrypt, not before: hashing loads
+    // OpenSSL's providers (3 MiB), and doing that first would stack them
+    // under scrypt's 32 MiB, the peak of a small backup's memory.
     auto key_file = DecodeKeyFile(*bytes);
     if (!key_file.ok()) {
       last_corrupt = key_file.error().Wrap(FileLabel(FileType::kKey, info.name));
@@ -91,6 +90,10 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> ba
       if (master.error().kind() != ErrorKind::kAuth) {
         last_corrupt = master.error().Wrap(FileLabel(FileType::kKey, info.name));
       }
+      continue;
+    }
+    if (Sha256(*bytes).Hex() != info.name) {
+      last_corrupt = Corrupt(FileLabel(FileType::kKey, info.name) + ": file name does not match its content hash");
       continue;
     }
     STASH_ASSIGN_OR_RETURN(auto sealed, backend->Read(FileType::kConfig, "config"));

@@ -438,4 +438,30 @@ void SortTree(Tree& tree) {
   std::stable_sort(tree.nodes.begin(), tree.nodes.end(), by_name);
 }
 
+namespace {
+
+bool SameTime(const Timestamp& a, const Timestamp& b) { return a == b && a.utc_offset == b.utc_offset; }
+
+bool SameAttributes(const std::vector<ExtendedAttribute>& a, const std::vector<ExtendedAttribute>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.name == y.name && x.value == y.value;
+  });
+}
+
+bool SameEncoding(const Node& a, const Node& b) {
+  return a.name == b.name && a.type == b.type && a.mode == b.mode && SameTime(a.mtime, b.mtime) &&
+         SameTime(a.atime, b.atime) && SameTime(a.ctime, b.ctime) && a.uid == b.uid && a.gid == b.gid &&
+         a.user == b.user && a.group == b.group && a.inode == b.inode && a.device_id == b.device_id &&
+         a.size == b.size && a.links == b.links && a.linktarget == b.linktarget &&
+         SameAttributes(a.extended_attributes, b.extended_attributes) && a.device == b.device &&
+         a.content == b.content && a.subtree == b.subtree && a.error == b.error;
+}
+
+}  // namespace
+
+bool SameEncoding(const Tree& a, const Tree& b) {
+  return std::equal(a.nodes.begin(), a.nodes.end(), b.nodes.begin(), b.nodes.end(),
+                    [](const Node& x, const Node& y) { return SameEncoding(x, y); });
+}
+
 }  // namespace stash

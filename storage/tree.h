@@ -84,4 +84,8 @@ Result<Tree> DecodeTree(ByteView json);
 // Sorts nodes by name bytewise, as restic's tree builder requires.
 void SortTree(Tree& tree);
 
+// Whether EncodeTree writes the same bytes for both trees: every field of
+// every node equal, times with their UTC offsets. Far cheaper than encoding.
+bool SameEncoding(const Tree& a, const Tree& b);
+
 }  // namespace stash

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -517,4 +518,65 @@ TEST_CASE("restore reads a job's next run while it writes the current one", "[en
   for (const auto& c : chunks) all += c;
   CHECK(ReadFile(ro.target + "/data/f") == all);
   CHECK(reads.max_in_flight == 2);  // one read ahead, no more
+}
+
+// The node of `path` (absolute, as backed up) in snapshot `id`.
+static Node NodeAt(Repository& repo, const Id& snapshot_id, const std::string& path) {
+  auto snapshot = repo.LoadSnapshot(snapshot_id);
+  REQUIRE(snapshot.ok());
+  Id tree_id = snapshot->tree;
+  Node found;
+  for (const auto& part : fs::path(path).relative_path()) {
+    auto tree = repo.LoadTree(tree_id);
+    REQUIRE(tree.ok());
+    auto it = std::find_if(tree->nodes.begin(), tree->nodes.end(),
+                           [&](const Node& n) { return n.name == part.string(); });
+    REQUIRE(it != tree->nodes.end());
+    found = *it;
+    if (it->subtree) tree_id = *it->subtree;
+  }
+  return found;
+}
+
+static std::map<std::string, std::string> XattrsOf(const Node& node) {
+  std::map<std::string, std::string> out;
+  for (const auto& x : node.extended_attributes) out[x.name] = std::string(x.value.begin(), x.value.end());
+  return out;
+}
+
+// Unchanged entries take their xattrs from the parent snapshot (their ctime
+// says none changed); a changed xattr changes the ctime and is read again.
+TEST_CASE("xattrs follow the files across backups with a parent", "[engine]") {
+  TempDir dir;
+  std::string src = dir.path + "/src";
+  fs::create_directories(src + "/sub");
+  WriteFile(src + "/sub/f", "data");
+  auto set = [](const std::string& path, const std::string& name, const std::string& value) {
+    return ::lsetxattr(path.c_str(), name.c_str(), value.data(), value.size(), 0) == 0;
+  };
+  REQUIRE(set(src + "/sub/f", "user.a", "1"));
+  REQUIRE(set(src + "/sub", "user.d", "x"));
+
+  auto repo = NewRepo(dir.path + "/repo");
+  ChunkerTables tables(repo->config().chunker_polynomial);
+  BackupOptions opts;
+  opts.targets = {src};
+  opts.hostname = "test";
+  auto backup = [&] {
+    auto r = Backup(*repo, tables, opts);
+    REQUIRE(r.ok());
+    return r->summary.snapshot_id;
+  };
+  Id first = backup();
+  Id second = backup();
+  using Map = std::map<std::string, std::string>;
+  CHECK(XattrsOf(NodeAt(*repo, second, src + "/sub/f")) == Map{{"user.a", "1"}});
+  CHECK(XattrsOf(NodeAt(*repo, second, src + "/sub")) == Map{{"user.d", "x"}});
+  CHECK(NodeAt(*repo, second, src + "/sub").subtree == NodeAt(*repo, first, src + "/sub").subtree);
+
+  REQUIRE(set(src + "/sub/f", "user.a", "2"));
+  REQUIRE(set(src + "/sub", "user.e", "y"));
+  Id third = backup();
+  CHECK(XattrsOf(NodeAt(*repo, third, src + "/sub/f")) == Map{{"user.a", "2"}});
+  CHECK(XattrsOf(NodeAt(*repo, third, src + "/sub")) == Map{{"user.d", "x"}, {"user.e", "y"}});
 }

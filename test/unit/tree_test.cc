@@ -4,6 +4,8 @@
 // (+05:30) and UTC.
 #include <catch2/catch.hpp>
 
+#include <functional>
+
 #include <sys/stat.h>
 
 #include <random>
@@ -329,6 +331,34 @@ TEST_CASE("restic trees re-encode byte for byte", "[tree]") {
     CHECK(AsString(encoded) == *json);
     CHECK(Sha256(encoded).Hex() == id);
   }
+}
+
+// SameEncoding lets the archiver reuse a parent tree's id instead of
+// encoding again, so it must answer exactly what comparing bytes would.
+TEST_CASE("SameEncoding agrees with comparing the encoded bytes", "[tree]") {
+  const Tree base = MustDecode(kFixtureTree);
+  REQUIRE(!base.nodes.empty());
+  CHECK(SameEncoding(base, base));
+  const std::vector<std::function<void(Node&)>> changes = {
+      [](Node& n) { n.mtime.nanos += 1; },
+      [](Node& n) { n.ctime.utc_offset += 3600; },
+      [](Node& n) { n.inode += 1; },
+      [](Node& n) { n.user += "x"; },
+      [](Node& n) { n.extended_attributes.push_back({"user.k", ToBytes("v")}); },
+      [](Node& n) { n.content = std::vector<Id>{Id()}; },
+      [](Node& n) { n.subtree = Id(); },
+      [](Node& n) { n.linktarget = "elsewhere"; },
+  };
+  for (size_t i = 0; i < changes.size(); ++i) {
+    INFO("change " << i);
+    Tree changed = base;
+    changes[i](changed.nodes.back());
+    CHECK(EncodeTree(changed) != EncodeTree(base));
+    CHECK(!SameEncoding(base, changed));
+  }
+  Tree shorter = base;
+  shorter.nodes.pop_back();
+  CHECK(!SameEncoding(base, shorter));
 }
 
 TEST_CASE("decoded names are the raw file names", "[tree]") {
