@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "net/server/request_reader.h"
 #include "net/server/tls.h"
 #include "net/server/tls_transport.h"
 
@@ -54,7 +55,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, ssl_ctx_st* tls, std::shared_ptr<Shared> shared)
       : executor_(socket.get_executor()), read_timer_(executor_), write_timer_(executor_),
-        shared_(std::move(shared)) {
+        shared_(std::move(shared)),
+        reader_(shared_->options.max_header_bytes, shared_->options.max_body_bytes) {
     error_code ec;
     auto ep = socket.remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -116,56 +118,40 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void ReadRequest(std::chrono::milliseconds timeout) {
-    parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(shared_->options.max_header_bytes));
-    parser_->body_limit(shared_->options.max_body_bytes);
-    parser_->eager(true);
     ArmRead(timeout);
     Parse();
   }
 
-  // Feeds the parser what has arrived (a pipelined request may already be
-  // here), reading more while it needs more.
+  // Takes the next request from what has arrived (a pipelined request may
+  // already be here), reading more while it needs more.
   void Parse() {
     if (closed_) return;
-    while (in_used_ < in_.size()) {
-      error_code ec;
-      size_t n = parser_->put(net::buffer(in_.data() + in_used_, in_.size() - in_used_), ec);
-      in_used_ += n;
-      if (ec == http::error::need_more) break;
-      if (ec) return OnRead(ec);
-      if (parser_->is_done()) return OnRead({});
-      if (n == 0) break;
-    }
-    in_.erase(0, in_used_);
-    in_used_ = 0;
-    tls_->Read(in_, [self = shared_from_this()](error_code ec) {
-      if (ec == net::error::eof) {
-        ec = http::error::end_of_stream;
-        if (self->parser_->got_some()) self->parser_->put_eof(ec);  // partial_message, or done
-        if (!ec && self->parser_->is_done()) return self->OnRead({});
-      }
-      if (ec) return self->OnRead(ec);
+    auto next = reader_.Next();
+    if (next.kind != RequestReader::Kind::kNeedMore) return OnRead(std::move(next));
+    tls_->Read(reader_.input(), [self = shared_from_this()](error_code ec) {
+      if (self->closed_) return;
+      if (ec == net::error::eof) return self->OnRead(self->reader_.Eof());
+      // The client left, timed out or broke TLS: nobody to answer.
+      if (ec) return self->Abort();
       self->Parse();
     });
   }
 
-  void OnRead(error_code ec) {
+  void OnRead(RequestReader::Outcome next) {
     if (closed_) return;
-    if (ec == http::error::header_limit) return Reject(431, "request header fields too large");
-    if (ec == http::error::body_limit) return Reject(413, "request body too large");
-    // The client left, timed out or broke TLS: nobody to answer.
-    if (ec == http::error::end_of_stream || (ec && ec.category() != HttpCategory())) return Abort();
-    if (ec) return Reject(400, "malformed HTTP request: " + ec.message());
-    DisarmRead();
-    Dispatch(parser_->release());
+    switch (next.kind) {
+      case RequestReader::Kind::kRequest:
+        DisarmRead();
+        return Dispatch(std::move(next));
+      case RequestReader::Kind::kReject:
+        return Reject(next.status, next.message);
+      case RequestReader::Kind::kGone:
+      case RequestReader::Kind::kNeedMore:
+        return Abort();
+    }
   }
 
-  static const boost::system::error_category& HttpCategory() {
-    return make_error_code(http::error::bad_method).category();
-  }
-
-  void Dispatch(http::request<http::string_body> msg);
+  void Dispatch(RequestReader::Outcome next);
 
   // Answers a request that cannot be read any further, then closes.
   void Reject(int code, const std::string& message) {
@@ -287,10 +273,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<Shared> shared_;
   std::shared_ptr<TlsTransport> tls_;
   std::string remote_;
-  std::string in_;  // plaintext received; from in_used_ on, not parsed yet
-  size_t in_used_ = 0;
+  RequestReader reader_;
   std::string scratch_;  // plaintext read only to be dropped
-  std::optional<http::request_parser<http::string_body>> parser_;
   ClientCertificate cert_;
   std::deque<std::string> out_;
   size_t out_offset_ = 0;  // of out_.front(), already encrypted
@@ -347,20 +331,10 @@ class ConnectionResponder : public Responder {
   std::atomic<bool> used_{false};
 };
 
-void Connection::Dispatch(http::request<http::string_body> msg) {
-  keep_alive_ = msg.keep_alive();
-  head_ = msg.method() == http::verb::head;
-  Request request;
-  request.method = std::string(msg.method_string());
-  request.target = std::string(msg.target());
-  auto target = ParseTarget(request.target);
-  if (!target) return Reject(400, "malformed request target");
-  request.path = std::move(target->first);
-  request.query = std::move(target->second);
-  for (const auto& field : msg) {
-    request.headers.Add(std::string(field.name_string()), std::string(field.value()));
-  }
-  request.body = std::move(msg.body());
+void Connection::Dispatch(RequestReader::Outcome next) {
+  keep_alive_ = next.keep_alive;
+  head_ = next.head;
+  Request request = std::move(next.request);
   request.client_cert = cert_;
   request.remote_address = remote_;
   shared_->handler(std::move(request), std::make_shared<ConnectionResponder>(shared_from_this()));
