@@ -161,6 +161,17 @@ void SealAppend(const CryptoKey& key, ByteView plaintext, Bytes& out) {
   std::memcpy(ct + plaintext.size(), tag.data(), kTagSize);
 }
 
+void SealInPlace(const CryptoKey& key, Bytes& buf) {
+  uint8_t* nonce = buf.data();
+  uint8_t* text = nonce + kNonceSize;
+  const size_t size = buf.size() - kNonceSize;
+  RandomNonce(nonce);
+  // AES-CTR may write over its own input (EVP allows in == out).
+  AesCtr(key, nonce, ByteView(text, size), text);
+  const auto tag = Poly1305Aes(key, nonce, ByteView(text, size));
+  buf.insert(buf.end(), tag.begin(), tag.end());
+}
+
 Result<Bytes> Open(const CryptoKey& key, ByteView sealed) {
   if (sealed.size() < kCipherOverhead) return Corrupt("ciphertext too short");
   // An all-zero key makes the MAC forgeable (r = 0), so refuse to trust it.

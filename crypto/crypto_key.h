@@ -39,6 +39,11 @@ Bytes Seal(const CryptoKey& key, ByteView plaintext);
 // Same, appending to `out` (avoids a copy when building packs).
 void SealAppend(const CryptoKey& key, ByteView plaintext, Bytes& out);
 
+// Same, for a large message without a second copy of it: `buf` holds
+// kNonceSize bytes of room (their value does not matter), then the
+// plaintext; on return it holds nonce || ct || tag, as Seal would return.
+void SealInPlace(const CryptoKey& key, Bytes& buf);
+
 // Verifies the MAC (constant time), then decrypts. Errors are kCorrupt with
 // the message "ciphertext verification failed" (or "ciphertext too short").
 Result<Bytes> Open(const CryptoKey& key, ByteView sealed);

@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace stash {
@@ -61,6 +62,46 @@ size_t ZstdCompressInto(ByteView data, Bytes& scratch, int level) {
   size_t n = ZSTD_compressCCtx(ThreadCompressor(), scratch.data(), scratch.size(), data.data(),
                                data.size(), level);
   return ZSTD_isError(n) ? 0 : n;
+}
+
+size_t ZstdCompressBound(size_t size) { return ZSTD_compressBound(size); }
+
+ZstdFrameWriter::ZstdFrameWriter(Bytes& out, uint64_t total, int level)
+    : out_(out), ctx_(ZSTD_createCCtx()) {
+  failed_ = !ctx_ || ZSTD_isError(ZSTD_CCtx_setParameter(ctx_, ZSTD_c_compressionLevel, level)) ||
+            ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(ctx_, total));
+  // The whole frame's room at once: growing a vector step by step would
+  // hold two copies of it at each step. Pages never written cost nothing.
+  out_.reserve(out_.size() + ZSTD_compressBound(total) + ZSTD_CStreamOutSize());
+}
+
+ZstdFrameWriter::~ZstdFrameWriter() { ZSTD_freeCCtx(ctx_); }
+
+size_t ZstdFrameWriter::Step(ByteView data, int directive) {
+  ZSTD_inBuffer in{data.data(), data.size(), 0};
+  while (true) {
+    // Room for what this step may emit (within what the constructor
+    // reserved: the frame so far plus one piece's bound).
+    size_t used = out_.size();
+    out_.resize(used + std::max<size_t>(ZSTD_compressBound(in.size - in.pos), 1 << 12));
+    ZSTD_outBuffer ob{out_.data() + used, out_.size() - used, 0};
+    size_t left = ZSTD_compressStream2(ctx_, &ob, &in, static_cast<ZSTD_EndDirective>(directive));
+    out_.resize(used + ob.pos);
+    if (ZSTD_isError(left)) return left;
+    bool done = directive == ZSTD_e_end ? left == 0 : in.pos == in.size;
+    if (done) return 0;
+  }
+}
+
+void ZstdFrameWriter::Write(ByteView piece) {
+  if (failed_ || piece.empty()) return;
+  failed_ = ZSTD_isError(Step(piece, ZSTD_e_continue));
+}
+
+Status ZstdFrameWriter::Finish() {
+  if (!failed_) failed_ = ZSTD_isError(Step({}, ZSTD_e_end));
+  if (failed_) return IOError("zstd: cannot compress (out of memory, or input of an unexpected size)");
+  return Status::Ok();
 }
 
 Result<Bytes> ZstdDecompress(ByteView data, size_t expected_size) {

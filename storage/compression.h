@@ -6,6 +6,8 @@
 
 #include <string>
 
+struct ZSTD_CCtx_s;  // zstd's compression context (zstd.h stays out of headers)
+
 namespace stash {
 
 // restic's --compression: auto, off or max. Format 1 never compresses.
@@ -25,6 +27,36 @@ Bytes ZstdCompress(ByteView data, int level = 3);
 // Compresses into `scratch` (grown as needed, so one buffer serves many
 // calls without reallocating) and returns the frame's size.
 size_t ZstdCompressInto(ByteView data, Bytes& scratch, int level = 3);
+
+// The most bytes a frame of `size` input bytes can take.
+size_t ZstdCompressBound(size_t size);
+
+// Compresses input that arrives in pieces into one zstd frame, appended to
+// `out`, so large text (an index file) never has to exist whole beside its
+// frame. `total` is the pieces' summed size, known beforehand: the frame
+// records it, as ZstdCompress's do. Uses a context of its own, freed with
+// the writer (a thread's cached context would keep a large window alive).
+// `out` gets capacity for the frame's bound and 128 KiB more up front.
+class ZstdFrameWriter {
+ public:
+  ZstdFrameWriter(Bytes& out, uint64_t total, int level = 3);
+  ~ZstdFrameWriter();
+  ZstdFrameWriter(const ZstdFrameWriter&) = delete;
+  ZstdFrameWriter& operator=(const ZstdFrameWriter&) = delete;
+
+  void Write(ByteView piece);
+  // Ends the frame. kIO when zstd failed, or when the pieces did not add
+  // up to `total`.
+  Status Finish();
+
+ private:
+  // Runs zstd over `in` (empty with kEnd to finish), growing `out_`.
+  size_t Step(ByteView in, int directive);
+
+  Bytes& out_;
+  ZSTD_CCtx_s* ctx_;
+  bool failed_ = false;
+};
 
 // Decompresses one or more concatenated frames. `expected_size` (if
 // non-zero) is the size the index promised; a different size is kCorrupt.

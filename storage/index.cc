@@ -13,6 +13,8 @@
 namespace stash {
 namespace {
 
+constexpr size_t kIndexPieceBytes = 16 << 10;
+
 // The blob or pack id in `v`'s "id" member; nullopt when missing or not hex.
 std::optional<Id> IdMember(const rapidjson::Value& v) {
   auto hex = json::String(v, "id");
@@ -75,7 +77,7 @@ Result<IndexedPack> DecodePack(const rapidjson::Value& v, int repo_version) {
 
 }  // namespace
 
-std::string EncodeIndexFile(const IndexFile& index) {
+void EncodeIndexFilePieces(const IndexFile& index, const std::function<void(std::string_view)>& sink) {
   std::string out = "{";
   if (!index.supersedes.empty()) {
     out += "\"supersedes\":[";
@@ -91,10 +93,22 @@ std::string EncodeIndexFile(const IndexFile& index) {
     for (size_t j = 0; j < p.blobs.size(); ++j) {
       if (j) out += ",";
       AppendBlob(out, p.blobs[j]);
+      // Hand on a piece once it is a few KiB: large enough that the sink's
+      // per-call cost does not matter, small enough to stay in cache.
+      if (out.size() >= kIndexPieceBytes) {
+        sink(out);
+        out.clear();
+      }
     }
     out += "]}";
   }
   out += "]}\n";
+  sink(out);
+}
+
+std::string EncodeIndexFile(const IndexFile& index) {
+  std::string out;
+  EncodeIndexFilePieces(index, [&](std::string_view piece) { out += piece; });
   return out;
 }
 

@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -33,6 +35,9 @@ struct IndexFile {
 
 // Compact JSON followed by "\n", as restic's index encoder writes it.
 std::string EncodeIndexFile(const IndexFile& index);
+// The same text handed to `sink` in pieces of some KiB, so a large index
+// file can be compressed and sealed without ever being held whole as text.
+void EncodeIndexFilePieces(const IndexFile& index, const std::function<void(std::string_view)>& sink);
 
 // Reads both the current and the old (array) format. In a format 1
 // repository compressed blobs are rejected, as restic rejects them.

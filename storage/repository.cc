@@ -338,11 +338,28 @@ Status Repository::WaitUploads() {
   return Status::Ok();
 }
 
+// Streamed: the JSON goes piece by piece into the buffer that is then
+// sealed in place, so a 50,000-blob index file costs its sealed size once,
+// not also its text, its frame and a copy of each.
 Status Repository::SaveIndexFile(const IndexFile& file) {
-  std::string json = EncodeIndexFile(file);
-  auto saved = SaveFile(FileType::kIndex, AsBytes(json));
-  if (!saved.ok()) return saved.error();
-  return Status::Ok();
+  size_t text = 0;
+  EncodeIndexFilePieces(file, [&](std::string_view piece) { text += piece.size(); });
+  Bytes buf(kNonceSize);  // room for the nonce SealInPlace writes
+  if (config_.version >= 2) {
+    buf.push_back(2);  // format 2 "unpacked" encoding: 0x02 || zstd(json)
+    ZstdFrameWriter frame(buf, text);
+    EncodeIndexFilePieces(file, [&](std::string_view piece) { frame.Write(AsBytes(piece)); });
+    STASH_RETURN_IF_ERROR(frame.Finish());
+  } else {
+    buf.reserve(text + kCipherOverhead);
+    EncodeIndexFilePieces(file, [&](std::string_view piece) {
+      ByteView bytes = AsBytes(piece);
+      buf.insert(buf.end(), bytes.begin(), bytes.end());
+    });
+  }
+  SealInPlace(key_, buf);
+  Id id = Sha256(buf);
+  return backend_->Write(FileType::kIndex, id.Hex(), buf);
 }
 
 Status Repository::Flush() {
