@@ -261,28 +261,49 @@ size_t Index::AddFresh(Table<E>& table, size_t count, std::vector<E> fresh) {
   return fresh.size();
 }
 
-void Index::AddPack(const Id& pack, const std::vector<PackedBlob>& blobs) {
+uint32_t Index::PackNumber(const Id& pack) {
   auto [it, inserted] = pack_numbers_.try_emplace(pack, static_cast<uint32_t>(packs_.size()));
   if (inserted) packs_.push_back(pack);
-  uint32_t number = it->second;
-  for (int t = 0; t < 2; ++t) {
-    BlobType type = t ? BlobType::kTree : BlobType::kData;
-    if (IdsOnly(type)) {
-      std::vector<IdEntry> fresh;
-      for (const auto& b : blobs) {
-        if (b.type == type && !FindIn(data_ids_, b.id)) fresh.push_back(IdEntry{b.id});
-      }
-      count_[t] += AddFresh(data_ids_, count_[t], std::move(fresh));
-      continue;
-    }
-    Table<Entry>& table = TableFor(type);
-    std::vector<Entry> fresh;
-    for (const auto& b : blobs) {
-      if (b.type != type || FindIn(table, b.id)) continue;
-      fresh.push_back(Entry{b.id, number, b.offset, b.length, b.uncompressed_length});
-    }
-    count_[t] += AddFresh(table, count_[t], std::move(fresh));
+  return it->second;
+}
+
+void Index::AddLocated(BlobType type, uint32_t pack, const std::vector<PackedBlob>& blobs) {
+  Table<Entry>& table = TableFor(type);
+  std::vector<Entry> fresh;
+  for (const auto& b : blobs) {
+    if (b.type != type || FindIn(table, b.id)) continue;
+    if (type == BlobType::kTree && FindIn(new_tree_ids_, b.id)) continue;
+    fresh.push_back(Entry{b.id, pack, b.offset, b.length, b.uncompressed_length});
   }
+  size_t t = type == BlobType::kTree ? 1 : 0;
+  count_[t] += AddFresh(table, count_[t], std::move(fresh));
+}
+
+void Index::AddIds(BlobType type, Table<IdEntry>& table, size_t& count, const std::vector<PackedBlob>& blobs) {
+  std::vector<IdEntry> fresh;
+  for (const auto& b : blobs) {
+    if (b.type != type || FindIn(table, b.id)) continue;
+    if (type == BlobType::kTree && FindIn(TableFor(type), b.id)) continue;
+    fresh.push_back(IdEntry{b.id});
+  }
+  count += AddFresh(table, count, std::move(fresh));
+}
+
+void Index::AddPack(const Id& pack, const std::vector<PackedBlob>& blobs) {
+  uint32_t number = PackNumber(pack);
+  if (IdsOnly(BlobType::kData)) {
+    AddIds(BlobType::kData, data_ids_, count_[0], blobs);
+  } else {
+    AddLocated(BlobType::kData, number, blobs);
+  }
+  AddLocated(BlobType::kTree, number, blobs);
+}
+
+void Index::AddNewPack(const Id& pack, const std::vector<PackedBlob>& blobs) {
+  if (detail_ != IndexDetail::kDataIdsOnly) return AddPack(pack, blobs);
+  PackNumber(pack);  // listed among the packs all the same
+  AddIds(BlobType::kData, data_ids_, count_[0], blobs);
+  AddIds(BlobType::kTree, new_tree_ids_, new_tree_ids_count_, blobs);
 }
 
 std::optional<size_t> Index::Ordinal(BlobType type, const Id& id) const {
@@ -292,9 +313,11 @@ std::optional<size_t> Index::Ordinal(BlobType type, const Id& id) const {
     if (!e) return std::nullopt;
     return base + PositionIn(data_ids_, e);
   }
-  const Entry* e = FindIn(TableFor(type), id);
+  if (const Entry* e = FindIn(TableFor(type), id)) return base + PositionIn(TableFor(type), e);
+  if (type != BlobType::kTree) return std::nullopt;
+  const IdEntry* e = FindIn(new_tree_ids_, id);
   if (!e) return std::nullopt;
-  return base + PositionIn(TableFor(type), e);
+  return base + count_[1] + PositionIn(new_tree_ids_, e);
 }
 
 std::optional<BlobLocation> Index::Lookup(BlobType type, const Id& id) const {
@@ -306,7 +329,8 @@ std::optional<BlobLocation> Index::Lookup(BlobType type, const Id& id) const {
 
 bool Index::Has(BlobType type, const Id& id) const {
   if (IdsOnly(type)) return FindIn(data_ids_, id) != nullptr;
-  return FindIn(TableFor(type), id) != nullptr;
+  if (FindIn(TableFor(type), id)) return true;
+  return type == BlobType::kTree && FindIn(new_tree_ids_, id);
 }
 
 size_t Index::MemoryBytes() const {
@@ -314,7 +338,7 @@ size_t Index::MemoryBytes() const {
                  pack_numbers_.size() * (sizeof(Id) + sizeof(uint32_t) + 2 * sizeof(void*)) +
                  pack_numbers_.bucket_count() * sizeof(void*);
   for (const auto& table : tables_) bytes += TableBytes(table);
-  return bytes + TableBytes(data_ids_);
+  return bytes + TableBytes(data_ids_) + TableBytes(new_tree_ids_);
 }
 
 }  // namespace stash

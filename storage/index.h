@@ -114,6 +114,11 @@ class Index {
   // Adds the pack's blobs; a blob the index already has keeps its first
   // location.
   void AddPack(const Id& pack, const std::vector<PackedBlob>& blobs);
+  // The same for a pack this process has just stored. Under kDataIdsOnly
+  // its trees, too, are kept by id alone (a backup never reads back a tree
+  // it wrote, and a backup of many small folders writes as many trees as
+  // files): Has finds them, Lookup does not.
+  void AddNewPack(const Id& pack, const std::vector<PackedBlob>& blobs);
 
   // Under kDataIdsOnly, a data blob's location is unknown: nullopt, as for
   // a blob the index lacks (Has tells the two apart).
@@ -121,11 +126,11 @@ class Index {
   bool Has(BlobType type, const Id& id) const;
 
   // A dense number for each blob: data blobs 0 .. data count - 1, then the
-  // trees, so a caller can keep a bit per blob in a vector<bool> instead of
+  // trees (those kept by id alone last), so a caller can keep a bit per blob in a vector<bool> instead of
   // a set of ids. Numbers hold until the next AddPack.
   std::optional<size_t> Ordinal(BlobType type, const Id& id) const;
 
-  size_t BlobCount() const { return count_[0] + count_[1]; }
+  size_t BlobCount() const { return count_[0] + count_[1] + new_tree_ids_count_; }
   size_t PackCount() const { return packs_.size(); }
   const std::vector<Id>& Packs() const { return packs_; }
 
@@ -161,13 +166,18 @@ class Index {
   const Table<Entry>& TableFor(BlobType type) const { return tables_[type == BlobType::kTree ? 1 : 0]; }
   template <typename E>
   size_t AddFresh(Table<E>& table, size_t count, std::vector<E> fresh);
+  void AddLocated(BlobType type, uint32_t pack, const std::vector<PackedBlob>& blobs);
+  void AddIds(BlobType type, Table<IdEntry>& table, size_t& count, const std::vector<PackedBlob>& blobs);
+  uint32_t PackNumber(const Id& pack);
 
   IndexDetail detail_;
   std::vector<Id> packs_;
   std::unordered_map<Id, uint32_t> pack_numbers_;
   Table<Entry> tables_[2];  // data, tree
   Table<IdEntry> data_ids_;  // data under kDataIdsOnly
+  Table<IdEntry> new_tree_ids_;  // trees AddNewPack added under kDataIdsOnly
   size_t count_[2] = {};     // entries per type, buckets and tail
+  size_t new_tree_ids_count_ = 0;
 };
 
 }  // namespace stash

@@ -310,7 +310,7 @@ void Repository::Upload(std::shared_ptr<PackFile> pack) {
     if (!stored.ok()) {
       if (!upload_error_) upload_error_ = stored.error();
     } else {
-      index_.AddPack(indexed.id, indexed.blobs);
+      index_.AddNewPack(indexed.id, indexed.blobs);
       unindexed_blobs_ += indexed.blobs.size();
       unindexed_packs_.push_back(std::move(indexed));
       // As restic does, an index file is written once it lists enough

@@ -86,9 +86,9 @@ class Repository {
 
   // Reads every index file into memory. A backup, which never reads data
   // blobs, passes kDataIdsOnly to keep their ids alone (a third less memory
-  // per data blob); LoadBlob then refuses data blobs until a later
-  // LoadIndex() asks for locations, which reads the index again. Call it
-  // before saving blobs, or after a Flush.
+  // per data blob), and the trees it saves too; LoadBlob then refuses those
+  // blobs until a later LoadIndex() asks for locations, which reads the
+  // index again. Call it before saving blobs, or after a Flush.
   Status LoadIndex(IndexDetail detail = IndexDetail::kLocations);
   // Every index file with its id, as stored (prune and check need the
   // per-pack lists, duplicates included).

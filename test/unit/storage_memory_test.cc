@@ -11,6 +11,7 @@
 #include "storage/compression.h"
 #include "storage/index.h"
 #include "storage/repository.h"
+#include "storage/tree.h"
 #include "test/unit/test_util.h"
 
 using namespace stash;
@@ -119,4 +120,77 @@ TEST_CASE("index files written by a repository read back in both formats", "[rep
     for (const auto& p : (*files)[0].second.packs) blobs += p.blobs.size();
     CHECK(blobs == 3000);
   }
+}
+
+namespace {
+
+Id Numbered(uint64_t n, uint8_t kind) {
+  Bytes b(9);
+  for (int k = 0; k < 8; ++k) b[k] = static_cast<uint8_t>(n >> (8 * k));
+  b[8] = kind;
+  return Sha256(b);
+}
+
+std::vector<PackedBlob> Blobs(BlobType type, uint64_t from, uint64_t n) {
+  std::vector<PackedBlob> out;
+  for (uint64_t i = from; i < from + n; ++i) {
+    out.push_back({type, Numbered(i, static_cast<uint8_t>(type)), static_cast<uint32_t>(i * 10), 40, 0});
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Index for a backup keeps the trees it saves by id alone") {
+  Index ids(IndexDetail::kDataIdsOnly), full;
+  auto loaded = Blobs(BlobType::kTree, 0, 3000);
+  auto saved = Blobs(BlobType::kTree, 3000, 5000);
+  auto data = Blobs(BlobType::kData, 0, 4000);
+  for (Index* index : {&ids, &full}) {
+    index->AddPack(Numbered(1, 9), loaded);
+    index->AddNewPack(Numbered(2, 9), saved);
+    index->AddNewPack(Numbered(3, 9), data);
+    // A tree saved again, and one loaded before: neither counts twice.
+    index->AddNewPack(Numbered(4, 9), {saved[7], loaded[5]});
+    index->AddPack(Numbered(5, 9), {saved[9]});
+  }
+  CHECK(ids.BlobCount() == 12000);
+  CHECK(full.BlobCount() == 12000);
+  CHECK(ids.PackCount() == full.PackCount());
+  for (const auto& b : loaded) CHECK(ids.Lookup(b.type, b.id)->blob.offset == b.offset);
+  std::vector<bool> seen(12000);
+  for (const auto* set : {&loaded, &saved, &data}) {
+    for (const auto& b : *set) {
+      CHECK(ids.Has(b.type, b.id));
+      CHECK(full.Lookup(b.type, b.id).has_value());
+      auto n = ids.Ordinal(b.type, b.id);
+      REQUIRE(n.has_value());
+      REQUIRE(*n < seen.size());
+      CHECK(!seen[*n]);
+      seen[*n] = true;
+    }
+  }
+  for (const auto& b : saved) CHECK(!ids.Lookup(b.type, b.id).has_value());
+  CHECK(!ids.Has(BlobType::kData, saved[0].id));
+  CHECK(!ids.Has(BlobType::kTree, Numbered(99999, 1)));
+  // 32 bytes a saved tree instead of 48.
+  CHECK(full.MemoryBytes() - ids.MemoryBytes() >= 5000 * 16 + 4000 * 16 - 4 * 4096);
+}
+
+TEST_CASE("trees a backup saved are refused to LoadBlob until the index is read whole", "[repo]") {
+  TempDir dir;
+  auto repo = Repository::Init(std::make_unique<LocalBackend>(dir.path), "pw", FastInit(2));
+  REQUIRE(repo.ok());
+  REQUIRE((*repo)->LoadIndex(IndexDetail::kDataIdsOnly).ok());
+  Tree t;
+  auto tree = (*repo)->SaveTree(t);
+  REQUIRE(tree.ok());
+  REQUIRE((*repo)->Flush().ok());
+  CHECK((*repo)->HasBlob(BlobType::kTree, *tree));
+  CHECK(!*(*repo)->SaveBlob(BlobType::kTree, *tree, EncodeTree(t)));  // deduplicated
+  auto refused = (*repo)->LoadTree(*tree);
+  REQUIRE(!refused.ok());
+  CHECK(refused.error().message().find("not loaded") != std::string::npos);
+  REQUIRE((*repo)->LoadIndex().ok());
+  CHECK((*repo)->LoadTree(*tree).ok());
 }
