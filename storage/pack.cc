@@ -45,6 +45,16 @@ PackFile& PackFile::operator=(PackFile&& other) noexcept {
   return *this;
 }
 
+ByteView PackFile::bytes() const {
+  if (!map_ && fd_ >= 0 && size_ > 0) {
+    void* map = mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd_, 0);
+    if (map == MAP_FAILED) return {};
+    madvise(map, size_, MADV_SEQUENTIAL);
+    map_ = map;
+  }
+  return {static_cast<const uint8_t*>(map_), map_ ? size_ : 0};
+}
+
 void PackFile::Close() {
   if (map_) munmap(map_, size_);
   if (fd_ >= 0) close(fd_);
@@ -155,10 +165,6 @@ Result<PackFile> PackWriter::Finish() {
   file.size_ = size_;
   file.fd_ = std::exchange(fd_, -1);
   Reset();
-  void* map = mmap(nullptr, file.size_, PROT_READ, MAP_SHARED, file.fd_, 0);
-  if (map == MAP_FAILED) return IOError(std::string("mapping a temporary pack file: ") + std::strerror(errno));
-  madvise(map, file.size_, MADV_SEQUENTIAL);
-  file.map_ = map;
   return file;
 }
 

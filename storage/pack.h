@@ -49,8 +49,8 @@ inline constexpr size_t kPackTailEagerRead = 15 * kPackCompressedEntrySize + 32 
 uint64_t PackHeaderSize(const std::vector<PackedBlob>& blobs);
 
 // A finished pack: its id, its blobs, and its bytes in an unlinked
-// temporary file, mapped read-only so an upload reads them from the page
-// cache instead of a heap copy. The file goes away with the object.
+// temporary file, which an upload copies from (Backend::WriteFromFile)
+// instead of a heap copy. The file goes away with the object.
 class PackFile {
  public:
   PackFile() = default;
@@ -63,14 +63,16 @@ class PackFile {
   Id id;
   std::vector<PackedBlob> blobs;
 
-  ByteView bytes() const { return {static_cast<const uint8_t*>(map_), size_}; }
+  // The bytes, mapped read-only on first use (empty if that fails).
+  ByteView bytes() const;
   size_t size() const { return size_; }
+  int fd() const { return fd_; }
 
  private:
   friend class PackWriter;
   void Close();
   int fd_ = -1;
-  void* map_ = nullptr;
+  mutable void* map_ = nullptr;
   size_t size_ = 0;
 };
 

@@ -300,7 +300,7 @@ Status Repository::WritePack(PackWriter& writer) {
 }
 
 void Repository::Upload(std::shared_ptr<PackFile> pack) {
-  Status stored = backend_->Write(FileType::kPack, pack->id.Hex(), pack->bytes());
+  Status stored = backend_->WriteFromFile(FileType::kPack, pack->id.Hex(), pack->fd(), pack->size());
   IndexedPack indexed{pack->id, std::move(pack->blobs)};
   pack.reset();  // the temporary file goes before the slot is free
   IndexFile full;

@@ -1,6 +1,10 @@
 #include "storage/backends/backend.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace stash {
 
@@ -48,6 +52,16 @@ Status SameContent(Backend& backend, FileType type, const std::string& name, Byt
     return conflict;
   }
   return Status::Ok();
+}
+
+Status Backend::WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) {
+  if (size == 0) return Write(type, name, {});
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  if (map == MAP_FAILED) return IOError(std::string("mapping a file to upload: ") + std::strerror(errno));
+  ::madvise(map, size, MADV_SEQUENTIAL);
+  Status written = Write(type, name, ByteView(static_cast<const uint8_t*>(map), size));
+  ::munmap(map, size);
+  return written;
 }
 
 Status WriteNew(Backend& backend, FileType type, const std::string& name, ByteView data,

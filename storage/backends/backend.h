@@ -67,6 +67,12 @@ class Backend {
   virtual Status Write(FileType type, const std::string& name,
                        ByteView data) = 0;
 
+  // Write, from the first `size` bytes of the open file `fd` instead of
+  // memory, so a pack that waits in a temporary file need not be mapped
+  // into the process whole while it uploads. The default maps the file and
+  // calls Write; a backend that can copy from a descriptor does so.
+  virtual Status WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size);
+
   // kNotFound if there was no such file. A retried request that finds the
   // file gone counts as removed (an earlier attempt got through).
   virtual Status Remove(FileType type, const std::string& name) = 0;

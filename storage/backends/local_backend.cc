@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,6 +50,30 @@ Status WriteAll(int fd, ByteView data, const std::string& path) {
       return ErrnoError("write", path, errno);
     }
     done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+// Copies the first `size` bytes of `in` to `out`'s end: sendfile, which
+// moves them inside the kernel, else through a small buffer.
+Status CopyFile(int in, uint64_t size, int out, const std::string& path) {
+  off_t at = 0;
+  while (static_cast<uint64_t>(at) < size) {
+    ssize_t n = ::sendfile(out, in, &at, static_cast<size_t>(size - static_cast<uint64_t>(at)));
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) return Corrupt(path + ": the file to copy is shorter than promised");
+    if (errno != EINVAL && errno != ENOSYS) return ErrnoError("write", path, errno);
+    break;  // not supported between these files
+  }
+  Bytes buf(std::min<uint64_t>(size - static_cast<uint64_t>(at), 256 << 10));
+  while (static_cast<uint64_t>(at) < size) {
+    ssize_t n = ::pread(in, buf.data(), std::min<uint64_t>(buf.size(), size - static_cast<uint64_t>(at)), at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError("read", path, errno);
+    if (n == 0) return Corrupt(path + ": the file to copy is shorter than promised");
+    STASH_RETURN_IF_ERROR(WriteAll(out, ByteView(buf.data(), static_cast<size_t>(n)), path));
+    at += n;
   }
   return Status::Ok();
 }
@@ -193,12 +218,21 @@ Result<Bytes> LocalBackend::Read(FileType type, const std::string& name,
 }
 
 Status LocalBackend::Write(FileType type, const std::string& name, ByteView data) {
-  return WriteNew(*this, type, name, data, [&] { return CreateFile(type, name, data); });
+  return WriteNew(*this, type, name, data, [&] {
+    return CreateFile(type, name, [&](int fd, const std::string& tmp) { return WriteAll(fd, data, tmp); });
+  });
+}
+
+Status LocalBackend::WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) {
+  Status created = CreateFile(type, name, [&](int out, const std::string& tmp) { return CopyFile(fd, size, out, tmp); });
+  if (created.ok() || created.error().kind() != ErrorKind::kConflict) return created;
+  // The name is taken (rare): compare the contents as Write does, mapped.
+  return Backend::WriteFromFile(type, name, fd, size);
 }
 
 // Writes a temporary file and links it in under the real name: link, unlike
 // rename, never replaces a file another writer put there meanwhile.
-Status LocalBackend::CreateFile(FileType type, const std::string& name, ByteView data) {
+Status LocalBackend::CreateFile(FileType type, const std::string& name, const Fill& fill) {
   std::string path = PathOf(type, name);
   std::string dir = DirName(path);
   struct stat st;
@@ -207,7 +241,7 @@ Status LocalBackend::CreateFile(FileType type, const std::string& name, ByteView
   std::string tmp = dir + "/.tmp-" + HexEncode(RandomBytes(8));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoError("create", tmp, errno);
-  Status written = WriteAll(fd, data, tmp);
+  Status written = fill(fd, tmp);
   if (written.ok() && ::fsync(fd) != 0) written = ErrnoError("fsync", tmp, errno);
   ::close(fd);
   if (written.ok() && ::chmod(tmp.c_str(), 0400) != 0) written = ErrnoError("chmod", tmp, errno);

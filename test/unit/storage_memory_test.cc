@@ -2,6 +2,9 @@
 // and sealed without whole copies of their text.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -193,4 +196,30 @@ TEST_CASE("trees a backup saved are refused to LoadBlob until the index is read 
   CHECK(refused.error().message().find("not loaded") != std::string::npos);
   REQUIRE((*repo)->LoadIndex().ok());
   CHECK((*repo)->LoadTree(*tree).ok());
+}
+
+TEST_CASE("the local backend stores a file copied from a descriptor, as Write would") {
+  TempDir dir, scratch;
+  LocalBackend b(dir.path);
+  REQUIRE(b.Create().ok());
+  Bytes data = RandomBytes(600000);
+  std::string src = scratch.path + "/src";
+  int fd = ::open(src.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()));
+  std::string name = Sha256(data).Hex();
+  REQUIRE(b.WriteFromFile(FileType::kPack, name, fd, data.size()).ok());
+  CHECK(*b.Read(FileType::kPack, name) == data);
+  // Only the first `size` bytes count.
+  std::string shorter = Sha256(AsBytes("x")).Hex();
+  REQUIRE(b.WriteFromFile(FileType::kPack, shorter, fd, 1000).ok());
+  CHECK(*b.Read(FileType::kPack, shorter) == Bytes(data.begin(), data.begin() + 1000));
+  // The same bytes again under the name succeed, others conflict.
+  CHECK(b.WriteFromFile(FileType::kPack, name, fd, data.size()).ok());
+  CHECK(b.WriteFromFile(FileType::kPack, name, fd, 5000).error().kind() == ErrorKind::kConflict);
+  // A file shorter than promised is an error, and leaves nothing behind.
+  std::string missing = Sha256(AsBytes("y")).Hex();
+  CHECK(!b.WriteFromFile(FileType::kPack, missing, fd, data.size() + 10).ok());
+  CHECK(b.Stat(FileType::kPack, missing).error().kind() == ErrorKind::kNotFound);
+  ::close(fd);
 }
