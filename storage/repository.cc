@@ -274,7 +274,7 @@ Result<bool> Repository::SaveBlob(BlobType type, const Id& id, ByteView plaintex
     stats_.data_added_packed += writer->Size() - before;
   }
   Status written;
-  if (writer->Size() >= pack_size_) written = WritePack(*writer);
+  if (writer->Size() >= pack_size_ || writer->Count() >= kMaxPackBlobs) written = WritePack(*writer);
   ReturnWriter(type, std::move(writer));
   if (!written.ok()) return written.error();
   return true;

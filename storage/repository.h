@@ -41,6 +41,12 @@ namespace stash {
 
 // restic 0.14's default pack size.
 inline constexpr size_t kDefaultPackSize = 16 * 1024 * 1024;
+// A pack is also full at this many blobs. Until its upload is indexed,
+// each blob costs about 120 bytes of memory (the pending set and the pack's
+// blob list); tiny blobs would put some 64,000 in a 16 MiB pack, and with
+// eight packs in flight that was a quarter of a large backup's memory.
+// Smaller packs stay valid for restic, which sets no count.
+inline constexpr size_t kMaxPackBlobs = 16384;
 // Packs of one blob type filling at once, each in a temporary file.
 inline constexpr size_t kMaxPackWriters = 2;
 // Full packs being uploaded at once, each still in its temporary file (no

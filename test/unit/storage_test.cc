@@ -236,6 +236,26 @@ TEST_CASE("packs fill in unlinked temporary files") {
   CHECK(nowhere.Discard().empty());
 }
 
+// Tiny blobs fill a pack by count long before its size: kMaxPackBlobs
+// bounds what waits in memory for an upload to be indexed.
+TEST_CASE("a pack is full at kMaxPackBlobs blobs, whatever its size", "[repo]") {
+  TempDir dir;
+  auto repo = Repository::Init(std::make_unique<LocalBackend>(dir.path), "pw", FastInit(2));
+  REQUIRE(repo.ok());
+  const uint64_t n = kMaxPackBlobs + 100;
+  for (uint64_t i = 0; i < n; ++i) {
+    Bytes blob(8);
+    for (int k = 0; k < 8; ++k) blob[k] = static_cast<uint8_t>(i >> (8 * k));
+    REQUIRE(*(*repo)->SaveBlob(BlobType::kData, Sha256(blob), blob));
+  }
+  REQUIRE((*repo)->Flush().ok());
+  CHECK((*repo)->backend().List(FileType::kPack)->size() == 2);
+  auto again = Repository::Open(std::make_unique<LocalBackend>(dir.path), "pw");
+  REQUIRE(again.ok());
+  REQUIRE((*again)->LoadIndex().ok());
+  CHECK((*again)->index().BlobCount() == n);
+}
+
 TEST_CASE("a long backup writes index files as it goes", "[repo]") {
   TempDir dir;
   auto repo = Repository::Init(std::make_unique<LocalBackend>(dir.path), "pw", FastInit(2));
