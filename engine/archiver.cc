@@ -17,6 +17,7 @@
 #include "engine/buffer_pool.h"
 #include "engine/go_errors.h"
 #include "engine/node_metadata.h"
+#include "engine/open_dir.h"
 #include "engine/paths.h"
 #include "engine/snapshot_select.h"
 #include "engine/target_tree.h"
@@ -29,40 +30,6 @@ constexpr size_t kReadSize = BufferPool::kReadSize;
 // Files and blobs smaller than this are read or stored by the thread that
 // meets them instead of being queued for a worker.
 constexpr size_t kInlineSize = 64 << 10;
-
-// An open folder: its sorted entry names, and a descriptor to stat them
-// by name (cheaper than resolving the full path again for every entry).
-class OpenDir {
- public:
-  explicit OpenDir(const std::string& path) : dir_(::opendir(path.c_str())) {
-    if (!dir_) {
-      // restic's wording: its file system layer wraps the error in "Open".
-      error_ = "Open: " + GoPathError("open", path, errno);
-      return;
-    }
-    while (dirent* e = ::readdir(dir_)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") names_.push_back(n);
-    }
-    std::sort(names_.begin(), names_.end());
-  }
-  ~OpenDir() {
-    if (dir_) ::closedir(dir_);
-  }
-  OpenDir(const OpenDir&) = delete;
-  OpenDir& operator=(const OpenDir&) = delete;
-
-  const std::string& error() const { return error_; }
-  const std::vector<std::string>& names() const { return names_; }
-  int Stat(const std::string& name, struct stat* st) const {
-    return ::fstatat(::dirfd(dir_), name.c_str(), st, AT_SYMLINK_NOFOLLOW);
-  }
-
- private:
-  DIR* dir_;
-  std::string error_;
-  std::vector<std::string> names_;
-};
 
 // What reading one file produced.
 struct FileOutcome {

@@ -236,6 +236,15 @@ TEST_CASE("packs fill in unlinked temporary files") {
   CHECK(nowhere.Discard().empty());
 }
 
+// Saves n distinct 8-byte data blobs (the numbers 0..n-1).
+static void SaveCountedBlobs(Repository& repo, uint64_t n) {
+  for (uint64_t i = 0; i < n; ++i) {
+    Bytes blob(8);
+    for (int k = 0; k < 8; ++k) blob[k] = static_cast<uint8_t>(i >> (8 * k));
+    REQUIRE(*repo.SaveBlob(BlobType::kData, Sha256(blob), blob));
+  }
+}
+
 // Tiny blobs fill a pack by count long before its size: kMaxPackBlobs
 // bounds what waits in memory for an upload to be indexed.
 TEST_CASE("a pack is full at kMaxPackBlobs blobs, whatever its size", "[repo]") {
@@ -243,11 +252,7 @@ TEST_CASE("a pack is full at kMaxPackBlobs blobs, whatever its size", "[repo]") 
   auto repo = Repository::Init(std::make_unique<LocalBackend>(dir.path), "pw", FastInit(2));
   REQUIRE(repo.ok());
   const uint64_t n = kMaxPackBlobs + 100;
-  for (uint64_t i = 0; i < n; ++i) {
-    Bytes blob(8);
-    for (int k = 0; k < 8; ++k) blob[k] = static_cast<uint8_t>(i >> (8 * k));
-    REQUIRE(*(*repo)->SaveBlob(BlobType::kData, Sha256(blob), blob));
-  }
+  SaveCountedBlobs(**repo, n);
   REQUIRE((*repo)->Flush().ok());
   CHECK((*repo)->backend().List(FileType::kPack)->size() == 2);
   auto again = Repository::Open(std::make_unique<LocalBackend>(dir.path), "pw");
@@ -262,11 +267,7 @@ TEST_CASE("a long backup writes index files as it goes", "[repo]") {
   REQUIRE(repo.ok());
   (*repo)->set_pack_size(64 << 10);
   const uint64_t n = kIndexFileBlobs + 5000;
-  for (uint64_t i = 0; i < n; ++i) {
-    Bytes blob(8);
-    for (int k = 0; k < 8; ++k) blob[k] = static_cast<uint8_t>(i >> (8 * k));
-    REQUIRE(*(*repo)->SaveBlob(BlobType::kData, Sha256(blob), blob));
-  }
+  SaveCountedBlobs(**repo, n);
   // The first full one, written by the upload that completed it (in the
   // background: give it a moment).
   auto indexes = [&] { return (*repo)->backend().List(FileType::kIndex)->size(); };
