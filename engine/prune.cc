@@ -255,7 +255,7 @@ class Pruner {
   Status WritePack(PackWriter& w) {
     if (w.Empty()) return Status::Ok();
     STASH_ASSIGN_OR_RETURN(PackFile file, w.Finish());
-    STASH_RETURN_IF_ERROR(repo_.backend().Write(FileType::kPack, file.id.Hex(), file.bytes()));
+    STASH_RETURN_IF_ERROR(repo_.backend().WriteFromFile(FileType::kPack, file.id.Hex(), file.fd(), file.size()));
     new_packs_.push_back({file.id, std::move(file.blobs)});
     return Status::Ok();
   }

@@ -124,17 +124,21 @@ Result<Bytes> Repository::LoadFile(FileType type, const Id& id) {
 }
 
 Result<Id> Repository::SaveFile(FileType type, ByteView plaintext) {
-  Bytes sealed;
+  Bytes buf(kNonceSize);  // room for the nonce SealInPlace writes
   if (config_.version >= 2) {
-    Bytes packed{2};
+    buf.push_back(2);  // format 2 "unpacked" encoding: 0x02 || zstd(plaintext)
     Bytes z = ZstdCompress(plaintext);
-    packed.insert(packed.end(), z.begin(), z.end());
-    sealed = Seal(key_, packed);
+    buf.insert(buf.end(), z.begin(), z.end());
   } else {
-    sealed = Seal(key_, plaintext);
+    buf.insert(buf.end(), plaintext.begin(), plaintext.end());
   }
-  Id id = Sha256(sealed);
-  STASH_RETURN_IF_ERROR(backend_->Write(type, id.Hex(), sealed));
+  return StoreSealed(type, buf);
+}
+
+Result<Id> Repository::StoreSealed(FileType type, Bytes& buf) {
+  SealInPlace(key_, buf);
+  Id id = Sha256(buf);
+  STASH_RETURN_IF_ERROR(backend_->Write(type, id.Hex(), buf));
   return id;
 }
 
@@ -357,9 +361,8 @@ Status Repository::SaveIndexFile(const IndexFile& file) {
       buf.insert(buf.end(), bytes.begin(), bytes.end());
     });
   }
-  SealInPlace(key_, buf);
-  Id id = Sha256(buf);
-  return backend_->Write(FileType::kIndex, id.Hex(), buf);
+  STASH_RETURN_IF_ERROR(StoreSealed(FileType::kIndex, buf));
+  return Status::Ok();
 }
 
 Status Repository::Flush() {

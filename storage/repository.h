@@ -164,6 +164,9 @@ class Repository {
   // Blocks until no upload is in flight; returns the first upload error.
   Status WaitUploads();
   Status SaveIndexFile(const IndexFile& file);
+  // Seals `buf` in place (kNonceSize bytes of room, then the file's
+  // unpacked encoding) and stores it under the hash of the result.
+  Result<Id> StoreSealed(FileType type, Bytes& buf);
 
   std::unique_ptr<Backend> backend_;
   CryptoKey key_;
