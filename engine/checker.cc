@@ -158,17 +158,11 @@ CheckFindings Checker::LoadIndex() {
   std::unordered_map<Id, uint32_t> numbers;  // pack id -> its place in packs_
   for (const auto& f : *files) {
     Id id = *Id::FromHex(f.name);
-    auto plain = repo_.LoadFile(FileType::kIndex, id);
-    if (!plain.ok()) {
-      out.errors.push_back(plain.error().message());  // already names index/<id>
-      continue;
-    }
-    auto decoded = DecodeIndexFile(*plain, repo_.config().version);
+    auto decoded = repo_.LoadIndexFile(id);
     if (!decoded.ok()) {
-      out.errors.push_back("index/" + f.name + ": " + decoded.error().message());
+      out.errors.push_back(decoded.error().message());  // names index/<id>
       continue;
     }
-    plain = Bytes();
     if (decoded->old_format) out.notes.push_back("index " + f.name + " has old format");
     AddIndexFile(id, *decoded, numbers);
   }

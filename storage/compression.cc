@@ -11,6 +11,7 @@ namespace {
 // Files (index, snapshots) carry no size promise; cap what a malicious frame
 // can make us allocate.
 constexpr size_t kMaxUnknownSize = size_t{1} << 32;
+constexpr size_t kMaxTrustedReserve = size_t{16} << 20;
 
 // Contexts are costly to create (hundreds of KiB of tables); each thread
 // keeps one of each for its lifetime.
@@ -104,6 +105,34 @@ Status ZstdFrameWriter::Finish() {
   return Status::Ok();
 }
 
+ZstdStreamReader::ZstdStreamReader(ByteView data) : ctx_(ZSTD_createDCtx()), data_(data) {}
+
+ZstdStreamReader::~ZstdStreamReader() { ZSTD_freeDCtx(ctx_); }
+
+Result<ByteView> ZstdStreamReader::Next() {
+  if (!ctx_) return IOError("zstd: out of memory");
+  if (piece_.empty()) piece_.resize(ZSTD_DStreamOutSize());
+  while (!done_) {
+    // Every frame complete and flushed: asking again would start a new one.
+    if (pos_ == data_.size() && last_ == 0) break;
+    ZSTD_inBuffer in{data_.data(), data_.size(), pos_};
+    ZSTD_outBuffer out{piece_.data(), piece_.size(), 0};
+    last_ = ZSTD_decompressStream(ctx_, &out, &in);
+    pos_ = in.pos;
+    if (ZSTD_isError(last_)) {
+      done_ = true;
+      return Corrupt(std::string("zstd: ") + ZSTD_getErrorName(last_));
+    }
+    if (out.pos > 0) return ByteView(piece_.data(), out.pos);
+    if (pos_ == data_.size()) {
+      // No input left and nothing more came out.
+      done_ = true;
+      if (last_ != 0) return Corrupt("zstd: truncated frame");
+    }
+  }
+  return ByteView();
+}
+
 Result<Bytes> ZstdDecompress(ByteView data, size_t expected_size) {
   ZSTD_DCtx* ctx = ThreadDecompressor();
   if (!ctx) return IOError("zstd: out of memory");
@@ -112,7 +141,10 @@ Result<Bytes> ZstdDecompress(ByteView data, size_t expected_size) {
   unsigned long long content = ZSTD_getFrameContentSize(data.data(), data.size());
   if (content != ZSTD_CONTENTSIZE_ERROR && content != ZSTD_CONTENTSIZE_UNKNOWN &&
       content <= limit) {
-    out.reserve(expected_size ? expected_size : content);
+    // Believed up to kMaxTrustedReserve (past that the vector grows as the
+    // data really comes), so a damaged header or index entry cannot make
+    // us reserve gigabytes.
+    out.reserve(std::min<size_t>(expected_size ? expected_size : content, kMaxTrustedReserve));
   }
   ZSTD_inBuffer in{data.data(), data.size(), 0};
   Bytes chunk(ZSTD_DStreamOutSize());

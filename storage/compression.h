@@ -6,7 +6,8 @@
 
 #include <string>
 
-struct ZSTD_CCtx_s;  // zstd's compression context (zstd.h stays out of headers)
+struct ZSTD_CCtx_s;  // zstd's contexts (zstd.h stays out of headers)
+struct ZSTD_DCtx_s;
 
 namespace stash {
 
@@ -56,6 +57,30 @@ class ZstdFrameWriter {
   Bytes& out_;
   ZSTD_CCtx_s* ctx_;
   bool failed_ = false;
+};
+
+// Decompresses one or more concatenated frames a piece at a time, so text
+// can be parsed as it comes out and is never held whole (an index file's
+// JSON is several times its frame). Holds the frame's window (at most a few
+// MiB) and one piece. Uses a context of its own, freed with the reader.
+class ZstdStreamReader {
+ public:
+  explicit ZstdStreamReader(ByteView data);
+  ~ZstdStreamReader();
+  ZstdStreamReader(const ZstdStreamReader&) = delete;
+  ZstdStreamReader& operator=(const ZstdStreamReader&) = delete;
+
+  // The next piece, valid until the next call; empty once all is out.
+  // kCorrupt when the data is not zstd or a frame is cut short.
+  Result<ByteView> Next();
+
+ private:
+  ZSTD_DCtx_s* ctx_;
+  ByteView data_;
+  size_t pos_ = 0;
+  size_t last_ = 1;  // zstd's hint: 0 once a frame is complete and flushed
+  bool done_ = false;
+  Bytes piece_;
 };
 
 // Decompresses one or more concatenated frames. `expected_size` (if

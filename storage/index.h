@@ -17,31 +17,10 @@
 #include "base/bytes.h"
 #include "base/result.h"
 #include "crypto/id.h"
+#include "storage/index_file.h"
 #include "storage/pack.h"
 
 namespace stash {
-
-// One pack and the blobs it holds, as an index file lists it.
-struct IndexedPack {
-  Id id;
-  std::vector<PackedBlob> blobs;
-};
-
-struct IndexFile {
-  std::vector<Id> supersedes;
-  std::vector<IndexedPack> packs;
-  bool old_format = false;  // a bare array of packs, from very old restic
-};
-
-// Compact JSON followed by "\n", as restic's index encoder writes it.
-std::string EncodeIndexFile(const IndexFile& index);
-// The same text handed to `sink` in pieces of some KiB, so a large index
-// file can be compressed and sealed without ever being held whole as text.
-void EncodeIndexFilePieces(const IndexFile& index, const std::function<void(std::string_view)>& sink);
-
-// Reads both the current and the old (array) format. In a format 1
-// repository compressed blobs are rejected, as restic rejects them.
-Result<IndexFile> DecodeIndexFile(ByteView json, int repo_version);
 
 // Where a blob is stored.
 struct BlobLocation {

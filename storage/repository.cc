@@ -108,7 +108,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> ba
   return AuthError("wrong password or no key found for repository " + where);
 }
 
-Result<Bytes> Repository::LoadFile(FileType type, const Id& id) {
+Result<Bytes> Repository::LoadSealed(FileType type, const Id& id) {
   std::string label = FileLabel(type, id.Hex());
   auto raw = backend_->Read(type, id.Hex());
   if (!raw.ok()) {
@@ -118,9 +118,30 @@ Result<Bytes> Repository::LoadFile(FileType type, const Id& id) {
   if (Sha256(*raw) != id) return Corrupt(label + ": content does not match its name (hash mismatch)");
   auto plain = stash::Open(key_, *raw);
   if (!plain.ok()) return plain.error().Wrap(label);
-  auto decoded = DecodeUnpacked(std::move(*plain), config_.version);
-  if (!decoded.ok()) return decoded.error().Wrap(label);
+  return plain;
+}
+
+Result<Bytes> Repository::LoadFile(FileType type, const Id& id) {
+  STASH_ASSIGN_OR_RETURN(Bytes plain, LoadSealed(type, id));
+  auto decoded = DecodeUnpacked(std::move(plain), config_.version);
+  if (!decoded.ok()) return decoded.error().Wrap(FileLabel(type, id.Hex()));
   return std::move(*decoded);
+}
+
+// A format 2 index file is parsed as it is decompressed: its JSON is
+// several times its frame and never needs to exist whole.
+Result<IndexFile> Repository::LoadIndexFile(const Id& id) {
+  STASH_ASSIGN_OR_RETURN(Bytes plain, LoadSealed(FileType::kIndex, id));
+  Result<IndexFile> decoded = Corrupt("");
+  if (config_.version >= 2 && !plain.empty() && plain[0] == 2) {
+    ZstdStreamReader text(ByteView(plain).subspan(1));
+    decoded = DecodeIndexFile([&] { return text.Next(); }, config_.version);
+  } else {
+    auto json = DecodeUnpacked(std::move(plain), config_.version);
+    decoded = json.ok() ? DecodeIndexFile(*json, config_.version) : Result<IndexFile>(json.error());
+  }
+  if (!decoded.ok()) return decoded.error().Wrap(FileLabel(FileType::kIndex, id.Hex()));
+  return decoded;
 }
 
 Result<Id> Repository::SaveFile(FileType type, ByteView plaintext) {
@@ -166,10 +187,8 @@ Result<std::vector<std::pair<Id, IndexFile>>> Repository::LoadIndexFiles() {
   std::vector<std::pair<Id, IndexFile>> out;
   for (const auto& f : files) {
     Id id = *Id::FromHex(f.name);
-    STASH_ASSIGN_OR_RETURN(Bytes plain, LoadFile(FileType::kIndex, id));
-    auto decoded = DecodeIndexFile(plain, config_.version);
-    if (!decoded.ok()) return decoded.error().Wrap(FileLabel(FileType::kIndex, f.name));
-    out.emplace_back(id, std::move(*decoded));
+    STASH_ASSIGN_OR_RETURN(IndexFile decoded, LoadIndexFile(id));
+    out.emplace_back(id, std::move(decoded));
   }
   return out;
 }
@@ -185,12 +204,9 @@ Status Repository::LoadIndex(IndexDetail detail) {
     if (index_.BlobCount() == 0 || poorer) index_ = Index(detail);
   }
   for (const auto& f : files) {
-    STASH_ASSIGN_OR_RETURN(Bytes plain, LoadFile(FileType::kIndex, *Id::FromHex(f.name)));
-    auto decoded = DecodeIndexFile(plain, config_.version);
-    if (!decoded.ok()) return decoded.error().Wrap(FileLabel(FileType::kIndex, f.name));
-    plain = Bytes();
+    STASH_ASSIGN_OR_RETURN(IndexFile decoded, LoadIndexFile(*Id::FromHex(f.name)));
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& pack : decoded->packs) index_.AddPack(pack.id, pack.blobs);
+    for (const auto& pack : decoded.packs) index_.AddPack(pack.id, pack.blobs);
   }
   return Status::Ok();
 }

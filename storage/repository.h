@@ -83,6 +83,9 @@ class Repository {
   // Loads an unpacked file (index, snapshot, lock): checks that its name is
   // the hash of its bytes, decrypts, and undoes format-2 compression.
   Result<Bytes> LoadFile(FileType type, const Id& id);
+  // Loads and decodes one index file, parsing format 2's JSON as it is
+  // decompressed. Errors name index/<id>.
+  Result<IndexFile> LoadIndexFile(const Id& id);
   // Encodes (compressed in format 2), encrypts and stores; returns its id.
   Result<Id> SaveFile(FileType type, ByteView plaintext);
 
@@ -155,6 +158,8 @@ class Repository {
   }
   std::unique_ptr<PackWriter> TakeWriter(BlobType type);
   void ReturnWriter(BlobType type, std::unique_ptr<PackWriter> writer);
+  // Reads a file, checks its name against its hash and decrypts it.
+  Result<Bytes> LoadSealed(FileType type, const Id& id);
   // Finishes a full pack and hands it to an upload thread, waiting while
   // kMaxUploads are in flight. Fails with an earlier upload's error.
   Status WritePack(PackWriter& writer);
