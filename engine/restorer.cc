@@ -15,6 +15,10 @@
 namespace stash {
 namespace {
 
+// Tree packs a restore keeps in memory: two of restic's or stash's 16 MiB
+// packs, so a walk that moves between two packs does not read either twice.
+constexpr uint64_t kTreePackCacheBytes = 32 << 20;
+
 using restore_internal::ContentWriter;
 using restore_internal::CreateFresh;
 using restore_internal::Fd;
@@ -259,6 +263,12 @@ Result<Id> FindSubtree(Repository& repo, const Id& root, const std::string& subf
 Result<RestoreResult> Restore(Repository& repo, const Snapshot& snapshot,
                               const RestoreOptions& options) {
   if (options.target.empty()) return Invalid("please specify a target folder with --target");
+  // The walk reads every tree: a tree pack in one request, not one per folder.
+  repo.CacheTreePacks(kTreePackCacheBytes);
+  struct DropCache {
+    Repository& repo;
+    ~DropCache() { repo.CacheTreePacks(0); }
+  } drop_cache{repo};
   STASH_ASSIGN_OR_RETURN(Id tree, FindSubtree(repo, snapshot.tree, options.subfolder));
   std::string target = AbsolutePath(options.target);
   STASH_RETURN_IF_ERROR(MakeTargetDirs(target));

@@ -131,8 +131,27 @@ size_t Index::AddFresh(Table<E>& table, size_t count, std::vector<E> fresh) {
 
 uint32_t Index::PackNumber(const Id& pack) {
   auto [it, inserted] = pack_numbers_.try_emplace(pack, static_cast<uint32_t>(packs_.size()));
-  if (inserted) packs_.push_back(pack);
+  if (inserted) {
+    packs_.push_back(pack);
+    extents_.emplace_back();
+  }
   return it->second;
+}
+
+uint32_t Index::NotePack(const Id& pack, const std::vector<PackedBlob>& blobs) {
+  uint32_t number = PackNumber(pack);
+  PackExtent& extent = extents_[number];
+  for (const auto& b : blobs) {
+    extent.blobs_end = std::max<uint64_t>(extent.blobs_end, uint64_t{b.offset} + b.length);
+    extent.has_data |= b.type == BlobType::kData;
+  }
+  return number;
+}
+
+std::optional<Index::PackExtent> Index::Extent(const Id& pack) const {
+  auto it = pack_numbers_.find(pack);
+  if (it == pack_numbers_.end()) return std::nullopt;
+  return extents_[it->second];
 }
 
 void Index::AddLocated(BlobType type, uint32_t pack, const std::vector<PackedBlob>& blobs) {
@@ -158,7 +177,7 @@ void Index::AddIds(BlobType type, Table<IdEntry>& table, size_t& count, const st
 }
 
 void Index::AddPack(const Id& pack, const std::vector<PackedBlob>& blobs) {
-  uint32_t number = PackNumber(pack);
+  uint32_t number = NotePack(pack, blobs);
   if (IdsOnly(BlobType::kData)) {
     AddIds(BlobType::kData, data_ids_, count_[0], blobs);
   } else {
@@ -169,7 +188,7 @@ void Index::AddPack(const Id& pack, const std::vector<PackedBlob>& blobs) {
 
 void Index::AddNewPack(const Id& pack, const std::vector<PackedBlob>& blobs) {
   if (detail_ != IndexDetail::kDataIdsOnly) return AddPack(pack, blobs);
-  PackNumber(pack);  // listed among the packs all the same
+  NotePack(pack, blobs);  // listed among the packs all the same
   AddIds(BlobType::kData, data_ids_, count_[0], blobs);
   AddIds(BlobType::kTree, new_tree_ids_, new_tree_ids_count_, blobs);
 }
@@ -202,7 +221,7 @@ bool Index::Has(BlobType type, const Id& id) const {
 }
 
 size_t Index::MemoryBytes() const {
-  size_t bytes = packs_.capacity() * sizeof(Id) +
+  size_t bytes = packs_.capacity() * sizeof(Id) + extents_.capacity() * sizeof(PackExtent) +
                  pack_numbers_.size() * (sizeof(Id) + sizeof(uint32_t) + 2 * sizeof(void*)) +
                  pack_numbers_.bucket_count() * sizeof(void*);
   for (const auto& table : tables_) bytes += TableBytes(table);

@@ -109,6 +109,15 @@ class Index {
   // a set of ids. Numbers hold until the next AddPack.
   std::optional<size_t> Ordinal(BlobType type, const Id& id) const;
 
+  // What the index files say of a pack as a whole: where its last blob
+  // ends (its header follows) and whether any of its blobs are data. A
+  // reader of many trees can fetch a tree-only pack in one request.
+  struct PackExtent {
+    uint64_t blobs_end = 0;
+    bool has_data = false;
+  };
+  std::optional<PackExtent> Extent(const Id& pack) const;
+
   size_t BlobCount() const { return count_[0] + count_[1] + new_tree_ids_count_; }
   size_t PackCount() const { return packs_.size(); }
   const std::vector<Id>& Packs() const { return packs_; }
@@ -148,10 +157,13 @@ class Index {
   void AddLocated(BlobType type, uint32_t pack, const std::vector<PackedBlob>& blobs);
   void AddIds(BlobType type, Table<IdEntry>& table, size_t& count, const std::vector<PackedBlob>& blobs);
   uint32_t PackNumber(const Id& pack);
+  // Numbers the pack and widens its extent to cover `blobs`.
+  uint32_t NotePack(const Id& pack, const std::vector<PackedBlob>& blobs);
 
   IndexDetail detail_;
   std::vector<Id> packs_;
   std::unordered_map<Id, uint32_t> pack_numbers_;
+  std::vector<PackExtent> extents_;  // by pack number
   Table<Entry> tables_[2];  // data, tree
   Table<IdEntry> data_ids_;  // data under kDataIdsOnly
   Table<IdEntry> new_tree_ids_;  // trees AddNewPack added under kDataIdsOnly

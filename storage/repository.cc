@@ -223,9 +223,18 @@ Result<Bytes> Repository::LoadBlob(BlobType type, const Id& id) {
   if (!loc && indexed) return Invalid(label + ": its location was not loaded (index read for a backup)");
   if (!loc) return NotFound(label + " not found in index");
   std::string where = label + " in pack " + loc->pack.Hex();
-  auto raw = backend_->Read(FileType::kPack, loc->pack.Hex(), loc->blob.offset, loc->blob.length);
-  if (!raw.ok()) return raw.error().Wrap(where);
-  auto plain = stash::Open(key_, *raw);
+  Bytes raw_copy;
+  ByteView raw;
+  std::shared_ptr<const Bytes> pack = type == BlobType::kTree ? CachedTreePack(loc->pack) : nullptr;
+  if (pack && uint64_t{loc->blob.offset} + loc->blob.length <= pack->size()) {
+    raw = ByteView(*pack).subspan(loc->blob.offset, loc->blob.length);
+  } else {
+    auto read = backend_->Read(FileType::kPack, loc->pack.Hex(), loc->blob.offset, loc->blob.length);
+    if (!read.ok()) return read.error().Wrap(where);
+    raw_copy = std::move(*read);
+    raw = raw_copy;
+  }
+  auto plain = stash::Open(key_, raw);
   if (!plain.ok()) return plain.error().Wrap(where);
   if (loc->blob.compressed()) {
     auto unz = ZstdDecompress(*plain, loc->blob.uncompressed_length);
@@ -234,6 +243,26 @@ Result<Bytes> Repository::LoadBlob(BlobType type, const Id& id) {
   }
   if (Sha256(*plain) != id) return Corrupt(where + ": content does not match its id");
   return std::move(*plain);
+}
+
+void Repository::CacheTreePacks(uint64_t max_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  tree_packs_ = max_bytes ? std::make_unique<PackCache>(max_bytes) : nullptr;
+}
+
+std::shared_ptr<const Bytes> Repository::CachedTreePack(const Id& pack) {
+  std::optional<Index::PackExtent> extent;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!tree_packs_) return nullptr;
+    extent = index_.Extent(pack);
+  }
+  // Packs with data in them are read blob by blob as before: a tree's
+  // neighbours there could be megabytes of file content.
+  if (!extent || extent->has_data) return nullptr;
+  return tree_packs_->Get(pack, extent->blobs_end, [&] {
+    return backend_->Read(FileType::kPack, pack.Hex(), 0, extent->blobs_end);
+  });
 }
 
 bool Repository::HasBlob(BlobType type, const Id& id) {

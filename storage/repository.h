@@ -32,6 +32,7 @@
 #include "storage/backends/backend.h"
 #include "storage/compression.h"
 #include "storage/index.h"
+#include "storage/pack_cache.h"
 #include "storage/pack.h"
 #include "storage/repo_config.h"
 #include "storage/snapshot.h"
@@ -107,6 +108,12 @@ class Repository {
 
   // Reads a blob: decrypts, decompresses, and checks its hash.
   Result<Bytes> LoadBlob(BlobType type, const Id& id);
+  // From now on LoadBlob reads a pack that holds only trees whole, once,
+  // and keeps up to `max_bytes` of such packs (0: off, the default), so a
+  // walk over many trees costs a request per pack rather than per tree.
+  // For readers of whole snapshots (restore); a pack that cannot be read
+  // whole is read blob by blob as before. Call before any LoadBlob.
+  void CacheTreePacks(uint64_t max_bytes);
 
   // Stores a blob unless the repository already has it; returns whether it
   // was new. Blobs go to packs that are uploaded once full (in the
@@ -158,6 +165,9 @@ class Repository {
   }
   std::unique_ptr<PackWriter> TakeWriter(BlobType type);
   void ReturnWriter(BlobType type, std::unique_ptr<PackWriter> writer);
+  // The tree pack from the cache, or read into it; null when there is no
+  // cache or the pack does not qualify.
+  std::shared_ptr<const Bytes> CachedTreePack(const Id& pack);
   // Reads a file, checks its name against its hash and decrypts it.
   Result<Bytes> LoadSealed(FileType type, const Id& id);
   // Finishes a full pack and hands it to an upload thread, waiting while
@@ -174,6 +184,7 @@ class Repository {
   Result<Id> StoreSealed(FileType type, Bytes& buf);
 
   std::unique_ptr<Backend> backend_;
+  std::unique_ptr<PackCache> tree_packs_;  // see CacheTreePacks
   CryptoKey key_;
   Id key_id_;
   RepoConfig config_;

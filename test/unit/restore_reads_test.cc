@@ -1,0 +1,149 @@
+// How many requests a restore makes: each tree-only pack is read once,
+// whole, rather than once per folder; a damaged tree pack still names the
+// tree at fault, as reading tree by tree does.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "engine/restorer.h"
+#include "test/unit/engine_test_util.h"
+#include "test/unit/test_util.h"
+
+using namespace stash;
+using namespace stash::testing;
+
+namespace {
+
+void FlipByteAt(const std::string& path, uint64_t offset) {
+  ::chmod(path.c_str(), 0600);
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  file.seekg(static_cast<std::streamoff>(offset));
+  char c = 0;
+  file.read(&c, 1);
+  file.seekp(static_cast<std::streamoff>(offset));
+  c ^= 1;
+  file.write(&c, 1);
+}
+
+// A local backend that counts the reads of each pack, and fails those
+// longer than `max_read`.
+class CountingBackend : public LocalBackend {
+ public:
+  using LocalBackend::LocalBackend;
+  Result<Bytes> Read(FileType type, const std::string& name, uint64_t offset,
+                     uint64_t length) override {
+    if (type == FileType::kPack) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++reads[name];
+      if (length > max_read) return IOError("read of " + std::to_string(length) + " bytes refused");
+    }
+    return LocalBackend::Read(type, name, offset, length);
+  }
+  std::map<std::string, size_t> reads;
+  uint64_t max_read = UINT64_MAX;
+
+ private:
+  std::mutex mu_;
+};
+
+struct Fixture {
+  TempDir dir;
+  Snapshot snap;
+  std::string tree_pack;  // the pack that holds every tree
+  static constexpr size_t kFolders = 30;
+
+  Fixture() {
+    auto repo = NewRepo(dir.path + "/repo");
+    TreeMaker m(*repo);
+    std::vector<Node> folders;
+    for (size_t i = 0; i < kFolders; ++i) {
+      folders.push_back(m.Dir("d" + std::to_string(i), {m.File("f", {Content(i)})}, At(1'000'000'000)));
+    }
+    snap = m.Snap({m.Dir("data", std::move(folders), At(1'000'000'000))});
+    tree_pack = repo->index().Lookup(BlobType::kTree, snap.tree)->pack.Hex();
+  }
+
+  // Opens the repository over a counting backend and restores into `out`.
+  Result<RestoreResult> RestoreCounting(const std::string& out, CountingBackend** counter,
+                                        uint64_t max_read = UINT64_MAX) {
+    auto backend = std::make_unique<CountingBackend>(dir.path + "/repo");
+    backend->max_read = max_read;
+    *counter = backend.get();
+    auto opened = Repository::Open(std::move(backend), "pw");
+    REQUIRE(opened.ok());
+    REQUIRE((*opened)->LoadIndex().ok());
+    repo = std::move(*opened);
+    RestoreOptions ro;
+    ro.target = out;
+    return Restore(*repo, snap, ro);
+  }
+  std::unique_ptr<Repository> repo;
+};
+
+}  // namespace
+
+TEST_CASE("restore reads a tree-only pack once, not once per folder", "[engine][restore]") {
+  Fixture f;
+  CountingBackend* counter = nullptr;
+  auto r = f.RestoreCounting(f.dir.path + "/out", &counter);
+  REQUIRE(r.ok());
+  CHECK(r->warnings.empty());
+  CHECK(r->summary.files == Fixture::kFolders);
+  for (size_t i = 0; i < Fixture::kFolders; ++i) {
+    CHECK(ReadFile(f.dir.path + "/out/data/d" + std::to_string(i) + "/f") == Content(i));
+  }
+  // The 32 trees (the top, "data" and its 30 folders) come from one read.
+  CHECK(counter->reads[f.tree_pack] == 1);
+  // Other readers of trees (a backup's parent) read them one by one.
+  auto tree = f.repo->LoadTree(f.snap.tree);
+  REQUIRE(tree.ok());
+  CHECK(counter->reads[f.tree_pack] == 2);
+}
+
+TEST_CASE("a damaged tree in a cached pack is a warning naming it, as without the cache",
+          "[engine][restore]") {
+  Fixture f;
+  // Flip a byte of one folder's tree.
+  Id victim;
+  {
+    auto repo = Repository::Open(std::make_unique<LocalBackend>(f.dir.path + "/repo"), "pw");
+    REQUIRE(repo.ok());
+    REQUIRE((*repo)->LoadIndex().ok());
+    auto top = (*repo)->LoadTree(f.snap.tree);
+    REQUIRE(top.ok());
+    auto data = (*repo)->LoadTree(*top->nodes[0].subtree);
+    REQUIRE(data.ok());
+    for (const auto& n : data->nodes) {
+      if (n.name == "d7") victim = *n.subtree;  // nodes are sorted by name
+    }
+    auto loc = (*repo)->index().Lookup(BlobType::kTree, victim);
+    REQUIRE(loc);
+    std::string path = f.dir.path + "/repo/data/" + f.tree_pack.substr(0, 2) + "/" + f.tree_pack;
+    FlipByteAt(path, loc->blob.offset + 20);
+  }
+  CountingBackend* counter = nullptr;
+  auto r = f.RestoreCounting(f.dir.path + "/out", &counter);
+  REQUIRE(r.ok());
+  REQUIRE(r->warnings.size() == 1);
+  CHECK(r->warnings[0].path == f.dir.path + "/out/data/d7");
+  CHECK(r->warnings[0].message.find("tree blob " + victim.Hex()) != std::string::npos);
+  CHECK(r->summary.files == Fixture::kFolders - 1);
+  CHECK(counter->reads[f.tree_pack] == 1);
+}
+
+TEST_CASE("a tree pack that cannot be read whole is read tree by tree, tried whole once",
+          "[engine][restore]") {
+  Fixture f;
+  CountingBackend* counter = nullptr;
+  auto r = f.RestoreCounting(f.dir.path + "/out", &counter, /*max_read=*/4096);
+  REQUIRE(r.ok());
+  CHECK(r->warnings.empty());
+  CHECK(r->summary.files == Fixture::kFolders);
+  // One whole read refused, then the 32 trees one by one.
+  CHECK(counter->reads[f.tree_pack] == 1 + Fixture::kFolders + 2);
+}
