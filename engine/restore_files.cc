@@ -49,6 +49,8 @@ bool PwriteAll(int fd, ByteView data, uint64_t offset) {
 
 // Most blobs in one job, whatever their sizes (a file of many empty blobs).
 constexpr size_t kJobBlobs = 4096;
+// Most files in one job, when the open file limit allows.
+constexpr uint64_t kMaxJobFiles = 256;
 
 struct DCtxDeleter {
   void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
@@ -214,12 +216,21 @@ ContentWriter::ContentWriter(Repository& repo, bool restore_owner, RestoreLog& l
   if (limits_.job_files == 0) {
     // Each queued or running job, and the one being filled, holds up to
     // job_files open files and as many folders at worst; use at most half
-    // the descriptors we may open.
+    // the descriptors we may open, raising the soft limit (1024 by default)
+    // toward the hard one if that is what it takes, as Go programs do.
+    uint64_t jobs = 2 * limits_.threads + 1;
+    uint64_t wanted = kMaxJobFiles * jobs * 4;
     uint64_t fds = 1024;
     struct rlimit rl;
-    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0) fds = rl.rlim_cur;
-    uint64_t jobs = 2 * limits_.threads + 1;
-    limits_.job_files = static_cast<size_t>(std::clamp<uint64_t>(fds / 4 / jobs, 1, 64));
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+      if (rl.rlim_cur < wanted && rl.rlim_cur < rl.rlim_max) {
+        struct rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY ? wanted : std::min<rlim_t>(rl.rlim_max, wanted);
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+      }
+      fds = rl.rlim_cur;
+    }
+    limits_.job_files = static_cast<size_t>(std::clamp<uint64_t>(fds / 4 / jobs, 1, kMaxJobFiles));
   }
   // A job has at most two reads out (the run it waits for, the next one),
   // so a thread for each: a read never queues behind another.

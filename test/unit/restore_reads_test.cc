@@ -3,6 +3,7 @@
 // tree at fault, as reading tree by tree does.
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -146,4 +147,38 @@ TEST_CASE("a tree pack that cannot be read whole is read tree by tree, tried who
   CHECK(r->summary.files == Fixture::kFolders);
   // One whole read refused, then the 32 trees one by one.
   CHECK(counter->reads[f.tree_pack] == 1 + Fixture::kFolders + 2);
+}
+
+TEST_CASE("restore reads the blobs of many small files in one pack with one request per job",
+          "[engine][restore]") {
+  TempDir dir;
+  constexpr size_t kFiles = 200;
+  Snapshot snap;
+  std::string data_pack;
+  {
+    auto repo = NewRepo(dir.path + "/repo");
+    TreeMaker m(*repo);
+    std::vector<Node> files;
+    for (size_t i = 0; i < kFiles; ++i) files.push_back(m.File("f" + std::to_string(i), {Content(i)}));
+    snap = m.Snap({m.Dir("data", std::move(files), At(1'000'000'000))});
+    data_pack = repo->index().Lookup(BlobType::kData, Sha256(ToBytes(Content(0))))->pack.Hex();
+  }
+  auto backend = std::make_unique<CountingBackend>(dir.path + "/repo");
+  CountingBackend& counter = *backend;
+  auto repo = Repository::Open(std::move(backend), "pw");
+  REQUIRE(repo.ok());
+  REQUIRE((*repo)->LoadIndex().ok());
+  RestoreOptions ro;
+  ro.target = dir.path + "/out";
+  ro.threads = 2;
+  auto r = Restore(**repo, snap, ro);
+  REQUIRE(r.ok());
+  CHECK(r->summary.files == kFiles);
+  // A job takes up to 256 files (2 threads: 5 jobs' worth of descriptors,
+  // a quarter of the hard limit, which the restore raises the soft one to).
+  struct rlimit rl;
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &rl) == 0);
+  size_t per_job = static_cast<size_t>(std::min<uint64_t>(256, rl.rlim_cur / 4 / 5));
+  INFO("open file limit " << rl.rlim_cur << ", files per job " << per_job);
+  CHECK(counter.reads[data_pack] == (kFiles + per_job - 1) / per_job);
 }
