@@ -173,6 +173,12 @@ void SealInPlace(const CryptoKey& key, Bytes& buf) {
 }
 
 Result<Bytes> Open(const CryptoKey& key, ByteView sealed) {
+  Bytes plaintext;
+  STASH_RETURN_IF_ERROR(OpenInto(key, sealed, plaintext));
+  return plaintext;
+}
+
+Status OpenInto(const CryptoKey& key, ByteView sealed, Bytes& out) {
   if (sealed.size() < kCipherOverhead) return Corrupt("ciphertext too short");
   // An all-zero key makes the MAC forgeable (r = 0), so refuse to trust it.
   if (!key.Valid()) return Corrupt("invalid key");
@@ -191,9 +197,9 @@ Result<Bytes> Open(const CryptoKey& key, ByteView sealed) {
   sodium_memzero(otk.data(), otk.size());
   if (!authentic) return Corrupt("ciphertext verification failed");
 
-  Bytes plaintext(ct.size());
-  AesCtr(key, nonce, ct, plaintext.data());
-  return plaintext;
+  out.resize(ct.size());
+  AesCtr(key, nonce, ct, out.data());
+  return Status::Ok();
 }
 
 }  // namespace stash

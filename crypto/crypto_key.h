@@ -47,5 +47,9 @@ void SealInPlace(const CryptoKey& key, Bytes& buf);
 // Verifies the MAC (constant time), then decrypts. Errors are kCorrupt with
 // the message "ciphertext verification failed" (or "ciphertext too short").
 Result<Bytes> Open(const CryptoKey& key, ByteView sealed);
+// Same, into `out` (resized to the plaintext; its capacity is reused, so a
+// reader of many blobs touches no fresh pages per blob). On error `out`
+// is unspecified.
+Status OpenInto(const CryptoKey& key, ByteView sealed, Bytes& out);
 
 }  // namespace stash

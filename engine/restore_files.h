@@ -207,7 +207,7 @@ class ContentWriter {
   // Writes out blobs[begin, end) from `raw`, their read (blob by blob when
   // a read of several failed, to find the broken one).
   void WriteRun(Job& job, size_t begin, size_t end, Result<Bytes> raw);
-  Status Decode(ByteView sealed, const BlobRef& b, Bytes& opened, ByteView& plain);
+  Status Decode(ByteView sealed, const BlobRef& b, ByteView& plain);
   void BlobFailed(Job& job, const BlobRef& b, const Error& error);
   // Names the file's first unreadable blob, once.
   void Damaged(File& file, const std::string& message);
