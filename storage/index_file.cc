@@ -4,6 +4,7 @@
 #include <rapidjson/reader.h>
 
 #include <optional>
+#include <utility>
 
 namespace stash {
 namespace {
@@ -269,22 +270,15 @@ bool IndexHandler::Key(const char* s, rapidjson::SizeType n, bool) {
   std::string_view key(s, n);
   Within w = stack_.back();
   slot_ = Slot::kIgnored;
+  // Of a member given twice the first counts, as a whole-document reader's
+  // lookup finds the first.
+  auto first = [](bool& seen) { return !std::exchange(seen, true); };
   if (w == Within::kRootObject) {
-    if (key == "packs" && !packs_seen_) {
-      packs_seen_ = true;
-      slot_ = Slot::kPacks;
-    } else if (key == "supersedes" && !supersedes_seen_) {
-      supersedes_seen_ = true;
-      slot_ = Slot::kSupersedes;
-    }
+    if (key == "packs" && first(packs_seen_)) slot_ = Slot::kPacks;
+    if (key == "supersedes" && first(supersedes_seen_)) slot_ = Slot::kSupersedes;
   } else if (w == Within::kPack) {
-    if (key == "id" && !pack_id_seen_) {
-      pack_id_seen_ = true;
-      slot_ = Slot::kPackId;
-    } else if (key == "blobs" && !blobs_seen_) {
-      blobs_seen_ = true;
-      slot_ = Slot::kBlobs;
-    }
+    if (key == "id" && first(pack_id_seen_)) slot_ = Slot::kPackId;
+    if (key == "blobs" && first(blobs_seen_)) slot_ = Slot::kBlobs;
   } else if (w == Within::kBlob) {
     Slot s = key == "id"                    ? Slot::kBlobId
              : key == "type"                ? Slot::kBlobType
@@ -327,26 +321,23 @@ bool IndexHandler::StartArray() {
     case Slot::kRoot:
       index_.old_format = true;
       Enter(Within::kPacks);
-      slot_ = Slot::kPack;
-      return true;
+      break;
     case Slot::kPacks:
       Enter(Within::kPacks);
-      slot_ = Slot::kPack;
-      return true;
+      break;
     case Slot::kBlobs:
       Enter(Within::kBlobs);
-      slot_ = Slot::kBlob;
-      return true;
+      break;
     case Slot::kSupersedes:
       Enter(Within::kSupersedes);
-      slot_ = Slot::kSupersededId;
-      return true;
+      break;
     default:
       if (slot_ != Slot::kIgnored) (void)Scalar(Value{});
       Enter(Within::kSkipped);
-      slot_ = Slot::kIgnored;
-      return true;
+      break;
   }
+  Next();  // what the array's first element is
+  return true;
 }
 
 bool IndexHandler::EndObject(rapidjson::SizeType) {

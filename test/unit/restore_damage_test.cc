@@ -35,17 +35,6 @@ std::set<std::string> DamagedFiles(const RestoreResult& r, const std::string& di
   return damaged;
 }
 
-void FlipByte(const std::string& path, uint64_t offset) {
-  ::chmod(path.c_str(), 0600);
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(offset));
-  char c = 0;
-  f.read(&c, 1);
-  f.seekp(static_cast<std::streamoff>(offset));
-  c ^= 1;
-  f.write(&c, 1);
-}
-
 }  // namespace
 
 TEST_CASE("restore: a corrupt or missing blob is a warning naming the file; the rest is restored",

@@ -20,17 +20,6 @@ using namespace stash::testing;
 
 namespace {
 
-void FlipByteAt(const std::string& path, uint64_t offset) {
-  ::chmod(path.c_str(), 0600);
-  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
-  file.seekg(static_cast<std::streamoff>(offset));
-  char c = 0;
-  file.read(&c, 1);
-  file.seekp(static_cast<std::streamoff>(offset));
-  c ^= 1;
-  file.write(&c, 1);
-}
-
 // A local backend that counts the reads of each pack, and fails those
 // longer than `max_read`.
 class CountingBackend : public LocalBackend {
@@ -125,7 +114,7 @@ TEST_CASE("a damaged tree in a cached pack is a warning naming it, as without th
     auto loc = (*repo)->index().Lookup(BlobType::kTree, victim);
     REQUIRE(loc);
     std::string path = f.dir.path + "/repo/data/" + f.tree_pack.substr(0, 2) + "/" + f.tree_pack;
-    FlipByteAt(path, loc->blob.offset + 20);
+    FlipByte(path, loc->blob.offset + 20);
   }
   CountingBackend* counter = nullptr;
   auto r = f.RestoreCounting(f.dir.path + "/out", &counter);
