@@ -166,10 +166,19 @@ else
 fi
 
 # --- the StatefulSet: a session made by the CronJob ---
-# The first one the CronJob made: both pods create the repository at once.
+# The first one the CronJob made once the StatefulSet existed: both pods
+# create the repository at once. (The schedule is every minute and the
+# BackupConfiguration comes first, so a minute may strike before the
+# StatefulSet is there: that session must fail, naming it.)
+db_sessions() {  # CREATED NAME, oldest first
+  jp backupsessions '{range .items[?(@.spec.backupConfiguration.name=="db-backup")]}{.metadata.creationTimestamp}{" "}{.metadata.name}{"\n"}{end}' |
+    grep . | sort
+}
+sts_created=$(jp statefulset/db '{.metadata.creationTimestamp}')
+[ -n "$sts_created" ] || fail "statefulset/db has no creationTimestamp"
 cron_session() {
   local s
-  s=$(jp backupsessions '{.items[?(@.spec.backupConfiguration.name=="db-backup")].metadata.name}' | tr ' ' '\n' | sort | head -1)
+  s=$(db_sessions | awk -v t="$sts_created" '$1 > t { print $2; exit }')
   [ -n "$s" ] && finished "$s" && echo "$s"
 }
 wait_until 200 cron_session >/dev/null || { logs; k -n demo get backupsessions,jobs,cronjobs; fail "no finished BackupSession of the CronJob"; }
@@ -183,6 +192,13 @@ sorted=$(tr ' ' '\n' <<<"$(hosts_of "$db_session")" | grep . | sort | tr '\n' ' 
 [ "$(jp "backupsession/$db_session" '{.status.totalHosts}')" = 2 ] || fail "$db_session totalHosts"
 [ "$(restic_hosts db)" = "host-0 host-1" ] || fail "restic sees hosts '$(restic_hosts db)' in the db repository"
 pass "statefulset/db: the CronJob's session $db_session Succeeded with host-0 and host-1"
+for early in $(db_sessions | awk -v t="$sts_created" '$1 <= t { print $2 }'); do
+  wait_until 60 finished "$early" || fail "$early (made before statefulset/db existed): phase '$(phase "$early")'"
+  status=$(jp "backupsession/$early" '{.status.phase} {.status.conditions[0].reason}')
+  [ "$status" = "Failed TargetNotFound" ] || [ "$(phase "$early")" = Succeeded ] ||
+    fail "$early, made before statefulset/db existed: $status (want Failed TargetNotFound)"
+  pass "$early, made as statefulset/db was being created: $status"
+done
 
 # --- paused: the CronJob's command creates no session ---
 k -n demo patch backupconfiguration db-backup --type merge -p '{"spec":{"paused":true}}' >/dev/null
