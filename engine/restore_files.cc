@@ -85,7 +85,7 @@ Bytes& Unpacked() {
 
 // Decrypted blobs, likewise: a fresh buffer per blob of a megabyte or more
 // would be fresh pages from the system each time (faulted in, zeroed, then
-// unmapped again), a fifth of a restore's CPU.
+// unmapped again), about a sixth of a restore's time.
 Bytes& Opened() {
   thread_local Bytes opened;
   return opened;
@@ -427,8 +427,8 @@ std::shared_ptr<ContentWriter::Download> ContentWriter::StartRead(const Job& job
   return download;
 }
 
-// Decrypts, decompresses and checks one blob; `plain` is its content,
-// in `opened` or in the thread's decompression buffer.
+// Decrypts, decompresses and checks one blob; `plain` is its content, in
+// one of this thread's buffers (Opened or Unpacked) until its next blob.
 Status ContentWriter::Decode(ByteView sealed, const BlobRef& b, ByteView& plain) {
   Bytes& opened = Opened();
   STASH_RETURN_IF_ERROR(OpenInto(repo_.master_key(), sealed, opened));

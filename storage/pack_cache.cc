@@ -31,9 +31,4 @@ std::shared_ptr<const Bytes> PackCache::Get(const Id& pack, uint64_t length,
   return shared;
 }
 
-uint64_t PackCache::bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return bytes_;
-}
-
 }  // namespace stash

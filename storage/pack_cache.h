@@ -36,8 +36,6 @@ class PackCache {
   std::shared_ptr<const Bytes> Get(const Id& pack, uint64_t length,
                                    const std::function<Result<Bytes>()>& read);
 
-  uint64_t bytes() const;
-
  private:
   using Entry = std::pair<Id, std::shared_ptr<const Bytes>>;
   const uint64_t max_bytes_;

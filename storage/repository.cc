@@ -132,14 +132,14 @@ Result<Bytes> Repository::LoadFile(FileType type, const Id& id) {
 // several times its frame and never needs to exist whole.
 Result<IndexFile> Repository::LoadIndexFile(const Id& id) {
   STASH_ASSIGN_OR_RETURN(Bytes plain, LoadSealed(FileType::kIndex, id));
-  Result<IndexFile> decoded = Corrupt("");
-  if (config_.version >= 2 && !plain.empty() && plain[0] == 2) {
-    ZstdStreamReader text(ByteView(plain).subspan(1));
-    decoded = DecodeIndexFile([&] { return text.Next(); }, config_.version);
-  } else {
-    auto json = DecodeUnpacked(std::move(plain), config_.version);
-    decoded = json.ok() ? DecodeIndexFile(*json, config_.version) : Result<IndexFile>(json.error());
-  }
+  auto decoded = [&]() -> Result<IndexFile> {
+    if (config_.version >= 2 && !plain.empty() && plain[0] == 2) {
+      ZstdStreamReader text(ByteView(plain).subspan(1));
+      return DecodeIndexFile([&] { return text.Next(); }, config_.version);
+    }
+    STASH_ASSIGN_OR_RETURN(Bytes json, DecodeUnpacked(std::move(plain), config_.version));
+    return DecodeIndexFile(json, config_.version);
+  }();
   if (!decoded.ok()) return decoded.error().Wrap(FileLabel(FileType::kIndex, id.Hex()));
   return decoded;
 }
