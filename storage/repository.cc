@@ -30,7 +30,8 @@ Result<Bytes> DecodeUnpacked(Bytes plain, int version) {
 
 Repository::Repository(std::unique_ptr<Backend> backend, CryptoKey key, Id key_id,
                        RepoConfig config)
-    : backend_(std::move(backend)), key_(key), key_id_(key_id), config_(std::move(config)) {}
+    : backend_(std::move(backend)), key_(key), key_id_(key_id), config_(std::move(config)),
+      temp_dir_(backend_->TemporaryFolder()) {}
 
 Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<Backend> backend,
                                                      std::string_view password,

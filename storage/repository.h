@@ -150,7 +150,9 @@ class Repository {
 
   // Target size of new packs; packs are written once they reach it.
   void set_pack_size(size_t bytes) { pack_size_ = bytes; }
-  // Where packs fill before upload (empty: $TMPDIR, else /tmp).
+  // Where packs fill before upload: by default the backend's
+  // TemporaryFolder (a local repository's own, so a full pack is linked in
+  // place, not copied), else (empty) $TMPDIR, else /tmp.
   void set_temp_dir(std::string dir) { temp_dir_ = std::move(dir); }
   const std::string& temp_dir() const { return temp_dir_; }
   // How new blobs are compressed (format 2 only).

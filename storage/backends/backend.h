@@ -73,6 +73,12 @@ class Backend {
   // calls Write; a backend that can copy from a descriptor does so.
   virtual Status WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size);
 
+  // A folder on the stored files' own file system where a writer may
+  // create unnamed temporary files (O_TMPFILE) that WriteFromFile then
+  // links into place rather than copies. Empty (the default) when the
+  // backend has none.
+  virtual std::string TemporaryFolder() { return {}; }
+
   // kNotFound if there was no such file. A retried request that finds the
   // file gone counts as removed (an earlier attempt got through).
   virtual Status Remove(FileType type, const std::string& name) = 0;

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "crypto/id.h"
 #include "crypto/random.h"
@@ -223,8 +224,52 @@ Status LocalBackend::Write(FileType type, const std::string& name, ByteView data
   });
 }
 
+namespace {
+
+// Gives the unnamed temporary file `fd` (O_TMPFILE, `size` bytes) the name
+// `path`, read-only and synced as CreateFile leaves its files. nullopt when
+// it cannot be linked (a named or unlinked file, another file system, no
+// /proc): the caller copies instead.
+std::optional<Status> LinkTemporary(int fd, uint64_t size, const std::string& path) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || st.st_nlink != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<uint64_t>(st.st_size) != size) {
+    return std::nullopt;
+  }
+  if (::fchmod(fd, 0400) != 0) return ErrnoError("chmod", path, errno);
+  if (::fsync(fd) != 0) return ErrnoError("fsync", path, errno);
+  // linkat with AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; through /proc it
+  // needs nothing (an O_TMPFILE made without O_EXCL may be linked).
+  std::string self = "/proc/self/fd/" + std::to_string(fd);
+  if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+    return Status::Ok();
+  }
+  if (errno == EEXIST) return Conflict(path + ": file already exists");
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string LocalBackend::TemporaryFolder() {
+  std::string dir = root_ + "/" + FileTypeDir(FileType::kPack);
+#ifdef O_TMPFILE
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+    return dir;
+  }
+#endif
+  return {};
+}
+
 Status LocalBackend::WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) {
-  Status created = CreateFile(type, name, [&](int out, const std::string& tmp) { return CopyFile(fd, size, out, tmp); });
+  std::string path = PathOf(type, name);
+  if (type == FileType::kPack) STASH_RETURN_IF_ERROR(MakeDir(DirName(path)));
+  std::optional<Status> linked = LinkTemporary(fd, size, path);
+  if (linked && linked->ok()) SyncDir(DirName(path));
+  Status created = linked ? *linked : CreateFile(type, name, [&](int out, const std::string& tmp) {
+    return CopyFile(fd, size, out, tmp);
+  });
   if (created.ok() || created.error().kind() != ErrorKind::kConflict) return created;
   // The name is taken (rare): compare the contents as Write does, mapped.
   return Backend::WriteFromFile(type, name, fd, size);

@@ -25,10 +25,15 @@ class LocalBackend : public Backend {
   Result<Bytes> Read(FileType type, const std::string& name, uint64_t offset = 0,
                      uint64_t length = 0) override;
   Status Write(FileType type, const std::string& name, ByteView data) override;
-  // Copies inside the kernel (sendfile): the file's pages never enter the
-  // process. It does not go through Write: a subclass that overrides Write
-  // overrides this too.
+  // Links `fd` into place when it is an unnamed temporary file on the
+  // repository's file system (see TemporaryFolder): nothing is copied.
+  // Otherwise copies inside the kernel (sendfile): the file's pages never
+  // enter the process. It does not go through Write: a subclass that
+  // overrides Write overrides this too.
   Status WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) override;
+  // The repository's data folder, where packs then fill and are linked in
+  // place, if unnamed temporary files can be made there; else empty.
+  std::string TemporaryFolder() override;
   Status Remove(FileType type, const std::string& name) override;
 
  private:

@@ -3,8 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -222,4 +224,63 @@ TEST_CASE("the local backend stores a file copied from a descriptor, as Write wo
   CHECK(!b.WriteFromFile(FileType::kPack, missing, fd, data.size() + 10).ok());
   CHECK(b.Stat(FileType::kPack, missing).error().kind() == ErrorKind::kNotFound);
   ::close(fd);
+}
+
+TEST_CASE("the local backend links a full pack's unnamed temporary file into place") {
+  TempDir dir;
+  LocalBackend b(dir.path);
+  REQUIRE(b.Create().ok());
+  // Packs fill in the repository's own folder, so nothing is copied.
+  std::string folder = b.TemporaryFolder();
+  REQUIRE(folder == dir.path + "/data");
+  int fd = ::open(folder.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0);
+  Bytes data = RandomBytes(300000);
+  REQUIRE(::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()));
+  struct stat temp;
+  REQUIRE(::fstat(fd, &temp) == 0);
+  std::string name = Sha256(data).Hex();
+  REQUIRE(b.WriteFromFile(FileType::kPack, name, fd, data.size()).ok());
+  struct stat stored;
+  std::string path = dir.path + "/data/" + name.substr(0, 2) + "/" + name;
+  REQUIRE(::stat(path.c_str(), &stored) == 0);
+  CHECK(stored.st_ino == temp.st_ino);  // the same file: linked, not copied
+  CHECK((stored.st_mode & 07777) == 0400);
+  CHECK(*b.Read(FileType::kPack, name) == data);
+  // Linked once, it is a named file: the same bytes again succeed (by
+  // comparison), fewer promised bytes conflict, as for a copied file.
+  CHECK(b.WriteFromFile(FileType::kPack, name, fd, data.size()).ok());
+  CHECK(b.WriteFromFile(FileType::kPack, name, fd, 1000).error().kind() == ErrorKind::kConflict);
+  ::close(fd);
+
+  // An unnamed file whose size is not the promised one is copied (and then
+  // found short), never linked under a name it does not match.
+  fd = ::open(folder.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, data.data(), 1000) == 1000);
+  std::string other = Sha256(AsBytes("z")).Hex();
+  CHECK(b.WriteFromFile(FileType::kPack, other, fd, 2000).error().kind() == ErrorKind::kCorrupt);
+  CHECK(b.Stat(FileType::kPack, other).error().kind() == ErrorKind::kNotFound);
+  ::close(fd);
+}
+
+TEST_CASE("a local repository fills its packs in its own data folder") {
+  TempDir dir;
+  auto repo = Repository::Init(std::make_unique<LocalBackend>(dir.path), "pw", FastInit(2));
+  REQUIRE(repo.ok());
+  CHECK((*repo)->temp_dir() == dir.path + "/data");
+  Bytes blob = RandomBytes(100000);
+  REQUIRE(*(*repo)->SaveBlob(BlobType::kData, Sha256(blob), blob));
+  REQUIRE((*repo)->Flush().ok());
+  REQUIRE((*repo)->LoadIndex().ok());
+  auto loaded = (*repo)->LoadBlob(BlobType::kData, Sha256(blob));
+  REQUIRE(loaded.ok());
+  CHECK(*loaded == blob);
+  // Nothing but the 256 pack folders is left in data/.
+  size_t entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path + "/data")) {
+    CHECK(e.is_directory());
+    ++entries;
+  }
+  CHECK(entries == 256);
 }
