@@ -356,18 +356,36 @@ void ContentWriter::Release(File& file) {
   file.fd.Close();
 }
 
-// One read on a download thread, taken by the job that started it.
+// One read on a download thread into a buffer from the writer's pool, taken
+// by the job that started it (which gives the buffer back).
 struct ContentWriter::Download {
   std::mutex mu;
   std::condition_variable cv;
-  std::optional<Result<Bytes>> raw;
+  bool done = false;
+  Status status;
+  Bytes buf;
 
-  Result<Bytes> Take() {
+  void Wait() {
     std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return raw.has_value(); });
-    return std::move(*raw);
+    cv.wait(lock, [&] { return done; });
   }
 };
+
+Bytes ContentWriter::TakeBuffer() {
+  std::lock_guard<std::mutex> lock(buffers_mu_);
+  if (buffers_.empty()) return Bytes();
+  Bytes buf = std::move(buffers_.back());
+  buffers_.pop_back();
+  return buf;
+}
+
+void ContentWriter::GiveBack(Bytes buf) {
+  // At most two reads per job exist at once, so the pool stays as small
+  // as the reads in flight; a buffer grown by one huge blob is let go.
+  if (buf.capacity() > std::max<uint64_t>(limits_.max_read, 16 << 20)) return;
+  std::lock_guard<std::mutex> lock(buffers_mu_);
+  buffers_.push_back(std::move(buf));
+}
 
 void ContentWriter::Run(Job& job) {
   // Files come in walk order, so those of one folder are next to each other.
@@ -404,9 +422,14 @@ void ContentWriter::Run(Job& job) {
   for (size_t r = 0; r + 1 < bounds.size() && !log_.failed(); ++r) {
     std::shared_ptr<Download> current = std::move(next);
     if (r + 2 < bounds.size()) next = StartRead(job, bounds[r + 1], bounds[r + 2]);
-    WriteRun(job, bounds[r], bounds[r + 1], current->Take());
+    current->Wait();
+    WriteRun(job, bounds[r], bounds[r + 1], current->status, current->buf);
+    GiveBack(std::move(current->buf));
   }
-  if (next) (void)next->Take();  // the job stopped early: its read must not outlive it
+  if (next) {  // the job stopped early: its read must not outlive it
+    next->Wait();
+    GiveBack(std::move(next->buf));
+  }
   for (auto& file : job.files) Release(*file);
 }
 
@@ -418,10 +441,13 @@ std::shared_ptr<ContentWriter::Download> ContentWriter::StartRead(const Job& job
     stop = std::max<uint64_t>(stop, uint64_t{job.blobs[i].offset} + job.blobs[i].length);
   }
   auto download = std::make_shared<Download>();
+  download->buf = TakeBuffer();
   downloads_->Submit([this, download, pack = first.pack.Hex(), start, length = stop - start] {
-    auto raw = repo_.backend().Read(FileType::kPack, pack, start, length);
+    // `buf` is the download's alone until `done` is set (under the lock).
+    Status read = repo_.backend().ReadInto(FileType::kPack, pack, start, length, download->buf);
     std::lock_guard<std::mutex> lock(download->mu);
-    download->raw.emplace(std::move(raw));
+    download->status = std::move(read);
+    download->done = true;
     download->cv.notify_all();
   });
   return download;
@@ -447,20 +473,22 @@ void ContentWriter::BlobFailed(Job& job, const BlobRef& b, const Error& error) {
   Damaged(*job.files[b.file], error.message() + " (data blob " + b.id.Hex() + " in pack " + b.pack.Hex() + ")");
 }
 
-void ContentWriter::WriteRun(Job& job, size_t begin, size_t end, Result<Bytes> raw) {
+void ContentWriter::WriteRun(Job& job, size_t begin, size_t end, const Status& read, ByteView raw) {
   const BlobRef& first = job.blobs[begin];
   uint64_t start = first.offset;
-  if (!raw.ok() && end - begin > 1) {
+  if (!read.ok() && end - begin > 1) {
     // Read blob by blob to find the one that is broken (a truncated pack
     // may still hold the first blobs of the range).
+    Bytes one;
     for (size_t i = begin; i < end; ++i) {
       const BlobRef& b = job.blobs[i];
-      WriteRun(job, i, i + 1, repo_.backend().Read(FileType::kPack, b.pack.Hex(), b.offset, b.length));
+      Status got = repo_.backend().ReadInto(FileType::kPack, b.pack.Hex(), b.offset, b.length, one);
+      WriteRun(job, i, i + 1, got, one);
     }
     return;
   }
-  if (!raw.ok()) {
-    BlobFailed(job, first, raw.error());
+  if (!read.ok()) {
+    BlobFailed(job, first, read.error());
     return;
   }
   ByteView plain;                 // the last blob's plaintext (in this thread's buffers)
@@ -472,7 +500,7 @@ void ContentWriter::WriteRun(Job& job, size_t begin, size_t end, Result<Bytes> r
     // The same blob twice in a row (a file of repeated chunks, or equal
     // files) is decoded once.
     if (!prev || prev->offset != b.offset || prev->length != b.length || prev->id != b.id) {
-      decoded = Decode(ByteView(raw->data() + (b.offset - start), b.length), b, plain);
+      decoded = Decode(raw.subspan(b.offset - start, b.length), b, plain);
     }
     prev = &b;
     if (!decoded.ok()) {

@@ -54,6 +54,12 @@ Status SameContent(Backend& backend, FileType type, const std::string& name, Byt
   return Status::Ok();
 }
 
+Status Backend::ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
+                         Bytes& out) {
+  STASH_ASSIGN_OR_RETURN(out, Read(type, name, offset, length));
+  return Status::Ok();
+}
+
 Status Backend::WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) {
   if (size == 0) return Write(type, name, {});
   void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);

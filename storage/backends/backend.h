@@ -59,6 +59,14 @@ class Backend {
   virtual Result<Bytes> Read(FileType type, const std::string& name,
                              uint64_t offset = 0, uint64_t length = 0) = 0;
 
+  // Read, into `out` (resized to what was read), so that a reader of many
+  // ranges reuses one buffer's pages rather than fault in fresh ones every
+  // time. On error `out` holds nothing useful. The default calls Read; a
+  // backend that can fill a buffer in place overrides this (and makes Read
+  // a wrapper of it, so a subclass cannot change one without the other).
+  virtual Status ReadInto(FileType type, const std::string& name, uint64_t offset,
+                          uint64_t length, Bytes& out);
+
   // Stores a whole file atomically: readers see all of it or nothing, never
   // a mix of two writers. If the name already exists, the write succeeds
   // when the stored bytes equal `data` (a retry whose first answer was lost,

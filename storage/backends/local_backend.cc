@@ -190,8 +190,15 @@ Result<FileInfo> LocalBackend::Stat(FileType type, const std::string& name) {
   return FileInfo{name, static_cast<uint64_t>(st.st_size)};
 }
 
-Result<Bytes> LocalBackend::Read(FileType type, const std::string& name,
-                                 uint64_t offset, uint64_t length) {
+Result<Bytes> LocalBackend::Read(FileType type, const std::string& name, uint64_t offset,
+                                 uint64_t length) {
+  Bytes out;
+  STASH_RETURN_IF_ERROR(ReadInto(type, name, offset, length, out));
+  return out;
+}
+
+Status LocalBackend::ReadInto(FileType type, const std::string& name, uint64_t offset,
+                              uint64_t length, Bytes& out) {
   std::string path = PathOf(type, name);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoError("open", path, errno);
@@ -204,10 +211,10 @@ Result<Bytes> LocalBackend::Read(FileType type, const std::string& name,
                    " bytes, wanted " + std::to_string(offset + length) + ")");
   }
   if (length == 0) length = size - offset;
-  Bytes buf(length);
+  out.resize(length);  // within the capacity of an earlier read: no fresh pages
   uint64_t done = 0;
   while (done < length) {
-    ssize_t n = ::pread(fd, buf.data() + done, length - done, offset + done);
+    ssize_t n = ::pread(fd, out.data() + done, length - done, offset + done);
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoError("read", path, errno);
@@ -215,7 +222,7 @@ Result<Bytes> LocalBackend::Read(FileType type, const std::string& name,
     if (n == 0) return Corrupt(path + ": file is truncated");
     done += static_cast<uint64_t>(n);
   }
-  return buf;
+  return Status::Ok();
 }
 
 Status LocalBackend::Write(FileType type, const std::string& name, ByteView data) {

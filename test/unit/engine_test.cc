@@ -471,16 +471,16 @@ namespace {
 class OverlapBackend : public LocalBackend {
  public:
   using LocalBackend::LocalBackend;
-  Result<Bytes> Read(FileType type, const std::string& name, uint64_t offset,
-                     uint64_t length) override {
-    if (type != FileType::kPack || !gated.count(name)) return LocalBackend::Read(type, name, offset, length);
+  Status ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
+                  Bytes& out) override {
+    if (type != FileType::kPack || !gated.count(name)) return LocalBackend::ReadInto(type, name, offset, length, out);
     {
       std::unique_lock<std::mutex> lock(mu_);
       max_in_flight = std::max(max_in_flight, ++in_flight_);
       cv_.notify_all();
       cv_.wait_for(lock, std::chrono::seconds(2), [&] { return in_flight_ >= 2; });
     }
-    auto read = LocalBackend::Read(type, name, offset, length);
+    Status read = LocalBackend::ReadInto(type, name, offset, length, out);
     std::lock_guard<std::mutex> lock(mu_);
     --in_flight_;
     return read;

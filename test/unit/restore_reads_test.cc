@@ -25,14 +25,14 @@ namespace {
 class CountingBackend : public LocalBackend {
  public:
   using LocalBackend::LocalBackend;
-  Result<Bytes> Read(FileType type, const std::string& name, uint64_t offset,
-                     uint64_t length) override {
+  Status ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
+                  Bytes& out) override {
     if (type == FileType::kPack) {
       std::lock_guard<std::mutex> lock(mu_);
       ++reads[name];
       if (length > max_read) return IOError("read of " + std::to_string(length) + " bytes refused");
     }
-    return LocalBackend::Read(type, name, offset, length);
+    return LocalBackend::ReadInto(type, name, offset, length, out);
   }
   std::map<std::string, size_t> reads;
   uint64_t max_read = UINT64_MAX;

@@ -284,3 +284,27 @@ TEST_CASE("a local repository fills its packs in its own data folder") {
   }
   CHECK(entries == 256);
 }
+
+TEST_CASE("the local backend reads into a caller's buffer, reusing its memory") {
+  TempDir dir;
+  LocalBackend b(dir.path);
+  REQUIRE(b.Create().ok());
+  Bytes data = RandomBytes(200000);
+  std::string name = Sha256(data).Hex();
+  REQUIRE(b.Write(FileType::kPack, name, data).ok());
+  Bytes buf;
+  REQUIRE(b.ReadInto(FileType::kPack, name, 0, 0, buf).ok());
+  CHECK(buf == data);
+  const uint8_t* pages = buf.data();
+  REQUIRE(b.ReadInto(FileType::kPack, name, 1000, 5000, buf).ok());
+  CHECK(buf == Bytes(data.begin() + 1000, data.begin() + 6000));
+  CHECK(buf.data() == pages);  // the same memory, not a fresh allocation
+  // Past the end is a truncated file, as for Read.
+  Status past = b.ReadInto(FileType::kPack, name, 199000, 5000, buf);
+  REQUIRE(!past.ok());
+  CHECK(past.error().kind() == ErrorKind::kCorrupt);
+  CHECK(b.ReadInto(FileType::kPack, Sha256(AsBytes("n")).Hex(), 0, 0, buf).error().kind() ==
+        ErrorKind::kNotFound);
+  // Read is ReadInto into a new buffer.
+  CHECK(*b.Read(FileType::kPack, name, 10, 20) == Bytes(data.begin() + 10, data.begin() + 30));
+}
