@@ -140,7 +140,7 @@ class StreamConnection : public Connection {
   RequestMessage Message(const HttpRequest& request, bhttp::verb verb) const;
   void CopyHead(const bhttp::response_header<>& msg, HttpResponse* out) const;
   error_code Write(RequestMessage& msg);
-  Result<HttpResponse> Read(bool head);
+  Result<HttpResponse> Read(bool head, Bytes* reuse);
 
   asio::io_context ioc_;  // declared first: the stream is bound to it
   Socket stream_;
@@ -190,8 +190,12 @@ error_code StreamConnection<Socket>::Write(RequestMessage& msg) {
 }
 
 template <class Socket>
-Result<HttpResponse> StreamConnection<Socket>::Read(bool head) {
+Result<HttpResponse> StreamConnection<Socket>::Read(bool head, Bytes* reuse) {
   ResponseParser parser;
+  if (reuse) {  // the body fills memory already touched (see HttpRequest)
+    reuse->clear();
+    parser.get().body() = std::move(*reuse);
+  }
   parser.body_limit(kMaxBody);
   parser.header_limit(kMaxHeader);
   if (head) parser.skip(true);  // a HEAD answer announces a body it does not send
@@ -230,7 +234,7 @@ Result<HttpResponse> StreamConnection<Socket>::RoundTrip(const HttpRequest& requ
   }
   // A server may answer and hang up before taking the whole body (a refused
   // upload): its answer explains more than the broken pipe does.
-  auto response = Read(verb == bhttp::verb::head);
+  auto response = Read(verb == bhttp::verb::head, request.reuse_body);
   if (wrote) {
     reusable_ = false;
     if (!response.ok() || response->status < 400) {

@@ -60,6 +60,10 @@ struct HttpRequest {
   std::string target = "/";  // encoded path and query, sent as is
   Headers headers;           // Host and Content-Length are added
   ByteView body;             // sent straight from the caller's memory
+  // A buffer whose memory the response body may take over (its contents
+  // are dropped): a reader of many ranges passes its last one, so bodies
+  // fill pages already touched instead of fresh ones.
+  Bytes* reuse_body = nullptr;
   // Overrides the client's idle timeout for this request (0: keep it): a
   // watch may rightly stay quiet for minutes.
   std::chrono::milliseconds idle_timeout{0};

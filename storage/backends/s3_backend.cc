@@ -301,15 +301,24 @@ Result<FileInfo> S3Backend::Stat(FileType type, const std::string& name) {
 
 Result<Bytes> S3Backend::Read(FileType type, const std::string& name, uint64_t offset,
                               uint64_t length) {
+  Bytes out;
+  STASH_RETURN_IF_ERROR(ReadInto(type, name, offset, length, out));
+  return out;
+}
+
+Status S3Backend::ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
+                           Bytes& out) {
   STASH_RETURN_IF_ERROR(EnsureLayout());
   std::string relative = KeyOf(type, name);
   auto request = NewRequest("GET", FullKey(relative), {}, relative);
   std::string range = http::RangeValue(offset, length);
   if (!range.empty()) request.headers.emplace_back("Range", range);
+  request.reuse_body = &out;
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
   if (!http::IsRangedAnswer(response)) return Failure(relative, response);
-  return FinishRead(*this, type, name, offset, length,
-                    http::RangedBody(response, offset, length, kBackend, relative));
+  STASH_ASSIGN_OR_RETURN(out, FinishRead(*this, type, name, offset, length,
+                                         http::RangedBody(response, offset, length, kBackend, relative)));
+  return Status::Ok();
 }
 
 Status S3Backend::Write(FileType type, const std::string& name, ByteView data) {

@@ -72,6 +72,35 @@ TEST_CASE("client: keeps the connection alive between requests", "[client]") {
         std::string::npos);
 }
 
+TEST_CASE("client: a response body fills the buffer the caller lends", "[client]") {
+  FakeHttpServer server;
+  auto client = ClientFor(server, FastOptions());
+  std::string big(100000, 'x'), small = "short";
+  server.Script({Answer(200, big), Answer(200, small), Answer(503, "busy"), Answer(200, "again")});
+  Bytes lent;
+  lent.reserve(200000);
+  const uint8_t* memory = lent.data();
+  HttpRequest request = Get();
+  request.reuse_body = &lent;
+  auto a = client->Do(request);
+  REQUIRE(a.ok());
+  CHECK(Text(a->body) == big);
+  CHECK(a->body.data() == memory);  // the lent memory, not a fresh allocation
+  // Lent again with old contents: they are dropped, not kept in front.
+  lent = std::move(a->body);
+  auto b = client->Do(request);
+  REQUIRE(b.ok());
+  CHECK(Text(b->body) == small);
+  CHECK(b->body.data() == memory);
+  // A retried request still gets its whole answer (the first attempt
+  // took the buffer for its error body).
+  lent = std::move(b->body);
+  auto c = client->Do(request);
+  REQUIRE(c.ok());
+  CHECK(Text(c->body) == "again");
+  CHECK(c->attempts == 2);
+}
+
 TEST_CASE("client: retries 5xx and dropped connections, not 4xx", "[client]") {
   FakeHttpServer server;
   std::vector<std::string> retries;
