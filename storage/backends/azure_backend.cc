@@ -271,15 +271,22 @@ Result<FileInfo> AzureBackend::Stat(FileType type, const std::string& name) {
 
 Result<Bytes> AzureBackend::Read(FileType type, const std::string& name, uint64_t offset,
                                  uint64_t length) {
+  return ReadIntoNew(type, name, offset, length);
+}
+
+Status AzureBackend::ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
+                              Bytes& out) {
   std::string relative = ObjectPath(type, name);
   http::HeaderList headers;
   std::string range = http::RangeValue(offset, length);
   if (!range.empty()) headers.emplace_back("Range", range);
   auto request = NewRequest("GET", relative, {}, std::move(headers));
+  request.reuse_body = &out;
   STASH_ASSIGN_OR_RETURN(auto response, client_->Do(request));
   if (!http::IsRangedAnswer(response)) return Failure(relative, response);
-  return FinishRead(*this, type, name, offset, length,
-                    http::RangedBody(response, offset, length, "azure", relative));
+  STASH_ASSIGN_OR_RETURN(out, FinishRead(*this, type, name, offset, length,
+                                         http::RangedBody(response, offset, length, "azure", relative)));
+  return Status::Ok();
 }
 
 Result<http::HttpResponse> AzureBackend::PutBlob(const std::string& relative, ByteView data) {

@@ -271,13 +271,14 @@ Result<std::string> B2Backend::BucketId(bool create) {
 // GET or HEAD of a file by name from the download host.
 Result<http::HttpResponse> B2Backend::Download(const std::string& method, const std::string& key,
                                                const std::string& range,
-                                               const std::string& what) {
+                                               const std::string& what, Bytes* reuse_body) {
   for (int attempt = 0;; ++attempt) {
     uint64_t generation = 0;
     STASH_ASSIGN_OR_RETURN(auto auth, CurrentAuth(&generation));
     http::HttpRequest request;
     request.method = method;
     request.what = what;
+    request.reuse_body = reuse_body;
     request.headers.emplace_back("Authorization", auth.token);
     if (!range.empty()) request.headers.emplace_back("Range", range);
     std::string url = auth.download_url + "/file/" + http::UriEncode(config_.bucket, false) + "/" +
@@ -354,11 +355,17 @@ Result<FileInfo> B2Backend::Stat(FileType type, const std::string& name) {
 
 Result<Bytes> B2Backend::Read(FileType type, const std::string& name, uint64_t offset,
                               uint64_t length) {
+  return ReadIntoNew(type, name, offset, length);
+}
+
+Status B2Backend::ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
+                           Bytes& out) {
   std::string key = KeyOf(type, name);
-  STASH_ASSIGN_OR_RETURN(auto response, Download("GET", key, http::RangeValue(offset, length), key));
+  STASH_ASSIGN_OR_RETURN(auto response, Download("GET", key, http::RangeValue(offset, length), key, &out));
   if (!http::IsRangedAnswer(response)) return Failure(key, response);
-  return FinishRead(*this, type, name, offset, length,
-                    http::RangedBody(response, offset, length, "b2", key));
+  STASH_ASSIGN_OR_RETURN(out, FinishRead(*this, type, name, offset, length,
+                                         http::RangedBody(response, offset, length, "b2", key)));
+  return Status::Ok();
 }
 
 // An idle upload URL, or a new one from b2_get_upload_url.

@@ -67,8 +67,11 @@ class B2Backend : public Backend {
   Status Create() override;
   Result<std::vector<FileInfo>> List(FileType type) override;
   Result<FileInfo> Stat(FileType type, const std::string& name) override;
+  // A wrapper of ReadInto, whose response body fills the caller's buffer.
   Result<Bytes> Read(FileType type, const std::string& name, uint64_t offset = 0,
-                     uint64_t length = 0) override;
+                     uint64_t length = 0) final;
+  Status ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
+                  Bytes& out) override;
   Status Write(FileType type, const std::string& name, ByteView data) override;
   Status Remove(FileType type, const std::string& name) override;
 
@@ -90,8 +93,10 @@ class B2Backend : public Backend {
   Result<std::string> BucketId(bool create);
   Result<std::string> FindBucket(const B2Authorization& auth);
   Result<std::string> CreateBucket();
+  // `reuse_body`: a buffer the response body may fill (HttpRequest::reuse_body).
   Result<http::HttpResponse> Download(const std::string& method, const std::string& key,
-                                      const std::string& range, const std::string& what);
+                                      const std::string& range, const std::string& what,
+                                      Bytes* reuse_body = nullptr);
   Result<UploadTarget> TakeUploadTarget();
   Result<bool> UploadOnce(const std::string& key, ByteView data, const std::string& sha1,
                           const std::string& what);

@@ -60,6 +60,13 @@ Status Backend::ReadInto(FileType type, const std::string& name, uint64_t offset
   return Status::Ok();
 }
 
+Result<Bytes> Backend::ReadIntoNew(FileType type, const std::string& name, uint64_t offset,
+                                   uint64_t length) {
+  Bytes out;
+  STASH_RETURN_IF_ERROR(ReadInto(type, name, offset, length, out));
+  return out;
+}
+
 Status Backend::WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) {
   if (size == 0) return Write(type, name, {});
   void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);

@@ -90,6 +90,10 @@ class Backend {
   // kNotFound if there was no such file. A retried request that finds the
   // file gone counts as removed (an earlier attempt got through).
   virtual Status Remove(FileType type, const std::string& name) = 0;
+
+ protected:
+  // Read for a backend that implements ReadInto: into a new buffer.
+  Result<Bytes> ReadIntoNew(FileType type, const std::string& name, uint64_t offset, uint64_t length);
 };
 
 // A restic file name: 64 lowercase hex digits (the file's id).

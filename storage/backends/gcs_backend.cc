@@ -287,16 +287,23 @@ Result<FileInfo> GcsBackend::Stat(FileType type, const std::string& name) {
 
 Result<Bytes> GcsBackend::Read(FileType type, const std::string& name, uint64_t offset,
                                uint64_t length) {
+  return ReadIntoNew(type, name, offset, length);
+}
+
+Status GcsBackend::ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
+                            Bytes& out) {
   std::string what = ObjectPath(type, name);
   http::HttpRequest request;
   request.target = ObjectTarget(GcsObjectName(config_, type, name), "alt=media");
   request.what = what;
   std::string range = http::RangeValue(offset, length);
   if (!range.empty()) request.headers.emplace_back("Range", range);
+  request.reuse_body = &out;
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
   if (!http::IsRangedAnswer(response)) return Failure(what, response);
-  return FinishRead(*this, type, name, offset, length,
-                    http::RangedBody(response, offset, length, kBackend, what));
+  STASH_ASSIGN_OR_RETURN(out, FinishRead(*this, type, name, offset, length,
+                                         http::RangedBody(response, offset, length, kBackend, what)));
+  return Status::Ok();
 }
 
 // The object's metadata from the upload answer must match what we sent:

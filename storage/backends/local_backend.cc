@@ -192,9 +192,7 @@ Result<FileInfo> LocalBackend::Stat(FileType type, const std::string& name) {
 
 Result<Bytes> LocalBackend::Read(FileType type, const std::string& name, uint64_t offset,
                                  uint64_t length) {
-  Bytes out;
-  STASH_RETURN_IF_ERROR(ReadInto(type, name, offset, length, out));
-  return out;
+  return ReadIntoNew(type, name, offset, length);
 }
 
 Status LocalBackend::ReadInto(FileType type, const std::string& name, uint64_t offset,

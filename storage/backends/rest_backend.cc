@@ -156,15 +156,22 @@ Result<FileInfo> RestBackend::Stat(FileType type, const std::string& name) {
 
 Result<Bytes> RestBackend::Read(FileType type, const std::string& name, uint64_t offset,
                                 uint64_t length) {
+  return ReadIntoNew(type, name, offset, length);
+}
+
+Status RestBackend::ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
+                             Bytes& out) {
   auto request = NewRequest("GET", RestPath(type, name), What(type, name));
   std::string range = http::RangeValue(offset, length);
   if (!range.empty()) request.headers.emplace_back("Range", range);
+  request.reuse_body = &out;
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
   if (!http::IsRangedAnswer(response)) {
     return http::StatusError(kBackend, request.what, response, response.BodyText());
   }
-  return FinishRead(*this, type, name, offset, length,
-                    http::RangedBody(response, offset, length, kBackend, request.what));
+  STASH_ASSIGN_OR_RETURN(out, FinishRead(*this, type, name, offset, length,
+                                         http::RangedBody(response, offset, length, kBackend, request.what)));
+  return Status::Ok();
 }
 
 Status RestBackend::Write(FileType type, const std::string& name, ByteView data) {

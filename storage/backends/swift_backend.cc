@@ -403,13 +403,21 @@ Result<FileInfo> SwiftBackend::Stat(FileType type, const std::string& name) {
 
 Result<Bytes> SwiftBackend::Read(FileType type, const std::string& name, uint64_t offset,
                                  uint64_t length) {
+  return ReadIntoNew(type, name, offset, length);
+}
+
+Status SwiftBackend::ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
+                              Bytes& out) {
   std::string key = KeyOf(type, name);
   if (offset > 0 && length == 0) {
     // Some Swift servers answer an open-ended range with 200 and only the
     // tail, which cannot be told from the whole object: ask for an exact
     // range instead.
     STASH_ASSIGN_OR_RETURN(FileInfo info, StatKey(key, name));
-    if (info.size == offset) return Bytes{};
+    if (info.size == offset) {
+      out.clear();
+      return Status::Ok();
+    }
     if (info.size < offset) {
       return Corrupt("swift: " + key + ": file is truncated (" + std::to_string(info.size) +
                      " bytes, nothing at offset " + std::to_string(offset) + ")");
@@ -420,10 +428,12 @@ Result<Bytes> SwiftBackend::Read(FileType type, const std::string& name, uint64_
   request.what = key;
   std::string range = http::RangeValue(offset, length);
   if (!range.empty()) request.headers.emplace_back("Range", range);
+  request.reuse_body = &out;
   STASH_ASSIGN_OR_RETURN(auto response, Send(request, key, ""));
   if (!http::IsRangedAnswer(response)) return Failure(key, response);
-  return FinishRead(*this, type, name, offset, length,
-                    http::RangedBody(response, offset, length, "swift", key));
+  STASH_ASSIGN_OR_RETURN(out, FinishRead(*this, type, name, offset, length,
+                                         http::RangedBody(response, offset, length, "swift", key)));
+  return Status::Ok();
 }
 
 Status SwiftBackend::Write(FileType type, const std::string& name, ByteView data) {
