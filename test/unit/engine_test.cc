@@ -476,6 +476,7 @@ class OverlapBackend : public LocalBackend {
     if (type != FileType::kPack || !gated.count(name)) return LocalBackend::ReadInto(type, name, offset, length, out);
     {
       std::unique_lock<std::mutex> lock(mu_);
+      if (out.capacity() > 0) ++into_used;
       max_in_flight = std::max(max_in_flight, ++in_flight_);
       cv_.notify_all();
       cv_.wait_for(lock, std::chrono::seconds(2), [&] { return in_flight_ >= 2; });
@@ -487,6 +488,7 @@ class OverlapBackend : public LocalBackend {
   }
   std::set<std::string> gated;  // set before the restore
   size_t max_in_flight = 0;     // read after it
+  size_t into_used = 0;         // reads into a buffer an earlier read had filled
 
  private:
   std::mutex mu_;
@@ -522,6 +524,34 @@ TEST_CASE("restore reads a job's next run while it writes the current one", "[en
   for (const auto& c : chunks) all += c;
   CHECK(ReadFile(ro.target + "/data/f") == all);
   CHECK(reads.max_in_flight == 2);  // one read ahead, no more
+}
+
+TEST_CASE("restore reads into buffers its earlier reads filled", "[engine][restore]") {
+  TempDir dir;
+  auto repo = NewRepo(dir.path + "/repo");
+  repo->set_pack_size(1);  // a pack per blob: each blob is a run of its own
+  TreeMaker m(*repo);
+  std::vector<std::string> chunks;
+  for (size_t i = 0; i < 6; ++i) chunks.push_back(Content(200 + i));
+  Snapshot snap = m.Snap({m.Dir("data", {m.File("f", chunks)}, At(1'000'000'000))});
+  auto backend = std::make_unique<OverlapBackend>(dir.path + "/repo");
+  OverlapBackend& reads = *backend;
+  for (const auto& c : chunks) {
+    reads.gated.insert(repo->index().Lookup(BlobType::kData, Sha256(ToBytes(c)))->pack.Hex());
+  }
+  auto opened = Repository::Open(std::move(backend), "pw");
+  REQUIRE(opened.ok());
+  REQUIRE((*opened)->LoadIndex().ok());
+  RestoreOptions ro;
+  ro.target = dir.path + "/out";
+  ro.threads = 1;
+  auto r = Restore(**opened, snap, ro);
+  REQUIRE(r.ok());
+  std::string all;
+  for (const auto& c : chunks) all += c;
+  CHECK(ReadFile(ro.target + "/data/f") == all);
+  // Six runs, at most two reads at once: only the first two need new memory.
+  CHECK(reads.into_used == 4);
 }
 
 // The node of `path` (absolute, as backed up) in snapshot `id`.
