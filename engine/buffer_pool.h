@@ -1,6 +1,7 @@
-// BufferPool: chunk buffers for the backup, recycled. A fresh 9 MiB
-// buffer per chunk would cost page faults on every chunk; a bounded pool
-// keeps memory flat as well.
+// BufferPool: recycled buffers (the backup's chunks, the restore's reads).
+// A fresh 9 MiB buffer per chunk or read would cost a page fault, a kernel
+// clear and a memset per page every time; a bounded pool keeps memory flat
+// as well.
 #pragma once
 
 #include <sys/mman.h>
@@ -17,15 +18,20 @@ namespace stash {
 
 class BufferPool {
  public:
-  // Room for one chunk of the largest size plus one read.
+  // The backup's defaults: room for one chunk of the largest size plus one
+  // read, and idle buffers keep their first 2 MiB of pages.
   static constexpr size_t kReadSize = 1 << 20;
   static constexpr size_t kKeepTouched = 2 << 20;
-  explicit BufferPool(size_t max_idle) : max_idle_(max_idle) {}
+  // At most `max_idle` buffers wait; a new one reserves `reserve` bytes; an
+  // idle one keeps at most `keep_touched` bytes of pages.
+  explicit BufferPool(size_t max_idle, size_t reserve = kChunkMaxSize + kReadSize,
+                      size_t keep_touched = kKeepTouched)
+      : max_idle_(max_idle), reserve_(reserve), keep_touched_(keep_touched) {}
   Bytes Get() {
     std::lock_guard<std::mutex> lock(mu_);
     if (idle_.empty()) {
       Bytes b;
-      b.reserve(kChunkMaxSize + kReadSize);
+      b.reserve(reserve_);
       return b;
     }
     Bytes b = std::move(idle_.back());
@@ -36,8 +42,8 @@ class BufferPool {
     b.clear();
     // A buffer that held a large chunk keeps its first pages only: idle
     // buffers would otherwise pin up to 9 MiB each.
-    if (b.capacity() > kKeepTouched) {
-      uintptr_t base = reinterpret_cast<uintptr_t>(b.data()) + kKeepTouched;
+    if (b.capacity() > keep_touched_) {
+      uintptr_t base = reinterpret_cast<uintptr_t>(b.data()) + keep_touched_;
       uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
       uintptr_t start = (base + page - 1) & ~(page - 1);
       uintptr_t end = (reinterpret_cast<uintptr_t>(b.data()) + b.capacity()) & ~(page - 1);
@@ -51,6 +57,8 @@ class BufferPool {
   std::mutex mu_;
   std::vector<Bytes> idle_;
   size_t max_idle_;
+  size_t reserve_;
+  size_t keep_touched_;
 };
 
 }  // namespace stash

@@ -242,6 +242,10 @@ ContentWriter::ContentWriter(Repository& repo, bool restore_owner, RestoreLog& l
   }
   // A job has at most two reads out (the run it waits for, the next one),
   // so a thread for each: a read never queues behind another.
+  // Two read buffers per job too; one that grew for a huge blob keeps only
+  // the pages a largest read needs while it waits.
+  buffers_ = std::make_unique<BufferPool>(2 * limits_.threads, 0,
+                                          std::max<uint64_t>(limits_.max_read, 16 << 20));
   downloads_ = std::make_unique<ThreadPool>(2 * limits_.threads);
   queue_ = std::make_unique<ThreadPool>(limits_.threads, limits_.threads);
 }
@@ -357,7 +361,7 @@ void ContentWriter::Release(File& file) {
 }
 
 // One read on a download thread into a buffer from the writer's pool, taken
-// by the job that started it (which gives the buffer back).
+// by the job that started it (which puts the buffer back).
 struct ContentWriter::Download {
   std::mutex mu;
   std::condition_variable cv;
@@ -370,22 +374,6 @@ struct ContentWriter::Download {
     cv.wait(lock, [&] { return done; });
   }
 };
-
-Bytes ContentWriter::TakeBuffer() {
-  std::lock_guard<std::mutex> lock(buffers_mu_);
-  if (buffers_.empty()) return Bytes();
-  Bytes buf = std::move(buffers_.back());
-  buffers_.pop_back();
-  return buf;
-}
-
-void ContentWriter::GiveBack(Bytes buf) {
-  // At most two reads per job exist at once, so the pool stays as small
-  // as the reads in flight; a buffer grown by one huge blob is let go.
-  if (buf.capacity() > std::max<uint64_t>(limits_.max_read, 16 << 20)) return;
-  std::lock_guard<std::mutex> lock(buffers_mu_);
-  buffers_.push_back(std::move(buf));
-}
 
 void ContentWriter::Run(Job& job) {
   // Files come in walk order, so those of one folder are next to each other.
@@ -424,11 +412,11 @@ void ContentWriter::Run(Job& job) {
     if (r + 2 < bounds.size()) next = StartRead(job, bounds[r + 1], bounds[r + 2]);
     current->Wait();
     WriteRun(job, bounds[r], bounds[r + 1], current->status, current->buf);
-    GiveBack(std::move(current->buf));
+    buffers_->Put(std::move(current->buf));
   }
   if (next) {  // the job stopped early: its read must not outlive it
     next->Wait();
-    GiveBack(std::move(next->buf));
+    buffers_->Put(std::move(next->buf));
   }
   for (auto& file : job.files) Release(*file);
 }
@@ -441,7 +429,7 @@ std::shared_ptr<ContentWriter::Download> ContentWriter::StartRead(const Job& job
     stop = std::max<uint64_t>(stop, uint64_t{job.blobs[i].offset} + job.blobs[i].length);
   }
   auto download = std::make_shared<Download>();
-  download->buf = TakeBuffer();
+  download->buf = buffers_->Get();
   downloads_->Submit([this, download, pack = first.pack.Hex(), start, length = stop - start] {
     // `buf` is the download's alone until `done` is set (under the lock).
     Status read = repo_.backend().ReadInto(FileType::kPack, pack, start, length, download->buf);

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "engine/buffer_pool.h"
 #include "engine/restorer.h"
 #include "base/thread_pool.h"
 #include "storage/repository.h"
@@ -208,11 +209,6 @@ class ContentWriter {
   // again blob by blob when `read` (that read's outcome) failed for several,
   // to find the broken one.
   void WriteRun(Job& job, size_t begin, size_t end, const Status& read, ByteView raw);
-  // Read buffers, reused from run to run so that reads fill pages already
-  // touched rather than fresh ones (a fresh page costs a fault and zeroing:
-  // a fifth of a local restore's CPU).
-  Bytes TakeBuffer();
-  void GiveBack(Bytes buf);
   Status Decode(ByteView sealed, const BlobRef& b, ByteView& plain);
   void BlobFailed(Job& job, const BlobRef& b, const Error& error);
   // Names the file's first unreadable blob, once.
@@ -224,8 +220,9 @@ class ContentWriter {
   ContentLimits limits_;
   uint32_t euid_;
   std::unique_ptr<Job> pending_;
-  std::mutex buffers_mu_;
-  std::vector<Bytes> buffers_;  // idle read buffers (see TakeBuffer)
+  // Read buffers, reused from run to run so that reads fill pages already
+  // touched rather than fresh ones (a fifth of a local restore's CPU).
+  std::unique_ptr<BufferPool> buffers_;
   // Reads ahead for the jobs (declared before queue_: jobs wait on it, so it
   // must outlive them).
   std::unique_ptr<ThreadPool> downloads_;

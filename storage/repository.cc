@@ -30,8 +30,17 @@ Result<Bytes> DecodeUnpacked(Bytes plain, int version) {
 
 Repository::Repository(std::unique_ptr<Backend> backend, CryptoKey key, Id key_id,
                        RepoConfig config)
-    : backend_(std::move(backend)), key_(key), key_id_(key_id), config_(std::move(config)),
-      temp_dir_(backend_->TemporaryFolder()) {}
+    : backend_(std::move(backend)), key_(key), key_id_(key_id), config_(std::move(config)) {}
+
+void Repository::set_temp_dir(std::string dir) {
+  std::call_once(temp_dir_once_, [] {});
+  temp_dir_ = std::move(dir);
+}
+
+const std::string& Repository::temp_dir() {
+  std::call_once(temp_dir_once_, [this] { temp_dir_ = backend_->TemporaryFolder(); });
+  return temp_dir_;
+}
 
 Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<Backend> backend,
                                                      std::string_view password,
@@ -281,7 +290,7 @@ std::unique_ptr<PackWriter> Repository::TakeWriter(BlobType type) {
   if (idle.empty()) {
     ++open;
     // Room for a full pack plus one more maximal chunk and the header.
-    return std::make_unique<PackWriter>(key_, temp_dir_);
+    return std::make_unique<PackWriter>(key_, temp_dir());
   }
   auto w = std::move(idle.back());
   idle.pop_back();

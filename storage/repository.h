@@ -155,8 +155,10 @@ class Repository {
   // Where packs fill before upload: by default the backend's
   // TemporaryFolder (a local repository's own, so a full pack is linked in
   // place, not copied), else (empty) $TMPDIR, else /tmp.
-  void set_temp_dir(std::string dir) { temp_dir_ = std::move(dir); }
-  const std::string& temp_dir() const { return temp_dir_; }
+  void set_temp_dir(std::string dir);
+  // The backend is asked once, when a pack is first made (not on every
+  // open: most readers never write).
+  const std::string& temp_dir();
   // How new blobs are compressed (format 2 only).
   void set_compression(CompressionMode mode) { compression_ = mode; }
   // The zstd level SaveBlob uses: 0 in format 1.
@@ -193,6 +195,7 @@ class Repository {
   Id key_id_;
   RepoConfig config_;
   size_t pack_size_ = kDefaultPackSize;
+  std::once_flag temp_dir_once_;  // temp_dir_ settled (set, or asked of the backend)
   std::string temp_dir_;
   CompressionMode compression_ = CompressionMode::kAuto;
 
