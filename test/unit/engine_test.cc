@@ -498,7 +498,15 @@ class OverlapBackend : public LocalBackend {
 
 }  // namespace
 
-TEST_CASE("restore reads a job's next run while it writes the current one", "[engine][restore]") {
+// What an OverlapBackend saw of one restore.
+struct OverlapCounts {
+  size_t max_in_flight = 0;
+  size_t into_used = 0;
+};
+
+// Restores, on one thread (one job), a file of six chunks stored a pack each,
+// so six runs, through an OverlapBackend; checks the file.
+static OverlapCounts RestoreSixRuns() {
   TempDir dir;
   auto repo = NewRepo(dir.path + "/repo");
   repo->set_pack_size(1);  // a pack per blob: each blob is a run of its own
@@ -523,35 +531,16 @@ TEST_CASE("restore reads a job's next run while it writes the current one", "[en
   std::string all;
   for (const auto& c : chunks) all += c;
   CHECK(ReadFile(ro.target + "/data/f") == all);
-  CHECK(reads.max_in_flight == 2);  // one read ahead, no more
+  return {reads.max_in_flight, reads.into_used};
+}
+
+TEST_CASE("restore reads a job's next run while it writes the current one", "[engine][restore]") {
+  CHECK(RestoreSixRuns().max_in_flight == 2);  // one read ahead, no more
 }
 
 TEST_CASE("restore reads into buffers its earlier reads filled", "[engine][restore]") {
-  TempDir dir;
-  auto repo = NewRepo(dir.path + "/repo");
-  repo->set_pack_size(1);  // a pack per blob: each blob is a run of its own
-  TreeMaker m(*repo);
-  std::vector<std::string> chunks;
-  for (size_t i = 0; i < 6; ++i) chunks.push_back(Content(200 + i));
-  Snapshot snap = m.Snap({m.Dir("data", {m.File("f", chunks)}, At(1'000'000'000))});
-  auto backend = std::make_unique<OverlapBackend>(dir.path + "/repo");
-  OverlapBackend& reads = *backend;
-  for (const auto& c : chunks) {
-    reads.gated.insert(repo->index().Lookup(BlobType::kData, Sha256(ToBytes(c)))->pack.Hex());
-  }
-  auto opened = Repository::Open(std::move(backend), "pw");
-  REQUIRE(opened.ok());
-  REQUIRE((*opened)->LoadIndex().ok());
-  RestoreOptions ro;
-  ro.target = dir.path + "/out";
-  ro.threads = 1;
-  auto r = Restore(**opened, snap, ro);
-  REQUIRE(r.ok());
-  std::string all;
-  for (const auto& c : chunks) all += c;
-  CHECK(ReadFile(ro.target + "/data/f") == all);
   // Six runs, at most two reads at once: only the first two need new memory.
-  CHECK(reads.into_used == 4);
+  CHECK(RestoreSixRuns().into_used == 4);
 }
 
 // The node of `path` (absolute, as backed up) in snapshot `id`.
