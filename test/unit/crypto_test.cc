@@ -109,8 +109,10 @@ TEST_CASE("Seal/Open round trip", "[crypto]") {
     auto opened = Open(key, sealed);
     REQUIRE(opened.ok());
     CHECK(*opened == plain);
-    if (size > 0) {
-      // CTR must actually hide the plaintext.
+    if (size >= 16) {
+      // CTR must actually hide the plaintext. A shorter message can encrypt
+      // to itself by chance (1 in 256 for one byte), so only a block or more
+      // is checked: there a match means the keystream was not applied.
       CHECK_FALSE(std::equal(plain.begin(), plain.end(),
                              sealed.begin() + kNonceSize));
     }
