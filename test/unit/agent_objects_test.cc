@@ -16,6 +16,7 @@
 #include "agent/workload.h"
 #include "engine/polynomial.h"
 #include "storage/backends/local_backend.h"
+#include "test/unit/test_util.h"
 
 using namespace stash;
 using namespace stash::agent;
@@ -200,9 +201,8 @@ TEST_CASE("agent: retention policies as forget policies") {
 }
 
 TEST_CASE("agent: retention applies to its own file group's snapshots only") {
-  char dir_template[] = "/tmp/stash-agent-test-XXXXXX";
-  REQUIRE(mkdtemp(dir_template));
-  std::string dir = dir_template;
+  stash::testing::TempDir temp;
+  const std::string& dir = temp.path;
   InitOptions init;
   init.chunker_polynomial = RandomPolynomial();
   init.kdf = {1024, 8, 1};
@@ -243,7 +243,6 @@ TEST_CASE("agent: retention applies to its own file group's snapshots only") {
   REQUIRE(result.ok());
   CHECK(result->removed == 2);
   CHECK((*repo)->LoadAllSnapshots()->size() == 6);  // nothing removed on a dry run
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("agent: session metrics as 0.8.3 named them") {

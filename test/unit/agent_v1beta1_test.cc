@@ -16,6 +16,7 @@
 #include "base/format_bytes.h"
 #include "kube/object.h"
 #include "storage/backends/local_backend.h"
+#include "test/unit/test_util.h"
 
 #include <unistd.h>
 
@@ -191,9 +192,8 @@ TEST_CASE("output.json hands a step's stats to update-status") {
   REQUIRE_FALSE(broken.ok());
   CHECK(broken.error().message().find("/tmp/output/output.json") != std::string::npos);
 
-  char dir[] = "/tmp/agent-v1beta1-XXXXXX";
-  REQUIRE(::mkdtemp(dir));
-  std::string sub = std::string(dir) + "/a/b";
+  stash::testing::TempDir dir;
+  std::string sub = dir.path + "/a/b";
   CHECK(ReadStepOutput(sub).error().kind() == ErrorKind::kNotFound);
   REQUIRE(WriteStepOutput(sub, out).ok());
   CHECK(ReadStepOutput(sub)->backup->hostname == "host-0");
@@ -259,12 +259,11 @@ TEST_CASE("a dump command's exit status and output") {
 }
 
 TEST_CASE("a host waits for another host's lock on the shared repository") {
-  char dir[] = "/tmp/agent-v1beta1-lock-XXXXXX";
-  REQUIRE(::mkdtemp(dir));
+  stash::testing::TempDir dir;
   InitOptions o;
   o.chunker_polynomial = 0x3DA3358B4DC173;
   o.kdf = {1024, 8, 1};
-  auto repo = Repository::Init(std::make_unique<LocalBackend>(std::string(dir) + "/repo"), "pw", o);
+  auto repo = Repository::Init(std::make_unique<LocalBackend>(dir.path + "/repo"), "pw", o);
   REQUIRE(repo.ok());
   auto held = RepositoryLock::Acquire(**repo, LockMode::kExclusive);  // another host's prune
   REQUIRE(held.ok());

@@ -12,6 +12,7 @@
 #include "apiserver/snapshots/snapshot_storage.h"
 #include "crypto/random.h"
 #include "storage/backends/local_backend.h"
+#include "test/unit/test_util.h"
 #include "storage/tree.h"
 
 using namespace stash;
@@ -102,14 +103,7 @@ TEST_CASE("prune queue: stop drops waiting requests") {
 
 namespace {
 
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/stash-prune-test-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string path;
-};
+using stash::testing::TempDir;
 
 class OneRepository : public RepositorySource {
  public:

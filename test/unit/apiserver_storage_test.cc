@@ -16,6 +16,7 @@
 #include "base/version.h"
 #include "storage/backends/local_backend.h"
 #include "storage/lock.h"
+#include "test/unit/test_util.h"
 
 using namespace stash;
 using namespace stash::apiserver;
@@ -24,14 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/stash-apiserver-test-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string path;
-};
+using stash::testing::TempDir;
 
 std::unique_ptr<Repository> InitRepo(const std::string& path) {
   InitOptions o;
