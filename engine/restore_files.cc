@@ -245,7 +245,7 @@ ContentWriter::ContentWriter(Repository& repo, bool restore_owner, RestoreLog& l
   // Two read buffers per job too; one that grew for a huge blob keeps only
   // the pages a largest read needs while it waits.
   buffers_ = std::make_unique<BufferPool>(2 * limits_.threads, 0,
-                                          std::max<uint64_t>(limits_.max_read, 16 << 20));
+                                          std::max<uint64_t>(limits_.max_read, 16 << 20), 0);
   downloads_ = std::make_unique<ThreadPool>(2 * limits_.threads);
   queue_ = std::make_unique<ThreadPool>(limits_.threads, limits_.threads);
 }

@@ -1,0 +1,52 @@
+// BufferPool: idle buffers give their pages back beyond what they keep.
+#include <catch2/catch.hpp>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "engine/buffer_pool.h"
+
+using namespace stash;
+
+namespace {
+
+// Resident pages of [data, data + size), by mincore.
+size_t ResidentPages(const uint8_t* data, size_t size) {
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t start = reinterpret_cast<uintptr_t>(data) & ~(page - 1);
+  const uintptr_t end = reinterpret_cast<uintptr_t>(data) + size;
+  std::vector<unsigned char> in((end - start + page - 1) / page);
+  REQUIRE(::mincore(reinterpret_cast<void*>(start), end - start, in.data()) == 0);
+  size_t n = 0;
+  for (unsigned char c : in) n += c & 1;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("an idle pooled buffer keeps only its first pages, also of what was written past its size") {
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t keep = 2 << 20, past = 1 << 20;
+  BufferPool pool(1, 9 << 20, keep, past);
+  Bytes b = pool.Get();
+  b.resize(8 << 20, 1);         // touches 8 MiB
+  b.resize((8 << 20) - past);   // as the archiver leaves a buffer it split a chunk off
+  const uint8_t* data = b.data();
+  const size_t capacity = b.capacity();
+  REQUIRE(ResidentPages(data, capacity) * page >= (8 << 20));
+  pool.Put(std::move(b));
+  Bytes again = pool.Get();
+  REQUIRE(again.data() == data);
+  CHECK(again.empty());
+  // The first `keep` bytes stay, and the two pages the buffer's ends may share.
+  CHECK(ResidentPages(data, capacity) * page <= keep + 2 * page);
+
+  // A buffer used within what it keeps goes back whole.
+  again.resize(keep / 2, 2);
+  pool.Put(std::move(again));
+  Bytes third = pool.Get();
+  CHECK(third.data() == data);
+  CHECK(ResidentPages(data, keep / 2) * page >= keep / 2);
+}
