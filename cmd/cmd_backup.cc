@@ -142,7 +142,9 @@ Result<BackupResult> RunEngine(Repository& repo, const Args& args, const Globals
   } else if (!g.quiet && ::isatty(STDOUT_FILENO)) {
     printer.emplace(progress, ProgressPrinter::Mode::kTerminal, std::chrono::milliseconds(250));
   }
-  return Backup(repo, tables, options, &progress);
+  // Without a printer nobody reads the progress: no counting scan beside
+  // the backup (it would stat every entry a second time).
+  return Backup(repo, tables, options, printer ? &progress : nullptr);
 }
 
 int Finish(const Result<BackupResult>& result, const BackupOptions& options, Repository& repo,
