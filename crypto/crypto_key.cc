@@ -78,15 +78,64 @@ void CipherUpdate(EVP_CIPHER_CTX* ctx, const uint8_t* in, size_t n,
   }
 }
 
-// CTR is its own inverse, so this both encrypts and decrypts.
+// One thread's cipher contexts, keyed once for the key it last used. An
+// OpenSSL 3 context made and keyed per message costs an allocation, a
+// provider lookup and two key schedules: more than sealing a small blob
+// (a tree, a small file) itself. Per message only the nonce changes.
+class ThreadCiphers {
+ public:
+  static ThreadCiphers& For(const CryptoKey& key) {
+    EnsureSodium();
+    thread_local ThreadCiphers ciphers;
+    ciphers.Key(key);
+    return ciphers;
+  }
+  ~ThreadCiphers() {
+    sodium_memzero(encrypt_.data(), encrypt_.size());
+    sodium_memzero(mac_k_.data(), mac_k_.size());
+  }
+
+  // CTR is its own inverse, so this both encrypts and decrypts.
+  void Ctr(const uint8_t nonce[kNonceSize], ByteView in, uint8_t* out) {
+    if (in.empty()) return;
+    // A null cipher and key keep the schedule; the IV restarts the counter.
+    if (EVP_EncryptInit_ex(ctr_.get(), nullptr, nullptr, nullptr, nonce) != 1)
+      Die("EVP_EncryptInit_ex(ctr iv)");
+    CipherUpdate(ctr_.get(), in.data(), in.size(), out);
+  }
+
+  // AES-128_k of one block (ECB keeps no state between blocks).
+  void Block(const uint8_t in[16], uint8_t out[16]) {
+    CipherUpdate(ecb_.get(), in, 16, out);
+  }
+
+ private:
+  ThreadCiphers() : ctr_(NewCtx()), ecb_(NewCtx()) {}
+
+  void Key(const CryptoKey& key) {
+    if (keyed_ && sodium_memcmp(encrypt_.data(), key.encrypt.data(), encrypt_.size()) == 0 &&
+        sodium_memcmp(mac_k_.data(), key.mac_k.data(), mac_k_.size()) == 0)
+      return;
+    if (EVP_EncryptInit_ex(ctr_.get(), Aes256Ctr(), nullptr, key.encrypt.data(), nullptr) != 1)
+      Die("EVP_EncryptInit_ex(ctr)");
+    if (EVP_EncryptInit_ex(ecb_.get(), Aes128Ecb(), nullptr, key.mac_k.data(), nullptr) != 1 ||
+        EVP_CIPHER_CTX_set_padding(ecb_.get(), 0) != 1)
+      Die("EVP_EncryptInit_ex(ecb)");
+    encrypt_ = key.encrypt;
+    mac_k_ = key.mac_k;
+    keyed_ = true;
+  }
+
+  std::array<uint8_t, 32> encrypt_{};
+  std::array<uint8_t, 16> mac_k_{};
+  bool keyed_ = false;
+  CipherCtx ctr_;
+  CipherCtx ecb_;
+};
+
 void AesCtr(const CryptoKey& key, const uint8_t nonce[kNonceSize],
             ByteView in, uint8_t* out) {
-  if (in.empty()) return;
-  CipherCtx ctx = NewCtx();
-  if (EVP_EncryptInit_ex(ctx.get(), Aes256Ctr(), nullptr, key.encrypt.data(),
-                         nonce) != 1)
-    Die("EVP_EncryptInit_ex(ctr)");
-  CipherUpdate(ctx.get(), in.data(), in.size(), out);
+  ThreadCiphers::For(key).Ctr(nonce, in, out);
 }
 
 // The per-message Poly1305 key: clamp(r) || AES-128_k(nonce).
@@ -94,12 +143,7 @@ std::array<uint8_t, 32> OneTimeKey(const CryptoKey& key,
                                    const uint8_t nonce[kNonceSize]) {
   std::array<uint8_t, 32> otk;
   for (size_t i = 0; i < 16; ++i) otk[i] = key.mac_r[i] & kClampMask[i];
-  CipherCtx ctx = NewCtx();
-  if (EVP_EncryptInit_ex(ctx.get(), Aes128Ecb(), nullptr, key.mac_k.data(),
-                         nullptr) != 1 ||
-      EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1)
-    Die("EVP_EncryptInit_ex(ecb)");
-  CipherUpdate(ctx.get(), nonce, kNonceSize, otk.data() + 16);
+  ThreadCiphers::For(key).Block(nonce, otk.data() + 16);
   return otk;
 }
 

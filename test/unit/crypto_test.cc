@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "crypto/crypto_key.h"
@@ -117,6 +118,32 @@ TEST_CASE("Seal/Open round trip", "[crypto]") {
                              sealed.begin() + kNonceSize));
     }
   }
+}
+
+TEST_CASE("Seal and Open with keys taking turns on one thread and on others", "[crypto]") {
+  // Each thread keeps its ciphers keyed for the last key it used; a key
+  // that differs in any part must be keyed anew.
+  const CryptoKey a = CryptoKey::Generate();
+  CryptoKey b = a;
+  b.encrypt[31] ^= 1;
+  CryptoKey c = a;
+  c.mac_k[0] ^= 1;
+  const Bytes plain = RandomBytes(100);
+  const Bytes by_a = Seal(a, plain), by_b = Seal(b, plain), by_c = Seal(c, plain);
+  CHECK(*Open(a, by_a) == plain);
+  CHECK(*Open(b, by_b) == plain);
+  CHECK(*Open(c, by_c) == plain);
+  CHECK_FALSE(Open(c, by_a).ok());  // the MAC key differs
+  CHECK_FALSE(Open(a, by_c).ok());
+  auto wrong = Open(b, by_a);       // same MAC key: verifies, decrypts to other bytes
+  REQUIRE(wrong.ok());
+  CHECK(*wrong != plain);
+  std::thread other([&] {
+    CHECK(*Open(b, by_b) == plain);
+    CHECK(*Open(a, by_a) == plain);
+  });
+  other.join();
+  CHECK(*Open(a, by_a) == plain);
 }
 
 TEST_CASE("Seal uses a fresh nonce each time", "[crypto]") {
