@@ -34,14 +34,16 @@ TEST_CASE("an idle pooled buffer keeps only its first pages, also of what was wr
   b.resize(8 << 20, 1);         // touches 8 MiB
   b.resize((8 << 20) - past);   // as the archiver leaves a buffer it split a chunk off
   const uint8_t* data = b.data();
-  const size_t capacity = b.capacity();
-  REQUIRE(ResidentPages(data, capacity) * page >= (8 << 20));
+  REQUIRE(ResidentPages(data, 8 << 20) * page >= (8 << 20));
   pool.Put(std::move(b));
   Bytes again = pool.Get();
   REQUIRE(again.data() == data);
   CHECK(again.empty());
-  // The first `keep` bytes stay, and the two pages the buffer's ends may share.
-  CHECK(ResidentPages(data, capacity) * page <= keep + 2 * page);
+  // What was touched past the first `keep` bytes is given back (pages past
+  // that which the allocator may have touched itself, as MALLOC_PERTURB_
+  // makes it, are not the pool's to know of).
+  CHECK(ResidentPages(data + keep + page, (8 << 20) - keep - 2 * page) == 0);
+  CHECK(ResidentPages(data, keep) * page >= keep);
 
   // A buffer used within what it keeps goes back whole.
   again.resize(keep / 2, 2);
