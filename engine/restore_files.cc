@@ -242,10 +242,17 @@ ContentWriter::ContentWriter(Repository& repo, bool restore_owner, RestoreLog& l
   }
   // A job has at most two reads out (the run it waits for, the next one),
   // so a thread for each: a read never queues behind another.
-  // Two read buffers per job too; one that grew for a huge blob keeps only
-  // the pages a largest read needs while it waits.
-  buffers_ = std::make_unique<BufferPool>(2 * limits_.threads, 0,
-                                          std::max<uint64_t>(limits_.max_read, 16 << 20), 0);
+  // Two read buffers per job too, each with room for a largest read from
+  // the start (growing by doubling would copy and fault in fresh pages); one
+  // that grew for a huge blob keeps only the pages a largest read needs
+  // while it waits. A read resizes its buffer over what it reads, so the
+  // pool keeps their sizes: no zeroing before every read.
+  buffers_ = std::make_unique<BufferPool>(BufferPool::Options{
+      .max_idle = 2 * limits_.threads,
+      .reserve = limits_.max_read,
+      .keep_touched = std::max<uint64_t>(limits_.max_read, 16 << 20),
+      .written_past = 0,
+      .keep_size = true});
   downloads_ = std::make_unique<ThreadPool>(2 * limits_.threads);
   queue_ = std::make_unique<ThreadPool>(limits_.threads, limits_.threads);
 }

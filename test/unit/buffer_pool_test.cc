@@ -29,7 +29,7 @@ size_t ResidentPages(const uint8_t* data, size_t size) {
 TEST_CASE("an idle pooled buffer keeps only its first pages, also of what was written past its size") {
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   const size_t keep = 2 << 20, past = 1 << 20;
-  BufferPool pool(1, 9 << 20, keep, past);
+  BufferPool pool({.max_idle = 1, .reserve = 9 << 20, .keep_touched = keep, .written_past = past});
   Bytes b = pool.Get();
   b.resize(8 << 20, 1);         // touches 8 MiB
   b.resize((8 << 20) - past);   // as the archiver leaves a buffer it split a chunk off
@@ -51,4 +51,19 @@ TEST_CASE("an idle pooled buffer keeps only its first pages, also of what was wr
   Bytes third = pool.Get();
   CHECK(third.data() == data);
   CHECK(ResidentPages(data, keep / 2) * page >= keep / 2);
+}
+
+TEST_CASE("a pool that keeps sizes hands back a buffer as it was put back") {
+  BufferPool pool({.max_idle = 1, .reserve = 1 << 20, .keep_touched = 2 << 20, .written_past = 0,
+                   .keep_size = true});
+  Bytes b = pool.Get();
+  CHECK(b.empty());
+  CHECK(b.capacity() >= (1 << 20));
+  b.assign(1000, 7);
+  const uint8_t* data = b.data();
+  pool.Put(std::move(b));
+  Bytes again = pool.Get();
+  CHECK(again.data() == data);
+  REQUIRE(again.size() == 1000);
+  CHECK(again[999] == 7);
 }
