@@ -476,7 +476,7 @@ class OverlapBackend : public LocalBackend {
     if (type != FileType::kPack || !gated.count(name)) return LocalBackend::ReadInto(type, name, offset, length, out);
     {
       std::unique_lock<std::mutex> lock(mu_);
-      if (out.capacity() > 0) ++into_used;
+      if (!out.empty()) ++into_used;  // a fresh buffer is empty; a reused one keeps its last read
       max_in_flight = std::max(max_in_flight, ++in_flight_);
       cv_.notify_all();
       cv_.wait_for(lock, std::chrono::seconds(2), [&] { return in_flight_ >= 2; });
