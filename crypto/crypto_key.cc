@@ -197,23 +197,23 @@ Bytes Seal(const CryptoKey& key, ByteView plaintext) {
 void SealAppend(const CryptoKey& key, ByteView plaintext, Bytes& out) {
   const size_t start = out.size();
   out.resize(start + plaintext.size() + kCipherOverhead);
-  uint8_t* nonce = out.data() + start;
+  SealInto(key, plaintext, out.data() + start);
+}
+
+void SealInto(const CryptoKey& key, ByteView plaintext, uint8_t* out) {
+  uint8_t* nonce = out;
   uint8_t* ct = nonce + kNonceSize;
   RandomNonce(nonce);
+  // AES-CTR may write over its own input (EVP allows in == out).
   AesCtr(key, nonce, plaintext, ct);
   const auto tag = Poly1305Aes(key, nonce, ByteView(ct, plaintext.size()));
   std::memcpy(ct + plaintext.size(), tag.data(), kTagSize);
 }
 
 void SealInPlace(const CryptoKey& key, Bytes& buf) {
-  uint8_t* nonce = buf.data();
-  uint8_t* text = nonce + kNonceSize;
   const size_t size = buf.size() - kNonceSize;
-  RandomNonce(nonce);
-  // AES-CTR may write over its own input (EVP allows in == out).
-  AesCtr(key, nonce, ByteView(text, size), text);
-  const auto tag = Poly1305Aes(key, nonce, ByteView(text, size));
-  buf.insert(buf.end(), tag.begin(), tag.end());
+  buf.resize(buf.size() + kTagSize);
+  SealInto(key, ByteView(buf.data() + kNonceSize, size), buf.data());
 }
 
 Result<Bytes> Open(const CryptoKey& key, ByteView sealed) {

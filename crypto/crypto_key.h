@@ -39,6 +39,11 @@ Bytes Seal(const CryptoKey& key, ByteView plaintext);
 // Same, appending to `out` (avoids a copy when building packs).
 void SealAppend(const CryptoKey& key, ByteView plaintext, Bytes& out);
 
+// Same, into `out`, which has room for plaintext.size() + kCipherOverhead
+// bytes. `plaintext` may lie at out + kNonceSize (sealed in place) but must
+// not overlap `out` otherwise.
+void SealInto(const CryptoKey& key, ByteView plaintext, uint8_t* out);
+
 // Same, for a large message without a second copy of it: `buf` holds
 // kNonceSize bytes of room (their value does not matter), then the
 // plaintext; on return it holds nonce || ct || tag, as Seal would return.

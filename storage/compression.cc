@@ -57,11 +57,8 @@ Bytes ZstdCompress(ByteView data, int level) {
   return out;
 }
 
-size_t ZstdCompressInto(ByteView data, Bytes& scratch, int level) {
-  size_t bound = ZSTD_compressBound(data.size());
-  if (scratch.size() < bound) scratch.resize(bound);
-  size_t n = ZSTD_compressCCtx(ThreadCompressor(), scratch.data(), scratch.size(), data.data(),
-                               data.size(), level);
+size_t ZstdCompressTo(ByteView data, uint8_t* out, size_t capacity, int level) {
+  size_t n = ZSTD_compressCCtx(ThreadCompressor(), out, capacity, data.data(), data.size(), level);
   return ZSTD_isError(n) ? 0 : n;
 }
 

@@ -25,9 +25,9 @@ int BlobCompressionLevel(CompressionMode mode);
 // standard frame; we write no checksum since every blob is MAC'd anyway).
 Bytes ZstdCompress(ByteView data, int level = 3);
 
-// Compresses into `scratch` (grown as needed, so one buffer serves many
-// calls without reallocating) and returns the frame's size.
-size_t ZstdCompressInto(ByteView data, Bytes& scratch, int level = 3);
+// Compresses into `out`, which has room for `capacity` bytes (at least
+// ZstdCompressBound(data.size()) cannot fail); the frame's size, 0 on failure.
+size_t ZstdCompressTo(ByteView data, uint8_t* out, size_t capacity, int level = 3);
 
 // The most bytes a frame of `size` input bytes can take.
 size_t ZstdCompressBound(size_t size);

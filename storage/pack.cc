@@ -115,33 +115,63 @@ Status PackWriter::Append(ByteView bytes) {
   return Status::Ok();
 }
 
+namespace {
+
+// Each thread seals its blobs in one buffer, reused: a blob is compressed
+// straight into it after room for the nonce and encrypted there, so a blob
+// in the making takes one buffer per thread, not a compressed copy and a
+// sealed one. One very large blob (a big tree) does not keep it for good.
+class SealBuffer {
+ public:
+  static constexpr size_t kKeepAtMost = 16u << 20;
+  explicit SealBuffer(size_t payload) {
+    if (buf().size() < payload + kCipherOverhead) buf().resize(payload + kCipherOverhead);
+  }
+  ~SealBuffer() {
+    if (buf().capacity() > kKeepAtMost) buf() = Bytes();
+  }
+  uint8_t* data() { return buf().data(); }
+  size_t payload_room() { return buf().size() - kCipherOverhead; }
+
+ private:
+  static Bytes& buf() {
+    thread_local Bytes b;
+    return b;
+  }
+};
+
+}  // namespace
+
 Status PackWriter::Add(BlobType type, const Id& id, ByteView payload, uint32_t uncompressed_length) {
-  thread_local Bytes sealed;  // reused: no allocation per blob
-  sealed.clear();
-  SealAppend(key_, payload, sealed);
+  SealBuffer sealed(payload.size());
+  SealInto(key_, payload, sealed.data());
+  return AddSealed(type, id, ByteView(sealed.data(), payload.size() + kCipherOverhead), uncompressed_length);
+}
+
+Status PackWriter::AddPlaintext(BlobType type, const Id& id, ByteView plaintext, int zstd_level) {
+  if (zstd_level != 0 && !plaintext.empty()) {
+    SealBuffer sealed(ZstdCompressBound(plaintext.size()));
+    uint8_t* frame = sealed.data() + kNonceSize;
+    size_t n = ZstdCompressTo(plaintext, frame, sealed.payload_room(), zstd_level);
+    if (n > 0 && n < plaintext.size()) {
+      SealInto(key_, ByteView(frame, n), sealed.data());
+      return AddSealed(type, id, ByteView(sealed.data(), n + kCipherOverhead),
+                       static_cast<uint32_t>(plaintext.size()));
+    }
+  }
+  return Add(type, id, plaintext, 0);
+}
+
+Status PackWriter::AddSealed(BlobType type, const Id& id, ByteView sealed, uint32_t uncompressed_length) {
   PackedBlob blob;
   blob.type = type;
   blob.id = id;
   blob.offset = static_cast<uint32_t>(size_);
   blob.length = static_cast<uint32_t>(sealed.size());
   blob.uncompressed_length = uncompressed_length;
-  Status written = Append(sealed);
-  // One very large blob (a big tree) does not keep its buffer for good.
-  if (sealed.capacity() > (16u << 20)) sealed = Bytes();
-  STASH_RETURN_IF_ERROR(written);
+  STASH_RETURN_IF_ERROR(Append(sealed));
   blobs_.push_back(blob);
   return Status::Ok();
-}
-
-Status PackWriter::AddPlaintext(BlobType type, const Id& id, ByteView plaintext, int zstd_level) {
-  if (zstd_level != 0 && !plaintext.empty()) {
-    thread_local Bytes scratch;  // reused: no allocation per blob
-    size_t n = ZstdCompressInto(plaintext, scratch, zstd_level);
-    if (n > 0 && n < plaintext.size()) {
-      return Add(type, id, ByteView(scratch.data(), n), static_cast<uint32_t>(plaintext.size()));
-    }
-  }
-  return Add(type, id, plaintext, 0);
 }
 
 Result<PackFile> PackWriter::Finish() {

@@ -112,6 +112,8 @@ class PackWriter {
   std::vector<PackedBlob> Discard();
 
  private:
+  // Appends a blob already sealed (nonce, ciphertext, tag).
+  Status AddSealed(BlobType type, const Id& id, ByteView sealed, uint32_t uncompressed_length);
   Status Append(ByteView bytes);
   void Reset();
 

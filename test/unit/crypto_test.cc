@@ -155,6 +155,20 @@ TEST_CASE("Seal uses a fresh nonce each time", "[crypto]") {
   CHECK_FALSE(std::equal(a.begin(), a.begin() + kNonceSize, b.begin()));
 }
 
+TEST_CASE("SealInto seals from elsewhere and in place", "[crypto]") {
+  const CryptoKey key = CryptoKey::Generate();
+  const Bytes plain = RandomBytes(1000);
+  Bytes out(plain.size() + kCipherOverhead);
+  SealInto(key, plain, out.data());
+  CHECK(*Open(key, out) == plain);
+  // In place: the plaintext already sits after the nonce's room.
+  Bytes buf(plain.size() + kCipherOverhead);
+  std::copy(plain.begin(), plain.end(), buf.begin() + kNonceSize);
+  SealInto(key, ByteView(buf.data() + kNonceSize, plain.size()), buf.data());
+  CHECK_FALSE(std::equal(plain.begin(), plain.end(), buf.begin() + kNonceSize));
+  CHECK(*Open(key, buf) == plain);
+}
+
 TEST_CASE("SealAppend appends after existing bytes", "[crypto]") {
   const CryptoKey key = CryptoKey::Generate();
   Bytes out = ToBytes("header");
