@@ -151,7 +151,7 @@ void RandomNonce(uint8_t nonce[kNonceSize]) {
   // An all-zero nonce is rejected by readers; with 128 random bits this loop
   // practically never repeats, but it keeps Seal infallible.
   do {
-    RandomBytes(std::span<uint8_t>(nonce, kNonceSize));
+    RandomNonceBytes(std::span<uint8_t, kNonceSize>(nonce, kNonceSize));
   } while (AllZero(nonce, kNonceSize));
 }
 

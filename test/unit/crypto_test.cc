@@ -1,5 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -144,6 +149,37 @@ TEST_CASE("Seal and Open with keys taking turns on one thread and on others", "[
   });
   other.join();
   CHECK(*Open(a, by_a) == plain);
+}
+
+TEST_CASE("nonces differ, and a forked child draws its own", "[crypto]") {
+  std::set<std::array<uint8_t, 16>> seen;
+  for (int i = 0; i < 1000; ++i) {  // several of a thread's blocks
+    std::array<uint8_t, 16> n;
+    RandomNonceBytes(n);
+    seen.insert(n);
+  }
+  CHECK(seen.size() == 1000);
+
+  // The parent's block now holds its next nonces; a child that served from
+  // a copy of it would hand out the very nonce the parent uses next.
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::array<uint8_t, 16> mine;
+    RandomNonceBytes(mine);
+    ssize_t ignored = ::write(fds[1], mine.data(), mine.size());
+    (void)ignored;
+    ::_exit(0);
+  }
+  std::array<uint8_t, 16> parent, child{};
+  RandomNonceBytes(parent);
+  REQUIRE(::read(fds[0], child.data(), child.size()) == 16);
+  ::waitpid(pid, nullptr, 0);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  CHECK(child != parent);
 }
 
 TEST_CASE("Seal uses a fresh nonce each time", "[crypto]") {
