@@ -121,23 +121,28 @@ namespace {
 // straight into it after room for the nonce and encrypted there, so a blob
 // in the making takes one buffer per thread, not a compressed copy and a
 // sealed one. One very large blob (a big tree) does not keep it for good.
+// One SealBuffer at a time per thread: they share the thread's buffer.
 class SealBuffer {
  public:
   static constexpr size_t kKeepAtMost = 16u << 20;
-  explicit SealBuffer(size_t payload) {
-    if (buf().size() < payload + kCipherOverhead) buf().resize(payload + kCipherOverhead);
+  explicit SealBuffer(size_t payload) : buf_(ThreadBuffer()) {
+    if (buf_.size() < payload + kCipherOverhead) buf_.resize(payload + kCipherOverhead);
   }
   ~SealBuffer() {
-    if (buf().capacity() > kKeepAtMost) buf() = Bytes();
+    if (buf_.capacity() > kKeepAtMost) buf_ = Bytes();
   }
-  uint8_t* data() { return buf().data(); }
-  size_t payload_room() { return buf().size() - kCipherOverhead; }
+  SealBuffer(const SealBuffer&) = delete;
+  SealBuffer& operator=(const SealBuffer&) = delete;
+
+  uint8_t* data() { return buf_.data(); }
+  size_t payload_room() const { return buf_.size() - kCipherOverhead; }
 
  private:
-  static Bytes& buf() {
+  static Bytes& ThreadBuffer() {
     thread_local Bytes b;
     return b;
   }
+  Bytes& buf_;
 };
 
 }  // namespace
