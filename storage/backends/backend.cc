@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace stash {
 
@@ -36,16 +38,41 @@ bool IsRepositoryFileName(std::string_view name) {
   return true;
 }
 
+namespace {
+
+// A store that writes a new file in place (rclone's REST server does) shows
+// another writer's upload while it is under way, so a stored file shorter
+// than ours may still grow into it. Look again while it grows; a file that
+// has stopped growing for kStillChecks looks in a row is finished.
+constexpr int kStillChecks = 4;
+constexpr auto kFirstWait = std::chrono::milliseconds(25);
+constexpr auto kLongestWait = std::chrono::milliseconds(400);
+constexpr auto kGrowthDeadline = std::chrono::seconds(60);
+
+}  // namespace
+
 Status SameContent(Backend& backend, FileType type, const std::string& name, ByteView data,
                    const std::string& what) {
   Error conflict = Conflict(what + ": file already exists with different content");
-  auto info = backend.Stat(type, name);
-  if (!info.ok()) {
-    // Gone again since the create was refused: the other writer's file was
-    // removed, which is still not our write.
-    return info.error().kind() == ErrorKind::kNotFound ? conflict : info.error();
+  auto deadline = std::chrono::steady_clock::now() + kGrowthDeadline;
+  std::chrono::milliseconds wait = kFirstWait;
+  uint64_t last_size = 0;
+  int still = 0;
+  for (;;) {
+    auto info = backend.Stat(type, name);
+    if (!info.ok()) {
+      // Gone again since the create was refused: the other writer's file was
+      // removed, which is still not our write.
+      return info.error().kind() == ErrorKind::kNotFound ? conflict : info.error();
+    }
+    if (info->size > data.size()) return conflict;
+    if (info->size == data.size()) break;
+    still = info->size > last_size ? 0 : still + 1;
+    last_size = info->size;
+    if (still >= kStillChecks || std::chrono::steady_clock::now() + wait > deadline) return conflict;
+    std::this_thread::sleep_for(wait);
+    wait = std::min<std::chrono::milliseconds>(wait * 2, kLongestWait);
   }
-  if (info->size != data.size()) return conflict;
   if (data.empty()) return Status::Ok();
   STASH_ASSIGN_OR_RETURN(Bytes stored, backend.Read(type, name));
   if (stored.size() != data.size() || !std::equal(stored.begin(), stored.end(), data.begin())) {

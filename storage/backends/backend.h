@@ -107,7 +107,9 @@ Status WriteNew(Backend& backend, FileType type, const std::string& name, ByteVi
                 const std::function<Status()>& create);
 
 // The reconciliation alone: Ok when the file `name` holds exactly `data`,
-// kConflict (naming `what`) when it holds something else.
+// kConflict (naming `what`) when it holds something else. A stored file
+// shorter than `data` is looked at again while it grows (another writer's
+// upload under way on a store that writes in place), so this may wait.
 Status SameContent(Backend& backend, FileType type, const std::string& name, ByteView data,
                    const std::string& what);
 

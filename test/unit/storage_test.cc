@@ -593,3 +593,47 @@ TEST_CASE("a failed upload fails the next SaveBlob and Flush, and is never index
   CHECK(stored->pack.Hex() == (*packs)[0].name);
   CHECK(g.backend->List(FileType::kIndex)->empty());  // no index names a missing pack
 }
+
+// A store that writes in place shows another writer's upload as a file that
+// grows: WriteNew must wait for it rather than call a same-bytes write a
+// conflict.
+class GrowingStatBackend : public LocalBackend {
+ public:
+  using LocalBackend::LocalBackend;
+  std::vector<uint64_t> sizes;  // what the next Stat calls report, then the truth
+  Result<FileInfo> Stat(FileType type, const std::string& name) override {
+    auto info = LocalBackend::Stat(type, name);
+    if (info.ok() && !sizes.empty()) {
+      info->size = sizes.front();
+      sizes.erase(sizes.begin());
+    }
+    return info;
+  }
+};
+
+TEST_CASE("a same-bytes write waits for another writer's upload to finish growing") {
+  TempDir dir;
+  GrowingStatBackend b(dir.path + "/repo");
+  REQUIRE(b.Create().ok());
+  Bytes data = Pattern(3000, 7);
+  std::string name = Sha256(data).Hex();
+  REQUIRE(b.Write(FileType::kPack, name, data).ok());
+  auto refused = [] { return Status(Conflict("taken")); };
+
+  SECTION("a file that grows into ours is ours") {
+    b.sizes = {0, 0, 1000, 1000, 2000};
+    CHECK(WriteNew(b, FileType::kPack, name, data, refused).ok());
+    CHECK(b.sizes.empty());
+  }
+  SECTION("a shorter file that stops growing is a conflict") {
+    b.sizes = std::vector<uint64_t>(20, 1000);
+    auto status = WriteNew(b, FileType::kPack, name, data, refused);
+    REQUIRE(!status.ok());
+    CHECK(status.error().kind() == ErrorKind::kConflict);
+    CHECK(b.sizes.size() >= 10);  // gave up after a few still looks
+  }
+  SECTION("a longer file is a conflict at once") {
+    b.sizes = {4000};
+    CHECK(WriteNew(b, FileType::kPack, name, data, refused).error().kind() == ErrorKind::kConflict);
+  }
+}
