@@ -67,6 +67,7 @@ size_t ZstdCompressBound(size_t size) { return ZSTD_compressBound(size); }
 ZstdFrameWriter::ZstdFrameWriter(Bytes& out, uint64_t total, int level)
     : out_(out), ctx_(ZSTD_createCCtx()) {
   failed_ = !ctx_ || ZSTD_isError(ZSTD_CCtx_setParameter(ctx_, ZSTD_c_compressionLevel, level)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(ctx_, ZSTD_c_windowLog, kFrameWriterWindowLog)) ||
             ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(ctx_, total));
   // The whole frame's room at once: growing a vector step by step would
   // hold two copies of it at each step. Pages never written cost nothing.

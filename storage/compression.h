@@ -38,6 +38,13 @@ size_t ZstdCompressBound(size_t size);
 // records it, as ZstdCompress's do. Uses a context of its own, freed with
 // the writer (a thread's cached context would keep a large window alive).
 // `out` gets capacity for the frame's bound and 128 KiB more up front.
+//
+// The frame's window is 2^kFrameWriterWindowLog bytes whatever `total` is.
+// zstd would otherwise size it to the input (8 MiB for an 8 MB index file),
+// and the writer and every later reader of the frame hold a window that
+// large; on index JSON, whose repeats are a few hundred bytes apart, the
+// wider window saves nothing (a 50,000-blob index file came out 2% larger).
+inline constexpr int kFrameWriterWindowLog = 17;
 class ZstdFrameWriter {
  public:
   ZstdFrameWriter(Bytes& out, uint64_t total, int level = 3);

@@ -2,6 +2,9 @@
 // and sealed without whole copies of their text.
 #include <catch2/catch.hpp>
 
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_getFrameHeader
+#include <zstd.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -82,6 +85,11 @@ TEST_CASE("a zstd frame written in pieces decodes to their concatenation") {
   REQUIRE(back.ok());
   CHECK(AsString(*back) == text);
   CHECK(out.size() < text.size() / 2);
+  // A small window, however large the text: writer and readers hold it.
+  REQUIRE(text.size() > (size_t{1} << kFrameWriterWindowLog) * 4);
+  ZSTD_frameHeader header;
+  REQUIRE(ZSTD_getFrameHeader(&header, out.data() + 2, out.size() - 2) == 0);
+  CHECK(header.windowSize == (uint64_t{1} << kFrameWriterWindowLog));
 }
 
 TEST_CASE("a zstd frame whose pieces do not add up to the promised size fails") {
