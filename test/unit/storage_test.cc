@@ -560,6 +560,29 @@ TEST_CASE("full packs upload while SaveBlob goes on, a bounded number at once", 
   for (const auto& b : blobs) CHECK(*(*again)->LoadBlob(BlobType::kData, Sha256(b)) == b);
 }
 
+TEST_CASE("blobs of a pack being uploaded are known by id and type, and not stored twice", "[repo]") {
+  GatedRepo g;
+  g.repo->set_pack_size(20000);
+  std::vector<Bytes> blobs;
+  for (size_t i = 0; i < 40; ++i) blobs.push_back(RandomBytes(600 + i));
+  // Saved in one order; the uploading pack's list is searched by id.
+  for (const auto& b : blobs) REQUIRE(*g.repo->SaveBlob(BlobType::kData, Sha256(b), b));
+  REQUIRE(g.backend->WaitInFlight(1));
+  for (const auto& b : blobs) {
+    CHECK(g.repo->HasBlob(BlobType::kData, Sha256(b)));
+    CHECK_FALSE(*g.repo->SaveBlob(BlobType::kData, Sha256(b), b));
+    CHECK_FALSE(g.repo->HasBlob(BlobType::kTree, Sha256(b)));  // the type is part of the key
+  }
+  Bytes other = RandomBytes(10);
+  CHECK_FALSE(g.repo->HasBlob(BlobType::kData, Sha256(other)));
+  g.backend->Open();
+  REQUIRE(g.repo->Flush().ok());
+  auto again = Repository::Open(std::make_unique<LocalBackend>(g.dir.path), "pw");
+  REQUIRE(again.ok());
+  REQUIRE((*again)->LoadIndex().ok());
+  for (const auto& b : blobs) CHECK(*(*again)->LoadBlob(BlobType::kData, Sha256(b)) == b);
+}
+
 TEST_CASE("a failed upload fails the next SaveBlob and Flush, and is never indexed", "[repo]") {
   GatedRepo g;
   const std::string message = "s3: PUT data/xx: 503 SlowDown: Please reduce your request rate";
