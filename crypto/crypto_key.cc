@@ -138,6 +138,20 @@ void AesCtr(const CryptoKey& key, const uint8_t nonce[kNonceSize],
   ThreadCiphers::For(key).Ctr(nonce, in, out);
 }
 
+struct MacCtxFree {
+  void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+};
+
+// OpenSSL's Poly1305 (its AVX2 code runs 2.5 times as fast as libsodium's on
+// 64 KiB, and is faster from about 256 bytes up), or null when the loaded
+// providers have none (a FIPS-only configuration): then libsodium's.
+EVP_MAC_CTX* ThreadPoly1305() {
+  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "POLY1305", nullptr);
+  if (mac == nullptr) return nullptr;
+  thread_local std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_new(mac));
+  return ctx.get();
+}
+
 // The per-message Poly1305 key: clamp(r) || AES-128_k(nonce).
 std::array<uint8_t, 32> OneTimeKey(const CryptoKey& key,
                                    const uint8_t nonce[kNonceSize]) {
@@ -174,14 +188,28 @@ CryptoKey CryptoKey::Generate() {
   return key;
 }
 
+std::array<uint8_t, 16> Poly1305(const std::array<uint8_t, 32>& one_time_key, ByteView message) {
+  std::array<uint8_t, 16> tag;
+  EVP_MAC_CTX* ctx = ThreadPoly1305();
+  if (ctx == nullptr) {
+    EnsureSodium();
+    crypto_onetimeauth_poly1305(tag.data(), message.data(), message.size(), one_time_key.data());
+    return tag;
+  }
+  size_t written = 0;
+  if (EVP_MAC_init(ctx, one_time_key.data(), one_time_key.size(), nullptr) != 1) Die("EVP_MAC_init");
+  // EVP_MAC_update takes size_t lengths, so one call does any message.
+  if (EVP_MAC_update(ctx, message.data(), message.size()) != 1) Die("EVP_MAC_update");
+  if (EVP_MAC_final(ctx, tag.data(), &written, tag.size()) != 1 || written != tag.size())
+    Die("EVP_MAC_final");
+  return tag;
+}
+
 std::array<uint8_t, 16> Poly1305Aes(const CryptoKey& key,
                                     const uint8_t nonce[kNonceSize],
                                     ByteView message) {
-  EnsureSodium();
   std::array<uint8_t, 32> otk = OneTimeKey(key, nonce);
-  std::array<uint8_t, 16> tag;
-  crypto_onetimeauth_poly1305(tag.data(), message.data(), message.size(),
-                              otk.data());
+  std::array<uint8_t, 16> tag = Poly1305(otk, message);
   sodium_memzero(otk.data(), otk.size());
   return tag;
 }
@@ -233,13 +261,8 @@ Status OpenInto(const CryptoKey& key, ByteView sealed, Bytes& out) {
     return Corrupt("ciphertext verification failed");
   }
 
-  EnsureSodium();
-  std::array<uint8_t, 32> otk = OneTimeKey(key, nonce);
-  const bool authentic =
-      crypto_onetimeauth_poly1305_verify(tag, ct.data(), ct.size(),
-                                         otk.data()) == 0;
-  sodium_memzero(otk.data(), otk.size());
-  if (!authentic) return Corrupt("ciphertext verification failed");
+  const std::array<uint8_t, 16> expected = Poly1305Aes(key, nonce, ct);
+  if (sodium_memcmp(expected.data(), tag, kTagSize) != 0) return Corrupt("ciphertext verification failed");
 
   out.resize(ct.size());
   AesCtr(key, nonce, ct, out.data());

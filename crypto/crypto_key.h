@@ -28,6 +28,10 @@ struct CryptoKey {
   static CryptoKey Generate();
 };
 
+// The one-time Poly1305 tag of `message` under a 32-byte key r || s
+// (exposed for tests, which compare it with libsodium's).
+std::array<uint8_t, 16> Poly1305(const std::array<uint8_t, 32>& one_time_key, ByteView message);
+
 // Poly1305-AES over `message` with the given nonce (exposed for test vectors).
 std::array<uint8_t, 16> Poly1305Aes(const CryptoKey& key,
                                     const uint8_t nonce[kNonceSize],

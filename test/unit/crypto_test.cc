@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <sodium.h>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -77,6 +78,24 @@ TEST_CASE("Poly1305-AES matches the restic/Bernstein vectors", "[crypto]") {
     const auto nonce = HexArray<16>(v.nonce);
     const auto mac = Poly1305Aes(key, nonce.data(), Hex(v.msg));
     CHECK(HexEncode(mac) == v.mac);
+  }
+}
+
+TEST_CASE("Poly1305 agrees with libsodium's at every length around the block size", "[crypto]") {
+  REQUIRE(sodium_init() >= 0);
+  std::array<uint8_t, 32> key;
+  Bytes message(70000);
+  randombytes_buf(message.data(), message.size());
+  std::vector<size_t> sizes;
+  for (size_t n = 0; n <= 300; ++n) sizes.push_back(n);
+  for (size_t n : {size_t{4095}, size_t{4096}, size_t{4097}, size_t{65536}, size_t{69999}, size_t{70000}})
+    sizes.push_back(n);
+  for (size_t n : sizes) {
+    CAPTURE(n);
+    randombytes_buf(key.data(), key.size());
+    std::array<uint8_t, 16> expected;
+    crypto_onetimeauth_poly1305(expected.data(), message.data(), n, key.data());
+    REQUIRE(HexEncode(Poly1305(key, ByteView(message.data(), n))) == HexEncode(expected));
   }
 }
 
