@@ -309,6 +309,7 @@ def bench_fresh(work, template, count, snapshots, requests, aggregator):
                              "request_median_ms": statistics.median(agg["request_ms"]),
                              "curl_median_ms": statistics.median(agg["curl_ms"]),
                              "curl_p99_ms": percentile(agg["curl_ms"], 99),
+                             "kubectl_healthz_median_ms": statistics.median(agg["kubectl_healthz_ms"]),
                              # a kubectl run and a curl per round
                              "server_cpu_ms_per_request": agg["server_cpu_s"] * 1000 / (2 * len(agg["wall_ms"])),
                              "bytes": agg["bytes"]}
@@ -332,6 +333,8 @@ def print_fresh(r):
               f"{a['p99_ms']:.1f} ms | {a['server_cpu_ms_per_request']:.1f} ms |")
         print(f"| through kube-apiserver: curl, a new TLS connection each | {a['curl_median_ms']:.1f} ms | "
               f"{a['curl_p99_ms']:.1f} ms | |")
+        print(f"| kubectl get --raw /healthz of kube-apiserver itself: kubectl's start-up and a request | "
+              f"{a['kubectl_healthz_median_ms']:.1f} ms | | |")
         print(f"(kubectl -v=6: the response's headers after a median of {a['request_median_ms']:.0f} ms)")
     print(f"(idle server: {r['idle_cpu_ms_per_s']:.1f} ms CPU per second, taken out of the CPU per request; "
           f"load average at the end: {' '.join(open('/proc/loadavg').read().split()[:3])})")

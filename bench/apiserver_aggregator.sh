@@ -12,10 +12,12 @@
 # MANIFEST is a JSON List of Namespace, Secret and Repository objects;
 # EXPECTED the number of snapshots the list must hold before timing starts.
 # After each kubectl run, the same GET with curl over a new TLS connection
-# to kube-apiserver (the aggregator hop without kubectl's start-up). Prints
-# one JSON line: each kubectl run's wall time (ms), its request's time to the
-# response headers as kubectl -v=6 logs it, each curl's time_total (ms), our
-# server's CPU seconds over all runs and the size of the list. Needs root and the
+# to kube-apiserver (the aggregator hop without kubectl's start-up), and a
+# `kubectl get --raw /healthz` of kube-apiserver itself (what any kubectl run
+# costs: its start-up and one small request). Prints one JSON line: each
+# kubectl run's wall time (ms), its request's time to the response headers as
+# kubectl -v=6 logs it, each curl's time_total (ms), each /healthz run's wall
+# time (ms), our server's CPU seconds over all runs and the size of the list. Needs root and the
 # cached control plane binaries; everything it starts stops on exit.
 set -euo pipefail
 stash=$1 manifest=$2 expected=$3 requests=$4
@@ -62,14 +64,19 @@ for i in $(seq "$requests"); do
   in=$(grep -oE 'milliseconds=[0-9]+|OK in [0-9]+ milliseconds' "$work/v6.log" | tail -n 1 | grep -oE '[0-9]+' || echo -1)
   # The same list with curl, a new TLS connection to kube-apiserver each time (no kubectl start-up).
   c=$(curl -sS -o /dev/null -w '%{time_total}' --cacert "$CP_DIR/ca.crt" --cert "$CP_DIR/admin.crt"     --key "$CP_DIR/admin.key" -H 'Accept: application/json' "$CP_SERVER$path")
-  echo "$(( (end - start) / 1000 )) $in $c"
+  # kubectl's floor: its start-up and a 2-byte answer from kube-apiserver itself.
+  hstart=$(date +%s%N)
+  k get --raw /healthz > /dev/null
+  hend=$(date +%s%N)
+  echo "$(( (end - start) / 1000 )) $in $c $(( (hend - hstart) / 1000 ))"
 done > "$work/times"
 after=$(cpu)
 python3 - "$work/times" "$before" "$after" "$(getconf CLK_TCK)" "$(stat -c %s "$work/list.json")" <<'PY'
 import json, sys
 rows = [line.split() for line in open(sys.argv[1])]
-print(json.dumps({"wall_ms": [int(w) / 1000 for w, _, _ in rows], "request_ms": [int(r) for _, r, _ in rows],
-                  "curl_ms": [float(c) * 1000 for _, _, c in rows],
+print(json.dumps({"wall_ms": [int(w) / 1000 for w, _, _, _ in rows], "request_ms": [int(r) for _, r, _, _ in rows],
+                  "curl_ms": [float(c) * 1000 for _, _, c, _ in rows],
+                  "kubectl_healthz_ms": [int(h) / 1000 for _, _, _, h in rows],
                   "server_cpu_s": (float(sys.argv[3]) - float(sys.argv[2])) / int(sys.argv[4]),
                   "bytes": int(sys.argv[5])}))
 PY
