@@ -71,12 +71,14 @@ Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<Backend> ba
 Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> backend,
                                                      std::string_view password) {
   std::string where = backend->Location();
-  auto config_info = backend->Stat(FileType::kConfig, "config");
-  if (!config_info.ok()) {
-    if (config_info.error().kind() == ErrorKind::kNotFound) {
+  // Read, not Stat: the config is small and needed once the key is known,
+  // so a remote repository costs one round trip fewer.
+  auto sealed_config = backend->Read(FileType::kConfig, "config");
+  if (!sealed_config.ok()) {
+    if (sealed_config.error().kind() == ErrorKind::kNotFound) {
       return NotFound("no repository at " + where + " (config file not found)");
     }
-    return config_info.error();
+    return sealed_config.error();
   }
   STASH_ASSIGN_OR_RETURN(auto keys, backend->List(FileType::kKey));
   if (keys.empty()) return AuthError(where + ": repository has no key files");
@@ -106,8 +108,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> ba
       last_corrupt = Corrupt(FileLabel(FileType::kKey, info.name) + ": file name does not match its content hash");
       continue;
     }
-    STASH_ASSIGN_OR_RETURN(auto sealed, backend->Read(FileType::kConfig, "config"));
-    auto plain = stash::Open(*master, sealed);
+    auto plain = stash::Open(*master, *sealed_config);
     if (!plain.ok()) return plain.error().Wrap(where + "/config");
     auto config = DecodeRepoConfig(*plain);
     if (!config.ok()) return config.error().Wrap(where);
