@@ -26,9 +26,12 @@ base=s3:https://127.0.0.1:$S3_PORT/stashbucket
 # S3 uploads in one PUT (no parts), so the large file is just large.
 # s3rver checks key ids but not signatures; its ListObjectsV2 fails past
 # 1000 keys (hence V1 listings), and it promises a byte of an empty object
-# without sending it.
+# without sending it. It writes an object in place (fs.createWriteStream on
+# the object's own path), so two PUTs of one key at once can leave a mix of
+# both: the conformance test's writers of different bytes saw that once in
+# many runs (a real repository never writes different bytes under one name).
 run_conformance "s3" CONFORMANCE_CACERT="$WORK/tls/cert.pem" CONFORMANCE_AUTH_FAILURE=AWS_ACCESS_KEY_ID=wrong \
-  STASH_S3_LIST_OBJECTS_V1=true CONFORMANCE_QUIRKS=empty-range STASH_HTTP_RETRIES=3 STASH_HTTP_BACKOFF=50 \
+  STASH_S3_LIST_OBJECTS_V1=true CONFORMANCE_QUIRKS=empty-range,torn-concurrent-writes STASH_HTTP_RETRIES=3 STASH_HTTP_BACKOFF=50 \
   CONFORMANCE_IO_FAILURE="REPOSITORY=s3:https://127.0.0.1:$(free_port)/stashbucket" "$base/conformance"
 
 # ---- both directions, path-style ----
