@@ -17,6 +17,7 @@
 #include "base/bytes.h"
 #include "base/result.h"
 #include "crypto/id.h"
+#include "storage/blob_table.h"
 #include "storage/index_file.h"
 #include "storage/pack.h"
 
@@ -28,44 +29,6 @@ struct BlobLocation {
   PackedBlob blob;
 };
 
-// An array of trivially copyable T in its own pages, grown and shrunk in
-// place (mremap) rather than copied: growing never holds two copies, and
-// freed pages go back to the system instead of fragmenting the heap.
-template <typename T>
-class PageArray {
- public:
-  PageArray() = default;
-  PageArray(PageArray&& other) noexcept
-      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)),
-        bytes_(std::exchange(other.bytes_, 0)) {}
-  PageArray& operator=(PageArray&& other) noexcept {
-    std::swap(data_, other.data_);
-    std::swap(size_, other.size_);
-    std::swap(bytes_, other.bytes_);
-    return *this;
-  }
-  ~PageArray() { Release(); }
-
-  T* data() { return data_; }
-  const T* data() const { return data_; }
-  const T* begin() const { return data_; }
-  const T* end() const { return data_ + size_; }
-  size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
-  size_t capacity_bytes() const { return bytes_; }
-
-  // New elements are zero (fresh pages); std::bad_alloc when the system
-  // has no memory, as a vector would throw.
-  void resize(size_t n);
-  void clear() { Release(); }
-
- private:
-  void Release();
-  T* data_ = nullptr;
-  size_t size_ = 0;
-  size_t bytes_ = 0;
-};
-
 // What an Index keeps of each data blob. A backup only asks whether a
 // data blob is stored (it reads trees, never data), so it can drop their
 // locations and keep 32 bytes per data blob instead of kEntryBytes.
@@ -73,21 +36,20 @@ enum class IndexDetail { kLocations, kDataIdsOnly };
 
 // All blobs of a repository by (type, id). Memory is the point: a
 // repository of millions of blobs must fit beside a backup or a restore, so
-// entries live in sorted arrays, not node-based hash maps. An entry is the
-// blob id, a pack number (packs are kept once, in a side table) and three
-// 32-bit numbers: kEntryBytes bytes per blob (kIdBytes for a data blob
-// under kDataIdsOnly), plus less than a page per bucket. Entries sit in
-// kBuckets sorted arrays chosen by the id's first byte (ids are uniform, so
-// the buckets fill evenly); new entries first go to a small sorted tail that
-// is merged into the buckets once it holds 1/16 of them, each bucket grown
-// in place and merged from its end, so adding never copies the index or
-// leaves holes in the heap. Lookups are binary searches. Not thread-safe;
-// Repository guards it.
+// entries live in BlobTables (sorted page arrays, not node-based hash maps):
+// the blob id, a pack number (packs are kept once, in a side table) and
+// three 32-bit numbers, kEntryBytes bytes per blob (kIdBytes for a data
+// blob under kDataIdsOnly), plus less than a page per bucket. A table of
+// more than the spill size (kSpillAbove unless told) moves its entries to
+// a temporary file and keeps 12 bytes per blob in memory; lookups stay
+// exact and cost a read from the page cache. Not thread-safe; Repository
+// guards it.
 class Index {
  public:
-  static constexpr size_t kBuckets = 256;
+  // Entries per table past which it spills: 12 MiB of located entries.
+  static constexpr size_t kSpillAbove = size_t{1} << 18;
 
-  explicit Index(IndexDetail detail = IndexDetail::kLocations) : detail_(detail) {}
+  explicit Index(IndexDetail detail = IndexDetail::kLocations, size_t spill_above = kSpillAbove);
   IndexDetail detail() const { return detail_; }
 
   // Adds the pack's blobs; a blob the index already has keeps its first
@@ -118,44 +80,28 @@ class Index {
   };
   std::optional<PackExtent> Extent(const Id& pack) const;
 
-  size_t BlobCount() const { return count_[0] + count_[1] + new_tree_ids_count_; }
+  // Data blobs, under either detail.
+  size_t DataCount() const { return tables_[0].size() + data_ids_.size(); }
+  size_t BlobCount() const { return DataCount() + tables_[1].size() + new_tree_ids_.size(); }
   size_t PackCount() const { return packs_.size(); }
   const std::vector<Id>& Packs() const { return packs_; }
 
-  // Bytes the index holds (its arrays' pages and the pack table).
+  // Bytes the index holds in memory (its arrays' pages and the pack table).
   size_t MemoryBytes() const;
 
-  // 32 bytes of id and four 32-bit numbers.
-  struct Entry {
-    Id id;
-    uint32_t pack;
-    uint32_t offset;
-    uint32_t length;
-    uint32_t uncompressed_length;
-  };
-  // A data blob under kDataIdsOnly.
-  struct IdEntry {
-    Id id;
-  };
+  using Entry = LocatedEntry;
+  using IdEntry = IdOnlyEntry;  // a data blob under kDataIdsOnly
   static constexpr size_t kEntryBytes = sizeof(Entry);
   static constexpr size_t kIdBytes = sizeof(IdEntry);
 
  private:
-  template <typename E>
-  struct Table {
-    PageArray<E> buckets[kBuckets];
-    PageArray<E> tail;  // sorted by id, merged into the buckets when large
-    size_t before[kBuckets + 1] = {};  // entries in the buckets before each one
-  };
   bool IdsOnly(BlobType type) const {
     return type == BlobType::kData && detail_ == IndexDetail::kDataIdsOnly;
   }
-  Table<Entry>& TableFor(BlobType type) { return tables_[type == BlobType::kTree ? 1 : 0]; }
-  const Table<Entry>& TableFor(BlobType type) const { return tables_[type == BlobType::kTree ? 1 : 0]; }
-  template <typename E>
-  size_t AddFresh(Table<E>& table, size_t count, std::vector<E> fresh);
+  BlobTable<Entry>& TableFor(BlobType type) { return tables_[type == BlobType::kTree ? 1 : 0]; }
+  const BlobTable<Entry>& TableFor(BlobType type) const { return tables_[type == BlobType::kTree ? 1 : 0]; }
   void AddLocated(BlobType type, uint32_t pack, const std::vector<PackedBlob>& blobs);
-  void AddIds(BlobType type, Table<IdEntry>& table, size_t& count, const std::vector<PackedBlob>& blobs);
+  void AddIds(BlobType type, BlobTable<IdEntry>& table, const std::vector<PackedBlob>& blobs);
   uint32_t PackNumber(const Id& pack);
   // Numbers the pack and widens its extent to cover `blobs`.
   uint32_t NotePack(const Id& pack, const std::vector<PackedBlob>& blobs);
@@ -164,11 +110,9 @@ class Index {
   std::vector<Id> packs_;
   std::unordered_map<Id, uint32_t> pack_numbers_;
   std::vector<PackExtent> extents_;  // by pack number
-  Table<Entry> tables_[2];  // data, tree
-  Table<IdEntry> data_ids_;  // data under kDataIdsOnly
-  Table<IdEntry> new_tree_ids_;  // trees AddNewPack added under kDataIdsOnly
-  size_t count_[2] = {};     // entries per type, buckets and tail
-  size_t new_tree_ids_count_ = 0;
+  BlobTable<Entry> tables_[2];       // data, tree
+  BlobTable<IdEntry> data_ids_;      // data under kDataIdsOnly
+  BlobTable<IdEntry> new_tree_ids_;  // trees AddNewPack added under kDataIdsOnly
 };
 
 }  // namespace stash
