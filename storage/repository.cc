@@ -210,6 +210,7 @@ Status Repository::LoadIndex(IndexDetail detail) {
   STASH_ASSIGN_OR_RETURN(auto files, backend_->List(FileType::kIndex));
   {
     std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::shared_mutex> changing(index_mu_);
     // Locations asked of an index that has ids only: read it again whole.
     bool poorer = index_.detail() != detail && detail == IndexDetail::kLocations;
     if (index_.BlobCount() == 0 || poorer) index_ = Index(detail);
@@ -217,6 +218,7 @@ Status Repository::LoadIndex(IndexDetail detail) {
   for (const auto& f : files) {
     STASH_ASSIGN_OR_RETURN(IndexFile decoded, LoadIndexFile(*Id::FromHex(f.name)));
     std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::shared_mutex> changing(index_mu_);
     for (const auto& pack : decoded.packs) index_.AddPack(pack.id, pack.blobs);
   }
   return Status::Ok();
@@ -226,7 +228,7 @@ Result<Bytes> Repository::LoadBlob(BlobType type, const Id& id) {
   std::optional<BlobLocation> loc;
   bool indexed = false;  // without a location: an index read for a backup
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::shared_lock<std::shared_mutex> reading(index_mu_);
     loc = index_.Lookup(type, id);
     indexed = loc || index_.Has(type, id);
   }
@@ -276,7 +278,15 @@ std::shared_ptr<const Bytes> Repository::CachedTreePack(const Id& pack) {
   });
 }
 
+bool Repository::Indexed(BlobType type, const Id& id) const {
+  std::shared_lock<std::shared_mutex> reading(index_mu_);
+  return index_.Has(type, id);
+}
+
 bool Repository::HasBlob(BlobType type, const Id& id) {
+  // Most blobs asked about are stored; the rest are asked again under mu_,
+  // where a pending blob cannot move into the index unseen.
+  if (Indexed(type, id)) return true;
   std::lock_guard<std::mutex> lock(mu_);
   return Pending(type).count(id) || index_.Has(type, id);
 }
@@ -307,6 +317,7 @@ void Repository::ReturnWriter(BlobType type, std::unique_ptr<PackWriter> writer)
 }
 
 Result<bool> Repository::SaveBlob(BlobType type, const Id& id, ByteView plaintext) {
+  if (Indexed(type, id)) return false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (upload_error_) return *upload_error_;
@@ -370,6 +381,7 @@ void Repository::Upload(std::shared_ptr<PackFile> pack) {
     if (!stored.ok()) {
       if (!upload_error_) upload_error_ = stored.error();
     } else {
+      std::unique_lock<std::shared_mutex> changing(index_mu_);
       index_.AddNewPack(indexed.id, indexed.blobs);
       unindexed_blobs_ += indexed.blobs.size();
       unindexed_packs_.push_back(std::move(indexed));

@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -173,6 +174,8 @@ class Repository {
   std::unordered_set<Id>& Pending(BlobType type) {
     return type == BlobType::kTree ? pending_tree_ : pending_data_;
   }
+  // Whether the index has the blob (pending ones aside), without mu_.
+  bool Indexed(BlobType type, const Id& id) const;
   std::unique_ptr<PackWriter> TakeWriter(BlobType type);
   void ReturnWriter(BlobType type, std::unique_ptr<PackWriter> writer);
   // The tree pack from the cache, or read into it; null when there is no
@@ -204,6 +207,11 @@ class Repository {
   CompressionMode compression_ = CompressionMode::kAuto;
 
   std::mutex mu_;  // guards everything below
+  // The index is read far more than it changes, and a lookup in a spilled
+  // table reads its file: lookups hold index_mu_ shared and not mu_, so
+  // threads do not queue behind each other's reads. A change holds mu_ and
+  // index_mu_ exclusively, so a reader holding either sees no change.
+  mutable std::shared_mutex index_mu_;
   Index index_;
   // Blobs in packs not yet written, so they are not stored twice.
   std::unordered_set<Id> pending_data_, pending_tree_;
