@@ -42,8 +42,9 @@ enum class IndexDetail { kLocations, kDataIdsOnly };
 // blob under kDataIdsOnly), plus less than a page per bucket. A table of
 // more than the spill size (kSpillAbove unless told) moves its entries to
 // a temporary file and keeps 12 bytes per blob in memory; lookups stay
-// exact and cost a read from the page cache. Not thread-safe; Repository
-// guards it.
+// exact and cost a read from the page cache. Const methods may run on
+// several threads at once; a change needs the index to itself (Repository
+// guards it with a shared lock).
 class Index {
  public:
   // Entries per table past which it spills: 12 MiB of located entries.
