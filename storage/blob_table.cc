@@ -1,13 +1,12 @@
 #include "storage/blob_table.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <limits>
-#include <string>
+
+#include "storage/temp_file.h"
 
 namespace stash {
 namespace {
@@ -32,10 +31,6 @@ size_t BucketOf(const E& e) {
 }
 size_t BucketOf(const SpillKey& k) { return k.hi >> 24; }
 
-template <typename S>
-using Sorted = SortedBuckets<S>;
-constexpr size_t kBuckets = kBlobBuckets;
-
 // Merges sorted `add` into sorted `into`, in place: `into` grows, then is
 // filled from its end, so no element is held twice.
 template <typename S>
@@ -54,13 +49,13 @@ void MergeInto(PageArray<S>& into, const S* add, size_t n) {
 }
 
 template <typename S>
-void CountBefore(Sorted<S>& table) {
-  for (size_t b = 0; b < kBuckets; ++b) table.before[b + 1] = table.before[b] + table.buckets[b].size();
+void CountBefore(SortedBuckets<S>& table) {
+  for (size_t b = 0; b < kBlobBuckets; ++b) table.before[b + 1] = table.before[b] + table.buckets[b].size();
 }
 
 // Moves the tail into the buckets, each grown in place.
 template <typename S>
-void MergeTail(Sorted<S>& table) {
+void MergeTail(SortedBuckets<S>& table) {
   const S* from = table.tail.begin();
   while (from != table.tail.end()) {
     size_t b = BucketOf(*from);
@@ -76,22 +71,22 @@ void MergeTail(Sorted<S>& table) {
 // Adds sorted `fresh` to the tail; merges the tail into the buckets once it
 // holds 1/16 of the table (`total` entries with these).
 template <typename S>
-void AddSorted(Sorted<S>& table, const S* fresh, size_t n, size_t total) {
+void AddSorted(SortedBuckets<S>& table, const S* fresh, size_t n, size_t total) {
   MergeInto(table.tail, fresh, n);
-  if (table.tail.size() >= std::max<size_t>(kBuckets * 16, total / 16)) MergeTail(table);
+  if (table.tail.size() >= std::max<size_t>(kBlobBuckets * 16, total / 16)) MergeTail(table);
 }
 
 // Where `s` (an element of `table`) stands among all of the table's.
 template <typename S>
-size_t PositionIn(const Sorted<S>& table, const S* s) {
+size_t PositionIn(const SortedBuckets<S>& table, const S* s) {
   size_t b = BucketOf(*s);
   const auto& bucket = table.buckets[b];
   if (s >= bucket.begin() && s < bucket.end()) return table.before[b] + static_cast<size_t>(s - bucket.begin());
-  return table.before[kBuckets] + static_cast<size_t>(s - table.tail.begin());
+  return table.before[kBlobBuckets] + static_cast<size_t>(s - table.tail.begin());
 }
 
 template <typename S>
-size_t BytesOf(const Sorted<S>& table) {
+size_t BytesOf(const SortedBuckets<S>& table) {
   size_t bytes = table.tail.capacity_bytes();
   for (const auto& bucket : table.buckets) bytes += bucket.capacity_bytes();
   return bytes;
@@ -101,20 +96,6 @@ template <typename E>
 const E* SearchEntries(const PageArray<E>& in, const Id& id) {
   auto it = std::lower_bound(in.begin(), in.end(), id, [](const E& e, const Id& key) { return e.id < key; });
   return it != in.end() && it->id == id ? it : nullptr;
-}
-
-// An unnamed file for a table's entries: gone when closed, even after a
-// crash. O_TMPFILE where the file system has it, else a name unlinked at
-// once.
-int OpenSpillFile() {
-  const char* dir = std::getenv("TMPDIR");
-  if (!dir || !*dir) dir = "/tmp";
-  int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd >= 0) return fd;
-  std::string path = std::string(dir) + "/stash-index-XXXXXX";
-  fd = mkostemp(path.data(), O_CLOEXEC);
-  if (fd >= 0) unlink(path.c_str());
-  return fd;
 }
 
 bool WriteAt(int fd, const void* data, size_t n, uint64_t offset) {
@@ -162,14 +143,9 @@ size_t BlobTable<E>::Add(std::vector<E> fresh) {
   if (!spilled() && !spill_failed_ && spill_above_ > 0 && size_ + n > spill_above_) Spill();
   bool added = spilled() && AddSpilled(fresh);
   if (spilled() && !added) Unspill();
-  if (!added) AddInMemory(std::move(fresh));
+  if (!added) AddSorted(entries_, fresh.data(), n, size_ + n);
   size_ += n;
   return n;
-}
-
-template <typename E>
-void BlobTable<E>::AddInMemory(std::vector<E> fresh) {
-  AddSorted(entries_, fresh.data(), fresh.size(), size_ + fresh.size());
 }
 
 template <typename E>
@@ -188,9 +164,9 @@ bool BlobTable<E>::AddSpilled(const std::vector<E>& fresh) {
 template <typename E>
 bool BlobTable<E>::Spill() {
   MergeTail(entries_);
-  int fd = OpenSpillFile();
+  int fd = OpenUnnamedFile(TempFolder(), "stash-index");
   bool written = fd >= 0;
-  for (size_t b = 0; written && b < kBuckets; ++b) {
+  for (size_t b = 0; written && b < kBlobBuckets; ++b) {
     const auto& bucket = entries_.buckets[b];
     written = WriteAt(fd, bucket.data(), bucket.size() * sizeof(E), uint64_t{entries_.before[b]} * sizeof(E));
   }
@@ -199,7 +175,7 @@ bool BlobTable<E>::Spill() {
     spill_failed_ = true;
     return false;
   }
-  for (size_t b = 0; b < kBuckets; ++b) {
+  for (size_t b = 0; b < kBlobBuckets; ++b) {
     auto& bucket = entries_.buckets[b];
     keys_.buckets[b].resize(bucket.size());
     for (size_t i = 0; i < bucket.size(); ++i) keys_.buckets[b].data()[i] = KeyFor(bucket.data()[i].id, entries_.before[b] + i);
@@ -215,7 +191,7 @@ bool BlobTable<E>::Spill() {
 template <typename E>
 void BlobTable<E>::Unspill() {
   MergeTail(keys_);
-  for (size_t b = 0; b < kBuckets; ++b) {
+  for (size_t b = 0; b < kBlobBuckets; ++b) {
     auto& keys = keys_.buckets[b];
     auto& bucket = entries_.buckets[b];
     bucket.resize(keys.size());
@@ -226,7 +202,7 @@ void BlobTable<E>::Unspill() {
     keys.clear();
   }
   CountBefore(entries_);
-  size_ = entries_.before[kBuckets];
+  size_ = entries_.before[kBlobBuckets];
   close(fd_);
   fd_ = -1;
   spill_failed_ = true;
@@ -259,27 +235,28 @@ const SpillKey* BlobTable<E>::FindKey(const Id& id, E* out) const {
 }
 
 template <typename E>
+const E* BlobTable<E>::FindEntry(const Id& id) const {
+  if (const E* e = SearchEntries(entries_.buckets[id.bytes[0]], id)) return e;
+  return SearchEntries(entries_.tail, id);
+}
+
+template <typename E>
 std::optional<E> BlobTable<E>::Find(const Id& id) const {
-  if (spilled()) {
-    E e;
-    if (FindKey(id, &e)) return e;
-    return std::nullopt;
-  }
-  if (const E* e = SearchEntries(entries_.buckets[id.bytes[0]], id)) return *e;
-  if (const E* e = SearchEntries(entries_.tail, id)) return *e;
-  return std::nullopt;
+  E e;
+  if (spilled()) return FindKey(id, &e) ? std::optional<E>(e) : std::nullopt;
+  const E* found = FindEntry(id);
+  return found ? std::optional<E>(*found) : std::nullopt;
 }
 
 template <typename E>
 std::optional<size_t> BlobTable<E>::Position(const Id& id) const {
+  E e;
   if (spilled()) {
-    E e;
-    if (const SpillKey* k = FindKey(id, &e)) return PositionIn(keys_, k);
-    return std::nullopt;
+    const SpillKey* k = FindKey(id, &e);
+    return k ? std::optional<size_t>(PositionIn(keys_, k)) : std::nullopt;
   }
-  if (const E* e = SearchEntries(entries_.buckets[id.bytes[0]], id)) return PositionIn(entries_, e);
-  if (const E* e = SearchEntries(entries_.tail, id)) return PositionIn(entries_, e);
-  return std::nullopt;
+  const E* found = FindEntry(id);
+  return found ? std::optional<size_t>(PositionIn(entries_, found)) : std::nullopt;
 }
 
 template <typename E>

@@ -48,7 +48,7 @@ struct SortedBuckets {
   size_t before[kBlobBuckets + 1] = {};  // elements in the buckets before each one
 };
 
-// Entries of type E (LocatedEntry or IdOnlyEntry) sorted by id in kBuckets
+// Entries of type E (LocatedEntry or IdOnlyEntry) sorted by id in kBlobBuckets
 // page arrays chosen by the id's first byte (ids are uniform, so buckets
 // fill evenly), plus a small sorted tail merged into them once it holds
 // 1/16 of them: adding never copies the table or leaves holes in the heap.
@@ -65,8 +65,6 @@ struct SortedBuckets {
 template <typename E>
 class BlobTable {
  public:
-  static constexpr size_t kBuckets = kBlobBuckets;
-
   BlobTable() = default;
   BlobTable(BlobTable&& other) noexcept { Swap(other); }
   BlobTable& operator=(BlobTable&& other) noexcept {
@@ -97,12 +95,12 @@ class BlobTable {
 
  private:
   void Swap(BlobTable& other) noexcept;
-  void AddInMemory(std::vector<E> fresh);
   bool AddSpilled(const std::vector<E>& fresh);
   bool Spill();
   void Unspill();
   bool ReadRecord(uint32_t record, E* out) const;
-  const SpillKey* FindKey(const Id& id, E* out) const;
+  const E* FindEntry(const Id& id) const;  // in memory
+  const SpillKey* FindKey(const Id& id, E* out) const;  // spilled
 
   SortedBuckets<E> entries_;        // while in memory
   SortedBuckets<SpillKey> keys_;    // once spilled

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "storage/compression.h"
+#include "storage/temp_file.h"
 
 namespace stash {
 namespace {
@@ -81,19 +82,8 @@ void PackWriter::Reset() {
 
 Status PackWriter::Append(ByteView bytes) {
   if (fd_ < 0) {
-    std::string dir = temp_dir_;
-    if (dir.empty()) {
-      const char* env = std::getenv("TMPDIR");
-      dir = env && *env ? env : "/tmp";
-    }
-#ifdef O_TMPFILE
-    fd_ = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-#endif
-    if (fd_ < 0) {  // no O_TMPFILE here: a named file, unlinked at once
-      std::string name = dir + "/stash-pack-XXXXXX";
-      fd_ = mkostemp(name.data(), O_CLOEXEC);
-      if (fd_ >= 0) unlink(name.c_str());
-    }
+    std::string dir = TempFolder(temp_dir_);
+    fd_ = OpenUnnamedFile(dir, "stash-pack");
     if (fd_ < 0) return IOError("creating a temporary pack file in " + dir + ": " + std::strerror(errno));
     hasher_ = std::make_unique<Sha256Hasher>();
   }

@@ -381,8 +381,10 @@ void Repository::Upload(std::shared_ptr<PackFile> pack) {
     if (!stored.ok()) {
       if (!upload_error_) upload_error_ = stored.error();
     } else {
-      std::unique_lock<std::shared_mutex> changing(index_mu_);
-      index_.AddNewPack(indexed.id, indexed.blobs);
+      {
+        std::unique_lock<std::shared_mutex> changing(index_mu_);
+        index_.AddNewPack(indexed.id, indexed.blobs);
+      }
       unindexed_blobs_ += indexed.blobs.size();
       unindexed_packs_.push_back(std::move(indexed));
       // As restic does, an index file is written once it lists enough
