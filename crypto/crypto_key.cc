@@ -250,7 +250,10 @@ Result<Bytes> Open(const CryptoKey& key, ByteView sealed) {
   return plaintext;
 }
 
-Status OpenInto(const CryptoKey& key, ByteView sealed, Bytes& out) {
+namespace {
+
+// Checks the MAC of `sealed`; returns its ciphertext.
+Result<ByteView> Verify(const CryptoKey& key, ByteView sealed) {
   if (sealed.size() < kCipherOverhead) return Corrupt("ciphertext too short");
   // An all-zero key makes the MAC forgeable (r = 0), so refuse to trust it.
   if (!key.Valid()) return Corrupt("invalid key");
@@ -260,13 +263,25 @@ Status OpenInto(const CryptoKey& key, ByteView sealed, Bytes& out) {
   if (AllZero(nonce, kNonceSize)) {
     return Corrupt("ciphertext verification failed");
   }
-
   const std::array<uint8_t, 16> expected = Poly1305Aes(key, nonce, ct);
   if (sodium_memcmp(expected.data(), tag, kTagSize) != 0) return Corrupt("ciphertext verification failed");
+  return ct;
+}
 
+}  // namespace
+
+Status OpenInto(const CryptoKey& key, ByteView sealed, Bytes& out) {
+  STASH_ASSIGN_OR_RETURN(ByteView ct, Verify(key, sealed));
   out.resize(ct.size());
-  AesCtr(key, nonce, ct, out.data());
+  AesCtr(key, sealed.data(), ct, out.data());
   return Status::Ok();
+}
+
+Result<ByteView> OpenInPlace(const CryptoKey& key, std::span<uint8_t> sealed) {
+  STASH_ASSIGN_OR_RETURN(ByteView ct, Verify(key, sealed));
+  uint8_t* plain = sealed.data() + kNonceSize;
+  AesCtr(key, sealed.data(), ct, plain);  // CTR mode may write over its input
+  return ByteView(plain, ct.size());
 }
 
 }  // namespace stash

@@ -47,10 +47,11 @@ bool PwriteAll(int fd, ByteView data, uint64_t offset) {
   return true;
 }
 
-// Most blobs in one job, whatever their sizes (a file of many empty blobs).
-constexpr size_t kJobBlobs = 4096;
-// Most files in one job, when the open file limit allows.
-constexpr uint64_t kMaxJobFiles = 256;
+// Most blobs in one window, whatever their sizes (a file of many empty
+// blobs): about 3 MiB of references.
+constexpr size_t kWindowBlobs = 32768;
+// Most files in one window, when the open file limit allows.
+constexpr uint64_t kMaxWindowFiles = 1024;
 
 struct DCtxDeleter {
   void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
@@ -81,14 +82,6 @@ Status DecompressInto(ByteView data, size_t expected, Bytes& out) {
 Bytes& Unpacked() {
   thread_local Bytes unpacked;
   return unpacked;
-}
-
-// Decrypted blobs, likewise: a fresh buffer per blob of a megabyte or more
-// would be fresh pages from the system each time (faulted in, zeroed, then
-// unmapped again), about a sixth of a restore's time.
-Bytes& Opened() {
-  thread_local Bytes opened;
-  return opened;
 }
 
 }  // namespace
@@ -221,13 +214,14 @@ ContentWriter::ContentWriter(Repository& repo, bool restore_owner, RestoreLog& l
   if (limits_.threads == 0) {
     limits_.threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 2, 4);
   }
-  if (limits_.job_files == 0) {
-    // Each queued or running job, and the one being filled, holds up to
-    // job_files open files and as many folders at worst; use at most half
-    // the descriptors we may open, raising the soft limit (1024 by default)
-    // toward the hard one if that is what it takes, as Go programs do.
+  if (limits_.window_files == 0) {
+    // Each queued or running job may come from a window of its own, and
+    // holds up to window_files open files and as many folders at worst; use
+    // at most half the descriptors we may open, raising the soft limit (1024
+    // by default) toward the hard one if that is what it takes, as Go
+    // programs do.
     uint64_t jobs = 2 * limits_.threads + 1;
-    uint64_t wanted = kMaxJobFiles * jobs * 4;
+    uint64_t wanted = kMaxWindowFiles * jobs * 4;
     uint64_t fds = 1024;
     struct rlimit rl;
     if (::getrlimit(RLIMIT_NOFILE, &rl) == 0) {
@@ -238,7 +232,7 @@ ContentWriter::ContentWriter(Repository& repo, bool restore_owner, RestoreLog& l
       }
       fds = rl.rlim_cur;
     }
-    limits_.job_files = static_cast<size_t>(std::clamp<uint64_t>(fds / 4 / jobs, 1, kMaxJobFiles));
+    limits_.window_files = static_cast<size_t>(std::clamp<uint64_t>(fds / 4 / jobs, 1, kMaxWindowFiles));
   }
   // A job has at most two reads out (the run it waits for, the next one),
   // so a thread for each: a read never queues behind another.
@@ -298,13 +292,13 @@ Status ContentWriter::Add(const std::shared_ptr<Folder>& folder, Node node, std:
     uint64_t plain = loc->blob.PlainLength();
     offset += plain;
     pending_->bytes += plain;
-    if (pending_->bytes >= limits_.job_bytes || pending_->blobs.size() >= kJobBlobs) {
+    if (pending_->bytes >= limits_.window_bytes || pending_->blobs.size() >= kWindowBlobs) {
       Send();
       in_pending = false;
     }
   }
   file->size = offset;
-  if (pending_ && pending_->files.size() >= limits_.job_files) Send();
+  if (pending_ && pending_->files.size() >= limits_.window_files) Send();
   Release(*file);
   return Status::Ok();
 }
@@ -313,14 +307,67 @@ void ContentWriter::Damaged(File& file, const std::string& message) {
   if (!file.damaged.exchange(true)) log_.Warn(file.seq, file.out, message);
 }
 
-void ContentWriter::Send() {
+void ContentWriter::Send(bool last) {
   if (!pending_ || pending_->files.empty()) return;
-  std::shared_ptr<Job> job(std::move(pending_));
-  queue_->Submit([this, job] { Run(*job); });
+  std::unique_ptr<Job> window = std::move(pending_);
+  for (auto& job : SplitByPack(*window, last)) {
+    std::shared_ptr<Job> shared(std::move(job));
+    queue_->Submit([this, shared] { Run(*shared); });
+  }
+  // The jobs hold the files now.
+  for (auto& file : window->files) Release(*file);
+}
+
+std::vector<std::unique_ptr<ContentWriter::Job>> ContentWriter::SplitByPack(Job& window, bool last) {
+  auto& blobs = window.blobs;
+  std::sort(blobs.begin(), blobs.end(), [](const BlobRef& a, const BlobRef& b) {
+    if (a.pack != b.pack) return a.pack < b.pack;
+    if (a.offset != b.offset) return a.offset < b.offset;
+    if (a.file != b.file) return a.file < b.file;
+    return a.file_offset < b.file_offset;
+  });
+  // Whole packs per job, until a job has job_bytes to read. The last
+  // window is cut finer, within packs too, so that the threads run out of
+  // work together rather than one finishing a large job alone.
+  std::vector<std::pair<size_t, size_t>> spans;
+  const uint64_t job_bytes = last ? limits_.max_read / 2 : limits_.job_bytes;
+  for (size_t begin = 0, end = 0; begin < blobs.size(); begin = end) {
+    uint64_t bytes = 0;
+    while (end < blobs.size() && bytes < job_bytes) {
+      const Id& pack = blobs[end].pack;
+      do {
+        bytes += blobs[end++].length;
+      } while (!last && end < blobs.size() && blobs[end].pack == pack);
+    }
+    spans.emplace_back(begin, end);
+  }
+  if (spans.empty()) spans.emplace_back(0, 0);  // only files without content
+  // Files without blobs (empty, or their first blob is missing) are
+  // created by the first job.
+  std::vector<bool> unused(window.files.size(), true);
+  for (const auto& b : blobs) unused[b.file] = false;
+  std::vector<std::unique_ptr<Job>> jobs;
+  std::vector<uint32_t> local(window.files.size());
+  for (const auto& [begin, end] : spans) {
+    std::vector<bool> used = jobs.empty() ? unused : std::vector<bool>(window.files.size(), false);
+    for (size_t i = begin; i < end; ++i) used[blobs[i].file] = true;
+    auto job = std::make_unique<Job>();
+    // In walk order, so Run creates the files of one folder together.
+    for (size_t f = 0; f < window.files.size(); ++f) {
+      if (!used[f]) continue;
+      local[f] = static_cast<uint32_t>(job->files.size());
+      job->files.push_back(window.files[f]);
+      window.files[f]->refs.fetch_add(1, std::memory_order_relaxed);
+    }
+    job->blobs.assign(blobs.begin() + static_cast<ptrdiff_t>(begin), blobs.begin() + static_cast<ptrdiff_t>(end));
+    for (auto& b : job->blobs) b.file = local[b.file];
+    jobs.push_back(std::move(job));
+  }
+  return jobs;
 }
 
 void ContentWriter::Finish() {
-  Send();
+  Send(/*last=*/true);
   queue_->Wait();
 }
 
@@ -389,14 +436,9 @@ void ContentWriter::Run(Job& job) {
     std::lock_guard<std::mutex> lock(folder.create_mu);
     for (; i < job.files.size() && job.files[i]->folder.get() == &folder; ++i) Create(*job.files[i]);
   }
-  auto& blobs = job.blobs;
-  std::sort(blobs.begin(), blobs.end(), [](const BlobRef& a, const BlobRef& b) {
-    if (a.pack != b.pack) return a.pack < b.pack;
-    if (a.offset != b.offset) return a.offset < b.offset;
-    if (a.file != b.file) return a.file < b.file;
-    return a.file_offset < b.file_offset;
-  });
-  // Runs: blobs of one pack, close together, read with one request each.
+  // The blobs are in read order (SplitByPack). Runs: blobs of one pack,
+  // close together, read with one request each.
+  const auto& blobs = job.blobs;
   std::vector<size_t> bounds{0};
   for (size_t begin = 0; begin < blobs.size();) {
     uint64_t start = blobs[begin].offset;
@@ -448,14 +490,13 @@ std::shared_ptr<ContentWriter::Download> ContentWriter::StartRead(const Job& job
   return download;
 }
 
-// Decrypts, decompresses and checks one blob; `plain` is its content, in
-// one of this thread's buffers (Opened or Unpacked) until its next blob.
-Status ContentWriter::Decode(ByteView sealed, const BlobRef& b, ByteView& plain) {
-  Bytes& opened = Opened();
-  STASH_RETURN_IF_ERROR(OpenInto(repo_.master_key(), sealed, opened));
-  plain = opened;
+// Decrypts (in place), decompresses and checks one blob; `plain` is its
+// content, in `sealed` or in this thread's Unpacked buffer until its next
+// blob.
+Status ContentWriter::Decode(std::span<uint8_t> sealed, const BlobRef& b, ByteView& plain) {
+  STASH_ASSIGN_OR_RETURN(plain, OpenInPlace(repo_.master_key(), sealed));
   if (b.uncompressed_length != 0) {
-    STASH_RETURN_IF_ERROR(DecompressInto(opened, b.uncompressed_length, Unpacked()));
+    STASH_RETURN_IF_ERROR(DecompressInto(plain, b.uncompressed_length, Unpacked()));
     plain = ByteView(Unpacked().data(), b.uncompressed_length);
   }
   if (Sha256(plain) != b.id) return Corrupt("content does not match its id");
@@ -468,7 +509,8 @@ void ContentWriter::BlobFailed(Job& job, const BlobRef& b, const Error& error) {
   Damaged(*job.files[b.file], error.message() + " (data blob " + b.id.Hex() + " in pack " + b.pack.Hex() + ")");
 }
 
-void ContentWriter::WriteRun(Job& job, size_t begin, size_t end, const Status& read, ByteView raw) {
+void ContentWriter::WriteRun(Job& job, size_t begin, size_t end, const Status& read,
+                             std::span<uint8_t> raw) {
   const BlobRef& first = job.blobs[begin];
   uint64_t start = first.offset;
   if (!read.ok() && end - begin > 1) {
@@ -493,7 +535,8 @@ void ContentWriter::WriteRun(Job& job, size_t begin, size_t end, const Status& r
     const BlobRef& b = job.blobs[i];
     File& f = *job.files[b.file];
     // The same blob twice in a row (a file of repeated chunks, or equal
-    // files) is decoded once.
+    // files) is decoded once; it must be, as decoding decrypts in place.
+    // Sorted by offset, every use of a blob in this run is in one row.
     if (!prev || prev->offset != b.offset || prev->length != b.length || prev->id != b.id) {
       decoded = Decode(raw.subspan(b.offset - start, b.length), b, plain);
     }
@@ -512,7 +555,6 @@ void ContentWriter::WriteRun(Job& job, size_t begin, size_t end, const Status& r
   }
   // Do not keep a large buffer for good after a large blob.
   if (Unpacked().size() > (16u << 20)) Bytes().swap(Unpacked());
-  if (Opened().size() > (16u << 20)) Bytes().swap(Opened());
 }
 
 }  // namespace stash::restore_internal

@@ -269,6 +269,37 @@ TEST_CASE("Open detects tampering anywhere", "[crypto]") {
   }
 }
 
+TEST_CASE("OpenInPlace decrypts where the ciphertext lies, and leaves a forgery as it was",
+          "[crypto]") {
+  const CryptoKey key = CryptoKey::Generate();
+  for (size_t size : {size_t{0}, size_t{1}, size_t{17}, size_t{1} << 20}) {
+    CAPTURE(size);
+    const Bytes plain = RandomBytes(size);
+    Bytes sealed = Seal(key, plain);
+    auto opened = OpenInPlace(key, sealed);
+    REQUIRE(opened.ok());
+    CHECK(opened->data() == sealed.data() + kNonceSize);
+    CHECK(Bytes(opened->begin(), opened->end()) == plain);
+  }
+  const Bytes restic = Hex(kResticSealed);
+  Bytes copy = restic;
+  auto vector = OpenInPlace(ResticTestKey(), copy);
+  REQUIRE(vector.ok());
+  CHECK(AsString(*vector) == "Dies ist ein Test!");
+  for (size_t pos : {size_t{0}, size_t{20}, restic.size() - 1}) {
+    CAPTURE(pos);
+    Bytes bad = restic;
+    bad[pos] ^= 0x01;
+    const Bytes before = bad;
+    auto r = OpenInPlace(ResticTestKey(), bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message() == "ciphertext verification failed");
+    CHECK(bad == before);
+  }
+  Bytes short_input(kCipherOverhead - 1, 1);
+  CHECK_FALSE(OpenInPlace(key, short_input).ok());
+}
+
 TEST_CASE("Open rejects short input", "[crypto]") {
   const CryptoKey key = CryptoKey::Generate();
   for (size_t size : {size_t{0}, size_t{1}, size_t{16}, size_t{31}}) {

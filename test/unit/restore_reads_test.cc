@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -138,7 +139,35 @@ TEST_CASE("a tree pack that cannot be read whole is read tree by tree, tried who
   CHECK(counter->reads[f.tree_pack] == 1 + Fixture::kFolders + 2);
 }
 
-TEST_CASE("restore reads the blobs of many small files in one pack with one request per job",
+namespace {
+
+// Files per window as ContentWriter sizes it with 2 threads: up to 1024,
+// within a quarter of the open file limit (which the restore raises toward
+// the hard one) for 5 jobs' worth of descriptors.
+size_t FilesPerWindow() {
+  struct rlimit rl;
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &rl) == 0);
+  return static_cast<size_t>(std::clamp<uint64_t>(rl.rlim_cur / 4 / 5, 1, 1024));
+}
+
+Result<RestoreResult> RestoreCountingReads(const std::string& repo_dir, const Snapshot& snap,
+                                           const std::string& out, CountingBackend** counter,
+                                           std::unique_ptr<Repository>& repo) {
+  auto backend = std::make_unique<CountingBackend>(repo_dir);
+  *counter = backend.get();
+  auto opened = Repository::Open(std::move(backend), "pw");
+  REQUIRE(opened.ok());
+  REQUIRE((*opened)->LoadIndex().ok());
+  repo = std::move(*opened);
+  RestoreOptions ro;
+  ro.target = out;
+  ro.threads = 2;
+  return Restore(*repo, snap, ro);
+}
+
+}  // namespace
+
+TEST_CASE("restore reads the blobs of many small files in one pack with one request per window",
           "[engine][restore]") {
   TempDir dir;
   constexpr size_t kFiles = 200;
@@ -152,22 +181,56 @@ TEST_CASE("restore reads the blobs of many small files in one pack with one requ
     snap = m.Snap({m.Dir("data", std::move(files), At(1'000'000'000))});
     data_pack = repo->index().Lookup(BlobType::kData, Sha256(ToBytes(Content(0))))->pack.Hex();
   }
-  auto backend = std::make_unique<CountingBackend>(dir.path + "/repo");
-  CountingBackend& counter = *backend;
-  auto repo = Repository::Open(std::move(backend), "pw");
-  REQUIRE(repo.ok());
-  REQUIRE((*repo)->LoadIndex().ok());
-  RestoreOptions ro;
-  ro.target = dir.path + "/out";
-  ro.threads = 2;
-  auto r = Restore(**repo, snap, ro);
+  CountingBackend* counter = nullptr;
+  std::unique_ptr<Repository> repo;
+  auto r = RestoreCountingReads(dir.path + "/repo", snap, dir.path + "/out", &counter, repo);
   REQUIRE(r.ok());
   CHECK(r->summary.files == kFiles);
-  // A job takes up to 256 files (2 threads: 5 jobs' worth of descriptors,
-  // a quarter of the hard limit, which the restore raises the soft one to).
-  struct rlimit rl;
-  REQUIRE(::getrlimit(RLIMIT_NOFILE, &rl) == 0);
-  size_t per_job = static_cast<size_t>(std::min<uint64_t>(256, rl.rlim_cur / 4 / 5));
-  INFO("open file limit " << rl.rlim_cur << ", files per job " << per_job);
-  CHECK(counter.reads[data_pack] == (kFiles + per_job - 1) / per_job);
+  size_t per_window = FilesPerWindow();
+  INFO("files per window " << per_window);
+  CHECK(counter->reads[data_pack] == (kFiles + per_window - 1) / per_window);
+}
+
+TEST_CASE("restore reads each pack once per window, however many files share it",
+          "[engine][restore]") {
+  // Two packs that both hold a piece of every file, as a backup on several
+  // threads leaves them: the first halves in one, the second in the other.
+  // Cut by files alone, every group of files read both packs again.
+  TempDir dir;
+  constexpr size_t kFiles = 600;
+  Snapshot snap;
+  std::string first_pack, second_pack;
+  {
+    auto repo = NewRepo(dir.path + "/repo");
+    TreeMaker m(*repo);
+    auto half = [](size_t i, char which) { return std::string(1, which) + Content(i); };
+    for (size_t i = 0; i < kFiles; ++i) m.Blob(half(i, 'a'));
+    REQUIRE(repo->Flush().ok());
+    for (size_t i = 0; i < kFiles; ++i) m.Blob(half(i, 'b'));
+    REQUIRE(repo->Flush().ok());
+    std::vector<Node> files;
+    for (size_t i = 0; i < kFiles; ++i) {
+      files.push_back(m.File("f" + std::to_string(i), {half(i, 'a'), half(i, 'b')}));
+    }
+    snap = m.Snap({m.Dir("data", std::move(files), At(1'000'000'000))});
+    first_pack = repo->index().Lookup(BlobType::kData, Sha256(ToBytes(half(0, 'a'))))->pack.Hex();
+    second_pack = repo->index().Lookup(BlobType::kData, Sha256(ToBytes(half(0, 'b'))))->pack.Hex();
+    REQUIRE(first_pack != second_pack);
+  }
+  CountingBackend* counter = nullptr;
+  std::unique_ptr<Repository> repo;
+  auto r = RestoreCountingReads(dir.path + "/repo", snap, dir.path + "/out", &counter, repo);
+  REQUIRE(r.ok());
+  CHECK(r->warnings.empty());
+  CHECK(r->summary.files == kFiles);
+  for (size_t i = 0; i < kFiles; i += 37) {
+    CHECK(ReadFile(dir.path + "/out/data/f" + std::to_string(i)) == "a" + Content(i) + "b" + Content(i));
+  }
+  size_t per_window = FilesPerWindow();
+  INFO("files per window " << per_window);
+  // The last window is cut finer (reads of max_read / 2, 4 MiB), but these
+  // packs are far smaller than that.
+  size_t windows = (kFiles + per_window - 1) / per_window;
+  CHECK(counter->reads[first_pack] == windows);
+  CHECK(counter->reads[second_pack] == windows);
 }
