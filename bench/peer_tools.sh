@@ -22,3 +22,14 @@ load_peers() {
     fi
   done
 }
+
+# round_order R: sets `order` to `tools` rotated by R - 1, the order of round
+# R of a step. Outputs are deleted only when a run ends, so each tool writes
+# into memory and disk the tools before it left untouched; a tool always
+# last (stash, in column order) would always meet the least warmed pages.
+# Rotating gives each tool its turn in front when --repeat keeps the best.
+round_order() {
+  local r=$1 n=${#tools[@]} i
+  order=()
+  for ((i = 0; i < n; i++)); do order+=("${tools[$(( (i + r - 1) % n ))]}"); done
+}

@@ -13,7 +13,8 @@
 # data is a generated tree (bench/gen_tree.py, default 256 MiB, warm in the
 # page cache). Steps: a first backup into a format 2 repository, then a
 # restore to the local disk; each step runs for every tool back to back
-# (peers first, stash last), after a sync. Restores go to the disk of /tmp,
+# (in an order that rotates from round to round: bench/peer_tools.sh
+# round_order), after a sync. Restores go to the disk of /tmp,
 # or below --restore-dir (e.g. /dev/shm, a tmpfs: what the tools cost rather
 # than the file system), and are deleted only when the run ends: on ext4,
 # creating files right after thousands were deleted makes the kernel scan
@@ -183,7 +184,8 @@ python3 bench/gen_tree.py "$src" "$size" > /dev/null
 tar cf /dev/null "$src" 2>/dev/null || true  # warm the page cache
 declare -A have=()
 for r in $(seq "$repeat"); do
-  for tool in "${tools[@]}"; do
+  round_order "$r"
+  for tool in "${order[@]}"; do
     repo_for "$tool" "$r"
     command_for "$tool" init
     if ! "${argv[@]}" > /dev/null 2> "$work/err"; then
@@ -198,7 +200,8 @@ for r in $(seq "$repeat"); do
   done
 done
 for r in $(seq "$repeat"); do
-  for tool in "${tools[@]}"; do
+  round_order "$r"
+  for tool in "${order[@]}"; do
     [ -n "${have[$tool]:-}" ] || continue
     repo_for "$tool" 1
     target=$restores/${tool// /-}-$r

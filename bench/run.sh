@@ -26,9 +26,10 @@
 # back to back, after a `sync`, so no tool pays for another's dirty pages.
 # Page cache is warm for all (each data set is read once before timing). Peak
 # RSS is the maximum resident set size of the process. --repeat N runs each
-# step N times (every tool once per round, first backups into fresh
-# repositories) and keeps each tool's fastest time and highest peak RSS,
-# which steadies the ratios when others load the machine.
+# step N times (every tool once per round, in an order that rotates from
+# round to round; first backups into fresh repositories) and keeps each
+# tool's fastest time and highest peak RSS, which steadies the ratios when
+# others load the machine.
 #
 # Repositories and restores go to a temporary folder on the disk of /tmp, or
 # below --repo-dir (e.g. /dev/shm, a tmpfs, which shows what the tools
@@ -263,7 +264,8 @@ for where in "${locations[@]}"; do
     # others hits all tools alike; the summary keeps each tool's fastest.
     for v in 2 1; do
       for r in $(seq "$repeat"); do
-        for tool in "${tools[@]}"; do
+        round_order "$r"
+        for tool in "${order[@]}"; do
           repo=$repos/$dataset-${tool// /-}-v$v-$r
           init_repo "$loc" $dataset "$tool" "$repo" $v || continue
           sync
@@ -276,7 +278,8 @@ for where in "${locations[@]}"; do
     done
     for step in incremental restore snapshots; do
       for r in $(seq "$repeat"); do
-        for tool in "${tools[@]}"; do
+        round_order "$r"
+        for tool in "${order[@]}"; do
           [ -n "${have_v2[$tool]:-}" ] || continue  # its backup v2 failure is reported already
           repo=$repos/$dataset-${tool// /-}-v2-1
           arg=$src
