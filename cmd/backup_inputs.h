@@ -12,7 +12,7 @@
 #include "base/result.h"
 #include "cmd/args.h"
 #include "engine/backup_selection.h"
-#include "base/go_json.h"
+#include "base/go_time.h"
 
 namespace stash::cli {
 

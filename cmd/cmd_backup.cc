@@ -16,6 +16,7 @@
 #include "engine/backup_stdin.h"
 #include "engine/polynomial.h"
 #include "base/go_json.h"
+#include "base/go_time.h"
 
 namespace stash::cli {
 namespace {

@@ -6,6 +6,7 @@
 #include "cmd/commands.h"
 #include "engine/filter.h"
 #include "base/go_json.h"
+#include "base/go_time.h"
 
 namespace stash::cli {
 namespace {

@@ -19,6 +19,7 @@
 #include "cmd/snapshot_table.h"
 #include "engine/forget.h"
 #include "base/go_json.h"
+#include "base/go_time.h"
 
 namespace stash::cli {
 namespace {

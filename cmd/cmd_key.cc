@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "cmd/commands.h"
+#include "base/go_json.h"
 #include "engine/node_metadata.h"
 #include "storage/key_file.h"
 

@@ -6,6 +6,7 @@
 #include "cmd/snapshot_table.h"
 #include "engine/paths.h"
 #include "base/go_json.h"
+#include "base/go_time.h"
 
 namespace stash::cli {
 namespace {

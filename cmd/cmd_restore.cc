@@ -8,7 +8,7 @@
 #include "engine/paths.h"
 #include "engine/restorer.h"
 #include "engine/verify_restore.h"
-#include "base/go_json.h"
+#include "base/go_time.h"
 
 namespace stash::cli {
 

@@ -7,7 +7,6 @@
 #include "cmd/commands.h"
 #include "cmd/snapshot_table.h"
 #include "engine/forget.h"
-#include "base/go_json.h"
 
 namespace stash::cli {
 namespace {

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <map>
 
+#include "base/go_json.h"
+
 namespace stash {
 namespace {
 

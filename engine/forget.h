@@ -14,7 +14,7 @@
 
 #include "base/result.h"
 #include "engine/snapshot_select.h"
-#include "base/go_json.h"
+#include "base/go_time.h"
 #include "storage/snapshot.h"
 
 namespace stash {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/go_json.h"
 #include "crypto/encoding.h"
 #include "crypto/random.h"
 #include "base/json_util.h"

@@ -12,7 +12,7 @@
 #include "base/result.h"
 #include "crypto/crypto_key.h"
 #include "crypto/kdf.h"
-#include "base/go_json.h"
+#include "base/go_time.h"
 
 namespace stash {
 

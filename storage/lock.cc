@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/go_json.h"
 #include "base/json_util.h"
 
 namespace stash {

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "base/go_json.h"
+#include "base/go_time.h"
 #include "storage/repository.h"
 
 namespace stash {

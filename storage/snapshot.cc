@@ -9,6 +9,8 @@
 #include <limits>
 #include <string_view>
 
+#include "base/go_json.h"
+
 namespace stash {
 namespace {
 

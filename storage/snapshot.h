@@ -9,7 +9,7 @@
 #include "base/bytes.h"
 #include "base/result.h"
 #include "crypto/id.h"
-#include "base/go_json.h"
+#include "base/go_time.h"
 
 namespace stash {
 

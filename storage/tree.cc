@@ -11,6 +11,7 @@
 #include <limits>
 #include <string_view>
 
+#include "base/go_json.h"
 #include "crypto/encoding.h"
 
 namespace stash {
