@@ -42,6 +42,25 @@ class CountingBackend : public LocalBackend {
   std::mutex mu_;
 };
 
+// Opens the repository in `repo_dir` over a counting backend (reads longer
+// than `max_read` refused) and restores `snap` into `out`.
+Result<RestoreResult> RestoreCountingReads(const std::string& repo_dir, const Snapshot& snap,
+                                           const std::string& out, CountingBackend** counter,
+                                           std::unique_ptr<Repository>& repo,
+                                           uint64_t max_read = UINT64_MAX, size_t threads = 0) {
+  auto backend = std::make_unique<CountingBackend>(repo_dir);
+  backend->max_read = max_read;
+  *counter = backend.get();
+  auto opened = Repository::Open(std::move(backend), "pw");
+  REQUIRE(opened.ok());
+  REQUIRE((*opened)->LoadIndex().ok());
+  repo = std::move(*opened);
+  RestoreOptions ro;
+  ro.target = out;
+  ro.threads = threads;
+  return Restore(*repo, snap, ro);
+}
+
 struct Fixture {
   TempDir dir;
   Snapshot snap;
@@ -59,19 +78,9 @@ struct Fixture {
     tree_pack = repo->index().Lookup(BlobType::kTree, snap.tree)->pack.Hex();
   }
 
-  // Opens the repository over a counting backend and restores into `out`.
   Result<RestoreResult> RestoreCounting(const std::string& out, CountingBackend** counter,
                                         uint64_t max_read = UINT64_MAX) {
-    auto backend = std::make_unique<CountingBackend>(dir.path + "/repo");
-    backend->max_read = max_read;
-    *counter = backend.get();
-    auto opened = Repository::Open(std::move(backend), "pw");
-    REQUIRE(opened.ok());
-    REQUIRE((*opened)->LoadIndex().ok());
-    repo = std::move(*opened);
-    RestoreOptions ro;
-    ro.target = out;
-    return Restore(*repo, snap, ro);
+    return RestoreCountingReads(dir.path + "/repo", snap, out, counter, repo, max_read);
   }
   std::unique_ptr<Repository> repo;
 };
@@ -150,20 +159,6 @@ size_t FilesPerWindow() {
   return static_cast<size_t>(std::clamp<uint64_t>(rl.rlim_cur / 4 / 5, 1, 1024));
 }
 
-Result<RestoreResult> RestoreCountingReads(const std::string& repo_dir, const Snapshot& snap,
-                                           const std::string& out, CountingBackend** counter,
-                                           std::unique_ptr<Repository>& repo) {
-  auto backend = std::make_unique<CountingBackend>(repo_dir);
-  *counter = backend.get();
-  auto opened = Repository::Open(std::move(backend), "pw");
-  REQUIRE(opened.ok());
-  REQUIRE((*opened)->LoadIndex().ok());
-  repo = std::move(*opened);
-  RestoreOptions ro;
-  ro.target = out;
-  ro.threads = 2;
-  return Restore(*repo, snap, ro);
-}
 
 }  // namespace
 
@@ -183,7 +178,8 @@ TEST_CASE("restore reads the blobs of many small files in one pack with one requ
   }
   CountingBackend* counter = nullptr;
   std::unique_ptr<Repository> repo;
-  auto r = RestoreCountingReads(dir.path + "/repo", snap, dir.path + "/out", &counter, repo);
+  auto r = RestoreCountingReads(dir.path + "/repo", snap, dir.path + "/out", &counter, repo,
+                                UINT64_MAX, /*threads=*/2);
   REQUIRE(r.ok());
   CHECK(r->summary.files == kFiles);
   size_t per_window = FilesPerWindow();
@@ -219,7 +215,8 @@ TEST_CASE("restore reads each pack once per window, however many files share it"
   }
   CountingBackend* counter = nullptr;
   std::unique_ptr<Repository> repo;
-  auto r = RestoreCountingReads(dir.path + "/repo", snap, dir.path + "/out", &counter, repo);
+  auto r = RestoreCountingReads(dir.path + "/repo", snap, dir.path + "/out", &counter, repo,
+                                UINT64_MAX, /*threads=*/2);
   REQUIRE(r.ok());
   CHECK(r->warnings.empty());
   CHECK(r->summary.files == kFiles);
