@@ -159,7 +159,6 @@ size_t FilesPerWindow() {
   return static_cast<size_t>(std::clamp<uint64_t>(rl.rlim_cur / 4 / 5, 1, 1024));
 }
 
-
 }  // namespace
 
 TEST_CASE("restore reads the blobs of many small files in one pack with one request per window",
