@@ -2,15 +2,19 @@
 """Measures this machine's per-core speeds of the work every backed-up byte
 needs and prints the resulting CPU bound on a first backup's throughput.
 
-usage: bound.py NAME=DIR...   (one JSON line per data set on stdout)
+usage: bound.py [--chunker PATH] NAME=DIR...   (one JSON line per data set)
 
-Every byte of a first backup is hashed (SHA-256), encrypted (AES-256-CTR)
-and, in a format 2 repository, compressed (zstd level 2, what stash's
-`--compression auto` uses; measured on the data set itself, in 1 MiB
+Every byte of a first backup is chunked (restic's rolling hash: measured by
+PATH, build/bench/chunk_speed, on the data set itself, which skips what the
+chunker never hashes: the first 512 KiB of a chunk but its last 64 bytes,
+so a file under 512 KiB costs nothing), hashed (SHA-256), encrypted
+(AES-256-CTR) and, in a format 2 repository, compressed (zstd level 2, what
+stash's `--compression auto` uses; measured on the data set, in 1 MiB
 blocks like the chunks). Spread perfectly over all cores, that takes at
-least bytes * sum(1 / speed) / cores. Chunking (the Rabin rolling hash)
-and the Poly1305 MAC are left out, since no tool here measures them, so the
-bound is loose: a backup cannot beat it, and may not reach it.
+least the sum of bytes / speed over those steps, divided by the cores.
+Poly1305 and the pack's own SHA-256 are left out, so the bound is loose: a
+backup cannot beat it, and may not reach it. Without --chunker (or when it
+fails) chunking is left out too, and "chunk_mbs" is null.
 """
 import json
 import os
@@ -57,18 +61,37 @@ def tree_bytes(path):
     return total
 
 
+def chunk_speed(chunker, path):
+    """Bytes per second of one core chunking PATH, or None (with a note on
+    stderr) when the tool is missing or fails."""
+    if not chunker:
+        return None
+    try:
+        out = subprocess.run([chunker, path], capture_output=True, text=True, check=True).stdout
+        return json.loads(out)["chunk_mbs"] * MB
+    except (OSError, subprocess.CalledProcessError, ValueError, KeyError) as e:
+        print(f"bound.py: chunking speed of {path} not measured ({chunker}: {e})", file=sys.stderr)
+        return None
+
+
 def main():
-    sets = [a.split("=", 1) for a in sys.argv[1:]]
+    args = sys.argv[1:]
+    chunker = None
+    if len(args) >= 2 and args[0] == "--chunker":
+        chunker, args = args[1], args[2:]
+    sets = [a.split("=", 1) for a in args]
     if not sets or any(len(s) != 2 or not os.path.isdir(s[1]) for s in sets):
-        sys.exit("usage: bound.py NAME=DIR...  (DIR must be a folder)")
+        sys.exit("usage: bound.py [--chunker PATH] NAME=DIR...  (DIR must be a folder)")
     cores = os.cpu_count() or 1
     sha, aes = openssl_speed("sha256"), openssl_speed("aes-256-ctr")
     for name, path in sets:
-        zstd, size = zstd_speed(path), tree_bytes(path)
-        v1 = cores / (1 / sha + 1 / aes)
-        v2 = cores / (1 / sha + 1 / aes + 1 / zstd)
+        zstd, size, chunk = zstd_speed(path), tree_bytes(path), chunk_speed(chunker, path)
+        per_byte = 1 / sha + 1 / aes + (1 / chunk if chunk else 0)
+        v1 = cores / per_byte
+        v2 = cores / (per_byte + 1 / zstd)
         print(json.dumps({"bound": name, "bytes": size, "cores": cores,
                           "sha256_mbs": sha / MB, "aes_mbs": aes / MB, "zstd2_mbs": zstd / MB,
+                          "chunk_mbs": chunk / MB if chunk else None,
                           "v1_seconds": size / v1, "v2_seconds": size / v2}))
 
 

@@ -44,8 +44,8 @@
 # compare stash with the better of restic 0.18.1 and rustic on each measure
 # (peer / stash: above 1 means stash is faster or smaller). The run fails if
 # stash itself fails a step. Beside stash's first backups the table prints
-# the CPU bound from bench/bound.py (SHA-256, AES and zstd speeds measured
-# here).
+# the CPU bound from bench/bound.py (chunking, SHA-256, AES and zstd speeds
+# measured here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 usage="usage: bench/run.sh [--size MIB] [--real DIR|none] [--repo-dir DIR] [--both] [--repeat N] [--stash BIN] [--no-build] [--keep-results FILE] | --large [FILES] ..."
@@ -228,9 +228,18 @@ fi
 python3 bench/gen_tree.py "$work/generated" "$size" >&2
 datasets=(generated) bound_sets=("generated=$work/generated")
 [ "$real" != none ] && datasets+=(real) bound_sets+=("real=$real")
-# The CPU bound of a first backup on this machine, printed beside stash's.
-if ! python3 bench/bound.py "${bound_sets[@]}" >> "$results" 2> "$work/err"; then
+# The CPU bound of a first backup on this machine, printed beside stash's;
+# chunking speed from the chunk_speed tool of stash's build.
+chunker=$(dirname "$stash")/../bench/chunk_speed
+[ -x "$chunker" ] || chunker=$PWD/build/bench/chunk_speed
+if [ ! -x "$chunker" ]; then
+  echo "bench: no chunk_speed tool beside $stash or in build/bench: the CPU bound leaves chunking out" >&2
+  chunker=
+fi
+if ! python3 bench/bound.py ${chunker:+--chunker "$chunker"} "${bound_sets[@]}" >> "$results" 2> "$work/err"; then
   echo "bench: no CPU bound (openssl speed or zstd -b failed): $(head -c 300 "$work/err")" >&2
+else
+  cat "$work/err" >&2
 fi
 
 # Nothing is deleted before the end, so each location must hold about three
