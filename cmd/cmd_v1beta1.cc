@@ -61,6 +61,21 @@ FlagSpec KubeconfigFlag() {
 FlagSpec NamespaceFlag() {
   return {"namespace", 0, true, "namespace of the objects (default: $NAMESPACE, then the pod's)", "ns"};
 }
+FlagSpec StatusSubresourceFlag() {
+  return {"enable-status-subresource", 0, true, "accepted for Stash compatibility", "bool"};
+}
+
+// The flags of a command that runs in a workload's pod: the cluster, the
+// namespace, `first` (what to serve), the workload and the Pushgateway.
+std::vector<FlagSpec> WorkloadPodFlags(FlagSpec first) {
+  return {KubeconfigFlag(),
+          NamespaceFlag(),
+          std::move(first),
+          {"target-kind", 0, true, "kind of the workload the pod belongs to", "kind"},
+          {"target-name", 0, true, "name of that workload", "name"},
+          {"pushgateway-url", 0, true, "Prometheus Pushgateway to push metrics to", "url"},
+          StatusSubresourceFlag()};
+}
 
 int RunCreateBackupSession(const Args& args, const Globals&) {
   if (!args.positional().empty()) return Fatal("create-backupsession takes no arguments");
@@ -246,29 +261,19 @@ Command CreateBackupSessionCommand() {
           {KubeconfigFlag(),
            {"backupsession.name", 0, true, "the BackupConfiguration to create a session of", "name"},
            {"backupsession.namespace", 0, true, "its namespace (default: $NAMESPACE, then the pod's)", "ns"},
-           {"enable-status-subresource", 0, true, "accepted for Stash compatibility", "bool"}},
+           StatusSubresourceFlag()},
           RunCreateBackupSession, "[flags]", /*uses_repository=*/false};
 }
 
 Command RunBackupCommand() {
   return {"run-backup", "Back up this pod's host for each BackupSession (the v1beta1 sidecar)",
-          {KubeconfigFlag(), NamespaceFlag(),
-           {"backupconfiguration", 0, true, "the BackupConfiguration whose sessions to serve", "name"},
-           {"target-kind", 0, true, "kind of the workload the pod belongs to", "kind"},
-           {"target-name", 0, true, "name of that workload", "name"},
-           {"pushgateway-url", 0, true, "Prometheus Pushgateway to push metrics to", "url"},
-           {"enable-status-subresource", 0, true, "accepted for Stash compatibility", "bool"}},
+          WorkloadPodFlags({"backupconfiguration", 0, true, "the BackupConfiguration whose sessions to serve", "name"}),
           RunRunBackup, "[flags]", /*uses_repository=*/false};
 }
 
 Command RestoreSessionCommand() {
   return {"restore-session", "Restore this pod's host from a RestoreSession (the v1beta1 init container)",
-          {KubeconfigFlag(), NamespaceFlag(),
-           {"restoresession", 0, true, "the RestoreSession to restore", "name"},
-           {"target-kind", 0, true, "kind of the workload the pod belongs to", "kind"},
-           {"target-name", 0, true, "name of that workload", "name"},
-           {"pushgateway-url", 0, true, "Prometheus Pushgateway to push metrics to", "url"},
-           {"enable-status-subresource", 0, true, "accepted for Stash compatibility", "bool"}},
+          WorkloadPodFlags({"restoresession", 0, true, "the RestoreSession to restore", "name"}),
           RunRestoreSessionCommand, "[flags]", /*uses_repository=*/false};
 }
 
@@ -279,7 +284,7 @@ Command UpdateStatusCommand() {
            {"backup-session", 0, true, "the BackupSession to report to", "name"},
            {"restore-session", 0, true, "the RestoreSession to report to", "name"},
            {"output-dir", 0, true, "where the previous step wrote output.json", "dir"},
-           {"enable-status-subresource", 0, true, "accepted for Stash compatibility", "bool"}},
+           StatusSubresourceFlag()},
           RunUpdateStatusCommand, "[flags]", /*uses_repository=*/false};
 }
 
