@@ -5,21 +5,12 @@
 #include <algorithm>
 
 #include "crypto/crypto_key.h"
+#include "fuzz_key.h"
 #include "fuzz_util.h"
 #include "storage/pack.h"
 
-namespace {
-stash::CryptoKey FixedKey() {
-  stash::CryptoKey key;
-  key.encrypt.fill(1);
-  key.mac_k.fill(2);
-  key.mac_r.fill(3);
-  return key;
-}
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const stash::CryptoKey key = FixedKey();
+  static const stash::CryptoKey key = FuzzKey(1);
   if (size < 4) return 0;
   uint64_t data_size = FuzzU32(data);
   stash::Bytes tail = stash::Seal(key, {data + 4, size - 4});

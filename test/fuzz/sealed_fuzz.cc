@@ -10,16 +10,10 @@
 #include <algorithm>
 
 #include "crypto/crypto_key.h"
+#include "fuzz_key.h"
 #include "fuzz_util.h"
 
 namespace {
-stash::CryptoKey FixedKey() {
-  stash::CryptoKey key;
-  key.encrypt.fill(4);
-  key.mac_k.fill(5);
-  key.mac_r.fill(6);
-  return key;
-}
 
 void FromStorage(const stash::CryptoKey& key, const stash::Bytes& sealed) {
   auto copied = stash::Open(key, sealed);
@@ -48,7 +42,7 @@ void RoundTrip(const stash::CryptoKey& key, const stash::Bytes& plain, uint8_t m
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const stash::CryptoKey key = FixedKey();
+  static const stash::CryptoKey key = FuzzKey(4);
   if (size < 1) return 0;
   stash::Bytes bytes(data + 1, data + size);
   if (data[0] % 2 == 0) {
