@@ -3,7 +3,6 @@
 #include "base/go_json.h"
 
 #include <algorithm>
-#include <cstdio>
 
 namespace stash {
 namespace {

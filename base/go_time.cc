@@ -4,6 +4,8 @@
 
 #include <time.h>
 
+#include <cstdio>
+
 namespace stash {
 namespace {
 
