@@ -4,7 +4,7 @@
 # fails to build is named on stderr ("bench: NAME unavailable: REASON") and
 # left out; this script itself fails only on bad arguments.
 #
-#   bash bench/peers.sh [--cache DIR] [--retry] [--no-build]
+#   bash bench/peers.sh [--cache DIR] [--retry] [--no-build] [--only restic|rustic]
 #
 # Peers: restic 0.14 (the Debian package, /usr/bin/restic), restic 0.18.1
 # (go install) and rustic 0.11.4 (cargo install). The builds happen once per
@@ -14,8 +14,12 @@
 # is not retried (a rustic build costs 10-20 minutes on 2 cores) until
 # --retry. Builds run at nice 10 with two jobs: the machine is shared.
 # --no-build only lists what is already built (and does not wait for a build).
+# --only restic or --only rustic finds or builds that one of the two (the
+# tests need restic 0.18.1 alone, a two-minute build); restic 0.14 is listed
+# either way.
 set -euo pipefail
-cache=${STASH_BENCH_CACHE:-/var/cache/stash-bench} retry=0 no_build=0
+cache=${STASH_BENCH_CACHE:-/var/cache/stash-bench} retry=0 no_build=0 only=
+usage="usage: bench/peers.sh [--cache DIR] [--retry] [--no-build] [--only restic|rustic]"
 while [ $# -gt 0 ]; do
   case $1 in
     --cache)
@@ -23,7 +27,9 @@ while [ $# -gt 0 ]; do
       cache=$2; shift 2 ;;
     --retry) retry=1; shift ;;
     --no-build) no_build=1; shift ;;
-    *) echo "usage: bench/peers.sh [--cache DIR] [--retry] [--no-build]" >&2; exit 2 ;;
+    --only)
+      case ${2:-} in restic|rustic) only=$2; shift 2 ;; *) echo "$usage" >&2; exit 2 ;; esac ;;
+    *) echo "$usage" >&2; exit 2 ;;
   esac
 done
 restic_version=0.18.1 rustic_version=0.11.4
@@ -92,7 +98,9 @@ elif ! flock -n 9; then
 fi
 
 restic_dir=$cache/restic-$restic_version
-if [ ! -x "$go" ]; then
+if [ "$only" = rustic ]; then
+  :
+elif [ ! -x "$go" ]; then
   unavailable "restic $restic_version" "no Go toolchain at $go (set GO=)"
 elif build "restic $restic_version" "$restic_dir" restic \
     env GOBIN="$restic_dir.tmp/bin" GOMAXPROCS=2 GOFLAGS=-buildvcs=false \
@@ -105,7 +113,9 @@ elif build "restic $restic_version" "$restic_dir" restic \
 fi
 
 rustic_dir=$cache/rustic-$rustic_version
-if [ ! -x "$cargo" ]; then
+if [ "$only" = restic ]; then
+  :
+elif [ ! -x "$cargo" ]; then
   unavailable "rustic $rustic_version" "no cargo at $cargo (set CARGO=)"
 elif build "rustic $rustic_version" "$rustic_dir" rustic \
     env CARGO_BUILD_JOBS=2 "$cargo" install --locked --root "$rustic_dir.tmp" \

@@ -3,9 +3,11 @@
 # by MAKER passes both checks (with --read-data); then for each kind of
 # damage, on a fresh copy, both exit with the same status and stash names
 # the damaged pack, blob, tree, index or snapshot.
-# usage: check_vs_restic.sh restic|stash REPOSITORY-VERSION
+# usage: check_vs_restic.sh restic|stash REPOSITORY-VERSION [newer]
+# With "newer" restic is 0.18.1 rather than 0.14 (use_newer_restic).
 source "$(dirname "$0")/lib.sh"
 maker=${1:?maker} version=${2:?version}
+[ "${3:-}" = newer ] && use_newer_restic
 src=$WORK/src base=$WORK/base
 python3 "$HERE/make_tree.py" "$src" 5
 tool=$STASH; [ "$maker" = restic ] && tool=$RESTIC

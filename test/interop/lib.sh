@@ -31,6 +31,32 @@ print(f"ok: {label} equal")
 PY
 }
 
+# use_newer_restic: this test runs against restic 0.18.1 rather than
+# Debian's 0.14. test/run.sh builds it (bench/peers.sh --only restic) and
+# names it in RESTIC_NEWER; without it the test reports SKIP with the reason.
+use_newer_restic() {
+  if [ -z "${RESTIC_NEWER:-}" ] || [ ! -x "$RESTIC_NEWER" ]; then
+    echo "SKIP: restic 0.18.1 is not built: ${RESTIC_NEWER_MISSING:-RESTIC_NEWER is not set (test/run.sh sets it)}"
+    exit 77
+  fi
+  RESTIC=$RESTIC_NEWER
+  echo "restic: $($RESTIC version)"
+}
+
+# drop_keys FILE KEY...: FILE's JSON Lines without the top-level KEYs, for
+# output that newer restic versions extend (`ls --json` gained
+# "message_type" and "inode" in 0.17).
+drop_keys() {
+  python3 - "$@" <<'PY2'
+import json, sys
+path, keys = sys.argv[1], set(sys.argv[2:])
+lines = [json.loads(l) for l in open(path) if l.strip()]
+with open(path, "w") as f:
+    for d in lines:
+        f.write(json.dumps({k: v for k, v in d.items() if k not in keys}) + "\n")
+PY2
+}
+
 # Reads every file once so relatime has already updated access times; then
 # stash and restic see the same atimes when they back the tree up.
 warm_atimes() { tar cf /dev/null "$1" 2>/dev/null || true; }

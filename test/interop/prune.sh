@@ -3,9 +3,11 @@
 # need: restic check --read-data passes afterwards, every remaining snapshot
 # restores identically, and restic's own prune then finds nothing to do.
 # Runs on a stash-made and a restic-made repository of the given version.
-# usage: prune.sh REPOSITORY-VERSION
+# usage: prune.sh REPOSITORY-VERSION [newer]
+# With "newer" restic is 0.18.1 rather than 0.14 (use_newer_restic).
 source "$(dirname "$0")/lib.sh"
 version=${1:?version}
+[ "${2:-}" = newer ] && use_newer_restic
 
 history() {  # TOOL REPO: five snapshots of a changing tree
   local tool=$1 repo=$2 src=$WORK/src

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # A repository written by restic is read by stash: snapshot lists, file
 # listings and config agree, and restores are identical to the original.
-# usage: restic_to_stash.sh REPOSITORY-VERSION
+# usage: restic_to_stash.sh REPOSITORY-VERSION [newer]
+# With "newer" the writer is restic 0.18.1 rather than 0.14 (use_newer_restic).
 source "$(dirname "$0")/lib.sh"
 version=${1:?version}
+newer=${2:-}
+[ "$newer" = newer ] && use_newer_restic
 src=$WORK/src repo=$WORK/repo
 python3 "$HERE/make_tree.py" "$src"
 $RESTIC -q -r "$repo" init --repository-version "$version"
@@ -13,6 +16,7 @@ if [ "$version" = 2 ]; then
   # Format 2 repositories may hold uncompressed blobs too.
   python3 "$HERE/make_tree.py" "$WORK/plain" 3
   $RESTIC -q -r "$repo" backup "$WORK/plain" --host plain --compression off
+  $RESTIC -q -r "$repo" backup "$WORK/plain" --host max --compression max
 fi
 
 $RESTIC -r "$repo" snapshots --json > "$WORK/r.json"
@@ -24,6 +28,7 @@ same_json "snapshots --json --host" "$WORK/r.json" "$WORK/s.json"
 
 $RESTIC -r "$repo" ls --json latest --host first > "$WORK/r.jsonl"
 $STASH -r "$repo" ls --json latest --host first > "$WORK/s.jsonl"
+[ "$newer" = newer ] && drop_keys "$WORK/r.jsonl" message_type inode
 same_json "ls --json" "$WORK/r.jsonl" "$WORK/s.jsonl"
 
 $RESTIC -r "$repo" cat config > "$WORK/r.json"
@@ -52,5 +57,10 @@ python3 "$HERE/compare_trees.py" "$src/data" "$WORK/out-rel/src/data"
 if [ "$version" = 2 ]; then
   $STASH -q -r "$repo" restore latest --host plain --target "$WORK/out-plain"
   python3 "$HERE/compare_trees.py" "$WORK/plain" "$WORK/out-plain$WORK/plain"
+  $STASH -q -r "$repo" restore latest --host max --target "$WORK/out-max"
+  python3 "$HERE/compare_trees.py" "$WORK/plain" "$WORK/out-max$WORK/plain"
 fi
+$STASH -r "$repo" check --read-data > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; fail "stash check --read-data"; }
+pass "stash check --read-data"
+
 pass "restic v$version repository restored by stash"

@@ -2,9 +2,12 @@
 # A repository written by stash passes `restic check --read-data`, lists and
 # restores identically with restic, and a backup of the same tree by restic
 # adds no data and no tree blobs (same chunks, byte-identical trees).
-# usage: stash_to_restic.sh REPOSITORY-VERSION
+# usage: stash_to_restic.sh REPOSITORY-VERSION [newer]
+# With "newer" the reader is restic 0.18.1 rather than 0.14 (use_newer_restic).
 source "$(dirname "$0")/lib.sh"
 version=${1:?version}
+newer=${2:-}
+[ "$newer" = newer ] && use_newer_restic
 src=$WORK/src repo=$WORK/repo
 python3 "$HERE/make_tree.py" "$src" 7
 warm_atimes "$src"
@@ -18,6 +21,7 @@ $STASH -r "$repo" snapshots --json > "$WORK/s.json"
 same_json "snapshots --json" "$WORK/r.json" "$WORK/s.json"
 $RESTIC -r "$repo" ls --json latest > "$WORK/r.jsonl"
 $STASH -r "$repo" ls --json latest > "$WORK/s.jsonl"
+[ "$newer" = newer ] && drop_keys "$WORK/r.jsonl" message_type inode
 same_json "ls --json" "$WORK/r.jsonl" "$WORK/s.jsonl"
 
 $RESTIC -q -r "$repo" restore latest --target "$WORK/out"
