@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "agent/create_backupsession.h"
@@ -77,6 +78,21 @@ std::vector<FlagSpec> WorkloadPodFlags(FlagSpec first) {
           StatusSubresourceFlag()};
 }
 
+// Reads what WorkloadPodFlags declare, and the pod's POD_NAME and
+// NODE_NAME, into a command's options; an error message when the workload
+// is not named or its kind is not one Stash backs up.
+template <class Options>
+std::optional<std::string> ReadWorkloadPod(const Args& args, const std::string& command, Options& o) {
+  o.target_kind = args.Get("target-kind");
+  o.target_name = args.Get("target-name");
+  if (o.target_kind.empty() || o.target_name.empty()) return command + " needs --target-kind and --target-name";
+  if (auto kind = agent::CanonicalKind(o.target_kind); !kind.ok()) return kind.error().message();
+  o.pod_name = Env("POD_NAME");
+  o.node_name = Env("NODE_NAME");
+  o.pushgateway_url = args.Get("pushgateway-url");
+  return std::nullopt;
+}
+
 int RunCreateBackupSession(const Args& args, const Globals&) {
   if (!args.positional().empty()) return Fatal("create-backupsession takes no arguments");
   const std::string name = args.Get("backupsession.name");
@@ -96,14 +112,8 @@ int RunRunBackup(const Args& args, const Globals&) {
   if (!args.positional().empty()) return Fatal("run-backup backs up the BackupConfiguration's paths and takes no arguments");
   agent::RunBackupOptions o;
   o.bc_name = args.Get("backupconfiguration");
-  o.target_kind = args.Get("target-kind");
-  o.target_name = args.Get("target-name");
   if (o.bc_name.empty()) return Fatal("run-backup needs --backupconfiguration");
-  if (o.target_kind.empty() || o.target_name.empty()) return Fatal("run-backup needs --target-kind and --target-name");
-  if (auto kind = agent::CanonicalKind(o.target_kind); !kind.ok()) return Fatal(kind.error());
-  o.pod_name = Env("POD_NAME");
-  o.node_name = Env("NODE_NAME");
-  o.pushgateway_url = args.Get("pushgateway-url");
+  if (auto bad = ReadWorkloadPod(args, "run-backup", o)) return Fatal(*bad);
   auto client = Connect(args);
   if (!client.ok()) return Fatal(client.error());
   o.ns = NamespaceOf(args, **client);
@@ -118,14 +128,8 @@ int RunRestoreSessionCommand(const Args& args, const Globals&) {
   if (!args.positional().empty()) return Fatal("restore-session takes no arguments");
   agent::RestoreSessionOptions o;
   o.name = args.Get("restoresession");
-  o.target_kind = args.Get("target-kind");
-  o.target_name = args.Get("target-name");
   if (o.name.empty()) return Fatal("restore-session needs --restoresession");
-  if (o.target_kind.empty() || o.target_name.empty()) return Fatal("restore-session needs --target-kind and --target-name");
-  if (auto kind = agent::CanonicalKind(o.target_kind); !kind.ok()) return Fatal(kind.error());
-  o.pod_name = Env("POD_NAME");
-  o.node_name = Env("NODE_NAME");
-  o.pushgateway_url = args.Get("pushgateway-url");
+  if (auto bad = ReadWorkloadPod(args, "restore-session", o)) return Fatal(*bad);
   auto client = Connect(args);
   if (!client.ok()) return Fatal(client.error());
   o.ns = NamespaceOf(args, **client);
