@@ -1,9 +1,11 @@
 #include "net/connection.h"
 
 #include <openssl/ssl.h>
-
-#include <limits>
 #include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <limits>
+#include <optional>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -31,6 +33,8 @@ constexpr uint32_t kMaxHeader = 64 * 1024;
 // a buffer left at its first small size reads a large body some 500 bytes
 // per system call. Room for 64 KiB makes each read take what has arrived.
 constexpr size_t kReadBuffer = 64 * 1024;
+// Bodies of this size or more are read straight into their buffer (ReadBody).
+constexpr uint64_t kDirectBody = kReadBuffer;
 
 using RequestMessage = bhttp::request<bhttp::span_body<const char>>;
 using ResponseParser = bhttp::response_parser<bhttp::vector_body<uint8_t>>;
@@ -141,6 +145,7 @@ class StreamConnection : public Connection {
   void CopyHead(const bhttp::response_header<>& msg, HttpResponse* out) const;
   error_code Write(RequestMessage& msg);
   Result<HttpResponse> Read(bool head, Bytes* reuse);
+  error_code ReadBody(uint64_t length, Bytes& body);
 
   asio::io_context ioc_;  // declared first: the stream is bound to it
   Socket stream_;
@@ -191,11 +196,11 @@ error_code StreamConnection<Socket>::Write(RequestMessage& msg) {
 
 template <class Socket>
 Result<HttpResponse> StreamConnection<Socket>::Read(bool head, Bytes* reuse) {
+  // The caller's buffer stays aside, its size too, until the header says
+  // which way the body is read.
+  Bytes kept;
+  if (reuse) kept = std::move(*reuse);
   ResponseParser parser;
-  if (reuse) {  // the body fills memory already touched (see HttpRequest)
-    reuse->clear();
-    parser.get().body() = std::move(*reuse);
-  }
   parser.body_limit(kMaxBody);
   parser.header_limit(kMaxHeader);
   if (head) parser.skip(true);  // a HEAD answer announces a body it does not send
@@ -207,18 +212,56 @@ Result<HttpResponse> StreamConnection<Socket>::Read(bool head, Bytes* reuse) {
     });
   });
   got_bytes_ = got > 0 || buffer_.size() > 0;
-  while (!ec && !parser.is_done()) {
-    ec = Run(idle_timeout_, [&](auto handler) {
-      bhttp::async_read_some(stream_, buffer_, parser, handler);
-    });
+  std::optional<uint64_t> length;
+  if (!ec && !parser.is_done() && !parser.chunked() && parser.content_length()) {
+    length = *parser.content_length();
+  }
+  if (length && *length >= kDirectBody && *length <= kMaxBody) {
+    ec = ReadBody(*length, kept);
+  } else {
+    kept.clear();  // what is read is appended
+    parser.get().body() = std::move(kept);
+    while (!ec && !parser.is_done()) {
+      ec = Run(idle_timeout_, [&](auto handler) {
+        bhttp::async_read_some(stream_, buffer_, parser, handler);
+      });
+    }
+    kept = std::move(parser.get().body());
   }
   if (ec) return IOError("reading the response from " + host_ + ": " + Describe(ec));
-  auto msg = parser.release();
   HttpResponse out;
-  CopyHead(msg.base(), &out);
-  out.body = std::move(msg.body());
-  reusable_ = msg.keep_alive();
+  CopyHead(parser.get().base(), &out);
+  out.body = std::move(kept);
+  reusable_ = parser.get().keep_alive();
   return out;
+}
+
+// The parser would copy the body out of the read buffer into a vector
+// zero-filled as it grows; a large body is read straight into `body`
+// instead, which keeps its pages (and its size, so no zero-fill) when the
+// caller reuses one buffer for many reads.
+template <class Socket>
+error_code StreamConnection<Socket>::ReadBody(uint64_t length, Bytes& body) {
+  body.resize(length);
+  size_t have = std::min<size_t>(buffer_.size(), length);
+  asio::buffer_copy(asio::buffer(body.data(), have), buffer_.data());
+  buffer_.consume(have);
+  while (have < length) {
+    size_t n = 0;
+    error_code ec = Run(idle_timeout_, [&](auto handler) {
+      stream_.async_read_some(asio::buffer(body.data() + have, length - have),
+                              [&n, handler](error_code e, size_t read) {
+                                n = read;
+                                handler(e);
+                              });
+    });
+    have += n;
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+      return bhttp::error::partial_message;  // what the parser says of a body cut short
+    }
+    if (ec) return ec;
+  }
+  return {};
 }
 
 template <class Socket>

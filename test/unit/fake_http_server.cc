@@ -149,6 +149,12 @@ void FakeHttpServer::Serve(int fd) {
       ::shutdown(fd, SHUT_RDWR);
       return;
     }
+    if (action.kind == FakeAction::kCutMidBody) {
+      SendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(action.body.size()) + "\r\n\r\n" +
+                      action.body.substr(0, action.body.size() / 2));
+      ::shutdown(fd, SHUT_RDWR);
+      return;
+    }
     std::string reply = action.echo ? body : action.body;
     std::string out = "HTTP/1.1 " + std::to_string(action.status) + " " + Reason(action.status) +
                       "\r\nContent-Length: " + std::to_string(reply.size()) + "\r\n" +

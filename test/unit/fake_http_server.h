@@ -14,7 +14,8 @@
 namespace stash::testing {
 
 struct FakeAction {
-  enum Kind { kAnswer, kDrop, kStallMidBody } kind = kAnswer;
+  // kCutMidBody: announces `body` whole, sends half of it and hangs up.
+  enum Kind { kAnswer, kDrop, kStallMidBody, kCutMidBody } kind = kAnswer;
   int status = 200;
   std::string body;
   std::string extra_headers;  // "Name: value\r\n" lines

@@ -48,6 +48,7 @@ FakeAction Answer(int status, std::string body = "", std::string headers = "") {
 }
 FakeAction Drop() { return {FakeAction::kDrop, 0, "", "", false}; }
 FakeAction Stall() { return {FakeAction::kStallMidBody, 0, "", "", false}; }
+FakeAction Cut(std::string body) { return {FakeAction::kCutMidBody, 200, std::move(body), "", false}; }
 
 std::string Text(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
@@ -99,6 +100,36 @@ TEST_CASE("client: a response body fills the buffer the caller lends", "[client]
   REQUIRE(c.ok());
   CHECK(Text(c->body) == "again");
   CHECK(c->attempts == 2);
+}
+
+TEST_CASE("client: a large body is read into the lent buffer whole, or not at all", "[client]") {
+  FakeHttpServer server;
+  auto client = ClientFor(server, FastOptions(2));
+  std::string big(300000, 'x');
+  for (size_t i = 0; i < big.size(); i += 997) big[i] = static_cast<char>('a' + i % 26);
+  std::string smaller = big.substr(1000, 150000);
+  server.Script({Answer(200, big), Answer(200, smaller), Cut(big), Answer(200, big)});
+  Bytes lent(400000, 'y');  // longer than any answer, with stale contents
+  HttpRequest request = Get();
+  request.reuse_body = &lent;
+  auto a = client->Do(request);
+  REQUIRE(a.ok());
+  CHECK(Text(a->body) == big);
+  lent = std::move(a->body);
+  auto b = client->Do(request);
+  REQUIRE(b.ok());
+  CHECK(Text(b->body) == smaller);
+  // Cut short after half its body: retried, and the retry's answer whole.
+  lent = std::move(b->body);
+  auto c = client->Do(request);
+  REQUIRE(c.ok());
+  CHECK(c->attempts == 2);
+  CHECK(Text(c->body) == big);
+
+  server.Script({Cut(big), Cut(big)});
+  auto failed = client->Do(Get());
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().message().find("partial message") != std::string::npos);
 }
 
 TEST_CASE("client: retries 5xx and dropped connections, not 4xx", "[client]") {
