@@ -44,8 +44,8 @@ use_newer_restic() {
 }
 
 # drop_keys FILE KEY...: FILE's JSON Lines without the top-level KEYs, for
-# output that newer restic versions extend (`ls --json` gained
-# "message_type" and "inode" in 0.17).
+# output that restic extended after 0.14 (`ls --json` of 0.18 adds
+# "message_type" and "inode").
 drop_keys() {
   python3 - "$@" <<'PY2'
 import json, sys
