@@ -267,9 +267,20 @@ std::string LocalBackend::TemporaryFolder() {
   return {};
 }
 
+// The folders a file of `type` goes in. Repositories made by other tools
+// may lack some (rustic makes no locks/), and restic creates them when it
+// first writes there, so this does too; the repository's root must exist.
+Status LocalBackend::MakeFolders(FileType type, const std::string& dir) {
+  std::string top = root_ + "/" + FileTypeDir(type);
+  struct stat st;
+  if (::stat(root_.c_str(), &st) != 0) return ErrnoError("stat", root_, errno);
+  STASH_RETURN_IF_ERROR(MakeDir(top));
+  return dir == top ? Status::Ok() : MakeDir(dir);
+}
+
 Status LocalBackend::WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) {
   std::string path = PathOf(type, name);
-  if (type == FileType::kPack) STASH_RETURN_IF_ERROR(MakeDir(DirName(path)));
+  STASH_RETURN_IF_ERROR(MakeFolders(type, DirName(path)));
   std::optional<Status> linked = LinkTemporary(fd, size, path);
   if (linked && linked->ok()) SyncDir(DirName(path));
   Status created = linked ? *linked : CreateFile(type, name, [&](int out, const std::string& tmp) {
@@ -287,9 +298,12 @@ Status LocalBackend::CreateFile(FileType type, const std::string& name, const Fi
   std::string dir = DirName(path);
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) return Conflict(path + ": file already exists");
-  if (type == FileType::kPack) STASH_RETURN_IF_ERROR(MakeDir(dir));
   std::string tmp = dir + "/.tmp-" + HexEncode(RandomBytes(8));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == ENOENT) {
+    STASH_RETURN_IF_ERROR(MakeFolders(type, dir));
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  }
   if (fd < 0) return ErrnoError("create", tmp, errno);
   Status written = fill(fd, tmp);
   if (written.ok() && ::fsync(fd) != 0) written = ErrnoError("fsync", tmp, errno);

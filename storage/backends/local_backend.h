@@ -47,6 +47,9 @@ class LocalBackend : public Backend {
   // Writes the new file's bytes into `fd`, a temporary file named `tmp`.
   using Fill = std::function<Status(int fd, const std::string& tmp)>;
   Status CreateFile(FileType type, const std::string& name, const Fill& fill);
+  // Creates `dir`, the folder of a file of `type`, and the type's folder
+  // above it, where missing.
+  Status MakeFolders(FileType type, const std::string& dir);
 
   std::string root_;
 };

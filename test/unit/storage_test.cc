@@ -1,6 +1,7 @@
 // Packs, index files, config, key files, the local backend and Repository.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -336,6 +337,38 @@ TEST_CASE("local backend layout, atomic writes and ranges") {
   REQUIRE(b.Remove(FileType::kPack, name).ok());
   CHECK(b.List(FileType::kPack)->empty());
   CHECK(b.Create().ok());  // no config yet: creating again is harmless
+}
+
+TEST_CASE("local backend makes the folders another tool left out, not the repository") {
+  TempDir dir;
+  LocalBackend b(dir.path + "/repo");
+  REQUIRE(b.Create().ok());
+  // rustic makes no locks/ folder; a copy may lack empty ones.
+  fs::remove_all(dir.path + "/repo/locks");
+  fs::remove_all(dir.path + "/repo/index");
+  fs::remove_all(dir.path + "/repo/data");
+  CHECK(b.List(FileType::kLock)->empty());
+  Bytes data = Pattern(100, 5);
+  std::string name = Sha256(data).Hex();
+  for (FileType type : {FileType::kLock, FileType::kIndex, FileType::kPack}) {
+    INFO(FileTypeDir(type));
+    REQUIRE(b.Write(type, name, data).ok());
+    CHECK(*b.Read(type, name) == data);
+  }
+  CHECK(fs::is_directory(dir.path + "/repo/data/" + name.substr(0, 2)));
+  fs::remove_all(dir.path + "/repo/locks");
+  TempDir scratch;
+  int fd = ::open(scratch.path.c_str(), O_TMPFILE | O_RDWR, 0600);
+  REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()));
+  CHECK(b.WriteFromFile(FileType::kLock, name, fd, data.size()).ok());
+  ::close(fd);
+  CHECK(*b.Read(FileType::kLock, name) == data);
+
+  // No repository at all stays an error, and nothing is made in its place.
+  LocalBackend gone(dir.path + "/gone");
+  CHECK(gone.Write(FileType::kLock, name, data).error().kind() == ErrorKind::kNotFound);
+  CHECK_FALSE(fs::exists(dir.path + "/gone"));
 }
 
 TEST_CASE("Index for a backup: data blobs by id alone, trees with locations") {
