@@ -115,9 +115,10 @@ def main():
         print()
 
     if bounds:
+        unmeasured = any(not b.get("chunk_mbs") for b in bounds.values())
         print("CPU bound of a first backup: bytes x (1/chunking + 1/SHA-256 + 1/AES-256-CTR [+ 1/zstd -2 in"
               " format 2]) / cores; Poly1305 and the pack's SHA-256 not counted, so no backup can beat it"
-              " (chunking n/a: not measured, and not counted either).")
+              + (" (chunking n/a: not measured, and not counted either)." if unmeasured else "."))
         print("| data set | MB | cores | chunking MB/s | SHA-256 MB/s | AES-256-CTR MB/s | zstd -2 MB/s |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for name, b in bounds.items():
