@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/in_order.h"
 #include "crypto/encoding.h"
 #include "crypto/random.h"
 #include "storage/compression.h"
@@ -12,6 +13,11 @@ namespace {
 
 // restic tries at most this many key files before giving up.
 constexpr size_t kMaxKeysTried = 20;
+
+// Snapshot and index files are read this many at a time (LoadInOrder): on a
+// remote backend each costs a round trip. As many as the HTTP client keeps
+// idle connections, so none is opened anew for every file.
+constexpr size_t kParallelLoads = 8;
 
 std::string FileLabel(FileType type, const std::string& name) {
   return std::string(FileTypeDir(type)) + "/" + name;
@@ -196,16 +202,18 @@ Result<Id> Repository::ResolvePrefix(FileType type, std::string_view prefix) {
 Result<std::vector<std::pair<Id, IndexFile>>> Repository::LoadIndexFiles() {
   STASH_ASSIGN_OR_RETURN(auto files, backend_->List(FileType::kIndex));
   std::vector<std::pair<Id, IndexFile>> out;
-  for (const auto& f : files) {
-    Id id = *Id::FromHex(f.name);
-    STASH_ASSIGN_OR_RETURN(IndexFile decoded, LoadIndexFile(id));
-    out.emplace_back(id, std::move(decoded));
-  }
+  STASH_RETURN_IF_ERROR(LoadInOrder<IndexFile>(
+      files.size(), kParallelLoads,
+      [&](size_t i) { return LoadIndexFile(*Id::FromHex(files[i].name)); },
+      [&](size_t i, IndexFile&& decoded) {
+        out.emplace_back(*Id::FromHex(files[i].name), std::move(decoded));
+        return Status::Ok();
+      }));
   return out;
 }
 
-// One index file at a time, so only one decoded file is held beside the
-// compact index.
+// A few index files at a time (kParallelLoads), added in listing order, so
+// only those few decoded files are held beside the compact index.
 Status Repository::LoadIndex(IndexDetail detail) {
   STASH_ASSIGN_OR_RETURN(auto files, backend_->List(FileType::kIndex));
   {
@@ -215,13 +223,15 @@ Status Repository::LoadIndex(IndexDetail detail) {
     bool poorer = index_.detail() != detail && detail == IndexDetail::kLocations;
     if (index_.BlobCount() == 0 || poorer) index_ = Index(detail);
   }
-  for (const auto& f : files) {
-    STASH_ASSIGN_OR_RETURN(IndexFile decoded, LoadIndexFile(*Id::FromHex(f.name)));
-    std::lock_guard<std::mutex> lock(mu_);
-    std::unique_lock<std::shared_mutex> changing(index_mu_);
-    for (const auto& pack : decoded.packs) index_.AddPack(pack.id, pack.blobs);
-  }
-  return Status::Ok();
+  return LoadInOrder<IndexFile>(
+      files.size(), kParallelLoads,
+      [&](size_t i) { return LoadIndexFile(*Id::FromHex(files[i].name)); },
+      [&](size_t, IndexFile&& decoded) {
+        std::lock_guard<std::mutex> lock(mu_);
+        std::unique_lock<std::shared_mutex> changing(index_mu_);
+        for (const auto& pack : decoded.packs) index_.AddPack(pack.id, pack.blobs);
+        return Status::Ok();
+      });
 }
 
 Result<Bytes> Repository::LoadBlob(BlobType type, const Id& id) {
@@ -497,12 +507,25 @@ Result<Id> Repository::SaveSnapshot(const Snapshot& snapshot) {
 Result<std::vector<std::pair<Id, Snapshot>>> Repository::LoadAllSnapshots() {
   STASH_ASSIGN_OR_RETURN(auto files, backend_->List(FileType::kSnapshot));
   std::vector<std::pair<Id, Snapshot>> out;
-  for (const auto& f : files) {
-    Id id = *Id::FromHex(f.name);
-    STASH_ASSIGN_OR_RETURN(Snapshot s, LoadSnapshot(id));
-    out.emplace_back(id, std::move(s));
-  }
+  STASH_RETURN_IF_ERROR(LoadInOrder<Snapshot>(
+      files.size(), kParallelLoads,
+      [&](size_t i) { return LoadSnapshot(*Id::FromHex(files[i].name)); },
+      [&](size_t i, Snapshot&& s) {
+        out.emplace_back(*Id::FromHex(files[i].name), std::move(s));
+        return Status::Ok();
+      }));
   return out;
+}
+
+void Repository::LoadSnapshots(const std::vector<Id>& ids,
+                               const std::function<void(const Id&, Result<Snapshot>&&)>& use) {
+  // Failures are passed on as values, so LoadInOrder never stops early.
+  (void)LoadInOrder<Result<Snapshot>>(
+      ids.size(), kParallelLoads, [&](size_t i) -> Result<Result<Snapshot>> { return LoadSnapshot(ids[i]); },
+      [&](size_t i, Result<Snapshot>&& got) {
+        use(ids[i], std::move(got));
+        return Status::Ok();
+      });
 }
 
 Result<Tree> Repository::LoadTree(const Id& id) {

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -136,9 +137,15 @@ class Repository {
 
   Result<Snapshot> LoadSnapshot(const Id& id);
   Result<Id> SaveSnapshot(const Snapshot& snapshot);
-  // Every snapshot, in no particular order. A snapshot that cannot be read
-  // fails the whole call with an error naming it.
+  // Every snapshot, in the backend's listing order (read a few at a time).
+  // A snapshot that cannot be read fails the whole call with an error
+  // naming it (the first in that order).
   Result<std::vector<std::pair<Id, Snapshot>>> LoadAllSnapshots();
+  // Reads the snapshots `ids` a few at a time and hands each outcome to
+  // `use`, in the order of `ids`, on the caller's thread; one that cannot
+  // be read does not stop the others.
+  void LoadSnapshots(const std::vector<Id>& ids,
+                     const std::function<void(const Id&, Result<Snapshot>&&)>& use);
 
   Result<Tree> LoadTree(const Id& id);
   // Encodes and stores a tree; returns its id.

@@ -77,18 +77,20 @@ Status SnapshotCache::RefreshLocked() {
   for (const auto& f : *files) {
     if (auto id = Id::FromHex(f.name)) present.insert(*id);
   }
+  std::vector<Id> unknown;
+  for (const auto& id : present) {
+    if (!known_.count(id)) unknown.push_back(id);
+  }
   std::vector<std::pair<Id, Snapshot>> added;
   std::vector<std::string> problems;
-  for (const auto& id : present) {
-    if (known_.count(id)) continue;
-    auto snapshot = repo_->LoadSnapshot(id);
+  repo_->LoadSnapshots(unknown, [&](const Id& id, Result<Snapshot>&& snapshot) {
     if (snapshot.ok()) {
       added.emplace_back(id, std::move(*snapshot));
     } else if (snapshot.error().kind() != ErrorKind::kNotFound) {
       // Read again next time: the error may be passing (a file being written).
       problems.push_back(Name() + ": " + snapshot.error().message());
     }
-  }
+  });
   std::vector<Id> removed;
   for (const auto& id : known_) {
     if (!present.count(id)) removed.push_back(id);

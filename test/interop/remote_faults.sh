@@ -56,3 +56,17 @@ for fault in 500 drop stall; do
   stop_last_server
   restic_check "after persistent '$fault'"
 done
+
+# ---- over a slow link, snapshot files are read several at a time ----
+python3 -c '
+for i in range(40): print(f"2024-01-01T00:{i:02d}:00Z slow - /data")' > "$WORK/history"
+$REPO_TOOL add-snapshots "$WORK/rest/repo" "$RESTIC_PASSWORD" "$WORK/history" > /dev/null
+start_proxy "$REST_PORT" --delay-ms 30 --peak-file "$WORK/peak"
+$STASH -r "rest:http://127.0.0.1:$PROXY_PORT/repo/" snapshots --json > "$WORK/slow.json" ||
+  fail "snapshots over a slow link"
+$STASH -r "$direct" snapshots --json > "$WORK/direct.json"
+same_json "snapshots over a slow link" "$WORK/direct.json" "$WORK/slow.json"
+peak=$(cat "$WORK/peak")
+[ "$peak" -ge 4 ] || fail "over a slow link, snapshot files were read $peak at a time"
+pass "over a slow link, up to $peak requests at a time"
+stop_last_server

@@ -14,9 +14,14 @@ requests meet a fault instead:
               hangs up
   v1          pass a REST v2 listing on as a v1 one (names only, JSON type)
 
+--delay-ms N holds every forwarded request N ms first, as a distant server
+would (a round trip); --peak-file F then keeps, in F, the most requests it
+has held or forwarded at one time.
+
 Usage:
   fault_proxy.py --upstream 127.0.0.1:PORT --port-file F [--log F]
                  [--match REGEX] [--at N:KIND ...] [--every KIND]
+                 [--delay-ms N [--peak-file F]]
 
 Requests are numbered from 1 in arrival order among those whose request
 line ("POST /repo/data/ab.. HTTP/1.1") matches --match (default: all).
@@ -51,6 +56,24 @@ class State:
         self.log = open(args.log, "a", buffering=1) if args.log else None
         host, port = args.upstream.rsplit(":", 1)
         self.upstream = (host, int(port))
+        self.delay = args.delay_ms / 1000.0
+        self.peak_file = args.peak_file
+        self.in_flight = self.peak = 0
+
+    def enter(self):
+        """A request starts its way to the server: delayed, counted."""
+        with self.lock:
+            self.in_flight += 1
+            if self.in_flight > self.peak:
+                self.peak = self.in_flight
+                if self.peak_file:
+                    with open(self.peak_file, "w") as f:
+                        f.write(str(self.peak))
+        time.sleep(self.delay)
+
+    def leave(self):
+        with self.lock:
+            self.in_flight -= 1
 
     def fault_for(self, request_line):
         """The number of this request among matching ones and its fault."""
@@ -111,7 +134,11 @@ class Handler(socketserver.StreamRequestHandler):
                     continue
                 if upstream is None:
                     upstream = http.client.HTTPConnection(*state.upstream, timeout=60)
-                status, reason, rheaders, rbody = self.forward(upstream, method, path, headers, body)
+                state.enter()
+                try:
+                    status, reason, rheaders, rbody = self.forward(upstream, method, path, headers, body)
+                finally:
+                    state.leave()
                 if fault == "lost":
                     state.note(label + " -> lost")
                     return
@@ -190,6 +217,8 @@ def main():
     p.add_argument("--match", default="")
     p.add_argument("--at", action="append", default=[])
     p.add_argument("--every")
+    p.add_argument("--delay-ms", type=int, default=0)
+    p.add_argument("--peak-file")
     args = p.parse_args()
     server = Server(("127.0.0.1", 0), Handler)
     server.state = State(args)

@@ -23,6 +23,7 @@
 
 namespace fs = std::filesystem;
 using namespace stash;
+using stash::testing::FlipByte;
 using stash::testing::TempDir;
 
 using stash::testing::FastInit;
@@ -450,6 +451,47 @@ TEST_CASE("repository init, open, blobs, snapshots", "[repo]") {
     auto wrong = Repository::Open(std::make_unique<LocalBackend>(dir.path), "nope");
     CHECK(wrong.error().kind() == ErrorKind::kAuth);
   }
+}
+
+TEST_CASE("snapshots load a few at a time, in the order asked, each with its outcome", "[repo]") {
+  TempDir dir;
+  auto repo = Repository::Init(std::make_unique<LocalBackend>(dir.path), "pw", FastInit(2));
+  REQUIRE(repo.ok());
+  std::vector<Id> ids;
+  for (int i = 0; i < 30; ++i) {
+    Snapshot s;
+    s.paths = {"/x"};
+    s.hostname = "h" + std::to_string(i);
+    auto id = (*repo)->SaveSnapshot(s);
+    REQUIRE(id.ok());
+    ids.push_back(*id);
+  }
+  Id missing = Sha256(AsBytes("no such snapshot"));
+  ids.insert(ids.begin() + 7, missing);
+  FlipByte(dir.path + "/snapshots/" + ids[20].Hex(), 40);
+  std::vector<std::string> seen;
+  (*repo)->LoadSnapshots(ids, [&](const Id& id, Result<Snapshot>&& s) {
+    if (id == missing) {
+      CHECK(s.error().kind() == ErrorKind::kNotFound);
+      seen.push_back("missing");
+    } else if (id == ids[20]) {
+      CHECK(s.error().kind() == ErrorKind::kCorrupt);
+      seen.push_back("corrupt");
+    } else {
+      REQUIRE(s.ok());
+      seen.push_back(s->hostname);
+    }
+  });
+  REQUIRE(seen.size() == 31);
+  CHECK(seen[0] == "h0");
+  CHECK(seen[7] == "missing");
+  CHECK(seen[8] == "h7");
+  CHECK(seen[20] == "corrupt");
+  CHECK(seen[30] == "h29");
+  // All of them at once stops at the damaged one, naming it.
+  auto all = (*repo)->LoadAllSnapshots();
+  REQUIRE_FALSE(all.ok());
+  CHECK(all.error().message().find(ids[20].Hex()) != std::string::npos);
 }
 
 TEST_CASE("opening something that is not a repository") {
