@@ -235,10 +235,9 @@ Result<std::set<Id>> ApplyToGroups(std::vector<SnapshotEntry> list, const Forget
 
 Status RemoveSnapshots(Repository& repo, const std::set<Id>& ids, const Globals& g) {
   auto start = std::chrono::steady_clock::now();
-  for (const auto& id : ids) {
-    Status s = repo.backend().Remove(FileType::kSnapshot, id.Hex());
-    if (!s.ok()) return s.error().Wrap("unable to remove snapshots/" + id.Hex());
-  }
+  std::vector<std::string> names;
+  for (const auto& id : ids) names.push_back(id.Hex());
+  STASH_RETURN_IF_ERROR(RemoveFiles(repo.backend(), FileType::kSnapshot, names, /*missing_ok=*/false));
   if (!g.json && !g.quiet) {
     auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
     // restic's progress counter as it ends on a non-terminal: the last

@@ -33,16 +33,17 @@ CheckFindings Checker::CheckStructure() {
   // Trees still to visit, each with who refers to it (for the message when
   // it is missing). Depth first; each tree is checked once.
   std::vector<std::pair<Id, std::string>> todo;
-  for (auto it = listed->rbegin(); it != listed->rend(); ++it) {
-    auto snapshot = repo_.LoadSnapshot(*Id::FromHex(it->name));
+  std::vector<Id> ids;
+  for (auto it = listed->rbegin(); it != listed->rend(); ++it) ids.push_back(*Id::FromHex(it->name));
+  repo_.LoadSnapshots(ids, [&](const Id& id, Result<Snapshot>&& snapshot) {
     if (!snapshot.ok()) {
       out.errors.push_back(snapshot.error().message());  // names snapshots/<id>
     } else if (snapshot->tree.IsZero()) {
-      out.errors.push_back("snapshots/" + it->name + ": snapshot has no tree");
+      out.errors.push_back("snapshots/" + id.Hex() + ": snapshot has no tree");
     } else {
-      todo.emplace_back(snapshot->tree, "snapshot " + it->name);
+      todo.emplace_back(snapshot->tree, "snapshot " + id.Hex());
     }
-  }
+  });
   while (!todo.empty()) {
     auto [id, referrer] = std::move(todo.back());
     todo.pop_back();

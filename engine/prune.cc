@@ -280,10 +280,10 @@ class Pruner {
     }
     if (!file.packs.empty()) STASH_RETURN_IF_ERROR(SaveIndex(file));
     Log("deleting obsolete index files");
-    for (const auto& [id, f] : index_files_) {
-      STASH_RETURN_IF_ERROR(repo_.backend().Remove(FileType::kIndex, id.Hex()));
-      stats_.index_files_deleted++;
-    }
+    std::vector<std::string> obsolete;
+    for (const auto& [id, f] : index_files_) obsolete.push_back(id.Hex());
+    STASH_RETURN_IF_ERROR(RemoveFiles(repo_.backend(), FileType::kIndex, obsolete, /*missing_ok=*/false));
+    stats_.index_files_deleted += obsolete.size();
     return Status::Ok();
   }
 
@@ -303,11 +303,9 @@ class Pruner {
       if (p.action == Action::kDelete) stats_.bytes_freed += p.used_bytes + p.unused_bytes;
     }
     if (!doomed.empty()) Log("removing " + std::to_string(doomed.size()) + " old packs");
-    for (const Id& id : doomed) {
-      auto removed = repo_.backend().Remove(FileType::kPack, id.Hex());
-      if (!removed.ok() && removed.error().kind() != ErrorKind::kNotFound) return removed;
-    }
-    return Status::Ok();
+    std::vector<std::string> names;
+    for (const Id& id : doomed) names.push_back(id.Hex());
+    return RemoveFiles(repo_.backend(), FileType::kPack, names, /*missing_ok=*/true);
   }
 
   Repository& repo_;

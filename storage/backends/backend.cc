@@ -8,6 +8,8 @@
 #include <cstring>
 #include <thread>
 
+#include "base/in_order.h"
+
 namespace stash {
 
 const char* FileTypeDir(FileType type) {
@@ -109,6 +111,19 @@ Status WriteNew(Backend& backend, FileType type, const std::string& name, ByteVi
   Status created = create();
   if (created.ok() || created.error().kind() != ErrorKind::kConflict) return created;
   return SameContent(backend, type, name, data, backend.Location() + " " + ObjectPath(type, name));
+}
+
+Status RemoveFiles(Backend& backend, FileType type, const std::vector<std::string>& names,
+                   bool missing_ok) {
+  constexpr size_t kParallelRemovals = 8;
+  return LoadInOrder<bool>(
+      names.size(), kParallelRemovals,
+      [&](size_t i) -> Result<bool> {
+        Status removed = backend.Remove(type, names[i]);
+        if (removed.ok() || (missing_ok && removed.error().kind() == ErrorKind::kNotFound)) return true;
+        return removed.error().Wrap(std::string("unable to remove ") + FileTypeDir(type) + "/" + names[i]);
+      },
+      [](size_t, bool&&) { return Status::Ok(); });
 }
 
 Result<std::vector<FileInfo>> ListConfig(Backend& backend) {

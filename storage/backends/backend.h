@@ -113,6 +113,13 @@ Status WriteNew(Backend& backend, FileType type, const std::string& name, ByteVi
 Status SameContent(Backend& backend, FileType type, const std::string& name, ByteView data,
                    const std::string& what);
 
+// Removes the files `names` of `type`, eight at a time: on a remote
+// backend each removal is a round trip. A file already gone counts as
+// removed when `missing_ok`. Stops at the first failure in the order of
+// `names` and returns it as "unable to remove <dir>/<name>: <why>".
+Status RemoveFiles(Backend& backend, FileType type, const std::vector<std::string>& names,
+                   bool missing_ok);
+
 // List(kConfig) for backends that list by prefix: the config file alone
 // (from Stat), or nothing when there is none.
 Result<std::vector<FileInfo>> ListConfig(Backend& backend);

@@ -70,3 +70,13 @@ peak=$(cat "$WORK/peak")
 [ "$peak" -ge 4 ] || fail "over a slow link, snapshot files were read $peak at a time"
 pass "over a slow link, up to $peak requests at a time"
 stop_last_server
+# ... and forget removes them several at a time.
+start_proxy "$REST_PORT" --match '^DELETE ' --delay-ms 30 --peak-file "$WORK/peak-delete"
+$STASH -r "rest:http://127.0.0.1:$PROXY_PORT/repo/" forget -q --host slow --keep-last 1 > /dev/null ||
+  fail "forget over a slow link"
+[ "$($STASH -r "$direct" snapshots --json --host slow | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] ||
+  fail "forget over a slow link did not leave exactly one of its 40 snapshots"
+peak=$(cat "$WORK/peak-delete")
+[ "$peak" -ge 4 ] || fail "over a slow link, snapshot files were removed $peak at a time"
+pass "over a slow link, forget removes up to $peak at a time"
+stop_last_server

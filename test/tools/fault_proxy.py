@@ -14,9 +14,9 @@ requests meet a fault instead:
               hangs up
   v1          pass a REST v2 listing on as a v1 one (names only, JSON type)
 
---delay-ms N holds every forwarded request N ms first, as a distant server
-would (a round trip); --peak-file F then keeps, in F, the most requests it
-has held or forwarded at one time.
+--delay-ms N holds every forwarded request that --match selects N ms first,
+as a distant server would (a round trip); --peak-file F then keeps, in F,
+the most of those it has held or forwarded at one time.
 
 Usage:
   fault_proxy.py --upstream 127.0.0.1:PORT --port-file F [--log F]
@@ -134,11 +134,13 @@ class Handler(socketserver.StreamRequestHandler):
                     continue
                 if upstream is None:
                     upstream = http.client.HTTPConnection(*state.upstream, timeout=60)
-                state.enter()
+                if n:
+                    state.enter()
                 try:
                     status, reason, rheaders, rbody = self.forward(upstream, method, path, headers, body)
                 finally:
-                    state.leave()
+                    if n:
+                        state.leave()
                 if fault == "lost":
                     state.note(label + " -> lost")
                     return

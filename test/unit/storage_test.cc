@@ -494,6 +494,30 @@ TEST_CASE("snapshots load a few at a time, in the order asked, each with its out
   CHECK(all.error().message().find(ids[20].Hex()) != std::string::npos);
 }
 
+TEST_CASE("RemoveFiles removes every file named, or says which one it could not") {
+  TempDir dir;
+  LocalBackend b(dir.path + "/repo");
+  REQUIRE(b.Create().ok());
+  std::vector<std::string> names;
+  for (uint8_t i = 0; i < 20; ++i) {
+    Bytes data = Pattern(50, i);
+    names.push_back(Sha256(data).Hex());
+    REQUIRE(b.Write(FileType::kSnapshot, names.back(), data).ok());
+  }
+  std::string gone = Sha256(AsBytes("never written")).Hex();
+  std::vector<std::string> with_gone = names;
+  with_gone.insert(with_gone.begin() + 5, gone);
+  // Missing and not allowed to be: the error names it.
+  Status refused = RemoveFiles(b, FileType::kSnapshot, with_gone, /*missing_ok=*/false);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().kind() == ErrorKind::kNotFound);
+  CHECK(refused.error().message().find("unable to remove snapshots/" + gone) == 0);
+  // Missing ones allowed: all the rest go.
+  REQUIRE(RemoveFiles(b, FileType::kSnapshot, with_gone, /*missing_ok=*/true).ok());
+  CHECK(b.List(FileType::kSnapshot)->empty());
+  CHECK(RemoveFiles(b, FileType::kSnapshot, {}, false).ok());
+}
+
 TEST_CASE("opening something that is not a repository") {
   TempDir dir;
   auto r = Repository::Open(std::make_unique<LocalBackend>(dir.path + "/none"), "pw");
