@@ -19,6 +19,21 @@ constexpr size_t kMaxKeysTried = 20;
 // idle connections, so none is opened anew for every file.
 constexpr size_t kParallelLoads = 8;
 
+// Every file of `type` with its id, read by `load` kParallelLoads at a time,
+// in listing order; the first that fails (in that order) fails the call.
+template <class T, class Load>
+Result<std::vector<std::pair<Id, T>>> LoadEvery(Backend& backend, FileType type, Load load) {
+  STASH_ASSIGN_OR_RETURN(auto files, backend.List(type));
+  std::vector<std::pair<Id, T>> out;
+  STASH_RETURN_IF_ERROR(LoadInOrder<T>(
+      files.size(), kParallelLoads, [&](size_t i) { return load(*Id::FromHex(files[i].name)); },
+      [&](size_t i, T&& value) {
+        out.emplace_back(*Id::FromHex(files[i].name), std::move(value));
+        return Status::Ok();
+      }));
+  return out;
+}
+
 std::string FileLabel(FileType type, const std::string& name) {
   return std::string(FileTypeDir(type)) + "/" + name;
 }
@@ -200,16 +215,7 @@ Result<Id> Repository::ResolvePrefix(FileType type, std::string_view prefix) {
 }
 
 Result<std::vector<std::pair<Id, IndexFile>>> Repository::LoadIndexFiles() {
-  STASH_ASSIGN_OR_RETURN(auto files, backend_->List(FileType::kIndex));
-  std::vector<std::pair<Id, IndexFile>> out;
-  STASH_RETURN_IF_ERROR(LoadInOrder<IndexFile>(
-      files.size(), kParallelLoads,
-      [&](size_t i) { return LoadIndexFile(*Id::FromHex(files[i].name)); },
-      [&](size_t i, IndexFile&& decoded) {
-        out.emplace_back(*Id::FromHex(files[i].name), std::move(decoded));
-        return Status::Ok();
-      }));
-  return out;
+  return LoadEvery<IndexFile>(*backend_, FileType::kIndex, [&](const Id& id) { return LoadIndexFile(id); });
 }
 
 // A few index files at a time (kParallelLoads), added in listing order, so
@@ -505,16 +511,7 @@ Result<Id> Repository::SaveSnapshot(const Snapshot& snapshot) {
 }
 
 Result<std::vector<std::pair<Id, Snapshot>>> Repository::LoadAllSnapshots() {
-  STASH_ASSIGN_OR_RETURN(auto files, backend_->List(FileType::kSnapshot));
-  std::vector<std::pair<Id, Snapshot>> out;
-  STASH_RETURN_IF_ERROR(LoadInOrder<Snapshot>(
-      files.size(), kParallelLoads,
-      [&](size_t i) { return LoadSnapshot(*Id::FromHex(files[i].name)); },
-      [&](size_t i, Snapshot&& s) {
-        out.emplace_back(*Id::FromHex(files[i].name), std::move(s));
-        return Status::Ok();
-      }));
-  return out;
+  return LoadEvery<Snapshot>(*backend_, FileType::kSnapshot, [&](const Id& id) { return LoadSnapshot(id); });
 }
 
 void Repository::LoadSnapshots(const std::vector<Id>& ids,
