@@ -1,6 +1,7 @@
 #include "storage/repository.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "base/in_order.h"
 #include "crypto/encoding.h"
@@ -148,9 +149,13 @@ Result<Bytes> Repository::LoadSealed(FileType type, const Id& id) {
     return raw.error();
   }
   if (Sha256(*raw) != id) return Corrupt(label + ": content does not match its name (hash mismatch)");
-  auto plain = stash::Open(key_, *raw);
+  // Decrypted where it lies, then moved to the front: no second buffer.
+  auto plain = OpenInPlace(key_, *raw);
   if (!plain.ok()) return plain.error().Wrap(label);
-  return plain;
+  size_t n = plain->size();
+  std::memmove(raw->data(), plain->data(), n);
+  raw->resize(n);
+  return std::move(*raw);
 }
 
 Result<Bytes> Repository::LoadFile(FileType type, const Id& id) {
@@ -164,6 +169,10 @@ Result<Bytes> Repository::LoadFile(FileType type, const Id& id) {
 // several times its frame and never needs to exist whole.
 Result<IndexFile> Repository::LoadIndexFile(const Id& id) {
   STASH_ASSIGN_OR_RETURN(Bytes plain, LoadSealed(FileType::kIndex, id));
+  return DecodeIndexPlaintext(id, std::move(plain));
+}
+
+Result<IndexFile> Repository::DecodeIndexPlaintext(const Id& id, Bytes plain) {
   auto decoded = [&]() -> Result<IndexFile> {
     if (config_.version >= 2 && !plain.empty() && plain[0] == 2) {
       ZstdStreamReader text(ByteView(plain).subspan(1));
@@ -218,8 +227,9 @@ Result<std::vector<std::pair<Id, IndexFile>>> Repository::LoadIndexFiles() {
   return LoadEvery<IndexFile>(*backend_, FileType::kIndex, [&](const Id& id) { return LoadIndexFile(id); });
 }
 
-// A few index files at a time (kParallelLoads), added in listing order, so
-// only those few decoded files are held beside the compact index.
+// Index files are read kParallelLoads at a time, but decoded and added one
+// at a time in listing order: only their (compressed) bytes wait, and one
+// decoded file is held beside the compact index, as when read in a row.
 Status Repository::LoadIndex(IndexDetail detail) {
   STASH_ASSIGN_OR_RETURN(auto files, backend_->List(FileType::kIndex));
   {
@@ -229,10 +239,11 @@ Status Repository::LoadIndex(IndexDetail detail) {
     bool poorer = index_.detail() != detail && detail == IndexDetail::kLocations;
     if (index_.BlobCount() == 0 || poorer) index_ = Index(detail);
   }
-  return LoadInOrder<IndexFile>(
+  return LoadInOrder<Bytes>(
       files.size(), kParallelLoads,
-      [&](size_t i) { return LoadIndexFile(*Id::FromHex(files[i].name)); },
-      [&](size_t, IndexFile&& decoded) {
+      [&](size_t i) { return LoadSealed(FileType::kIndex, *Id::FromHex(files[i].name)); },
+      [&](size_t i, Bytes&& plain) -> Status {
+        STASH_ASSIGN_OR_RETURN(IndexFile decoded, DecodeIndexPlaintext(*Id::FromHex(files[i].name), std::move(plain)));
         std::lock_guard<std::mutex> lock(mu_);
         std::unique_lock<std::shared_mutex> changing(index_mu_);
         for (const auto& pack : decoded.packs) index_.AddPack(pack.id, pack.blobs);

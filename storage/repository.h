@@ -190,6 +190,8 @@ class Repository {
   std::shared_ptr<const Bytes> CachedTreePack(const Id& pack);
   // Reads a file, checks its name against its hash and decrypts it.
   Result<Bytes> LoadSealed(FileType type, const Id& id);
+  // LoadIndexFile's second half: decodes index/<id>'s decrypted bytes.
+  Result<IndexFile> DecodeIndexPlaintext(const Id& id, Bytes plain);
   // Finishes a full pack and hands it to an upload thread, waiting while
   // kMaxUploads are in flight. Fails with an earlier upload's error.
   Status WritePack(PackWriter& writer);
