@@ -271,11 +271,12 @@ std::string LocalBackend::TemporaryFolder() {
 // may lack some (rustic makes no locks/), and restic creates them when it
 // first writes there, so this does too; the repository's root must exist.
 Status LocalBackend::MakeFolders(FileType type, const std::string& dir) {
-  std::string top = root_ + "/" + FileTypeDir(type);
+  Status made = MakeDir(dir);  // one call when only dir, or nothing, is missing
+  if (made.ok() || made.error().kind() != ErrorKind::kNotFound) return made;
   struct stat st;
   if (::stat(root_.c_str(), &st) != 0) return ErrnoError("stat", root_, errno);
-  STASH_RETURN_IF_ERROR(MakeDir(top));
-  return dir == top ? Status::Ok() : MakeDir(dir);
+  STASH_RETURN_IF_ERROR(MakeDir(root_ + "/" + FileTypeDir(type)));
+  return MakeDir(dir);
 }
 
 Status LocalBackend::WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) {
