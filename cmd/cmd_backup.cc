@@ -28,9 +28,11 @@ void PrintJsonSummary(const BackupSummary& s, bool dry_run) {
     << ",\"dirs_new\":" << s.dirs_new << ",\"dirs_changed\":" << s.dirs_changed
     << ",\"dirs_unmodified\":" << s.dirs_unmodified << ",\"data_blobs\":" << s.data_blobs
     << ",\"tree_blobs\":" << s.tree_blobs << ",\"data_added\":" << s.data_added
+    << ",\"data_added_packed\":" << s.data_added_packed
     << ",\"total_files_processed\":" << s.total_files_processed
     << ",\"total_bytes_processed\":" << s.total_bytes_processed
-    << ",\"total_duration\":" << s.total_duration;
+    << ",\"total_duration\":" << s.total_duration << ",\"backup_start\":\""
+    << FormatRfc3339Nano(s.backup_start) << "\",\"backup_end\":\"" << FormatRfc3339Nano(s.backup_end) << '"';
   if (!s.skipped) o << ",\"snapshot_id\":\"" << s.snapshot_id.Short() << "\"";
   if (dry_run) o << ",\"dry_run\":true";
   o << "}\n";

@@ -100,11 +100,13 @@ class BackupRun {
         SetError(node.error());
         break;
       }
+      const FolderCount count = FolderCount::Compare(prev, *node);
       auto subtree = SaveTargets(child, SubtreeOf(prev), false);
       if (!subtree.ok()) {
         SetError(subtree.error());
         break;
       }
+      Count(count.Counter(*subtree));
       node->subtree = *subtree;
       Append(job, std::move(*node), false);
     }
@@ -206,11 +208,39 @@ class BackupRun {
     result_.summary.*counter += n;
   }
 
+  // How restic counts a folder against the parent snapshot's entry of that
+  // name: new without one, unmodified when the whole node (metadata and
+  // subtree) is the same, else changed. Known before the folder is walked
+  // but for its subtree: `Compare` then `Count`.
+  struct FolderCount {
+    bool had_entry = false, same_metadata = false;
+    std::optional<Id> prev_subtree;
+
+    static FolderCount Compare(const Node* prev, const Node& node) {
+      FolderCount c;
+      c.had_entry = prev != nullptr;
+      if (!prev) return c;
+      Node probe = node;
+      probe.subtree = prev->subtree;
+      c.same_metadata = SameEncoding(*prev, probe);
+      c.prev_subtree = prev->subtree;
+      return c;
+    }
+    uint64_t BackupSummary::*Counter(const Id& subtree) const {
+      if (!had_entry) return &BackupSummary::dirs_new;
+      return same_metadata && prev_subtree == subtree ? &BackupSummary::dirs_unmodified
+                                                       : &BackupSummary::dirs_changed;
+    }
+  };
+
   Result<Id> SaveTree(const Tree& tree) {
     Bytes bytes = EncodeTree(tree);
     Id id = Sha256(bytes);
     STASH_ASSIGN_OR_RETURN(bool added, repo_.SaveBlob(BlobType::kTree, id, bytes));
-    if (added) Count(&BackupSummary::tree_blobs);
+    if (added) {
+      Count(&BackupSummary::tree_blobs);
+      Count(&BackupSummary::data_added, bytes.size());
+    }
     return id;
   }
 
@@ -279,10 +309,9 @@ class BackupRun {
     }
     if (node->type == NodeType::kDir) {
       std::optional<Id> prev_subtree = SubtreeOf(prev);
-      bool had_dir = prev && prev->type == NodeType::kDir;
+      const FolderCount count = FolderCount::Compare(prev, *node);
       size_t index = Append(job, std::move(*node));
-      auto child = std::make_shared<FolderJob>([this, job, index, prev_subtree, had_dir](
-                                                   FolderJob& self, Result<Id> id) {
+      auto child = std::make_shared<FolderJob>([this, job, index, count](FolderJob& self, Result<Id> id) {
         if (!id.ok()) {
           SetError(id.error());
         } else if (self.unreadable) {
@@ -293,9 +322,7 @@ class BackupRun {
             std::lock_guard<std::mutex> lock(job->mu);
             job->tree.nodes[index].subtree = *id;
           }
-          Count(!had_dir ? &BackupSummary::dirs_new
-                : prev_subtree == *id ? &BackupSummary::dirs_unmodified
-                                      : &BackupSummary::dirs_changed);
+          Count(count.Counter(*id));
         }
         ChildDone(job);
       });
@@ -538,8 +565,10 @@ Result<BackupResult> Backup(Repository& repo, const ChunkerTables& chunker,
                             const BackupOptions& options, BackupProgress* progress) {
   auto start = std::chrono::steady_clock::now();
   if (options.targets.empty()) return Invalid("nothing to back up: no paths given");
+  const Timestamp started = Timestamp::Now();
+  const uint64_t packed_before = repo.write_stats().data_added_packed;
   Snapshot snapshot;
-  snapshot.time = options.time ? *options.time : Timestamp::Now();
+  snapshot.time = options.time ? *options.time : started;
   for (const auto& t : options.targets) snapshot.paths.push_back(AbsolutePath(t));
   STASH_ASSIGN_OR_RETURN(TargetTree targets, BuildTargetTree(options.targets));
   if (!options.force) {
@@ -572,19 +601,32 @@ Result<BackupResult> Backup(Repository& repo, const ChunkerTables& chunker,
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   if (options.skip_if_unchanged && parent_tree == snapshot.tree) {
     result.summary.skipped = true;
+    result.summary.backup_start = started;
+    result.summary.backup_end = Timestamp::Now();
+    result.summary.data_added_packed = repo.write_stats().data_added_packed - packed_before;
     result.summary.total_duration = elapsed();
     return result;
   }
 
+  STASH_ASSIGN_OR_RETURN(result.summary.snapshot_id,
+                         SaveBackupSnapshot(repo, options, started, packed_before, snapshot, result.summary));
+  result.summary.total_duration = elapsed();
+  return result;
+}
+
+Result<Id> SaveBackupSnapshot(Repository& repo, const BackupOptions& options, const Timestamp& started,
+                              uint64_t packed_before, Snapshot& snapshot, BackupSummary& summary) {
   snapshot.hostname = options.hostname;
   snapshot.username = UserName(::getuid());
   snapshot.uid = ::getuid();
   snapshot.gid = ::getgid();
   snapshot.tags = options.tags;
   snapshot.excludes = options.snapshot_excludes;
-  STASH_ASSIGN_OR_RETURN(result.summary.snapshot_id, repo.SaveSnapshot(snapshot));
-  result.summary.total_duration = elapsed();
-  return result;
+  summary.backup_start = started;
+  summary.backup_end = Timestamp::Now();
+  summary.data_added_packed = repo.write_stats().data_added_packed - packed_before;
+  snapshot.extra_json = EncodeVersionAndSummary(kProgramVersion, summary);
+  return repo.SaveSnapshot(snapshot);
 }
 
 }  // namespace stash

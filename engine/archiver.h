@@ -18,9 +18,11 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/version.h"
 #include "engine/backup_selection.h"
 #include "engine/chunker.h"
 #include "storage/repository.h"
+#include "storage/snapshot.h"
 
 namespace stash {
 
@@ -57,13 +59,13 @@ struct BackupOptions {
   size_t walk_workers = 2;  // folders listed at once
 };
 
-// Counters with the names restic's `backup --json` summary uses.
-struct BackupSummary {
-  uint64_t files_new = 0, files_changed = 0, files_unmodified = 0;
-  uint64_t dirs_new = 0, dirs_changed = 0, dirs_unmodified = 0;
-  uint64_t data_blobs = 0, tree_blobs = 0;
-  uint64_t data_added = 0;
-  uint64_t total_files_processed = 0, total_bytes_processed = 0;
+// What snapshots made here record as their program_version.
+inline constexpr char kProgramVersion[] = "stash " STASH_VERSION;
+
+// restic's `backup --json` summary: the counters the snapshot records too
+// (folders that only lead to a target count as folders; data_added counts
+// new trees' bytes as well as the data's), and what only the output shows.
+struct BackupSummary : SnapshotSummary {
   double total_duration = 0;
   Id snapshot_id;
   std::optional<Id> parent;
@@ -96,5 +98,11 @@ struct BackupProgress {
 // if the repository fails or nothing at all is left ("snapshot is empty").
 Result<BackupResult> Backup(Repository& repo, const ChunkerTables& chunker,
                             const BackupOptions& options, BackupProgress* progress = nullptr);
+
+// The end of every kind of backup: fills in who made `snapshot` (from
+// `options`) and the record of the run (`summary`, begun at `started`, when
+// the repository's packed bytes stood at `packed_before`), and saves it.
+Result<Id> SaveBackupSnapshot(Repository& repo, const BackupOptions& options, const Timestamp& started,
+                              uint64_t packed_before, Snapshot& snapshot, BackupSummary& summary);
 
 }  // namespace stash

@@ -75,7 +75,10 @@ Result<Id> StoreTree(Repository& repo, const Tree& tree, BackupSummary& summary)
   Bytes bytes = EncodeTree(tree);
   Id id = Sha256(bytes);
   STASH_ASSIGN_OR_RETURN(bool added, repo.SaveBlob(BlobType::kTree, id, bytes));
-  if (added) summary.tree_blobs++;
+  if (added) {
+    summary.tree_blobs++;
+    summary.data_added += bytes.size();
+  }
   return id;
 }
 
@@ -104,8 +107,10 @@ Result<BackupResult> BackupStream(Repository& repo, const ChunkerTables& chunker
   std::string path = CleanPath("/" + name);
   std::vector<std::string> parts = PathComponents(path);
   if (parts.empty()) return Invalid("--stdin-filename \"" + name + "\" names no file");
+  const Timestamp started = Timestamp::Now();
+  const uint64_t packed_before = repo.write_stats().data_added_packed;
   Snapshot snapshot;
-  snapshot.time = options.time ? *options.time : Timestamp::Now();
+  snapshot.time = options.time ? *options.time : started;
   snapshot.paths = {path};
 
   BackupResult result;
@@ -127,13 +132,8 @@ Result<BackupResult> BackupStream(Repository& repo, const ChunkerTables& chunker
   STASH_ASSIGN_OR_RETURN(snapshot.tree, BuildTrees(repo, parts, std::move(file), options.with_atime,
                                                    result.summary));
   STASH_RETURN_IF_ERROR(repo.Flush());
-  snapshot.hostname = options.hostname;
-  snapshot.username = UserName(::getuid());
-  snapshot.uid = ::getuid();
-  snapshot.gid = ::getgid();
-  snapshot.tags = options.tags;
-  snapshot.excludes = options.snapshot_excludes;
-  STASH_ASSIGN_OR_RETURN(result.summary.snapshot_id, repo.SaveSnapshot(snapshot));
+  STASH_ASSIGN_OR_RETURN(result.summary.snapshot_id,
+                         SaveBackupSnapshot(repo, options, started, packed_before, snapshot, result.summary));
   result.summary.total_duration =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

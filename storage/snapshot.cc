@@ -8,6 +8,7 @@
 
 #include <limits>
 #include <string_view>
+#include <utility>
 
 #include "base/go_json.h"
 
@@ -275,6 +276,28 @@ Status ReadMember(std::string_view key, const Value& v, Snapshot& s,
 std::string EncodeSnapshot(const Snapshot& snapshot) {
   std::string out = "{";
   AppendMembers(out, snapshot);
+  out += '}';
+  return out;
+}
+
+std::string EncodeVersionAndSummary(std::string_view program_version,
+                                    const SnapshotSummary& s) {
+  std::string out = "\"program_version\":";
+  AppendGoJsonString(out, program_version);
+  out += ",\"summary\":{\"backup_start\":\"" + FormatRfc3339Nano(s.backup_start) +
+         "\",\"backup_end\":\"" + FormatRfc3339Nano(s.backup_end) + '"';
+  const std::pair<std::string_view, uint64_t> counters[] = {
+      {"files_new", s.files_new}, {"files_changed", s.files_changed},
+      {"files_unmodified", s.files_unmodified}, {"dirs_new", s.dirs_new},
+      {"dirs_changed", s.dirs_changed}, {"dirs_unmodified", s.dirs_unmodified},
+      {"data_blobs", s.data_blobs}, {"tree_blobs", s.tree_blobs},
+      {"data_added", s.data_added}, {"data_added_packed", s.data_added_packed},
+      {"total_files_processed", s.total_files_processed},
+      {"total_bytes_processed", s.total_bytes_processed}};
+  for (const auto& [key, value] : counters) {
+    AppendKey(out, key);
+    out += std::to_string(value);
+  }
   out += '}';
   return out;
 }

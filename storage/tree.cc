@@ -449,6 +449,8 @@ bool SameAttributes(const std::vector<ExtendedAttribute>& a, const std::vector<E
   });
 }
 
+}  // namespace
+
 bool SameEncoding(const Node& a, const Node& b) {
   return a.name == b.name && a.type == b.type && a.mode == b.mode && SameTime(a.mtime, b.mtime) &&
          SameTime(a.atime, b.atime) && SameTime(a.ctime, b.ctime) && a.uid == b.uid && a.gid == b.gid &&
@@ -457,8 +459,6 @@ bool SameEncoding(const Node& a, const Node& b) {
          SameAttributes(a.extended_attributes, b.extended_attributes) && a.device == b.device &&
          a.content == b.content && a.subtree == b.subtree && a.error == b.error;
 }
-
-}  // namespace
 
 bool SameEncoding(const Tree& a, const Tree& b) {
   return std::equal(a.nodes.begin(), a.nodes.end(), b.nodes.begin(), b.nodes.end(),

@@ -84,6 +84,10 @@ Result<Tree> DecodeTree(ByteView json);
 // Sorts nodes by name bytewise, as restic's tree builder requires.
 void SortTree(Tree& tree);
 
+// Whether EncodeTree writes the same bytes for both nodes: restic's
+// Node.Equals, which is how it tells an unmodified file or folder.
+bool SameEncoding(const Node& a, const Node& b);
+
 // Whether EncodeTree writes the same bytes for both trees: every field of
 // every node equal, times with their UTC offsets. Far cheaper than encoding.
 bool SameEncoding(const Tree& a, const Tree& b);

@@ -93,6 +93,11 @@ same() {  # LABEL ARGS...
   [ "$(cat r.rc)" = "$(cat s.rc)" ] || { cat r.err s.err >&2; fail "$label: exit code restic $(cat r.rc), stash $(cat s.rc)"; }
   if ! diff <(sort r.err) <(sort s.err) > diff.txt; then cat diff.txt >&2; fail "$label: stderr differs (< restic, > stash)"; fi
   if ! diff r.ls s.ls > diff.txt; then cat diff.txt >&2; fail "$label: snapshot contents differ (< restic, > stash)"; fi
+  # The same files and folders counted new, changed and unmodified (not
+  # where atimes are kept: each tool's run moves the other's folder atimes).
+  if [ "${CMP_COUNTS:-1}" = 1 ] && ! diff <(grep -E '^(Files|Dirs):' r.out) <(grep -E '^(Files|Dirs):' s.out) > diff.txt; then
+    cat diff.txt >&2; fail "$label: counts differ (< restic, > stash)"
+  fi
   pass "$label (exit $(cat r.rc), $(grep -c '^/' s.ls || true) paths)"
 }
 
@@ -143,7 +148,7 @@ IN=big.bin same "--stdin, several chunks" --stdin --stdin-filename big
 CMP_TIME=1 same "--tag, --host, --time" --tag a,b --tag ' c ' --host myhost --time '2012-11-01 22:08:41' $src
 same "-H" -H other $src
 same "--hostname (deprecated)" --hostname old $src
-same "--with-atime" --with-atime $src
+CMP_COUNTS=0 same "--with-atime" --with-atime $src
 same "--ignore-inode --ignore-ctime" --ignore-inode --ignore-ctime $src
 same "--force" --force $src
 same "-f --parent" -f --parent @LATEST@ $src

@@ -106,10 +106,12 @@ done
 # ---- JSON comparison ----
 cat > "$WORK/cmp.py" <<'PY'
 import json, sys
+sys.path.insert(0, sys.argv[5])
+from restic_view import as_restic_014_shows
 mode, a, b, label = sys.argv[1:5]
 def load(p):
     text = open(p).read().strip()
-    return json.loads(text) if text else []
+    return as_restic_014_shows(json.loads(text)) if text else []
 def snap(s):
     return s if mode == "strict" else {k: v for k, v in s.items() if k not in ("id", "short_id")}
 def norm(doc):
@@ -139,7 +141,7 @@ compare() {  # HISTORY ARGS...
     fail "restic forget $* on $h: $(cat "$WORK/r.err")"
   $STASH -r "$WORK/$h" --no-lock forget --dry-run --json "$@" > "$WORK/s.json" 2> "$WORK/s.err" ||
     fail "stash forget $* on $h: $(cat "$WORK/s.err")"
-  python3 "$WORK/cmp.py" $mode "$WORK/r.json" "$WORK/s.json" "forget $* on $h" || exit 1
+  python3 "$WORK/cmp.py" $mode "$WORK/r.json" "$WORK/s.json" "forget $* on $h" "$HERE" || exit 1
   compared=$((compared + 1))
 }
 

@@ -42,3 +42,39 @@ print("ok: restic produced byte-identical trees")
 PY
 $RESTIC -r "$repo" check > /dev/null 2>&1 || fail "restic check after restic's own backup"
 pass "stash v$version repository accepted by restic"
+
+# The same backups, first and then after a change, by both tools into twin
+# repositories (same chunker): backup --json counts the same files, folders
+# (those leading to the target too), blobs and bytes added. The snapshot
+# records those counts as restic 0.17 and later do; 0.18 shows its Size.
+(cd "$WORK" && mkdir -p deep/er && cp -a src deep/er/)
+$STASH -q -r "$WORK/twin-s" init --repository-version "$version"
+$RESTIC -q -r "$WORK/twin-r" init --repository-version "$version" --from-repo "$WORK/twin-s" \
+  --copy-chunker-params --from-password-file <(echo "$RESTIC_PASSWORD")
+for round in first second; do
+  [ $round = second ] && { echo changed > "$WORK/deep/er/src/new-file"; rm -rf "$WORK/deep/er/src/empty-dir"; }
+  (cd "$WORK" && $STASH -r "$WORK/twin-s" backup --json deep/er/src) | tail -1 > "$WORK/s-$round.json"
+  (cd "$WORK" && $RESTIC -r "$WORK/twin-r" backup --json deep/er/src) | tail -1 > "$WORK/r-$round.json"
+  $STASH -r "$WORK/twin-s" snapshots --json latest > "$WORK/s-snap-$round.json"
+  python3 - "$WORK/s-$round.json" "$WORK/r-$round.json" "$WORK/s-snap-$round.json" "$round" <<'PY'
+import json, sys
+ours, theirs, snaps, label = [json.load(open(p)) for p in sys.argv[1:4]] + [sys.argv[4]]
+keys = ["files_new", "files_changed", "files_unmodified", "dirs_new", "dirs_changed", "dirs_unmodified",
+        "data_blobs", "tree_blobs", "data_added", "total_files_processed", "total_bytes_processed"]
+diff = {k: (ours[k], theirs[k]) for k in keys if ours[k] != theirs[k]}
+if diff:
+    sys.exit(f"FAIL: {label} backup --json counts differ (stash, restic): {diff}")
+summary = snaps[0].get("summary")
+if not summary or any(summary[k] != ours[k] for k in keys + ["data_added_packed", "backup_start", "backup_end"]):
+    sys.exit(f"FAIL: {label} snapshot's summary {summary} is not the backup's {ours}")
+if not snaps[0].get("program_version", "").startswith("stash "):
+    sys.exit(f"FAIL: program_version {snaps[0].get('program_version')!r}")
+print(f"ok: {label} backup counts as restic does and is recorded in the snapshot: {[ours[k] for k in keys]}")
+PY
+done
+if [ "$newer" = newer ]; then
+  $RESTIC -r "$WORK/twin-s" snapshots --latest 1 > "$WORK/table.txt"
+  size=$(awk '$NF == "B" || $NF ~ /iB$/ { print $(NF-1), $NF }' "$WORK/table.txt" | tail -1)
+  [ -n "$size" ] || { cat "$WORK/table.txt"; fail "restic 0.18 shows no Size for stash's snapshot"; }
+  pass "restic 0.18 shows the Size of stash's snapshot: $size"
+fi

@@ -200,6 +200,38 @@ TEST_CASE("unknown snapshot fields are kept and re-emitted", "[snapshot]") {
   CHECK(MustDecode(EncodeSnapshot(s)).extra_json == s.extra_json);
 }
 
+TEST_CASE("the summary of a backup is written as restic 0.18.1 writes it", "[snapshot]") {
+  // A snapshot restic 0.18.1 saved (its `snapshots --json` element, less
+  // id and short_id): program_version and summary follow original.
+  const std::string restic =
+      R"j({"time":"2026-12-05T17:36:24.480671823Z","tree":"0cf58f229b5d60c9075672ff0a6695e463733e3bbf804e5b900c05d15644caa6",)j"
+      R"j("paths":["/tmp/s18"],"hostname":"vm","username":"root","program_version":"restic 0.18.1",)j"
+      R"j("summary":{"backup_start":"2026-12-05T17:36:24.480671823Z","backup_end":"2026-12-05T17:36:25.219579183Z",)j"
+      R"j("files_new":1,"files_changed":0,"files_unmodified":0,"dirs_new":3,"dirs_changed":0,"dirs_unmodified":0,)j"
+      R"j("data_blobs":1,"tree_blobs":4,"data_added":1406,"data_added_packed":1243,"total_files_processed":1,)j"
+      R"j("total_bytes_processed":3}})j";
+  SnapshotSummary summary;
+  summary.backup_start = *ParseRfc3339("2026-12-05T17:36:24.480671823Z");
+  summary.backup_end = *ParseRfc3339("2026-12-05T17:36:25.219579183Z");
+  summary.files_new = 1;
+  summary.dirs_new = 3;
+  summary.data_blobs = 1;
+  summary.tree_blobs = 4;
+  summary.data_added = 1406;
+  summary.data_added_packed = 1243;
+  summary.total_files_processed = 1;
+  summary.total_bytes_processed = 3;
+  Snapshot s = MustDecode(restic);
+  CHECK(EncodeVersionAndSummary("restic 0.18.1", summary) == s.extra_json);
+  s.extra_json = EncodeVersionAndSummary("restic 0.18.1", summary);
+  CHECK(EncodeSnapshot(s) == restic);
+  // A zone other than UTC and a version that needs escaping.
+  summary.backup_start = *ParseRfc3339("2026-12-05T14:06:24.5-03:30");
+  const std::string start =
+      R"j("program_version":"stash \"x\"","summary":{"backup_start":"2026-12-05T14:06:24.5-03:30",)j";
+  CHECK(EncodeVersionAndSummary("stash \"x\"", summary).substr(0, start.size()) == start);
+}
+
 TEST_CASE("snapshot decoding is as lenient as Go", "[snapshot]") {
   const std::string tree(64, 'A');  // upper-case hex is accepted
   Snapshot s = MustDecode("{\"TREE\":\"" + tree +
