@@ -24,29 +24,39 @@
 
 namespace stash {
 
-// Calls load(i) for i in [0, n), up to `width` at once on threads of its
-// own, and consume(i, value) on the caller's thread in order of i. Stops at
-// the first failed load or consume and returns its error; loads not yet
-// started are then skipped. `load` must be safe to call from several
-// threads at once.
+// What LoadInOrder does with one load at a time: on the caller's thread.
 template <class T>
-Status LoadInOrder(size_t n, size_t width, const std::function<Result<T>(size_t)>& load,
-                   const std::function<Status(size_t, T&&)>& consume) {
-  if (width < 2 || n < 2) {
-    for (size_t i = 0; i < n; ++i) {
-      Result<T> got = load(i);
-      if (!got.ok()) return got.error();
-      STASH_RETURN_IF_ERROR(consume(i, std::move(*got)));
-    }
-    return Status::Ok();
+Status LoadOneByOne(size_t n, const std::function<Result<T>(size_t)>& load,
+                    const std::function<Status(size_t, T&&)>& consume) {
+  for (size_t i = 0; i < n; ++i) {
+    Result<T> got = load(i);
+    if (!got.ok()) return got.error();
+    STASH_RETURN_IF_ERROR(consume(i, std::move(*got)));
   }
+  return Status::Ok();
+}
+
+// Calls load(i) for i in [0, n), up to `width` at once on `pool`'s
+// threads, and consume(i, value) on the caller's thread in order of i. Stops
+// at the first failed load or consume and returns its error; loads not yet
+// started are then skipped. Returns once none of its loads runs any more.
+// `load` must be safe to call from several threads at once. For callers
+// that load in many small rounds (a walk of trees), so threads are not made
+// anew for each; `pool` must not be one of the calling thread's own.
+template <class T>
+Status LoadInOrder(size_t n, size_t width, ThreadPool& pool, const std::function<Result<T>(size_t)>& load,
+                   const std::function<Status(size_t, T&&)>& consume) {
+  if (width < 2 || n < 2) return LoadOneByOne<T>(n, load, consume);
   std::vector<std::optional<Result<T>>> done(n);
   std::mutex mu;
   std::condition_variable cv;
   std::atomic<bool> stop{false};
-  // Declared last: its destructor waits for the jobs, which use the above.
-  ThreadPool pool(std::min(width, n));
+  size_t running = 0;  // started and not finished, under mu
   auto start = [&](size_t i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ++running;
+    }
     pool.Submit([&, i] {
       std::optional<Result<T>> got;
       if (!stop.load()) got.emplace(load(i));
@@ -56,6 +66,7 @@ Status LoadInOrder(size_t n, size_t width, const std::function<Result<T>(size_t)
       } else {
         done[i].emplace(Invalid("skipped after an earlier failure"));
       }
+      --running;
       cv.notify_all();
     });
   };
@@ -78,7 +89,19 @@ Status LoadInOrder(size_t n, size_t width, const std::function<Result<T>(size_t)
     status = consume(i, std::move(**got));
   }
   stop.store(true);
+  // The jobs still queued or running use the locals above.
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return running == 0; });
   return status;
+}
+
+// The same on threads of its own, made for this call.
+template <class T>
+Status LoadInOrder(size_t n, size_t width, const std::function<Result<T>(size_t)>& load,
+                   const std::function<Status(size_t, T&&)>& consume) {
+  if (width < 2 || n < 2) return LoadOneByOne<T>(n, load, consume);
+  ThreadPool pool(std::min(width, n));
+  return LoadInOrder<T>(n, width, pool, load, consume);
 }
 
 }  // namespace stash

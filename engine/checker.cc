@@ -156,16 +156,17 @@ CheckFindings Checker::LoadIndex() {
   for (const auto& f : *files) stored += f.size;
   entries_.reserve(static_cast<size_t>(std::min<uint64_t>(stored / 32 + 1024, uint64_t{1} << 31)));
   std::unordered_map<Id, uint32_t> numbers;  // pack id -> its place in packs_
-  for (const auto& f : *files) {
-    Id id = *Id::FromHex(f.name);
-    auto decoded = repo_.LoadIndexFile(id);
+  std::vector<Id> ids;
+  ids.reserve(files->size());
+  for (const auto& f : *files) ids.push_back(*Id::FromHex(f.name));
+  repo_.LoadIndexFiles(ids, [&](const Id& id, Result<IndexFile>&& decoded) {
     if (!decoded.ok()) {
       out.errors.push_back(decoded.error().message());  // names index/<id>
-      continue;
+      return;
     }
-    if (decoded->old_format) out.notes.push_back("index " + f.name + " has old format");
+    if (decoded->old_format) out.notes.push_back("index " + id.Hex() + " has old format");
     AddIndexFile(id, *decoded, numbers);
-  }
+  });
   FinishPackEntries(out);
   return out;
 }

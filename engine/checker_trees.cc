@@ -6,9 +6,16 @@
 
 #include "engine/checker.h"
 #include "base/go_json.h"
+#include "base/in_order.h"
+#include "base/thread_pool.h"
 
 namespace stash {
 namespace {
+
+// As many readers as the HTTP client keeps idle connections, so no read
+// needs a new one.
+constexpr size_t kTreeReaders = 8;
+constexpr size_t kTreesPerRound = 8 * kTreeReaders;
 
 // Go's %q, as restic's messages quote node names.
 std::string Quoted(const std::string& name) {
@@ -44,19 +51,49 @@ CheckFindings Checker::CheckStructure() {
       todo.emplace_back(snapshot->tree, "snapshot " + id.Hex());
     }
   });
+  // Trees are taken in rounds of up to kTreesPerRound and read by
+  // kTreeReaders threads, each reading an equal share one after another:
+  // on a remote backend each read is a round trip, and shares rather than
+  // single trees keep the hand-offs few where reads are cheap (a local
+  // repository). Each round's trees are checked in the order taken, adding
+  // their subtrees for later rounds.
+  ThreadPool readers(kTreeReaders);
+  std::vector<std::pair<Id, std::string>> round;
   while (!todo.empty()) {
-    auto [id, referrer] = std::move(todo.back());
-    todo.pop_back();
-    auto [first, last] = Range(BlobType::kTree, id);
-    if (first == last ? !missing_trees_.insert(id).second : used_[first]) continue;
-    if (first != last) used_[first] = true;
-    auto tree = LoadTree(id);
-    if (!tree.ok()) {
-      out.errors.push_back("tree " + id.Hex() + ": " + tree.error().message() +
-                           " (referenced by " + referrer + ")");
-      continue;
+    round.clear();
+    while (!todo.empty() && round.size() < kTreesPerRound) {
+      auto item = std::move(todo.back());
+      todo.pop_back();
+      auto [first, last] = Range(BlobType::kTree, item.first);
+      if (first == last ? !missing_trees_.insert(item.first).second : used_[first]) continue;
+      if (first != last) used_[first] = true;
+      round.push_back(std::move(item));
     }
-    CheckTree(id, *tree, out, todo);
+    const size_t share = (round.size() + kTreeReaders - 1) / kTreeReaders;
+    const size_t shares = (round.size() + share - 1) / share;
+    using Trees = std::vector<Result<Tree>>;
+    // Failures are passed on as values, so every tree of the round is checked.
+    (void)LoadInOrder<Trees>(
+        shares, kTreeReaders, readers,
+        [&](size_t j) -> Result<Trees> {
+          Trees trees;
+          for (size_t i = j * share; i < std::min(round.size(), (j + 1) * share); ++i) {
+            trees.push_back(LoadTree(round[i].first));
+          }
+          return trees;
+        },
+        [&](size_t j, Trees&& trees) {
+          for (size_t k = 0; k < trees.size(); ++k) {
+            const auto& [id, referrer] = round[j * share + k];
+            if (!trees[k].ok()) {
+              out.errors.push_back("tree " + id.Hex() + ": " + trees[k].error().message() +
+                                   " (referenced by " + referrer + ")");
+            } else {
+              CheckTree(id, *trees[k], out, todo);
+            }
+          }
+          return Status::Ok();
+        });
   }
   return out;
 }

@@ -227,6 +227,18 @@ Result<std::vector<std::pair<Id, IndexFile>>> Repository::LoadIndexFiles() {
   return LoadEvery<IndexFile>(*backend_, FileType::kIndex, [&](const Id& id) { return LoadIndexFile(id); });
 }
 
+void Repository::LoadIndexFiles(const std::vector<Id>& ids,
+                                const std::function<void(const Id&, Result<IndexFile>&&)>& use) {
+  // Failures are passed on as values, so LoadInOrder never stops early.
+  (void)LoadInOrder<Result<Bytes>>(
+      ids.size(), kParallelLoads,
+      [&](size_t i) -> Result<Result<Bytes>> { return LoadSealed(FileType::kIndex, ids[i]); },
+      [&](size_t i, Result<Bytes>&& plain) {
+        use(ids[i], plain.ok() ? DecodeIndexPlaintext(ids[i], std::move(*plain)) : Result<IndexFile>(plain.error()));
+        return Status::Ok();
+      });
+}
+
 // Index files are read kParallelLoads at a time, but decoded and added one
 // at a time in listing order: only their (compressed) bytes wait, and one
 // decoded file is held beside the compact index, as when read in a row.

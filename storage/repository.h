@@ -111,6 +111,12 @@ class Repository {
   // Every index file with its id, as stored (prune and check need the
   // per-pack lists, duplicates included).
   Result<std::vector<std::pair<Id, IndexFile>>> LoadIndexFiles();
+  // Reads the index files `ids` a few at a time and hands each outcome to
+  // `use`, in the order of `ids`, on the caller's thread, where it is also
+  // decoded: only the files' stored bytes wait, one decoded file is held at
+  // a time. One that cannot be read or decoded does not stop the others.
+  void LoadIndexFiles(const std::vector<Id>& ids,
+                      const std::function<void(const Id&, Result<IndexFile>&&)>& use);
   // Not to be used while other threads save blobs.
   const Index& index() const { return index_; }
 

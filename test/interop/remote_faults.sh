@@ -80,3 +80,23 @@ peak=$(cat "$WORK/peak-delete")
 [ "$peak" -ge 4 ] || fail "over a slow link, snapshot files were removed $peak at a time"
 pass "over a slow link, forget removes up to $peak at a time"
 stop_last_server
+# ... and check reads the index files several at a time (one backup, one index file).
+for i in 1 2 3 4 5 6; do
+  mkdir -p "$WORK/idx$i" && echo "index $i" > "$WORK/idx$i/f"
+  $STASH -q -r "$direct" backup --host idx "$WORK/idx$i"
+done
+start_proxy "$REST_PORT" --match '^GET /repo/index/' --delay-ms 30 --peak-file "$WORK/peak-index"
+$STASH -r "rest:http://127.0.0.1:$PROXY_PORT/repo/" check > "$WORK/check.out" 2>&1 ||
+  { cat "$WORK/check.out"; fail "check over a slow link"; }
+peak=$(cat "$WORK/peak-index")
+[ "$peak" -ge 4 ] || fail "over a slow link, check read the index files $peak at a time"
+pass "over a slow link, check reads up to $peak index files at a time"
+stop_last_server
+# ... and the trees (six snapshots, six root trees to start from).
+start_proxy "$REST_PORT" --match '^GET /repo/data/' --delay-ms 30 --peak-file "$WORK/peak-trees"
+$STASH -r "rest:http://127.0.0.1:$PROXY_PORT/repo/" check > "$WORK/check.out" 2>&1 ||
+  { cat "$WORK/check.out"; fail "check over a slow link"; }
+peak=$(cat "$WORK/peak-trees")
+[ "$peak" -ge 4 ] || fail "over a slow link, check read the trees $peak at a time"
+pass "over a slow link, check reads up to $peak trees at a time"
+stop_last_server

@@ -2,7 +2,9 @@
 // by index wins and stops what has not started.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -103,4 +105,40 @@ TEST_CASE("LoadInOrder with nothing, or one at a time, runs on the caller's thre
   CHECK(LoadInOrder<size_t>(5, 1, load, consume).ok());
   CHECK(LoadInOrder<size_t>(1, 8, load, consume).ok());
   CHECK(consumed == 6);
+}
+
+TEST_CASE("LoadInOrder on a pool of the caller's: rounds reuse it, and none outlives its call",
+          "[in_order]") {
+  ThreadPool pool(4);
+  std::atomic<int> running{0};
+  std::vector<std::thread::id> threads;
+  std::mutex mu;
+  auto load = [&](size_t i) -> Result<size_t> {
+    ++running;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      threads.push_back(std::this_thread::get_id());
+    }
+    // The failing load is quick; the others are still running when it is consumed.
+    if (i != 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    --running;
+    if (i == 1) return Corrupt("tree 1");
+    return i;
+  };
+  size_t consumed = 0;
+  auto consume = [&](size_t, size_t&&) {
+    ++consumed;
+    return Status::Ok();
+  };
+  for (int round = 0; round < 20; ++round) {
+    Status s = LoadInOrder<size_t>(4, 4, pool, load, consume);
+    CHECK(s.error().message() == "tree 1");
+    // What it started has finished before it returned: the loads use its locals.
+    CHECK(running.load() == 0);
+  }
+  CHECK(consumed == 20);  // load 0 of each round, then 1 failed
+  std::sort(threads.begin(), threads.end());
+  threads.erase(std::unique(threads.begin(), threads.end()), threads.end());
+  CHECK(threads.size() <= 4);  // the pool's threads, not new ones per round
+  CHECK_FALSE(std::count(threads.begin(), threads.end(), std::this_thread::get_id()));
 }
