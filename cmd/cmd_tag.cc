@@ -4,10 +4,14 @@
 #include <algorithm>
 #include <iostream>
 
+#include "base/in_order.h"
 #include "cmd/commands.h"
 
 namespace stash::cli {
 namespace {
+
+// As many as the HTTP client keeps idle connections.
+constexpr size_t kSnapshotsAtOnce = 8;
 
 // restic's tag lists: every value split at ",", spaces trimmed, empty
 // entries dropped (so `--set ""` changes nothing).
@@ -56,7 +60,8 @@ struct TagChange {
   std::vector<std::string> set, add, remove;
 };
 
-Result<bool> ChangeTags(Repository& repo, const Id& id, Snapshot sn, const TagChange& c) {
+// Applies the change to `sn`; false when its tags stay as they were.
+bool ChangeTags(const Id& id, Snapshot& sn, const TagChange& c) {
   bool changed = false;
   if (!c.set.empty()) {
     sn.tags = c.set;
@@ -65,12 +70,24 @@ Result<bool> ChangeTags(Repository& repo, const Id& id, Snapshot sn, const TagCh
     changed = AddTags(sn, c.add);
     changed = RemoveTags(sn, c.remove) || changed;
   }
-  if (!changed) return false;
-  if (!sn.original) sn.original = id;
-  STASH_ASSIGN_OR_RETURN(Id saved, repo.SaveSnapshot(sn));
-  (void)saved;
-  STASH_RETURN_IF_ERROR(repo.backend().Remove(FileType::kSnapshot, id.Hex()));
-  return true;
+  if (changed && !sn.original) sn.original = id;
+  return changed;
+}
+
+// Saves each changed snapshot and then removes its old file, as restic
+// does, several snapshots at a time (on a remote backend each file is a
+// round trip). Stops at the first failure, in the order given.
+Status RewriteSnapshots(Repository& repo, const std::vector<SnapshotEntry>& changed) {
+  return LoadInOrder<bool>(
+      changed.size(), kSnapshotsAtOnce,
+      [&](size_t i) -> Result<bool> {
+        const auto& [id, sn] = changed[i];
+        STASH_ASSIGN_OR_RETURN(Id saved, repo.SaveSnapshot(sn));
+        (void)saved;
+        STASH_RETURN_IF_ERROR(repo.backend().Remove(FileType::kSnapshot, id.Hex()));
+        return true;
+      },
+      [](size_t, bool&&) { return Status::Ok(); });
 }
 
 Result<std::vector<SnapshotEntry>> Chosen(Repository& repo, const Args& args) {
@@ -114,12 +131,13 @@ int RunTag(const Args& args, const Globals& g) {
   if (!lock.ok()) return Fatal(lock.error());
   auto chosen = Chosen(**repo, args);
   if (!chosen.ok()) return Fatal(chosen.error());
-  size_t modified = 0;
-  for (const auto& [id, sn] : *chosen) {
-    auto changed = ChangeTags(**repo, id, sn, change);
-    if (!changed.ok()) return Fatal(changed.error());
-    modified += *changed ? 1 : 0;
+  std::vector<SnapshotEntry> changed;
+  for (auto& [id, sn] : *chosen) {
+    if (ChangeTags(id, sn, change)) changed.emplace_back(id, std::move(sn));
   }
+  Status rewritten = RewriteSnapshots(**repo, changed);
+  if (!rewritten.ok()) return Fatal(rewritten.error());
+  const size_t modified = changed.size();
   if (!g.quiet) {
     if (modified == 0) {
       std::cout << "no snapshots were modified\n";

@@ -100,3 +100,16 @@ peak=$(cat "$WORK/peak-trees")
 [ "$peak" -ge 4 ] || fail "over a slow link, check read the trees $peak at a time"
 pass "over a slow link, check reads up to $peak trees at a time"
 stop_last_server
+# ... and tag rewrites several snapshots at a time, each saved before its old file goes.
+before=$(ls "$WORK/rest/repo/snapshots" | wc -l)
+start_proxy "$REST_PORT" --match '^(POST|DELETE) /repo/snapshots/' --delay-ms 30 --peak-file "$WORK/peak-tag"
+$STASH -r "rest:http://127.0.0.1:$PROXY_PORT/repo/" tag --host idx --add slow-tag > "$WORK/tag.out" 2>&1 ||
+  { cat "$WORK/tag.out"; fail "tag over a slow link"; }
+grep -q "modified tags on 6 snapshots" "$WORK/tag.out" || { cat "$WORK/tag.out"; fail "tag over a slow link: not 6 modified"; }
+[ "$($STASH -r "$direct" snapshots --json --tag slow-tag | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 6 ] ||
+  fail "tag over a slow link: the 6 snapshots do not all carry the tag"
+[ "$(ls "$WORK/rest/repo/snapshots" | wc -l)" = "$before" ] || fail "tag over a slow link left old or lost snapshot files"
+peak=$(cat "$WORK/peak-tag")
+[ "$peak" -ge 4 ] || fail "over a slow link, tag rewrote snapshots $peak requests at a time"
+pass "over a slow link, tag rewrites with up to $peak requests at a time"
+stop_last_server
