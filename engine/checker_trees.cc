@@ -69,6 +69,7 @@ CheckFindings Checker::CheckStructure() {
       if (first != last) used_[first] = true;
       round.push_back(std::move(item));
     }
+    if (round.empty()) continue;  // all taken were checked before: todo is empty now
     const size_t share = (round.size() + kTreeReaders - 1) / kTreeReaders;
     const size_t shares = (round.size() + share - 1) / share;
     using Trees = std::vector<Result<Tree>>;

@@ -368,6 +368,31 @@ TEST_CASE("snapshots, trees and nodes") {
     CHECK(Mentions(found.errors, {t + "dir node \"zerosub\" subtree id is null"}));
     CHECK(found.errors.size() == 6);
   }
+  SECTION("a tree met again deeper down, after it was checked, is skipped") {
+    // /a is the fixture's sub tree, and so is /b/c. The walk checks /a's
+    // tree with /b's, and meets it again from /b: a round of nothing new.
+    Id b = f.SaveTree(Tree{{DirNode("c", f.subtree)}});
+    Id top = f.SaveTree(Tree{{DirNode("a", f.subtree), DirNode("b", b)}});
+    f.SaveSnapshot(top);
+    auto found = CheckAll(*f.repo);
+    INFO(Join(found.errors));
+    CHECK(found.errors.empty());
+  }
+  SECTION("many trees, more than one round, each checked once") {
+    Tree wide;
+    for (int i = 0; i < 300; ++i) {
+      Id leaf = f.SaveTree(Tree{{FileNode("f" + std::to_string(i), std::vector<Id>{f.data[0]})}});
+      wide.nodes.push_back(DirNode("d" + std::to_string(i), leaf));
+    }
+    SortTree(wide);
+    Id missing = Sha256(AsBytes("no such tree"));
+    wide.nodes.push_back(DirNode("zz-missing", missing));
+    f.SaveSnapshot(f.SaveTree(wide));
+    auto found = CheckAll(*f.repo);
+    INFO(Join(found.errors));
+    REQUIRE(found.errors.size() == 1);
+    CHECK(Mentions(found.errors, {"tree " + missing.Hex(), "not found in index", "dir \"zz-missing\""}));
+  }
   SECTION("blobs no snapshot uses are reported, not counted as errors") {
     Id extra = f.Save(BlobType::kData, AsBytes("unused"));
     REQUIRE(f.repo->Flush().ok());
