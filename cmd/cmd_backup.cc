@@ -48,8 +48,8 @@ void PrintTextSummary(const BackupSummary& s, uint64_t stored, bool dry_run) {
               (unsigned long long)s.dirs_unmodified);
   std::printf("%s to the repository: %s (%s stored)\n\n", dry_run ? "Would add" : "Added",
               FormatBytes(s.data_added).c_str(), FormatBytes(stored).c_str());
-  std::printf("processed %llu files, %s in %.1fs\n", (unsigned long long)s.total_files_processed,
-              FormatBytes(s.total_bytes_processed).c_str(), s.total_duration);
+  std::printf("processed %llu files, %s in %s\n", (unsigned long long)s.total_files_processed,
+              FormatBytes(s.total_bytes_processed).c_str(), Clock(s.total_duration).c_str());
   if (dry_run) return;
   if (s.skipped) {
     std::printf("skipped creating snapshot\n");

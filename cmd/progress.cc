@@ -6,8 +6,6 @@
 #include "base/go_json.h"
 
 namespace stash::cli {
-namespace {
-
 std::string Clock(double seconds) {
   long s = static_cast<long>(seconds);
   char buf[32];
@@ -18,6 +16,8 @@ std::string Clock(double seconds) {
   }
   return buf;
 }
+
+namespace {
 
 double Fraction(BackupProgress& p) {
   uint64_t total = p.total_bytes.load();

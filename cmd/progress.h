@@ -5,12 +5,16 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "base/format_bytes.h"
 #include "engine/archiver.h"
 
 namespace stash::cli {
+
+// Whole seconds as restic shows elapsed time: "m:ss", or "h:mm:ss" from an hour.
+std::string Clock(double seconds);
 
 class ProgressPrinter {
  public:

@@ -86,6 +86,10 @@ run_backup() {  # NAME TOOL REPO ARGS...
 
 # Same flags for both tools: same exit code, same stderr lines (in any
 # order: both report from several threads), same snapshot contents.
+summary_lines() {  # OUTPUT-FILE
+  grep -E '^(Files|Dirs):|^processed ' "$1" | sed -E 's/ in [0-9]+:[0-9]{2}(:[0-9]{2})?$/ in M:SS/'
+}
+
 same() {  # LABEL ARGS...
   local label=$1; shift
   run_backup r "$RESTIC" "$R" "$@"
@@ -94,8 +98,9 @@ same() {  # LABEL ARGS...
   if ! diff <(sort r.err) <(sort s.err) > diff.txt; then cat diff.txt >&2; fail "$label: stderr differs (< restic, > stash)"; fi
   if ! diff r.ls s.ls > diff.txt; then cat diff.txt >&2; fail "$label: snapshot contents differ (< restic, > stash)"; fi
   # The same files and folders counted new, changed and unmodified (not
-  # where atimes are kept: each tool's run moves the other's folder atimes).
-  if [ "${CMP_COUNTS:-1}" = 1 ] && ! diff <(grep -E '^(Files|Dirs):' r.out) <(grep -E '^(Files|Dirs):' s.out) > diff.txt; then
+  # where atimes are kept: each tool's run moves the other's folder atimes),
+  # and the same "processed" line but for how long each took (its m:ss shape).
+  if [ "${CMP_COUNTS:-1}" = 1 ] && ! diff <(summary_lines r.out) <(summary_lines s.out) > diff.txt; then
     cat diff.txt >&2; fail "$label: counts differ (< restic, > stash)"
   fi
   pass "$label (exit $(cat r.rc), $(grep -c '^/' s.ls || true) paths)"
