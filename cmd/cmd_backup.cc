@@ -214,8 +214,12 @@ int RunBackup(const Args& args, const Globals& g) {
     options.parent = parent->first;
   }
   auto result = RunEngine(**repo, args, g, options);
-  if (result.ok() && !g.json && !g.quiet && result->summary.parent) {
-    std::printf("using parent snapshot %s\n", result->summary.parent->Short().c_str());
+  if (result.ok() && !g.json && !g.quiet) {
+    if (result->summary.parent) {
+      std::printf("using parent snapshot %s\n", result->summary.parent->Short().c_str());
+    } else if (!stream) {  // restic says nothing of a parent for --stdin
+      std::printf("no parent snapshot found, will read all files\n");
+    }
   }
   return Finish(result, options, **repo, g, dry_run);
 }

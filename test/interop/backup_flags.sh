@@ -87,7 +87,8 @@ run_backup() {  # NAME TOOL REPO ARGS...
 # Same flags for both tools: same exit code, same stderr lines (in any
 # order: both report from several threads), same snapshot contents.
 summary_lines() {  # OUTPUT-FILE
-  grep -E '^(Files|Dirs):|^processed ' "$1" | sed -E 's/ in [0-9]+:[0-9]{2}(:[0-9]{2})?$/ in M:SS/'
+  grep -E '^(Files|Dirs):|^processed |parent snapshot' "$1" |
+    sed -E 's/ in [0-9]+:[0-9]{2}(:[0-9]{2})?$/ in M:SS/; s/^using parent snapshot [0-9a-f]{8}$/using parent snapshot ID/'
 }
 
 same() {  # LABEL ARGS...
@@ -99,7 +100,8 @@ same() {  # LABEL ARGS...
   if ! diff r.ls s.ls > diff.txt; then cat diff.txt >&2; fail "$label: snapshot contents differ (< restic, > stash)"; fi
   # The same files and folders counted new, changed and unmodified (not
   # where atimes are kept: each tool's run moves the other's folder atimes),
-  # and the same "processed" line but for how long each took (its m:ss shape).
+  # the same word on the parent (its id aside) and the same "processed" line
+  # but for how long each took (its m:ss shape).
   if [ "${CMP_COUNTS:-1}" = 1 ] && ! diff <(summary_lines r.out) <(summary_lines s.out) > diff.txt; then
     cat diff.txt >&2; fail "$label: counts differ (< restic, > stash)"
   fi
