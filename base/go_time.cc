@@ -267,6 +267,31 @@ std::optional<Timestamp> ParseRfc3339(std::string_view text) {
   return t;
 }
 
+std::string FormatGoTimeString(const Timestamp& t) {
+  const Timestamp n = Normalized(t);
+  std::string out;
+  AppendDateTime(out, ToCivil(n.seconds + n.utc_offset), ' ');
+  AppendFraction(out, n.nanos);
+  const int32_t minutes = (n.utc_offset < 0 ? -n.utc_offset : n.utc_offset) / 60;
+  char offset[8];
+  std::snprintf(offset, sizeof offset, "%c%02d%02d", n.utc_offset < 0 ? '-' : '+', minutes / 60 % 100, minutes % 60);
+  out += ' ';
+  out += offset;
+  out += ' ';
+  if (n.utc_offset == 0) {
+    out += "UTC";
+    return out;
+  }
+  time_t tt = static_cast<time_t>(n.seconds);
+  struct tm tm;
+  if (localtime_r(&tt, &tm) != nullptr && tm.tm_gmtoff == n.utc_offset && tm.tm_zone != nullptr) {
+    out += tm.tm_zone;
+  } else {
+    out += offset;
+  }
+  return out;
+}
+
 std::string FormatTableTime(const Timestamp& t) {
   const Timestamp n = Normalized(t);
   std::string out;

@@ -45,4 +45,11 @@ std::optional<Timestamp> ParseRfc3339(std::string_view text);
 // print times.
 std::string FormatTableTime(const Timestamp& t);
 
+// Go's time.Time.String() of a time read from JSON, as restic's messages
+// print it: "2006-01-02 15:04:05.999999999 -0700 MST" in the timestamp's own
+// offset. The zone name is "UTC" for offset 0; for another offset, the local
+// zone's abbreviation where that zone had this offset at that instant (Go
+// then takes the local zone), else the offset again ("+0200 +0200").
+std::string FormatGoTimeString(const Timestamp& t);
+
 }  // namespace stash

@@ -90,9 +90,13 @@ int RunRestore(const Args& args, const Globals& g) {
   auto index = (*repo)->LoadIndex();
   if (!index.ok()) return Fatal(index.error());
   if (!g.quiet && !g.json) {
-    std::cout << "restoring snapshot " << entry->first.Short() << " of ["
-              << (entry->second.paths.empty() ? "" : entry->second.paths[0]) << "] at "
-              << FormatTableTime(entry->second.time) << " to " << options.target << "\n";
+    // restic 0.18's words (0.14 wrapped the same in "<Snapshot ...>").
+    const Snapshot& sn = entry->second;
+    std::string paths;
+    for (const auto& p : sn.paths) paths += (paths.empty() ? "" : " ") + p;
+    std::cout << "restoring snapshot " << entry->first.Short() << " of [" << paths << "] at "
+              << FormatGoTimeString(sn.time) << " by " << sn.username << "@" << sn.hostname << " to "
+              << options.target << "\n";
   }
   auto result = Restore(**repo, entry->second, options);
   if (!result.ok()) return Fatal(result.error());

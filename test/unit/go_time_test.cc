@@ -189,6 +189,22 @@ TEST_CASE("Timestamp::Local takes the zone's offset at that time",
   CHECK(now.nanos < 1000000000);
 }
 
+TEST_CASE("FormatGoTimeString prints what Go's Time.String() prints of a decoded time", "[go_time]") {
+  // restic 0.18.1: "restoring snapshot 190e31b0 of [/tmp/cmpsrc] at
+  // 2026-12-05 19:15:54.650996055 +0000 UTC by root@vm to /tmp/o2".
+  CHECK(FormatGoTimeString(*ParseRfc3339("2026-12-05T19:15:54.650996055Z")) ==
+        "2026-12-05 19:15:54.650996055 +0000 UTC");
+  CHECK(FormatGoTimeString({kFeb2001, 500000000, 0}) == "2001-02-03 04:05:06.5 +0000 UTC");
+  {
+    ScopedTz tz("America/St_Johns");  // the local zone had -03:30 then: its name
+    CHECK(FormatGoTimeString({kFeb2001, 0, kStJohns}) == "2001-02-03 00:35:06 -0330 NST");
+    // An offset the local zone did not have at that time: Go's fixed zone has no name.
+    CHECK(FormatGoTimeString({kFeb2001, 0, 7200}) == "2001-02-03 06:05:06 +0200 +0200");
+  }
+  ScopedTz tz("UTC");
+  CHECK(FormatGoTimeString({kFeb2001, 0, -5 * 3600}) == "2001-02-02 23:05:06 -0500 -0500");
+}
+
 TEST_CASE("Timestamp::Local with UTC prints Z", "[go_time]") {
   ScopedTz tz("UTC");
   CHECK(FormatRfc3339Nano(Timestamp::Local(kFeb2001, 0)) ==
