@@ -10,9 +10,6 @@
 namespace stash::cli {
 namespace {
 
-// As many as the HTTP client keeps idle connections.
-constexpr size_t kSnapshotsAtOnce = 8;
-
 // restic's tag lists: every value split at ",", spaces trimmed, empty
 // entries dropped (so `--set ""` changes nothing).
 std::vector<std::string> TagList(const Args& args, const std::string& flag) {
@@ -79,7 +76,7 @@ bool ChangeTags(const Id& id, Snapshot& sn, const TagChange& c) {
 // round trip). Stops at the first failure, in the order given.
 Status RewriteSnapshots(Repository& repo, const std::vector<SnapshotEntry>& changed) {
   return LoadInOrder<bool>(
-      changed.size(), kSnapshotsAtOnce,
+      changed.size(), kConcurrentRequests,
       [&](size_t i) -> Result<bool> {
         const auto& [id, sn] = changed[i];
         STASH_ASSIGN_OR_RETURN(Id saved, repo.SaveSnapshot(sn));

@@ -543,6 +543,14 @@ Result<std::optional<Id>> FindParent(Repository& repo, const std::string& host,
   return std::optional<Id>(best->first);
 }
 
+// The summary's record of the run: when it began and ended, and what its
+// new blobs take in packs.
+void RecordRun(Repository& repo, const Timestamp& started, uint64_t packed_before, SnapshotSummary& summary) {
+  summary.backup_start = started;
+  summary.backup_end = Timestamp::Now();
+  summary.data_added_packed = repo.write_stats().data_added_packed - packed_before;
+}
+
 }  // namespace
 
 void BackupProgress::StartFile(const std::string& path) {
@@ -601,9 +609,7 @@ Result<BackupResult> Backup(Repository& repo, const ChunkerTables& chunker,
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   if (options.skip_if_unchanged && parent_tree == snapshot.tree) {
     result.summary.skipped = true;
-    result.summary.backup_start = started;
-    result.summary.backup_end = Timestamp::Now();
-    result.summary.data_added_packed = repo.write_stats().data_added_packed - packed_before;
+    RecordRun(repo, started, packed_before, result.summary);
     result.summary.total_duration = elapsed();
     return result;
   }
@@ -622,9 +628,7 @@ Result<Id> SaveBackupSnapshot(Repository& repo, const BackupOptions& options, co
   snapshot.gid = ::getgid();
   snapshot.tags = options.tags;
   snapshot.excludes = options.snapshot_excludes;
-  summary.backup_start = started;
-  summary.backup_end = Timestamp::Now();
-  summary.data_added_packed = repo.write_stats().data_added_packed - packed_before;
+  RecordRun(repo, started, packed_before, summary);
   snapshot.extra_json = EncodeVersionAndSummary(kProgramVersion, summary);
   return repo.SaveSnapshot(snapshot);
 }

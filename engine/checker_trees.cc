@@ -12,9 +12,7 @@
 namespace stash {
 namespace {
 
-// As many readers as the HTTP client keeps idle connections, so no read
-// needs a new one.
-constexpr size_t kTreeReaders = 8;
+constexpr size_t kTreeReaders = kConcurrentRequests;
 constexpr size_t kTreesPerRound = 8 * kTreeReaders;
 
 // Go's %q, as restic's messages quote node names.

@@ -15,19 +15,15 @@ namespace {
 // restic tries at most this many key files before giving up.
 constexpr size_t kMaxKeysTried = 20;
 
-// Snapshot and index files are read this many at a time (LoadInOrder): on a
-// remote backend each costs a round trip. As many as the HTTP client keeps
-// idle connections, so none is opened anew for every file.
-constexpr size_t kParallelLoads = 8;
 
-// Every file of `type` with its id, read by `load` kParallelLoads at a time,
+// Every file of `type` with its id, read by `load` kConcurrentRequests at a time,
 // in listing order; the first that fails (in that order) fails the call.
 template <class T, class Load>
 Result<std::vector<std::pair<Id, T>>> LoadEvery(Backend& backend, FileType type, Load load) {
   STASH_ASSIGN_OR_RETURN(auto files, backend.List(type));
   std::vector<std::pair<Id, T>> out;
   STASH_RETURN_IF_ERROR(LoadInOrder<T>(
-      files.size(), kParallelLoads, [&](size_t i) { return load(*Id::FromHex(files[i].name)); },
+      files.size(), kConcurrentRequests, [&](size_t i) { return load(*Id::FromHex(files[i].name)); },
       [&](size_t i, T&& value) {
         out.emplace_back(*Id::FromHex(files[i].name), std::move(value));
         return Status::Ok();
@@ -231,7 +227,7 @@ void Repository::LoadIndexFiles(const std::vector<Id>& ids,
                                 const std::function<void(const Id&, Result<IndexFile>&&)>& use) {
   // Failures are passed on as values, so LoadInOrder never stops early.
   (void)LoadInOrder<Result<Bytes>>(
-      ids.size(), kParallelLoads,
+      ids.size(), kConcurrentRequests,
       [&](size_t i) -> Result<Result<Bytes>> { return LoadSealed(FileType::kIndex, ids[i]); },
       [&](size_t i, Result<Bytes>&& plain) {
         use(ids[i], plain.ok() ? DecodeIndexPlaintext(ids[i], std::move(*plain)) : Result<IndexFile>(plain.error()));
@@ -239,7 +235,7 @@ void Repository::LoadIndexFiles(const std::vector<Id>& ids,
       });
 }
 
-// Index files are read kParallelLoads at a time, but decoded and added one
+// Index files are read kConcurrentRequests at a time, but decoded and added one
 // at a time in listing order: only their (compressed) bytes wait, and one
 // decoded file is held beside the compact index, as when read in a row.
 Status Repository::LoadIndex(IndexDetail detail) {
@@ -252,7 +248,7 @@ Status Repository::LoadIndex(IndexDetail detail) {
     if (index_.BlobCount() == 0 || poorer) index_ = Index(detail);
   }
   return LoadInOrder<Bytes>(
-      files.size(), kParallelLoads,
+      files.size(), kConcurrentRequests,
       [&](size_t i) { return LoadSealed(FileType::kIndex, *Id::FromHex(files[i].name)); },
       [&](size_t i, Bytes&& plain) -> Status {
         STASH_ASSIGN_OR_RETURN(IndexFile decoded, DecodeIndexPlaintext(*Id::FromHex(files[i].name), std::move(plain)));
@@ -541,7 +537,7 @@ void Repository::LoadSnapshots(const std::vector<Id>& ids,
                                const std::function<void(const Id&, Result<Snapshot>&&)>& use) {
   // Failures are passed on as values, so LoadInOrder never stops early.
   (void)LoadInOrder<Result<Snapshot>>(
-      ids.size(), kParallelLoads, [&](size_t i) -> Result<Result<Snapshot>> { return LoadSnapshot(ids[i]); },
+      ids.size(), kConcurrentRequests, [&](size_t i) -> Result<Result<Snapshot>> { return LoadSnapshot(ids[i]); },
       [&](size_t i, Result<Snapshot>&& got) {
         use(ids[i], std::move(got));
         return Status::Ok();

@@ -115,9 +115,8 @@ Status WriteNew(Backend& backend, FileType type, const std::string& name, ByteVi
 
 Status RemoveFiles(Backend& backend, FileType type, const std::vector<std::string>& names,
                    bool missing_ok) {
-  constexpr size_t kParallelRemovals = 8;
   return LoadInOrder<bool>(
-      names.size(), kParallelRemovals,
+      names.size(), kConcurrentRequests,
       [&](size_t i) -> Result<bool> {
         Status removed = backend.Remove(type, names[i]);
         if (removed.ok() || (missing_ok && removed.error().kind() == ErrorKind::kNotFound)) return true;

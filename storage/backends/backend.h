@@ -113,8 +113,13 @@ Status WriteNew(Backend& backend, FileType type, const std::string& name, ByteVi
 Status SameContent(Backend& backend, FileType type, const std::string& name, ByteView data,
                    const std::string& what);
 
-// Removes the files `names` of `type`, eight at a time: on a remote
-// backend each removal is a round trip. A file already gone counts as
+// How many small-file requests (reads, removals) a caller keeps in flight
+// when it has many to make: on a remote backend each is a round trip. As
+// many as the HTTP client keeps idle connections, so none needs a new one.
+inline constexpr size_t kConcurrentRequests = 8;
+
+// Removes the files `names` of `type`, kConcurrentRequests at a time. A
+// file already gone counts as
 // removed when `missing_ok`. Stops at the first failure in the order of
 // `names` and returns it as "unable to remove <dir>/<name>: <why>".
 Status RemoveFiles(Backend& backend, FileType type, const std::vector<std::string>& names,
