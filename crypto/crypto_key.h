@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 
 #include "base/bytes.h"
 #include "base/result.h"
@@ -15,6 +16,7 @@ namespace stash {
 
 inline constexpr size_t kCipherOverhead = 32;  // nonce + tag
 inline constexpr size_t kNonceSize = 16;
+inline constexpr size_t kTagSize = 16;
 
 struct CryptoKey {
   std::array<uint8_t, 32> encrypt{};
@@ -52,6 +54,31 @@ void SealInto(const CryptoKey& key, ByteView plaintext, uint8_t* out);
 // kNonceSize bytes of room (their value does not matter), then the
 // plaintext; on return it holds nonce || ct || tag, as Seal would return.
 void SealInPlace(const CryptoKey& key, Bytes& buf);
+
+// Seals one message in pieces, for a writer that passes each piece on (a
+// pack's temporary file) rather than holding the whole ciphertext: nonce(),
+// then what Update writes piece by piece, then Finish's tag are, end to end,
+// what SealInto writes for the whole message. It owns its cipher and MAC
+// state, so other sealing on the same thread may come in between.
+class StreamSealer {
+ public:
+  explicit StreamSealer(const CryptoKey& key);  // with a fresh random nonce
+  ~StreamSealer();
+  StreamSealer(const StreamSealer&) = delete;
+  StreamSealer& operator=(const StreamSealer&) = delete;
+
+  const std::array<uint8_t, kNonceSize>& nonce() const { return nonce_; }
+  // Encrypts the next piece into `out` (plaintext.size() bytes, which may
+  // be the plaintext's own).
+  void Update(ByteView plaintext, uint8_t* out);
+  // The tag over every piece so far. Call once, last.
+  std::array<uint8_t, kTagSize> Finish();
+
+ private:
+  struct State;
+  std::array<uint8_t, kNonceSize> nonce_{};
+  std::unique_ptr<State> state_;
+};
 
 // Verifies the MAC (constant time), then decrypts. Errors are kCorrupt with
 // the message "ciphertext verification failed" (or "ciphertext too short").

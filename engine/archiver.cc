@@ -69,8 +69,8 @@ class BackupRun {
   BackupRun(Repository& repo, const ChunkerTables& tables, const BackupOptions& options,
             BackupProgress* progress, BackupResult& result)
       : repo_(repo), tables_(tables), opt_(options), progress_(progress), result_(result),
-        buffers_(options.file_workers + options.blob_workers * 2 + options.walk_workers),
-        blobs_(options.blob_workers, options.blob_workers * 2),
+        buffers_(options.file_workers + options.blob_workers + options.walk_workers),
+        blobs_(options.blob_workers, options.blob_workers),
         files_(options.file_workers, options.file_workers * 4),
         walkers_(options.walk_workers, 0, ThreadPool::Order::kLifo) {}
 

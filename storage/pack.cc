@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -111,33 +112,49 @@ namespace {
 // straight into it after room for the nonce and encrypted there, so a blob
 // in the making takes one buffer per thread, not a compressed copy and a
 // sealed one. One very large blob (a big tree) does not keep it for good.
-// One SealBuffer at a time per thread: they share the thread's buffer.
+// One SealBuffer at a time per thread: they share the thread's buffer. It
+// is raw memory, not a vector: growing a vector would zero the compression
+// bound of every new size, touching pages zstd then never writes.
 class SealBuffer {
  public:
   static constexpr size_t kKeepAtMost = 16u << 20;
   explicit SealBuffer(size_t payload) : buf_(ThreadBuffer()) {
-    if (buf_.size() < payload + kCipherOverhead) buf_.resize(payload + kCipherOverhead);
+    if (buf_.size < payload + kCipherOverhead) {
+      buf_.data.reset();  // before the new one: never both at once
+      buf_.data.reset(new uint8_t[payload + kCipherOverhead]);
+      buf_.size = payload + kCipherOverhead;
+    }
   }
   ~SealBuffer() {
-    if (buf_.capacity() > kKeepAtMost) buf_ = Bytes();
+    if (buf_.size > kKeepAtMost) buf_ = Raw();
   }
   SealBuffer(const SealBuffer&) = delete;
   SealBuffer& operator=(const SealBuffer&) = delete;
 
-  uint8_t* data() { return buf_.data(); }
-  size_t payload_room() const { return buf_.size() - kCipherOverhead; }
+  uint8_t* data() { return buf_.data.get(); }
+  size_t payload_room() const { return buf_.size - kCipherOverhead; }
 
  private:
-  static Bytes& ThreadBuffer() {
-    thread_local Bytes b;
+  struct Raw {
+    std::unique_ptr<uint8_t[]> data;
+    size_t size = 0;
+  };
+  static Raw& ThreadBuffer() {
+    thread_local Raw b;
     return b;
   }
-  Bytes& buf_;
+  Raw& buf_;
 };
+
+// An uncompressed blob larger than this is sealed a piece at a time straight
+// into the pack file, through one buffer of this size per thread, instead of
+// whole into a SealBuffer as large as the blob (up to the chunker's 8 MiB).
+constexpr size_t kSealPiece = 256u << 10;
 
 }  // namespace
 
 Status PackWriter::Add(BlobType type, const Id& id, ByteView payload, uint32_t uncompressed_length) {
+  if (payload.size() > kSealPiece) return AddInPieces(type, id, payload, uncompressed_length);
   SealBuffer sealed(payload.size());
   SealInto(key_, payload, sealed.data());
   return AddSealed(type, id, ByteView(sealed.data(), payload.size() + kCipherOverhead), uncompressed_length);
@@ -157,16 +174,37 @@ Status PackWriter::AddPlaintext(BlobType type, const Id& id, ByteView plaintext,
   return Add(type, id, plaintext, 0);
 }
 
+Status PackWriter::AddInPieces(BlobType type, const Id& id, ByteView payload, uint32_t uncompressed_length) {
+  const size_t offset = size_;
+  StreamSealer sealer(key_);
+  STASH_RETURN_IF_ERROR(Append(sealer.nonce()));
+  thread_local std::unique_ptr<uint8_t[]> piece(new uint8_t[kSealPiece]);
+  for (size_t done = 0; done < payload.size();) {
+    const size_t n = std::min(kSealPiece, payload.size() - done);
+    sealer.Update(payload.subspan(done, n), piece.get());
+    STASH_RETURN_IF_ERROR(Append(ByteView(piece.get(), n)));
+    done += n;
+  }
+  STASH_RETURN_IF_ERROR(Append(sealer.Finish()));
+  Record(type, id, offset, size_ - offset, uncompressed_length);
+  return Status::Ok();
+}
+
 Status PackWriter::AddSealed(BlobType type, const Id& id, ByteView sealed, uint32_t uncompressed_length) {
+  const size_t offset = size_;
+  STASH_RETURN_IF_ERROR(Append(sealed));
+  Record(type, id, offset, sealed.size(), uncompressed_length);
+  return Status::Ok();
+}
+
+void PackWriter::Record(BlobType type, const Id& id, size_t offset, size_t length, uint32_t uncompressed_length) {
   PackedBlob blob;
   blob.type = type;
   blob.id = id;
-  blob.offset = static_cast<uint32_t>(size_);
-  blob.length = static_cast<uint32_t>(sealed.size());
+  blob.offset = static_cast<uint32_t>(offset);
+  blob.length = static_cast<uint32_t>(length);
   blob.uncompressed_length = uncompressed_length;
-  STASH_RETURN_IF_ERROR(Append(sealed));
   blobs_.push_back(blob);
-  return Status::Ok();
 }
 
 Result<PackFile> PackWriter::Finish() {

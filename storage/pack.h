@@ -114,6 +114,10 @@ class PackWriter {
  private:
   // Appends a blob already sealed (nonce, ciphertext, tag).
   Status AddSealed(BlobType type, const Id& id, ByteView sealed, uint32_t uncompressed_length);
+  // Seals `payload` into the file a piece at a time (a large blob).
+  Status AddInPieces(BlobType type, const Id& id, ByteView payload, uint32_t uncompressed_length);
+  // Lists a blob the file now holds at `offset`.
+  void Record(BlobType type, const Id& id, size_t offset, size_t length, uint32_t uncompressed_length);
   Status Append(ByteView bytes);
   void Reset();
 

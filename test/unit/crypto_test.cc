@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <set>
 #include <string>
@@ -222,6 +223,55 @@ TEST_CASE("SealInto seals from elsewhere and in place", "[crypto]") {
   SealInto(key, ByteView(buf.data() + kNonceSize, plain.size()), buf.data());
   CHECK_FALSE(std::equal(plain.begin(), plain.end(), buf.begin() + kNonceSize));
   CHECK(*Open(key, buf) == plain);
+}
+
+TEST_CASE("StreamSealer in pieces of any size opens as one sealed message", "[crypto]") {
+  const CryptoKey key = CryptoKey::Generate();
+  const CryptoKey other = CryptoKey::Generate();
+  const Bytes plain = RandomBytes(300000);
+  // Pieces that split AES blocks and Poly1305 blocks anywhere, an empty one
+  // included, with another key's sealing on this thread between them.
+  for (const size_t piece : {size_t{1}, size_t{15}, size_t{16}, size_t{17}, size_t{4099}, size_t{65536},
+                             plain.size()}) {
+    StreamSealer sealer(key);
+    Bytes sealed(sealer.nonce().begin(), sealer.nonce().end());
+    for (size_t done = 0; done < plain.size();) {
+      const size_t n = std::min(piece, plain.size() - done);
+      Bytes out(n);
+      sealer.Update(ByteView(plain).subspan(done, n), out.data());
+      sealer.Update(ByteView(), nullptr);
+      sealed.insert(sealed.end(), out.begin(), out.end());
+      if (done == 0) CHECK(*Open(other, Seal(other, ToBytes("between"))) == ToBytes("between"));
+      done += n;
+    }
+    const auto tag = sealer.Finish();
+    sealed.insert(sealed.end(), tag.begin(), tag.end());
+    INFO("piece " << piece);
+    REQUIRE(sealed.size() == plain.size() + kCipherOverhead);
+    CHECK(*Open(key, sealed) == plain);
+    sealed[kNonceSize + plain.size() / 2] ^= 1;
+    CHECK_FALSE(Open(key, sealed).ok());
+  }
+}
+
+TEST_CASE("StreamSealer seals in place and an empty message", "[crypto]") {
+  const CryptoKey key = CryptoKey::Generate();
+  StreamSealer empty(key);
+  Bytes sealed(empty.nonce().begin(), empty.nonce().end());
+  const auto tag = empty.Finish();
+  sealed.insert(sealed.end(), tag.begin(), tag.end());
+  CHECK(Open(key, sealed)->empty());
+
+  const Bytes plain = RandomBytes(5000);
+  Bytes buf = plain;
+  StreamSealer sealer(key);
+  sealer.Update(ByteView(buf).first(1000), buf.data());
+  sealer.Update(ByteView(buf).subspan(1000), buf.data() + 1000);
+  Bytes whole(sealer.nonce().begin(), sealer.nonce().end());
+  whole.insert(whole.end(), buf.begin(), buf.end());
+  const auto t = sealer.Finish();
+  whole.insert(whole.end(), t.begin(), t.end());
+  CHECK(*Open(key, whole) == plain);
 }
 
 TEST_CASE("SealAppend appends after existing bytes", "[crypto]") {
