@@ -1,28 +1,47 @@
 // stash prune: remove data no snapshot refers to any more.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
+#include "base/format_bytes.h"
 #include "cmd/commands.h"
 #include "engine/prune.h"
 
 namespace stash::cli {
 namespace {
 
-std::string Size(uint64_t n) {
+// restic's formatPercent: "12.34%", capped at 100, empty for a zero whole.
+std::string Percent(uint64_t part, uint64_t whole) {
+  if (whole == 0) return "";
+  double percent = std::min(100.0, 100.0 * static_cast<double>(part) / static_cast<double>(whole));
   char buf[32];
-  if (n < 1024) std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)n);
-  else if (n < (1ull << 20)) std::snprintf(buf, sizeof buf, "%.3f KiB", n / 1024.0);
-  else if (n < (1ull << 30)) std::snprintf(buf, sizeof buf, "%.3f MiB", n / 1048576.0);
-  else std::snprintf(buf, sizeof buf, "%.3f GiB", n / 1073741824.0);
+  std::snprintf(buf, sizeof buf, "%3.2f%%", percent);
   return buf;
 }
 
-void PrintStats(const PruneStats& s, bool dry_run) {
-  std::printf("\nused:          %10llu blobs / %s\n", (unsigned long long)s.blobs_used, Size(s.bytes_used).c_str());
-  std::printf("unused:        %10llu blobs / %s\n", (unsigned long long)s.blobs_unused, Size(s.bytes_unused).c_str());
-  std::printf("packs: %llu to delete, %llu to repack, %llu kept\n", (unsigned long long)s.packs_deleted,
-              (unsigned long long)s.packs_repacked, (unsigned long long)s.packs_kept);
-  if (dry_run) std::printf("\nWould have pruned the repository (dry run).\n");
+std::string Line(const char* label, uint64_t blobs, uint64_t bytes) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%-14s%10llu blobs / ", label, static_cast<unsigned long long>(blobs));
+  return buf + FormatBytes(bytes) + "\n";
+}
+
+// The plan as restic 0.14 prints it before it changes anything.
+void PrintPlan(const PruneStats& s) {
+  const uint64_t total_blobs = s.blobs_used + s.blobs_unused;
+  const uint64_t total_bytes = s.bytes_used + s.bytes_unused + s.bytes_unreferenced;
+  const uint64_t removed_blobs = s.blobs_delete + s.blobs_repack_removed;
+  const uint64_t removed_bytes = s.bytes_delete + s.bytes_repack_removed + s.bytes_unreferenced;
+  const uint64_t remaining = total_bytes - removed_bytes;
+  const uint64_t unused_after = s.bytes_unused - s.bytes_delete - s.bytes_repack_removed;
+  std::cout << "\n"
+            << Line("to repack:", s.blobs_repack, s.bytes_repack)
+            << Line("this removes:", s.blobs_repack_removed, s.bytes_repack_removed)
+            << Line("to delete:", s.blobs_delete, s.bytes_delete + s.bytes_unreferenced)
+            << Line("total prune:", removed_blobs, removed_bytes)
+            << Line("remaining:", total_blobs - removed_blobs, remaining)
+            << "unused size after prune: " << FormatBytes(unused_after) << " ("
+            << Percent(unused_after, remaining) << " of remaining size)\n\n"
+            << std::flush;
 }
 
 }  // namespace
@@ -50,11 +69,13 @@ std::vector<FlagSpec> PruneFlags() {
 }
 
 int RunPruneOn(Repository& repo, const PruneOptions& options, const Globals& g) {
-  PruneLog log;
-  if (!g.quiet && !g.json) log = [](const std::string& m) { std::cout << m << "\n" << std::flush; };
-  auto stats = Prune(repo, options, log);
+  PruneReport report;
+  if (!g.quiet && !g.json) {
+    report.message = [](const std::string& m) { std::cout << m << "\n" << std::flush; };
+    report.planned = PrintPlan;
+  }
+  auto stats = Prune(repo, options, report);
   if (!stats.ok()) return Fatal(stats.error());
-  if (!g.quiet && !g.json) PrintStats(*stats, options.dry_run);
   return kExitOk;
 }
 

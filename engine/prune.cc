@@ -53,7 +53,8 @@ struct PackPlan {
 
 // Every blob that some snapshot needs: the trees reachable from the
 // snapshots and the data blobs their files list.
-Result<BlobBits> FindUsedBlobs(Repository& repo, const PruneLog& log) {
+Result<BlobBits> FindUsedBlobs(Repository& repo, const std::function<void(const std::string&)>& log) {
+  if (log) log("loading all snapshots...");
   STASH_ASSIGN_OR_RETURN(auto snapshots, repo.LoadAllSnapshots());
   if (log) log("finding data that is still in use for " + std::to_string(snapshots.size()) + " snapshots");
   BlobBits used(repo.index());
@@ -81,29 +82,36 @@ Result<BlobBits> FindUsedBlobs(Repository& repo, const PruneLog& log) {
 
 class Pruner {
  public:
-  Pruner(Repository& repo, const PruneOptions& options, const PruneLog& log)
-      : repo_(repo), opt_(options), log_(log) {}
+  Pruner(Repository& repo, const PruneOptions& options, const PruneReport& report)
+      : repo_(repo), opt_(options), report_(report) {}
 
   Result<PruneStats> Run() {
     Log("loading indexes...");
     STASH_RETURN_IF_ERROR(repo_.LoadIndex());
     STASH_ASSIGN_OR_RETURN(index_files_, repo_.LoadIndexFiles());
-    STASH_ASSIGN_OR_RETURN(BlobBits used, FindUsedBlobs(repo_, log_));
+    STASH_ASSIGN_OR_RETURN(BlobBits used, FindUsedBlobs(repo_, report_.message));
     used_.emplace(std::move(used));
     Log("searching used packs...");
     STASH_RETURN_IF_ERROR(PlanPacks());
     Log("collecting packs for deletion and repacking");
     ChooseRepacks();
+    if (report_.planned) report_.planned(stats_);
     if (opt_.dry_run) return stats_;
+    STASH_RETURN_IF_ERROR(DeleteUnreferenced());
     STASH_RETURN_IF_ERROR(Repack());
-    STASH_RETURN_IF_ERROR(RewriteIndex());
+    // As restic: the index is rewritten only when some pack it names goes.
+    if (IndexChanges()) STASH_RETURN_IF_ERROR(RewriteIndex());
     STASH_RETURN_IF_ERROR(DeletePacks());
     Log("done");
     return stats_;
   }
 
  private:
-  void Log(const std::string& m) { if (log_) log_(m); }
+  void Log(const std::string& m) { if (report_.message) report_.message(m); }
+
+  bool IndexChanges() const {
+    return std::any_of(plans_.begin(), plans_.end(), [](const PackPlan& p) { return p.action != Action::kKeep; });
+  }
 
   // Classifies each pack by how much of it is still used. A blob stored
   // twice counts as used once; the other copies are garbage.
@@ -148,6 +156,7 @@ class Pruner {
     for (const auto& [id, size] : actual) {
       unreferenced_.push_back(id);
       stats_.bytes_freed += size;
+      stats_.bytes_unreferenced += size;
     }
     for (auto& [id, plan] : plans) plans_.push_back(std::move(plan));
     for (const auto& p : plans_) {
@@ -159,58 +168,89 @@ class Pruner {
     return Status::Ok();
   }
 
-  bool MustRepack(const PackPlan& p) const {
-    if (p.has_data && p.has_tree) return true;  // mixed packs are not allowed in format 2
-    if (repo_.config().version >= 2 && p.has_uncompressed) {
-      if (p.has_tree || opt_.repack_uncompressed) return true;
-    }
-    return false;
+  static bool IsDataPack(const PackPlan& p) { return p.has_data && !p.has_tree; }
+
+  // Format 2 wants trees compressed, and data too with --repack-uncompressed.
+  bool MustCompress(const PackPlan& p) const {
+    if (repo_.config().version < 2 || !p.has_uncompressed) return false;
+    return (p.has_tree && !p.has_data) || opt_.repack_uncompressed;
   }
 
-  // Deletes unused packs, repacks mixed or badly compressed ones, then
-  // repacks the emptiest partly used packs until the unused space left is
-  // within --max-unused.
+  // The unused bytes --max-unused tolerates: "5%" means 5% of all the
+  // bytes left, so 5/95 of the used ones (restic's reading).
+  std::optional<double> MaxUnusedAfter() const {
+    if (opt_.max_unused_bytes) return static_cast<double>(*opt_.max_unused_bytes);
+    if (opt_.max_unused_fraction < 0) return std::nullopt;  // unlimited
+    return opt_.max_unused_fraction * static_cast<double>(stats_.bytes_used);
+  }
+
+  // restic's choice (docs/repository-format.md, 9.2): packs nothing uses
+  // are deleted; packs that are fully used, not mixed and need no
+  // compressing are kept, unless small (and then repacked only if there
+  // are at least ten such); the others are candidates. Candidates holding
+  // trees go first, then small ones, then the emptiest; tree and mixed
+  // packs and those to compress are always repacked, the others until the
+  // unused bytes left are within --max-unused. --max-repack-size bounds it all.
   void ChooseRepacks() {
-    uint64_t target_small = opt_.repack_small ? kDefaultPackSize * 4 / 5 : kDefaultPackSize / 25;
-    uint64_t unused_after = 0;
-    std::vector<PackPlan*> partial, small;
+    const uint64_t target = opt_.repack_small ? kDefaultPackSize / 5 * 4 : kDefaultPackSize / 25;
+    std::vector<PackPlan*> candidates, small;
+    uint64_t unused_after = stats_.bytes_unused;
     for (auto& p : plans_) {
-      if (p.action == Action::kDelete) continue;
-      if (MustRepack(p)) {
-        p.action = Action::kRepack;
-      } else if (p.unused_blobs > 0) {
-        if (!(opt_.repack_cacheable_only && p.has_data)) partial.push_back(&p);
-        unused_after += p.unused_bytes;
-      } else if (p.IndexedSize() < target_small) {
-        small.push_back(&p);
+      if (p.action == Action::kDelete) {
+        unused_after -= p.unused_bytes;
+        continue;
       }
+      if (opt_.repack_cacheable_only && IsDataPack(p)) continue;
+      if (p.unused_blobs == 0 && !(p.has_data && p.has_tree) && !MustCompress(p)) {
+        if (p.IndexedSize() < target) small.push_back(&p);
+        continue;
+      }
+      candidates.push_back(&p);
     }
-    if (small.size() >= 10 || (opt_.repack_small && small.size() >= 2)) {
-      for (auto* p : small) p->action = Action::kRepack;
-    }
-    std::stable_sort(partial.begin(), partial.end(), [](const PackPlan* a, const PackPlan* b) {
-      return a->unused_bytes * (b->used_bytes + 1) > b->unused_bytes * (a->used_bytes + 1);
+    if (small.size() >= 10) candidates.insert(candidates.end(), small.begin(), small.end());
+    auto used_size = [](const PackPlan* p) { return p->IndexedSize() - p->unused_bytes; };  // with its header
+    std::stable_sort(candidates.begin(), candidates.end(), [&](const PackPlan* a, const PackPlan* b) {
+      if (IsDataPack(*a) != IsDataPack(*b)) return !IsDataPack(*a);
+      const bool a_small = a->IndexedSize() < target, b_small = b->IndexedSize() < target;
+      if (a_small != b_small) return a_small;
+      return a->unused_bytes * used_size(b) > b->unused_bytes * used_size(a);
     });
-    double limit = opt_.max_unused_bytes ? static_cast<double>(*opt_.max_unused_bytes)
-                   : opt_.max_unused_fraction < 0
-                       ? -1
-                       : opt_.max_unused_fraction * static_cast<double>(stats_.bytes_used);
-    uint64_t repack_budget = opt_.max_repack_bytes;
-    for (auto* p : partial) {
-      if (limit >= 0 && static_cast<double>(unused_after) <= limit) break;
-      if (limit < 0) break;
-      uint64_t size = p->used_bytes + p->unused_bytes;
-      if (size > repack_budget) continue;
-      repack_budget -= size;
+    const std::optional<double> limit = MaxUnusedAfter();
+    uint64_t repacked = 0;
+    for (auto* p : candidates) {
+      const bool within_limit = !limit || static_cast<double>(unused_after) < *limit;
+      if (opt_.max_repack_bytes - std::min(opt_.max_repack_bytes, repacked) <= p->IndexedSize()) continue;
+      if (IsDataPack(*p) && !MustCompress(*p) && within_limit && p->IndexedSize() >= target) continue;
       p->action = Action::kRepack;
+      repacked += p->IndexedSize();
       unused_after -= p->unused_bytes;
     }
     for (const auto& p : plans_) {
       if (p.action == Action::kKeep) stats_.packs_kept++;
-      if (p.action == Action::kRepack) stats_.packs_repacked++;
-      if (p.action == Action::kDelete && !missing_.count(p.id)) stats_.packs_deleted++;
+      if (p.action == Action::kRepack) {
+        stats_.packs_repacked++;
+        stats_.blobs_repack += p.used_blobs + p.unused_blobs;
+        stats_.bytes_repack += p.IndexedSize();
+        stats_.blobs_repack_removed += p.unused_blobs;
+        stats_.bytes_repack_removed += p.unused_bytes;
+      }
+      if (p.action == Action::kDelete) {
+        if (!missing_.count(p.id)) stats_.packs_deleted++;
+        stats_.blobs_delete += p.unused_blobs;
+        stats_.bytes_delete += p.unused_bytes;
+      }
     }
     stats_.packs_deleted += unreferenced_.size();
+    stats_.packs_unreferenced = unreferenced_.size();
+  }
+
+  // Pack files no index names go first: nothing can need them.
+  Status DeleteUnreferenced() {
+    if (unreferenced_.empty()) return Status::Ok();
+    Log("deleting unreferenced packs");
+    std::vector<std::string> names;
+    for (const Id& id : unreferenced_) names.push_back(id.Hex());
+    return RemoveFiles(repo_.backend(), FileType::kPack, names, /*missing_ok=*/true);
   }
 
   // Copies the still used blobs of repacked packs into new packs.
@@ -220,7 +260,7 @@ class Pruner {
       if (p.action != Action::kKeep) continue;
       for (const auto& b : p.blobs) kept.Insert(b.type, b.id);
     }
-    if (stats_.packs_repacked) Log("repacking " + std::to_string(stats_.packs_repacked) + " packs");
+    if (stats_.packs_repacked) Log("repacking packs");
     PackWriter data(repo_.master_key(), repo_.temp_dir()), tree(repo_.master_key(), repo_.temp_dir());
     for (const auto& p : plans_) {
       if (p.action != Action::kRepack) continue;
@@ -296,7 +336,7 @@ class Pruner {
   }
 
   Status DeletePacks() {
-    std::vector<Id> doomed = unreferenced_;
+    std::vector<Id> doomed;
     for (const auto& p : plans_) {
       if (p.action == Action::kKeep || missing_.count(p.id)) continue;
       doomed.push_back(p.id);
@@ -310,7 +350,7 @@ class Pruner {
 
   Repository& repo_;
   const PruneOptions& opt_;
-  const PruneLog& log_;
+  const PruneReport& report_;
   std::vector<std::pair<Id, IndexFile>> index_files_;
   std::optional<BlobBits> used_;
   std::vector<PackPlan> plans_;
@@ -350,7 +390,8 @@ Status ParseMaxUnused(const std::string& text, PruneOptions& options) {
       size_t pos = 0;
       double pct = std::stod(text.substr(0, text.size() - 1), &pos);
       if (pos != text.size() - 1 || pct < 0) throw 0;
-      options.max_unused_fraction = pct / 100;
+      if (pct >= 100) return Invalid("invalid --max-unused \"" + text + "\": a percentage must be below 100%");
+      options.max_unused_fraction = pct / (100 - pct);
       return Status::Ok();
     } catch (...) {
       return Invalid("invalid --max-unused \"" + text + "\"");
@@ -362,8 +403,8 @@ Status ParseMaxUnused(const std::string& text, PruneOptions& options) {
   return Status::Ok();
 }
 
-Result<PruneStats> Prune(Repository& repo, const PruneOptions& options, const PruneLog& log) {
-  return Pruner(repo, options, log).Run();
+Result<PruneStats> Prune(Repository& repo, const PruneOptions& options, const PruneReport& report) {
+  return Pruner(repo, options, report).Run();
 }
 
 }  // namespace stash

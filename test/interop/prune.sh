@@ -7,7 +7,8 @@
 # With "newer" restic is 0.18.1 rather than 0.14 (use_newer_restic).
 source "$(dirname "$0")/lib.sh"
 version=${1:?version}
-[ "${2:-}" = newer ] && use_newer_restic
+newer=${2:-}
+[ "$newer" = newer ] && use_newer_restic
 
 history() {  # TOOL REPO: five snapshots of a changing tree
   local tool=$1 repo=$2 src=$WORK/src
@@ -38,7 +39,16 @@ for tool in "$STASH" "$RESTIC"; do
   before=$(du -sb "$repo" | cut -f1)
   $STASH -q -r "$repo" prune --dry-run
   [ "$(du -sb "$repo" | cut -f1)" = "$before" ] || fail "prune --dry-run changed the repository"
-  $STASH -q -r "$repo" prune
+  # What prune says, its plan's figures included, reads as restic's when
+  # restic prunes a copy of the same repository (its progress lines aside).
+  rm -rf "$WORK/twin" && cp -a "$repo" "$WORK/twin"
+  $RESTIC -r "$WORK/twin" prune > "$WORK/restic-prune.out" 2>&1 || { cat "$WORK/restic-prune.out"; fail "restic prune of the twin"; }
+  $STASH -r "$repo" prune > "$WORK/stash-prune.out" 2>&1 || { cat "$WORK/stash-prune.out"; fail "stash prune"; }
+  if [ "$newer" != newer ]; then
+    diff <(grep -v -e '^\[' -e '^$' "$WORK/restic-prune.out") <(grep -v '^$' "$WORK/stash-prune.out") > "$WORK/prune.diff" ||
+      { cat "$WORK/prune.diff"; fail "stash prune's output differs from restic's (< restic, > stash)"; }
+  fi
+  grep -q "^to delete: " "$WORK/stash-prune.out" || { cat "$WORK/stash-prune.out"; fail "stash prune printed no plan"; }
   after=$(du -sb "$repo" | cut -f1)
   [ "$after" -lt "$before" ] || fail "prune freed nothing ($before -> $after bytes)"
   check_repo "$repo" "after stash prune"
