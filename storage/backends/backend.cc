@@ -97,13 +97,17 @@ Result<Bytes> Backend::ReadIntoNew(FileType type, const std::string& name, uint6
 }
 
 Status Backend::WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) {
-  if (size == 0) return Write(type, name, {});
+  return WithMappedFile(fd, size, [&](ByteView data) { return Write(type, name, data); });
+}
+
+Status WithMappedFile(int fd, uint64_t size, const std::function<Status(ByteView)>& use) {
+  if (size == 0) return use({});
   void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
   if (map == MAP_FAILED) return IOError(std::string("mapping a file to upload: ") + std::strerror(errno));
   ::madvise(map, size, MADV_SEQUENTIAL);
-  Status written = Write(type, name, ByteView(static_cast<const uint8_t*>(map), size));
+  Status done = use(ByteView(static_cast<const uint8_t*>(map), size));
   ::munmap(map, size);
-  return written;
+  return done;
 }
 
 Status WriteNew(Backend& backend, FileType type, const std::string& name, ByteView data,

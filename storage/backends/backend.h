@@ -78,7 +78,9 @@ class Backend {
   // Write, from the first `size` bytes of the open file `fd` instead of
   // memory, so a pack that waits in a temporary file need not be mapped
   // into the process whole while it uploads. The default maps the file and
-  // calls Write; a backend that can copy from a descriptor does so.
+  // calls Write; a backend that can copy from a descriptor does so. A pack's
+  // name is the SHA-256 of its bytes (restic names packs so): a backend may
+  // hand it to the server as the body's checksum instead of hashing again.
   virtual Status WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size);
 
   // A folder on the stored files' own file system where a writer may
@@ -98,6 +100,10 @@ class Backend {
 
 // A restic file name: 64 lowercase hex digits (the file's id).
 bool IsRepositoryFileName(std::string_view name);
+
+// Runs `use` over the first `size` bytes of the open file `fd`, mapped
+// read-only for the call (an empty view for size 0).
+Status WithMappedFile(int fd, uint64_t size, const std::function<Status(ByteView)>& use);
 
 // The write rule every backend shares. `create` stores the file so that it
 // fails with kConflict when the name already exists (a conditional create,

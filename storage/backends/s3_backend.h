@@ -77,14 +77,16 @@ class S3Backend : public Backend {
   Status ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
                   Bytes& out) override;
   Status Write(FileType type, const std::string& name, ByteView data) override;
+  Status WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) override;
   Status Remove(FileType type, const std::string& name) override;
 
  private:
   S3Backend(S3Config config, std::unique_ptr<http::HttpClient> client);
   // A signed request for `key` (the full object key; "" = the bucket).
+  // The body's SHA-256 is computed unless given (as hex).
   http::HttpRequest NewRequest(const std::string& method, const std::string& key,
                                const http::HeaderList& query, const std::string& what,
-                               ByteView body = {}) const;
+                               ByteView body = {}, std::string body_sha256 = {}) const;
   Result<http::HttpResponse> Send(const http::HttpRequest& request) const;
   Error Failure(const std::string& what, const http::HttpResponse& response) const;
   std::string FullKey(const std::string& relative) const;
@@ -93,7 +95,8 @@ class S3Backend : public Backend {
   Status DetectLayout();
   Status EnsureBucket();
   Result<FileInfo> StatKey(const std::string& relative, const std::string& name);
-  Status PutNew(const std::string& relative, const std::string& name, ByteView data);
+  Status PutNew(const std::string& relative, const std::string& name, ByteView data,
+                std::string data_sha256 = {});
   std::string KeyOf(FileType type, const std::string& name) const;
 
   S3Config config_;

@@ -3,6 +3,9 @@
 // messages that name the object, pagination and request signing.
 #include <catch2/catch.hpp>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <thread>
 
 #include "crypto/id.h"
@@ -345,6 +348,23 @@ TEST_CASE("s3: signed requests, pagination and error messages", "[s3]") {
   CHECK(put.target == "/bkt/pre/keys/" + id);
   CHECK(put.headers.find("x-amz-content-sha256: " + Sha256(AsBytes("key")).Hex()) !=
         std::string::npos);
+
+  // A pack from its file: its name, the SHA-256 of its bytes, is the body's
+  // checksum as it stands (the server checks it); other files are hashed.
+  const ByteView pack_bytes = AsBytes("pack bytes");
+  const std::string pack_name = Sha256(pack_bytes).Hex();
+  int fd = ::memfd_create("pack", 0);
+  REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, pack_bytes.data(), pack_bytes.size()) == static_cast<ssize_t>(pack_bytes.size()));
+  server.Script({Answer(404), Answer(200)});
+  REQUIRE((*backend)->WriteFromFile(FileType::kPack, std::string(64, 'c'), fd, pack_bytes.size()).ok());
+  CHECK(server.requests().back().headers.find("x-amz-content-sha256: " + std::string(64, 'c')) !=
+        std::string::npos);
+  server.Script({Answer(404), Answer(200)});
+  REQUIRE((*backend)->WriteFromFile(FileType::kIndex, std::string(64, 'd'), fd, pack_bytes.size()).ok());
+  CHECK(server.requests().back().headers.find("x-amz-content-sha256: " + pack_name) != std::string::npos);
+  CHECK(server.requests().back().body == "pack bytes");
+  ::close(fd);
 
   server.Script({Answer(404)});
   auto missing = (*backend)->Stat(FileType::kPack, id);
