@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include "base/in_order.h"
 #include "crypto/encoding.h"
@@ -89,16 +90,20 @@ Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<Backend> ba
 Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> backend,
                                                      std::string_view password) {
   std::string where = backend->Location();
-  // Read, not Stat: the config is small and needed once the key is known,
-  // so a remote repository costs one round trip fewer.
+  // The config is read (not only looked for: it is small and needed once
+  // the key is known) while the keys are listed, so a distant repository
+  // costs one round trip for both.
+  std::optional<Result<std::vector<FileInfo>>> listed;
+  std::thread lister([&] { listed.emplace(backend->List(FileType::kKey)); });
   auto sealed_config = backend->Read(FileType::kConfig, "config");
+  lister.join();
   if (!sealed_config.ok()) {
     if (sealed_config.error().kind() == ErrorKind::kNotFound) {
       return NotFound("no repository at " + where + " (config file not found)");
     }
     return sealed_config.error();
   }
-  STASH_ASSIGN_OR_RETURN(auto keys, backend->List(FileType::kKey));
+  STASH_ASSIGN_OR_RETURN(auto keys, std::move(*listed));
   if (keys.empty()) return AuthError(where + ": repository has no key files");
   std::sort(keys.begin(), keys.end(), [](auto& a, auto& b) { return a.name < b.name; });
   std::optional<Error> last_corrupt;

@@ -97,6 +97,14 @@ check_overlaps() {  # MATCH WHAT
 }
 check_overlaps '^GET /repo/index/' "index files"
 check_overlaps '^GET /repo/data/' "trees"  # six snapshots: six root trees to start from
+# Opening a repository reads the config while it lists the keys.
+start_proxy "$REST_PORT" --match '^GET /repo/(config|keys/)' --delay-ms 30 --peak-file "$WORK/peak-open"
+$STASH -r "rest:http://127.0.0.1:$PROXY_PORT/repo/" cat config > "$WORK/open.out" 2>&1 ||
+  { cat "$WORK/open.out"; fail "cat config over a slow link"; }
+peak=$(cat "$WORK/peak-open")
+[ "$peak" -ge 2 ] || fail "over a slow link, opening the repository read the config and listed the keys one after the other"
+pass "over a slow link, opening the repository reads the config while it lists the keys"
+stop_last_server
 # ... and tag rewrites several snapshots at a time, each saved before its old file goes.
 before=$(ls "$WORK/rest/repo/snapshots" | wc -l)
 start_proxy "$REST_PORT" --match '^(POST|DELETE) /repo/snapshots/' --delay-ms 30 --peak-file "$WORK/peak-tag"
