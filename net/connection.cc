@@ -2,9 +2,14 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <optional>
 
 #include <boost/asio/connect.hpp>
@@ -35,6 +40,8 @@ constexpr uint32_t kMaxHeader = 64 * 1024;
 constexpr size_t kReadBuffer = 64 * 1024;
 // Bodies of this size or more are read straight into their buffer (ReadBody).
 constexpr uint64_t kDirectBody = kReadBuffer;
+// A file body is read and sent this much at a time.
+constexpr size_t kFilePiece = 256 * 1024;
 
 using RequestMessage = bhttp::request<bhttp::span_body<const char>>;
 using ResponseParser = bhttp::response_parser<bhttp::vector_body<uint8_t>>;
@@ -49,6 +56,19 @@ std::string Lower(std::string_view s) {
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// A file body must hold the bytes it promises: a shorter one is the
+// caller's mistake, not a network failure worth retrying.
+Status CheckFileBody(const HttpRequest::FileBody& file) {
+  if (file.fd < 0) return Status::Ok();
+  struct stat st;
+  if (::fstat(file.fd, &st) != 0) return Invalid(std::string("request body file: ") + std::strerror(errno));
+  if (static_cast<uint64_t>(st.st_size) < file.size) {
+    return Invalid("request body file holds " + std::to_string(st.st_size) + " bytes, not " +
+                   std::to_string(file.size));
+  }
+  return Status::Ok();
 }
 
 // Runs `ioc` until the operation just started completes (its handler sets
@@ -143,7 +163,8 @@ class StreamConnection : public Connection {
   }
   RequestMessage Message(const HttpRequest& request, bhttp::verb verb) const;
   void CopyHead(const bhttp::response_header<>& msg, HttpResponse* out) const;
-  error_code Write(RequestMessage& msg);
+  error_code Write(RequestMessage& msg, const HttpRequest::FileBody& file);
+  error_code WriteFile(const HttpRequest::FileBody& file);
   Result<HttpResponse> Read(bool head, Bytes* reuse);
   error_code ReadBody(uint64_t length, Bytes& body);
 
@@ -183,13 +204,43 @@ Status StreamConnection<Socket>::Connect(const Url& origin) {
 }
 
 template <class Socket>
-error_code StreamConnection<Socket>::Write(RequestMessage& msg) {
+error_code StreamConnection<Socket>::Write(RequestMessage& msg, const HttpRequest::FileBody& file) {
   bhttp::request_serializer<bhttp::span_body<const char>> serializer(msg);
+  if (file.fd >= 0) {
+    error_code ec = Run(idle_timeout_, [&](auto handler) {
+      bhttp::async_write_header(stream_, serializer, handler);
+    });
+    return ec ? ec : WriteFile(file);
+  }
   while (!serializer.is_done()) {
     error_code ec = Run(idle_timeout_, [&](auto handler) {
       bhttp::async_write_some(stream_, serializer, handler);
     });
     if (ec) return ec;
+  }
+  return {};
+}
+
+template <class Socket>
+error_code StreamConnection<Socket>::WriteFile(const HttpRequest::FileBody& file) {
+  thread_local std::unique_ptr<char[]> piece(new char[kFilePiece]);
+  for (uint64_t sent = 0; sent < file.size;) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kFilePiece, file.size - sent));
+    ssize_t n = ::pread(file.fd, piece.get(), want, static_cast<off_t>(sent));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      // The server waits for the rest: hang up, so that no answer is awaited.
+      error_code why = n < 0 ? error_code(errno, boost::system::system_category())
+                             : make_error_code(boost::system::errc::io_error);
+      error_code ignored;
+      beast::get_lowest_layer(stream_).socket().close(ignored);
+      return why;
+    }
+    error_code ec = Run(idle_timeout_, [&](auto handler) {
+      asio::async_write(stream_, asio::buffer(piece.get(), static_cast<size_t>(n)), handler);
+    });
+    if (ec) return ec;
+    sent += static_cast<uint64_t>(n);
   }
   return {};
 }
@@ -270,8 +321,9 @@ Result<HttpResponse> StreamConnection<Socket>::RoundTrip(const HttpRequest& requ
   got_bytes_ = false;
   bhttp::verb verb = bhttp::string_to_verb(request.method);
   if (verb == bhttp::verb::unknown) return Invalid("unknown HTTP method " + request.method);
+  STASH_RETURN_IF_ERROR(CheckFileBody(request.body_file));
   RequestMessage msg = Message(request, verb);
-  error_code wrote = Write(msg);
+  error_code wrote = Write(msg, request.body_file);
   if (wrote == asio::error::timed_out) {
     return IOError("sending the request to " + host_ + ": " + Describe(wrote));
   }
@@ -295,6 +347,7 @@ RequestMessage StreamConnection<Socket>::Message(const HttpRequest& request, bht
   for (const auto& [name, value] : request.headers) msg.set(name, value);
   msg.body() = {reinterpret_cast<const char*>(request.body.data()), request.body.size()};
   msg.prepare_payload();
+  if (request.body_file.fd >= 0) msg.content_length(request.body_file.size);  // the file follows the header
   msg.keep_alive(true);
   return msg;
 }
@@ -316,8 +369,9 @@ Status StreamConnection<Socket>::Stream(const HttpRequest& request, HttpResponse
   reusable_ = false;
   bhttp::verb verb = bhttp::string_to_verb(request.method);
   if (verb == bhttp::verb::unknown) return Invalid("unknown HTTP method " + request.method);
+  STASH_RETURN_IF_ERROR(CheckFileBody(request.body_file));
   RequestMessage msg = Message(request, verb);
-  error_code ec = Write(msg);
+  error_code ec = Write(msg, request.body_file);
   if (ec) return IOError("sending the request to " + host_ + ": " + Describe(ec));
   bhttp::response_parser<bhttp::buffer_body> parser;
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // a watch has no end

@@ -60,6 +60,13 @@ struct HttpRequest {
   std::string target = "/";  // encoded path and query, sent as is
   Headers headers;           // Host and Content-Length are added
   ByteView body;             // sent straight from the caller's memory
+  // Or the first `size` bytes of an open file, read a piece at a time as
+  // they are sent (pread: the descriptor's offset is left alone), so a
+  // large upload is never all in memory, nor mapped. Used when fd >= 0.
+  struct FileBody {
+    int fd = -1;
+    uint64_t size = 0;
+  } body_file;
   // A buffer whose memory the response body may take over (its contents
   // are dropped): a reader of many ranges passes its last one, so bodies
   // fill pages already touched instead of fresh ones.

@@ -117,6 +117,15 @@ Status WriteNew(Backend& backend, FileType type, const std::string& name, ByteVi
   return SameContent(backend, type, name, data, backend.Location() + " " + ObjectPath(type, name));
 }
 
+Status WriteNewFromFile(Backend& backend, FileType type, const std::string& name, int fd, uint64_t size,
+                        const std::function<Status()>& create) {
+  Status created = create();
+  if (created.ok() || created.error().kind() != ErrorKind::kConflict) return created;
+  return WithMappedFile(fd, size, [&](ByteView data) {
+    return SameContent(backend, type, name, data, backend.Location() + " " + ObjectPath(type, name));
+  });
+}
+
 Status RemoveFiles(Backend& backend, FileType type, const std::vector<std::string>& names,
                    bool missing_ok) {
   return LoadInOrder<bool>(

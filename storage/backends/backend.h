@@ -112,6 +112,11 @@ Status WithMappedFile(int fd, uint64_t size, const std::function<Status(ByteView
 Status WriteNew(Backend& backend, FileType type, const std::string& name, ByteView data,
                 const std::function<Status()>& create);
 
+// WriteNew for the first `size` bytes of the open file `fd`: `create` sends
+// them from the file; they are mapped only if the name exists, to compare.
+Status WriteNewFromFile(Backend& backend, FileType type, const std::string& name, int fd, uint64_t size,
+                        const std::function<Status()>& create);
+
 // The reconciliation alone: Ok when the file `name` holds exactly `data`,
 // kConflict (naming `what`) when it holds something else. A stored file
 // shorter than `data` is looked at again while it grows (another writer's

@@ -178,7 +178,14 @@ Status RestBackend::Write(FileType type, const std::string& name, ByteView data)
   return WriteNew(*this, type, name, data, [&] { return PostNew(type, name, data); });
 }
 
-Status RestBackend::PostNew(FileType type, const std::string& name, ByteView data) {
+// Sent from the file a piece at a time: a pack is never all in memory.
+Status RestBackend::WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) {
+  if (size == 0) return Backend::WriteFromFile(type, name, fd, size);
+  return WriteNewFromFile(*this, type, name, fd, size, [&] { return PostNew(type, name, {}, {fd, size}); });
+}
+
+Status RestBackend::PostNew(FileType type, const std::string& name, ByteView data,
+                            const http::HttpRequest::FileBody& file) {
   std::string what = What(type, name);
   auto existing = Stat(type, name);
   if (existing.ok()) return Conflict("rest: " + what + ": file already exists");
@@ -186,6 +193,7 @@ Status RestBackend::PostNew(FileType type, const std::string& name, ByteView dat
   auto request = NewRequest("POST", RestPath(type, name), what);
   request.headers.emplace_back("Content-Type", "application/octet-stream");
   request.body = data;
+  request.body_file = file;
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
   if (IsSuccess(response.status)) return Status::Ok();
   // rest-server refuses to overwrite with 403: the name is taken (perhaps

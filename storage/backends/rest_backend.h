@@ -39,6 +39,7 @@ class RestBackend : public Backend {
   Status ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
                   Bytes& out) override;
   Status Write(FileType type, const std::string& name, ByteView data) override;
+  Status WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) override;
   Status Remove(FileType type, const std::string& name) override;
 
  private:
@@ -47,7 +48,9 @@ class RestBackend : public Backend {
                                const std::string& what) const;
   Result<http::HttpResponse> Send(const http::HttpRequest& request) const;
   Result<std::vector<FileInfo>> StatEach(FileType type, const std::vector<std::string>& names);
-  Status PostNew(FileType type, const std::string& name, ByteView data);
+  // Creates the file from `data`, or from `file` when its fd is set.
+  Status PostNew(FileType type, const std::string& name, ByteView data,
+                 const http::HttpRequest::FileBody& file = {});
 
   RestLocation where_;
   std::unique_ptr<http::HttpClient> client_;

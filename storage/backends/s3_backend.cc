@@ -326,26 +326,28 @@ Status S3Backend::Write(FileType type, const std::string& name, ByteView data) {
   return WriteNew(*this, type, name, data, [&] { return PutNew(KeyOf(type, name), name, data); });
 }
 
-// A pack's name is the SHA-256 of its bytes: S3 gets it as the body's
-// checksum (and checks the body against it) without hashing 16 MiB again.
+// A pack is sent from its file a piece at a time, never all in memory. Its
+// name is the SHA-256 of its bytes: S3 gets it as the body's checksum (and
+// checks the body against it), so the pack is not read twice to hash it.
 Status S3Backend::WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) {
   if (type != FileType::kPack || size == 0 || !IsRepositoryFileName(name)) {
     return Backend::WriteFromFile(type, name, fd, size);
   }
   STASH_RETURN_IF_ERROR(EnsureLayout());
-  return WithMappedFile(fd, size, [&](ByteView data) {
-    return WriteNew(*this, type, name, data, [&] { return PutNew(KeyOf(type, name), name, data, name); });
+  return WriteNewFromFile(*this, type, name, fd, size, [&] {
+    return PutNew(KeyOf(type, name), name, {}, name, {fd, size});
   });
 }
 
 // S3 has no create-only PUT that every server honours: look first. A PUT
 // replaces atomically, so a retry after a lost answer is harmless.
 Status S3Backend::PutNew(const std::string& relative, const std::string& name, ByteView data,
-                         std::string data_sha256) {
+                         std::string data_sha256, const http::HttpRequest::FileBody& file) {
   auto existing = StatKey(relative, name);
   if (existing.ok()) return Conflict("s3: " + relative + ": file already exists");
   if (existing.error().kind() != ErrorKind::kNotFound) return existing.error();
   auto request = NewRequest("PUT", FullKey(relative), {}, relative, data, std::move(data_sha256));
+  request.body_file = file;
   request.headers.emplace_back("Content-Type", "application/octet-stream");
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
   if (response.status != 200) return Failure(relative, response);

@@ -95,8 +95,9 @@ class S3Backend : public Backend {
   Status DetectLayout();
   Status EnsureBucket();
   Result<FileInfo> StatKey(const std::string& relative, const std::string& name);
+  // Creates `relative` from `data`, or from `file` when its fd is set.
   Status PutNew(const std::string& relative, const std::string& name, ByteView data,
-                std::string data_sha256 = {});
+                std::string data_sha256 = {}, const http::HttpRequest::FileBody& file = {});
   std::string KeyOf(FileType type, const std::string& name) const;
 
   S3Config config_;

@@ -224,6 +224,28 @@ TEST_CASE("client: large uploads, HEAD answers, refused connections", "[client]"
   CHECK(echoed->body == big);
   CHECK(server.requests().back().body_size == big.size());
 
+  // The same bytes from a file, sent in pieces, and sent whole again on a
+  // retry. A file shorter than promised is refused before anything is sent.
+  int fd = ::memfd_create("body", 0);
+  REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, big.data(), big.size()) == static_cast<ssize_t>(big.size()));
+  HttpRequest from_file = Get();
+  from_file.method = "POST";
+  from_file.body_file = {fd, big.size()};
+  server.Script({Answer(500)});  // then the server echoes
+  auto again = client->Do(from_file);
+  REQUIRE(again.ok());
+  CHECK(again->attempts == 2);
+  CHECK(again->body == big);
+  from_file.body_file.size = big.size() + 10;
+  const size_t seen_before = server.requests().size();
+  auto too_short = client->Do(from_file);
+  REQUIRE_FALSE(too_short.ok());
+  CHECK(too_short.error().kind() == ErrorKind::kInvalid);
+  CHECK(too_short.error().message().find("holds 5242880 bytes, not 5242890") != std::string::npos);
+  CHECK(server.requests().size() == seen_before);
+  ::close(fd);
+
   server.Script({Answer(200, "12345")});
   HttpRequest head = Get();
   head.method = "HEAD";
@@ -349,8 +371,9 @@ TEST_CASE("s3: signed requests, pagination and error messages", "[s3]") {
   CHECK(put.headers.find("x-amz-content-sha256: " + Sha256(AsBytes("key")).Hex()) !=
         std::string::npos);
 
-  // A pack from its file: its name, the SHA-256 of its bytes, is the body's
-  // checksum as it stands (the server checks it); other files are hashed.
+  // A pack goes from its file, and its name, the SHA-256 of its bytes, is
+  // the body's checksum as it stands (the server checks it); other files
+  // are mapped and hashed.
   const ByteView pack_bytes = AsBytes("pack bytes");
   const std::string pack_name = Sha256(pack_bytes).Hex();
   int fd = ::memfd_create("pack", 0);
@@ -360,6 +383,7 @@ TEST_CASE("s3: signed requests, pagination and error messages", "[s3]") {
   REQUIRE((*backend)->WriteFromFile(FileType::kPack, std::string(64, 'c'), fd, pack_bytes.size()).ok());
   CHECK(server.requests().back().headers.find("x-amz-content-sha256: " + std::string(64, 'c')) !=
         std::string::npos);
+  CHECK(server.requests().back().body == "pack bytes");  // sent from the file
   server.Script({Answer(404), Answer(200)});
   REQUIRE((*backend)->WriteFromFile(FileType::kIndex, std::string(64, 'd'), fd, pack_bytes.size()).ok());
   CHECK(server.requests().back().headers.find("x-amz-content-sha256: " + pack_name) != std::string::npos);
