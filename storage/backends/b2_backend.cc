@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 
+#include "crypto/digest.h"
 #include "crypto/encoding.h"
 #include "crypto/id.h"
 #include "net/ranged_read.h"
@@ -56,13 +57,6 @@ std::string JsonBody(std::initializer_list<std::pair<const char*, std::string>> 
   }
   w.EndObject();
   return out.GetString();
-}
-
-std::string Sha1Hex(ByteView data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha1(), nullptr);
-  return HexEncode(ByteView(digest, size));
 }
 
 std::string TrimSlash(std::string url) {
@@ -393,12 +387,13 @@ Result<B2Backend::UploadTarget> B2Backend::TakeUploadTarget() {
 // One upload; false when the upload URL went bad (expired or busy) and a
 // fresh one should be tried.
 Result<bool> B2Backend::UploadOnce(const std::string& key, ByteView data, const std::string& sha1,
-                                   const std::string& what) {
+                                   const std::string& what, const http::HttpRequest::FileBody& file) {
   STASH_ASSIGN_OR_RETURN(UploadTarget target, TakeUploadTarget());
   http::HttpRequest request;
   request.method = "POST";
   request.what = what;
   request.body = data;
+  request.body_file = file;
   request.headers = {{"Authorization", target.token},
                      {"X-Bz-File-Name", http::UriEncode(key, true)},
                      {"Content-Type", "application/octet-stream"},
@@ -423,15 +418,31 @@ Status B2Backend::Write(FileType type, const std::string& name, ByteView data) {
   return WriteNew(*this, type, name, data, [&] { return UploadNew(KeyOf(type, name), name, data); });
 }
 
+// A pack goes from its file a piece at a time, never all in memory; its
+// SHA-1, which B2 checks, is read from the file first.
+Status B2Backend::WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) {
+  if (size == 0) return Backend::WriteFromFile(type, name, fd, size);
+  return WriteNewFromFile(*this, type, name, fd, size, [&] {
+    return UploadNew(KeyOf(type, name), name, {}, {fd, size});
+  });
+}
+
 // B2 keeps every upload of a name as a version and has no create-only
 // upload: look first.
-Status B2Backend::UploadNew(const std::string& key, const std::string& name, ByteView data) {
+Status B2Backend::UploadNew(const std::string& key, const std::string& name, ByteView data,
+                            const http::HttpRequest::FileBody& file) {
   auto existing = StatKey(key, name);
   if (existing.ok()) return Conflict("b2: " + key + ": file already exists");
   if (existing.error().kind() != ErrorKind::kNotFound) return existing.error();
-  std::string sha1 = Sha1Hex(data);
+  Bytes digest;
+  if (file.fd >= 0) {
+    STASH_ASSIGN_OR_RETURN(digest, FileDigest(DigestKind::kSha1, file.fd, file.size));
+  } else {
+    digest = Digest(DigestKind::kSha1, data);
+  }
+  const std::string sha1 = HexEncode(digest);
   for (int attempt = 0; attempt < 3; ++attempt) {
-    STASH_ASSIGN_OR_RETURN(bool done, UploadOnce(key, data, sha1, key));
+    STASH_ASSIGN_OR_RETURN(bool done, UploadOnce(key, data, sha1, key, file));
     if (done) return Status::Ok();
   }
   return IOError("b2: " + key + ": upload refused three times (expired or busy upload URLs)");

@@ -73,6 +73,7 @@ class B2Backend : public Backend {
   Status ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
                   Bytes& out) override;
   Status Write(FileType type, const std::string& name, ByteView data) override;
+  Status WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) override;
   Status Remove(FileType type, const std::string& name) override;
 
  private:
@@ -99,11 +100,13 @@ class B2Backend : public Backend {
                                       Bytes* reuse_body = nullptr);
   Result<UploadTarget> TakeUploadTarget();
   Result<bool> UploadOnce(const std::string& key, ByteView data, const std::string& sha1,
-                          const std::string& what);
+                          const std::string& what, const http::HttpRequest::FileBody& file = {});
   Result<std::vector<Listed>> ListNames(const std::string& prefix);
   Result<std::vector<Listed>> ListVersions(const std::string& key);
   Result<FileInfo> StatKey(const std::string& key, const std::string& name);
-  Status UploadNew(const std::string& key, const std::string& name, ByteView data);
+  // Creates `key` from `data`, or from `file` when its fd is set.
+  Status UploadNew(const std::string& key, const std::string& name, ByteView data,
+                   const http::HttpRequest::FileBody& file = {});
   std::string KeyOf(FileType type, const std::string& name) const;
 
   B2Config config_;

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "crypto/digest.h"
 #include "crypto/encoding.h"
 #include "crypto/id.h"
 #include "net/ranged_read.h"
@@ -48,14 +49,6 @@ Result<ObjectMeta> ParseMeta(const http::HttpResponse& response, const std::stri
   auto size = doc->IsObject() ? SizeField(*doc) : std::nullopt;
   if (!size) return Corrupt("gs: " + what + ": metadata without a size");
   return ObjectMeta{*size, json::String(*doc, "md5Hash").value_or("")};
-}
-
-// Base64 of the MD5 digest, the form of an object's "md5Hash".
-std::string Md5Base64(ByteView data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_md5(), nullptr) != 1) return "";
-  return Base64Encode(ByteView(digest, len));
 }
 
 
@@ -308,14 +301,15 @@ Status GcsBackend::ReadInto(FileType type, const std::string& name, uint64_t off
 
 // The object's metadata from the upload answer must match what we sent:
 // a cheap end-to-end check of the transfer.
+// (`md5` is the raw digest; an object's "md5Hash" is its base64.)
 Status GcsBackend::CheckUpload(const http::HttpResponse& response, const std::string& what,
-                               ByteView data) {
+                               uint64_t size, ByteView md5) {
   STASH_ASSIGN_OR_RETURN(ObjectMeta meta, ParseMeta(response, what));
-  if (meta.size != data.size()) {
+  if (meta.size != size) {
     return IOError("gs: " + what + ": the server stored " + std::to_string(meta.size) +
-                   " bytes of " + std::to_string(data.size()) + " sent");
+                   " bytes of " + std::to_string(size) + " sent");
   }
-  if (!meta.md5.empty() && meta.md5 != Md5Base64(data)) {
+  if (!meta.md5.empty() && meta.md5 != Base64Encode(md5)) {
     return IOError("gs: " + what + ": the stored object's MD5 differs from the data sent");
   }
   return Status::Ok();
@@ -325,9 +319,17 @@ Status GcsBackend::Write(FileType type, const std::string& name, ByteView data) 
   return WriteNew(*this, type, name, data, [&] { return Upload(type, name, data); });
 }
 
+// A pack goes from its file a piece at a time, never all in memory; its MD5,
+// to check the stored object by, is read from the file first.
+Status GcsBackend::WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) {
+  if (size == 0) return Backend::WriteFromFile(type, name, fd, size);
+  return WriteNewFromFile(*this, type, name, fd, size, [&] { return Upload(type, name, {}, {fd, size}); });
+}
+
 // One create-only upload (ifGenerationMatch=0): 412 means the name is taken,
 // perhaps by our own earlier attempt, which WriteNew recognises.
-Status GcsBackend::Upload(FileType type, const std::string& name, ByteView data) {
+Status GcsBackend::Upload(FileType type, const std::string& name, ByteView data,
+                          const http::HttpRequest::FileBody& file) {
   std::string what = ObjectPath(type, name);
   std::string object = GcsObjectName(config_, type, name);
   http::HttpRequest request;
@@ -337,11 +339,18 @@ Status GcsBackend::Upload(FileType type, const std::string& name, ByteView data)
                    "&ifGenerationMatch=0";
   request.headers = {{"Content-Type", "application/octet-stream"}};
   request.body = data;
+  request.body_file = file;
   request.what = what;
+  Bytes md5;
+  if (file.fd >= 0) {
+    STASH_ASSIGN_OR_RETURN(md5, FileDigest(DigestKind::kMd5, file.fd, file.size));
+  } else {
+    md5 = Digest(DigestKind::kMd5, data);
+  }
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
   if (response.status == 412) return Conflict("gs: " + what + ": file already exists");
   if (!IsSuccess(response.status)) return Failure(what, response);
-  return CheckUpload(response, what, data);
+  return CheckUpload(response, what, file.fd >= 0 ? file.size : data.size(), md5);
 }
 
 Status GcsBackend::Remove(FileType type, const std::string& name) {

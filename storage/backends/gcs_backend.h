@@ -73,6 +73,7 @@ class GcsBackend : public Backend {
   Status ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
                   Bytes& out) override;
   Status Write(FileType type, const std::string& name, ByteView data) override;
+  Status WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) override;
   Status Remove(FileType type, const std::string& name) override;
 
  private:
@@ -85,9 +86,11 @@ class GcsBackend : public Backend {
   Result<uint64_t> StatObject(const std::string& object, const std::string& what,
                               std::string* md5 = nullptr);
   Result<std::vector<FileInfo>> ListObjects(const std::string& dir);
-  Status Upload(FileType type, const std::string& name, ByteView data);
+  // Creates the object from `data`, or from `file` when its fd is set.
+  Status Upload(FileType type, const std::string& name, ByteView data,
+                const http::HttpRequest::FileBody& file = {});
   Status CheckUpload(const http::HttpResponse& response, const std::string& what,
-                     ByteView data);
+                     uint64_t size, ByteView md5);
   Status EnsureBucket();
 
   GcsConfig config_;

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 
+#include "crypto/digest.h"
 #include "crypto/encoding.h"
 #include "crypto/id.h"
 #include "net/ranged_read.h"
@@ -31,14 +32,6 @@ void Field(Writer& w, const char* key, const std::string& value) {
 std::string TrimSlash(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
-}
-
-// Swift compares the ETag of an upload with the MD5 of what it received.
-std::string Md5Hex(ByteView data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_md5(), nullptr);
-  return HexEncode(ByteView(digest, size));
 }
 
 Error Failure(const std::string& what, const http::HttpResponse& response) {
@@ -437,10 +430,24 @@ Status SwiftBackend::ReadInto(FileType type, const std::string& name, uint64_t o
 }
 
 Status SwiftBackend::Write(FileType type, const std::string& name, ByteView data) {
-  return WriteNew(*this, type, name, data, [&] { return PutNew(KeyOf(type, name), name, data); });
+  return WriteNew(*this, type, name, data, [&] {
+    return PutNew(KeyOf(type, name), name, data, HexEncode(Digest(DigestKind::kMd5, data)));
+  });
 }
 
-Status SwiftBackend::PutNew(const std::string& key, const std::string& name, ByteView data) {
+// A pack goes from its file a piece at a time, never all in memory; its
+// MD5, for the ETag, is read from the file first.
+Status SwiftBackend::WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) {
+  if (size == 0) return Backend::WriteFromFile(type, name, fd, size);
+  STASH_ASSIGN_OR_RETURN(Bytes md5, FileDigest(DigestKind::kMd5, fd, size));
+  return WriteNewFromFile(*this, type, name, fd, size, [&] {
+    return PutNew(KeyOf(type, name), name, {}, HexEncode(md5), {fd, size});
+  });
+}
+
+// Swift compares the ETag of an upload with the MD5 of what it received.
+Status SwiftBackend::PutNew(const std::string& key, const std::string& name, ByteView data, std::string md5_hex,
+                            const http::HttpRequest::FileBody& file) {
   // Not every Swift honours If-None-Match on PUT, so look first as well.
   auto existing = StatKey(key, name);
   if (existing.ok()) return Conflict("swift: " + key + ": file already exists");
@@ -449,8 +456,9 @@ Status SwiftBackend::PutNew(const std::string& key, const std::string& name, Byt
   request.method = "PUT";
   request.what = key;
   request.body = data;
+  request.body_file = file;
   request.headers = {{"Content-Type", "application/octet-stream"},
-                     {"ETag", Md5Hex(data)},
+                     {"ETag", md5_hex},
                      {"If-None-Match", "*"}};
   STASH_ASSIGN_OR_RETURN(auto response, Send(request, key, ""));
   // 412: a writer got in between (or our own earlier attempt did).

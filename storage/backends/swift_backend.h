@@ -78,6 +78,7 @@ class SwiftBackend : public Backend {
   Status ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
                   Bytes& out) override;
   Status Write(FileType type, const std::string& name, ByteView data) override;
+  Status WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) override;
   Status Remove(FileType type, const std::string& name) override;
 
  private:
@@ -91,7 +92,9 @@ class SwiftBackend : public Backend {
   Result<http::HttpResponse> Send(http::HttpRequest request, const std::string& key,
                                   const std::string& query);
   Result<FileInfo> StatKey(const std::string& key, const std::string& name);
-  Status PutNew(const std::string& key, const std::string& name, ByteView data);
+  // Creates `key` from `data`, or from `file` when its fd is set, whose MD5 is `md5_hex`.
+  Status PutNew(const std::string& key, const std::string& name, ByteView data, std::string md5_hex,
+                const http::HttpRequest::FileBody& file = {});
   std::string KeyOf(FileType type, const std::string& name) const;
 
   SwiftConfig config_;

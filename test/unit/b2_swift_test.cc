@@ -5,6 +5,9 @@
 // paging and re-authorization against the scripted server.
 #include <catch2/catch.hpp>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <map>
 
 #include "crypto/id.h"
@@ -309,6 +312,17 @@ TEST_CASE("swift: v1 auth, paging, re-auth on 401 and conditional PUT", "[swift]
   CHECK(put.target == "/v1/AUTH_u/box/repo/locks/" + a);
   CHECK(Has(put.headers, "If-None-Match: *"));
   CHECK(Has(put.headers, "ETag: 900150983cd24fb0d6963f7d28e17f72"));  // MD5("abc")
+
+  // A pack from its file: the same ETag, read from the file, and its bytes.
+  int fd = ::memfd_create("pack", 0);
+  REQUIRE(::write(fd, "abc", 3) == 3);
+  server.Script({Answer(404), Answer(201)});
+  REQUIRE((*backend)->WriteFromFile(FileType::kPack, c, fd, 3).ok());
+  auto from_file = server.requests().back();
+  CHECK(from_file.target == "/v1/AUTH_u/box/repo/data/cc/" + c);
+  CHECK(Has(from_file.headers, "ETag: 900150983cd24fb0d6963f7d28e17f72"));
+  CHECK(from_file.body == "abc");
+  ::close(fd);
 
   server.Script({Answer(401, "no"), Answer(401, "bad key")});
   auto denied = (*backend)->Stat(FileType::kConfig, "config");

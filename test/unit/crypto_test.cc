@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <sodium.h>
 
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "crypto/crypto_key.h"
+#include "crypto/digest.h"
 #include "crypto/encoding.h"
 #include "crypto/id.h"
 #include "crypto/kdf.h"
@@ -611,6 +613,28 @@ TEST_CASE("Key derived from a password opens what it sealed", "[crypto][kdf]") {
   auto denied = Open(*wrong, sealed);
   REQUIRE_FALSE(denied.ok());
   CHECK(denied.error().kind() == ErrorKind::kCorrupt);
+}
+
+TEST_CASE("upload digests of memory and of a file read in pieces", "[crypto]") {
+  CHECK(HexEncode(Digest(DigestKind::kMd5, ToBytes("abc"))) == "900150983cd24fb0d6963f7d28e17f72");
+  CHECK(HexEncode(Digest(DigestKind::kSha1, ToBytes("abc"))) == "a9993e364706816aba3e25717850c26c9cd0d89d");
+  const Bytes big = RandomBytes(700000);  // several pieces
+  int fd = ::memfd_create("digest", 0);
+  REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, big.data(), big.size()) == static_cast<ssize_t>(big.size()));
+  for (auto kind : {DigestKind::kMd5, DigestKind::kSha1}) {
+    auto from_file = FileDigest(kind, fd, big.size());
+    REQUIRE(from_file.ok());
+    CHECK(*from_file == Digest(kind, big));
+    auto prefix = FileDigest(kind, fd, 1000);
+    REQUIRE(prefix.ok());
+    CHECK(*prefix == Digest(kind, ByteView(big).first(1000)));
+  }
+  auto too_long = FileDigest(DigestKind::kMd5, fd, big.size() + 1);
+  REQUIRE_FALSE(too_long.ok());
+  CHECK(too_long.error().kind() == ErrorKind::kIO);
+  CHECK(too_long.error().message().find("ends after 700000 bytes") != std::string::npos);
+  ::close(fd);
 }
 
 }  // namespace stash

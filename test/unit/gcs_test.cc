@@ -4,6 +4,9 @@
 // server, and the JSON API requests and error mapping of GcsBackend.
 #include <catch2/catch.hpp>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -331,6 +334,19 @@ TEST_CASE("gs: uploads are conditional, named and authorized", "[gcs]") {
                               "&ifGenerationMatch=0");
   CHECK(seen[0].body == "hello");
   CHECK(seen[0].headers.find("Authorization: Bearer tok\r\n") != std::string::npos);
+
+  // A pack from its file: its bytes go, and the stored object's MD5 is
+  // checked against the file's.
+  int fd = ::memfd_create("pack", 0);
+  REQUIRE(::write(fd, "hello", 5) == 5);
+  server.Script({Answer(200, R"({"name":"p","size":"5","md5Hash":"XUFAKrxLKna5cZ2REBfFkg=="})"),
+                 Answer(200, R"({"name":"p","size":"5","md5Hash":"AAAAKrxLKna5cZ2REBfFkg=="})")});
+  REQUIRE(backend->WriteFromFile(FileType::kPack, kId1, fd, 5).ok());
+  CHECK(server.requests().back().body == "hello");
+  auto differs = backend->WriteFromFile(FileType::kPack, kId2, fd, 5);
+  REQUIRE_FALSE(differs.ok());
+  CHECK(differs.error().message().find("MD5 differs") != std::string::npos);
+  ::close(fd);
 }
 
 TEST_CASE("gs: a retried upload that had landed counts as written", "[gcs]") {
