@@ -177,7 +177,8 @@ http::HttpRequest AzureBackend::NewRequest(const std::string& method, const std:
   // Signed per attempt: the service refuses dates more than 15 minutes old.
   r.sign = [this, path, query](http::HttpRequest& req) {
     req.headers.emplace_back("x-ms-date", http::HttpDate(std::time(nullptr)));
-    http::SharedKeyRequest sk{req.method, path, query, req.headers, req.body.size()};
+    const uint64_t length = req.body_file.fd >= 0 ? req.body_file.size : req.body.size();
+    http::SharedKeyRequest sk{req.method, path, query, req.headers, length};
     req.headers.emplace_back("Authorization",
                              http::SharedKeyAuthorization(config_.account, config_.key, sk));
   };
@@ -289,12 +290,14 @@ Status AzureBackend::ReadInto(FileType type, const std::string& name, uint64_t o
   return Status::Ok();
 }
 
-Result<http::HttpResponse> AzureBackend::PutBlob(const std::string& relative, ByteView data) {
+Result<http::HttpResponse> AzureBackend::PutBlob(const std::string& relative, ByteView data,
+                                                 const http::HttpRequest::FileBody& file) {
   auto request = NewRequest("PUT", relative, {},
                             {{"Content-Type", "application/octet-stream"},
                              {"If-None-Match", "*"},
                              {"x-ms-blob-type", "BlockBlob"}},
                             data);
+  request.body_file = file;
   return client_->Do(request);
 }
 
@@ -339,6 +342,17 @@ Status AzureBackend::Write(FileType type, const std::string& name, ByteView data
                                                          : PutBlob(relative, data);
     if (!response.ok()) return response.error();
     return Created(relative, *response);
+  });
+}
+
+// A pack that fits one Put Blob goes from its file a piece at a time, never
+// all in memory; a larger one is cut into blocks from the mapped file.
+Status AzureBackend::WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) {
+  if (size == 0 || size > config_.max_single_put) return Backend::WriteFromFile(type, name, fd, size);
+  std::string relative = ObjectPath(type, name);
+  return WriteNewFromFile(*this, type, name, fd, size, [&]() -> Status {
+    STASH_ASSIGN_OR_RETURN(auto response, PutBlob(relative, {}, {fd, size}));
+    return Created(relative, response);
   });
 }
 

@@ -75,6 +75,7 @@ class AzureBackend : public Backend {
   Status ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
                   Bytes& out) override;
   Status Write(FileType type, const std::string& name, ByteView data) override;
+  Status WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) override;
   Status Remove(FileType type, const std::string& name) override;
 
  private:
@@ -89,7 +90,9 @@ class AzureBackend : public Backend {
   Result<std::vector<http::ListedObject>> ListBlobs(const std::string& dir);
   Status EnsureContainer();
   Result<FileInfo> StatBlob(const std::string& relative, const std::string& name);
-  Result<http::HttpResponse> PutBlob(const std::string& relative, ByteView data);
+  // One Put Blob of `data`, or of `file` when its fd is set.
+  Result<http::HttpResponse> PutBlob(const std::string& relative, ByteView data,
+                                     const http::HttpRequest::FileBody& file = {});
   Result<http::HttpResponse> PutBlocks(const std::string& relative, ByteView data);
   Status Created(const std::string& relative, const http::HttpResponse& response);
 

@@ -4,6 +4,9 @@
 // (paging, conflicts, block uploads, truncated reads, error messages).
 #include <catch2/catch.hpp>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <map>
 
 #include "crypto/encoding.h"
@@ -279,6 +282,19 @@ TEST_CASE("azure: writes, conflicts and blocks", "[azure]") {
   CHECK(seen[before + 2].body_size == 3);
   CHECK(seen[before + 3].target == "/devstoreaccount1/ctr/pre/data/cc/" + id + "?comp=blocklist");
   CHECK(HeaderIn(seen[before + 3].headers, "If-None-Match") == "*");
+
+  // From a file: one Put Blob sent from it when it fits, blocks otherwise.
+  int fd = ::memfd_create("pack", 0);
+  REQUIRE(::write(fd, "hello world", 11) == 11);
+  server.Script({Answer(201)});
+  REQUIRE(backend->WriteFromFile(FileType::kPack, id, fd, 5).ok());
+  CHECK(server.requests().back().body == "hello");
+  CHECK(HeaderIn(server.requests().back().headers, "x-ms-blob-type") == "BlockBlob");
+  before = server.requests().size();
+  server.Script({Answer(201), Answer(201), Answer(201), Answer(201)});
+  REQUIRE(backend->WriteFromFile(FileType::kPack, id, fd, 11).ok());
+  CHECK(server.requests().size() == before + 4);
+  ::close(fd);
 }
 
 TEST_CASE("azure: reads, stat, remove and error messages", "[azure]") {
