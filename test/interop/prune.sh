@@ -96,11 +96,14 @@ plans() {  # TOOL
     same_output "$WORK/restic-plan.out" "$WORK/stash-plan.out" "prune --dry-run $opts"
     grep -E "^(to repack|to delete):" "$WORK/stash-plan.out" | md5sum >> "$WORK/plans"
   done
-  # The options lead to different plans here, so the comparison tells them apart.
+  # The options lead to different plans here, so the comparison tells them
+  # apart: the default, unlimited and --repack-small differ whatever packs
+  # the backups' blobs landed in (two writers fill packs at once); others
+  # may coincide with one of those.
   local distinct
   distinct=$(sort -u "$WORK/plans" | wc -l)
   rm -f "$WORK/plans"
-  [ "$distinct" -ge 4 ] || fail "the prune options gave only $distinct different plans"
+  [ "$distinct" -ge 3 ] || fail "the prune options gave only $distinct different plans"
   pass "prune plans of a $(basename "$tool")-made v$version repository: $distinct different ones for 7 option sets"
 }
 plans "$STASH"
