@@ -347,7 +347,7 @@ RequestMessage StreamConnection<Socket>::Message(const HttpRequest& request, bht
   for (const auto& [name, value] : request.headers) msg.set(name, value);
   msg.body() = {reinterpret_cast<const char*>(request.body.data()), request.body.size()};
   msg.prepare_payload();
-  if (request.body_file.fd >= 0) msg.content_length(request.body_file.size);  // the file follows the header
+  if (request.body_file.fd >= 0) msg.content_length(request.BodySize());  // the file follows the header
   msg.keep_alive(true);
   return msg;
 }

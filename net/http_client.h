@@ -67,6 +67,8 @@ struct HttpRequest {
     int fd = -1;
     uint64_t size = 0;
   } body_file;
+  // The bytes the body holds, from memory or from the file.
+  uint64_t BodySize() const { return body_file.fd >= 0 ? body_file.size : body.size(); }
   // A buffer whose memory the response body may take over (its contents
   // are dropped): a reader of many ranges passes its last one, so bodies
   // fill pages already touched instead of fresh ones.

@@ -16,7 +16,6 @@ namespace {
 // restic tries at most this many key files before giving up.
 constexpr size_t kMaxKeysTried = 20;
 
-
 // Every file of `type` with its id, read by `load` kConcurrentRequests at a time,
 // in listing order; the first that fails (in that order) fails the call.
 template <class T, class Load>

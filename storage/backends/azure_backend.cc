@@ -177,8 +177,7 @@ http::HttpRequest AzureBackend::NewRequest(const std::string& method, const std:
   // Signed per attempt: the service refuses dates more than 15 minutes old.
   r.sign = [this, path, query](http::HttpRequest& req) {
     req.headers.emplace_back("x-ms-date", http::HttpDate(std::time(nullptr)));
-    const uint64_t length = req.body_file.fd >= 0 ? req.body_file.size : req.body.size();
-    http::SharedKeyRequest sk{req.method, path, query, req.headers, length};
+    http::SharedKeyRequest sk{req.method, path, query, req.headers, req.BodySize()};
     req.headers.emplace_back("Authorization",
                              http::SharedKeyAuthorization(config_.account, config_.key, sk));
   };

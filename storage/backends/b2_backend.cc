@@ -415,32 +415,28 @@ Result<bool> B2Backend::UploadOnce(const std::string& key, ByteView data, const 
 }
 
 Status B2Backend::Write(FileType type, const std::string& name, ByteView data) {
-  return WriteNew(*this, type, name, data, [&] { return UploadNew(KeyOf(type, name), name, data); });
+  return WriteNew(*this, type, name, data, [&] {
+    return UploadNew(KeyOf(type, name), name, data, HexEncode(Digest(DigestKind::kSha1, data)));
+  });
 }
 
 // A pack goes from its file a piece at a time, never all in memory; its
 // SHA-1, which B2 checks, is read from the file first.
 Status B2Backend::WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) {
   if (size == 0) return Backend::WriteFromFile(type, name, fd, size);
+  STASH_ASSIGN_OR_RETURN(Bytes sha1, FileDigest(DigestKind::kSha1, fd, size));
   return WriteNewFromFile(*this, type, name, fd, size, [&] {
-    return UploadNew(KeyOf(type, name), name, {}, {fd, size});
+    return UploadNew(KeyOf(type, name), name, {}, HexEncode(sha1), {fd, size});
   });
 }
 
 // B2 keeps every upload of a name as a version and has no create-only
 // upload: look first.
 Status B2Backend::UploadNew(const std::string& key, const std::string& name, ByteView data,
-                            const http::HttpRequest::FileBody& file) {
+                            const std::string& sha1, const http::HttpRequest::FileBody& file) {
   auto existing = StatKey(key, name);
   if (existing.ok()) return Conflict("b2: " + key + ": file already exists");
   if (existing.error().kind() != ErrorKind::kNotFound) return existing.error();
-  Bytes digest;
-  if (file.fd >= 0) {
-    STASH_ASSIGN_OR_RETURN(digest, FileDigest(DigestKind::kSha1, file.fd, file.size));
-  } else {
-    digest = Digest(DigestKind::kSha1, data);
-  }
-  const std::string sha1 = HexEncode(digest);
   for (int attempt = 0; attempt < 3; ++attempt) {
     STASH_ASSIGN_OR_RETURN(bool done, UploadOnce(key, data, sha1, key, file));
     if (done) return Status::Ok();

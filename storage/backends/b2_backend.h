@@ -104,8 +104,9 @@ class B2Backend : public Backend {
   Result<std::vector<Listed>> ListNames(const std::string& prefix);
   Result<std::vector<Listed>> ListVersions(const std::string& key);
   Result<FileInfo> StatKey(const std::string& key, const std::string& name);
-  // Creates `key` from `data`, or from `file` when its fd is set.
-  Status UploadNew(const std::string& key, const std::string& name, ByteView data,
+  // Creates `key` from `data`, or from `file` when its fd is set, whose
+  // SHA-1 (hex) is `sha1`.
+  Status UploadNew(const std::string& key, const std::string& name, ByteView data, const std::string& sha1,
                    const http::HttpRequest::FileBody& file = {});
   std::string KeyOf(FileType type, const std::string& name) const;
 

@@ -316,19 +316,20 @@ Status GcsBackend::CheckUpload(const http::HttpResponse& response, const std::st
 }
 
 Status GcsBackend::Write(FileType type, const std::string& name, ByteView data) {
-  return WriteNew(*this, type, name, data, [&] { return Upload(type, name, data); });
+  return WriteNew(*this, type, name, data, [&] { return Upload(type, name, data, Digest(DigestKind::kMd5, data)); });
 }
 
 // A pack goes from its file a piece at a time, never all in memory; its MD5,
 // to check the stored object by, is read from the file first.
 Status GcsBackend::WriteFromFile(FileType type, const std::string& name, int fd, uint64_t size) {
   if (size == 0) return Backend::WriteFromFile(type, name, fd, size);
-  return WriteNewFromFile(*this, type, name, fd, size, [&] { return Upload(type, name, {}, {fd, size}); });
+  STASH_ASSIGN_OR_RETURN(Bytes md5, FileDigest(DigestKind::kMd5, fd, size));
+  return WriteNewFromFile(*this, type, name, fd, size, [&] { return Upload(type, name, {}, md5, {fd, size}); });
 }
 
 // One create-only upload (ifGenerationMatch=0): 412 means the name is taken,
 // perhaps by our own earlier attempt, which WriteNew recognises.
-Status GcsBackend::Upload(FileType type, const std::string& name, ByteView data,
+Status GcsBackend::Upload(FileType type, const std::string& name, ByteView data, ByteView md5,
                           const http::HttpRequest::FileBody& file) {
   std::string what = ObjectPath(type, name);
   std::string object = GcsObjectName(config_, type, name);
@@ -341,16 +342,10 @@ Status GcsBackend::Upload(FileType type, const std::string& name, ByteView data,
   request.body = data;
   request.body_file = file;
   request.what = what;
-  Bytes md5;
-  if (file.fd >= 0) {
-    STASH_ASSIGN_OR_RETURN(md5, FileDigest(DigestKind::kMd5, file.fd, file.size));
-  } else {
-    md5 = Digest(DigestKind::kMd5, data);
-  }
   STASH_ASSIGN_OR_RETURN(auto response, Send(request));
   if (response.status == 412) return Conflict("gs: " + what + ": file already exists");
   if (!IsSuccess(response.status)) return Failure(what, response);
-  return CheckUpload(response, what, file.fd >= 0 ? file.size : data.size(), md5);
+  return CheckUpload(response, what, request.BodySize(), md5);
 }
 
 Status GcsBackend::Remove(FileType type, const std::string& name) {

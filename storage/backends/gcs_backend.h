@@ -86,8 +86,9 @@ class GcsBackend : public Backend {
   Result<uint64_t> StatObject(const std::string& object, const std::string& what,
                               std::string* md5 = nullptr);
   Result<std::vector<FileInfo>> ListObjects(const std::string& dir);
-  // Creates the object from `data`, or from `file` when its fd is set.
-  Status Upload(FileType type, const std::string& name, ByteView data,
+  // Creates the object from `data`, or from `file` when its fd is set; the
+  // stored object must then have the MD5 `md5` (raw).
+  Status Upload(FileType type, const std::string& name, ByteView data, ByteView md5,
                 const http::HttpRequest::FileBody& file = {});
   Status CheckUpload(const http::HttpResponse& response, const std::string& what,
                      uint64_t size, ByteView md5);
