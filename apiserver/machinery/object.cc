@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <mutex>
 
 namespace stash::apiserver {
 
@@ -81,19 +82,23 @@ void Seal(Object& object, const std::string& api_version, const std::string& kin
   WritePartialMetadata(partial, object, kPartialVersion);
   object.rendered.partial = partial.Take();
   SealRow(object);
-  object.rendered.api_version = api_version;
-  object.rendered.kind = kind;
+  object.rendered.shape = ShapeOf(api_version, kind);
 }
 
-bool SealedAs(const Object& object, const std::string& api_version, const std::string& kind) {
-  const auto& r = object.rendered;
-  return !r.object.empty() && r.kind == kind && r.api_version == api_version;
+const SealShape* ShapeOf(const std::string& api_version, const std::string& kind) {
+  // Few shapes ever exist (one per resource and version served); a map's
+  // nodes stay where they were first put.
+  static std::mutex mu;
+  static std::map<std::pair<std::string, std::string>, SealShape> shapes;
+  std::lock_guard lock(mu);
+  auto it = shapes.try_emplace({api_version, kind}, SealShape{api_version, kind}).first;
+  return &it->second;
 }
 
 ObjectPtr WithResourceVersion(const ObjectPtr& object, uint64_t resource_version) {
   auto copy = std::make_shared<Object>(*object);
   copy->meta.resource_version = resource_version;
-  if (!object->rendered.kind.empty()) Seal(*copy, object->rendered.api_version, object->rendered.kind);
+  if (const SealShape* shape = object->rendered.shape) Seal(*copy, shape->api_version, shape->kind);
   return copy;
 }
 
@@ -180,7 +185,7 @@ void WriteMetadata(JsonOut& out, const ObjectMeta& meta) {
 void WriteObject(JsonOut& out, const std::string& api_version, const std::string& kind,
                  const Object& object) {
   const auto& r = object.rendered;
-  if (!r.object.empty() && r.api_version == api_version && r.kind == kind) {
+  if (!r.object.empty() && r.shape && r.shape->api_version == api_version && r.shape->kind == kind) {
     out.Raw(r.object);
     return;
   }

@@ -39,6 +39,14 @@ struct Cell {
   static Cell Age(int64_t seconds) { return {kAge, "", seconds}; }
 };
 
+// What an object was sealed as: an apiVersion and kind, interned by
+// ShapeOf so that equal shapes are one pointer and a list checks ten
+// thousand objects by comparing pointers.
+struct SealShape {
+  std::string api_version, kind;
+};
+const SealShape* ShapeOf(const std::string& api_version, const std::string& kind);
+
 struct Object {
   ObjectMeta meta;
   // Members after "metadata", in order: {"status", "{...}"}.
@@ -50,7 +58,7 @@ struct Object {
   // Repository's labels change), so that serving thousands of objects only
   // selects and concatenates them. Empty until sealed.
   struct Rendered {
-    std::string api_version, kind;
+    const SealShape* shape = nullptr;
     std::string metadata;  // the "metadata" value
     std::string object;    // the whole object
     std::string partial;   // as PartialObjectMetadata of meta.k8s.io/v1
@@ -69,8 +77,10 @@ using ObjectPtr = std::shared_ptr<const Object>;
 
 // Renders `object` once as a `kind` of `api_version` (see Object::rendered).
 void Seal(Object& object, const std::string& api_version, const std::string& kind);
-// Whether `object` was sealed as a `kind` of `api_version`.
-bool SealedAs(const Object& object, const std::string& api_version, const std::string& kind);
+// Whether `object` was sealed as `shape` (from ShapeOf).
+inline bool SealedAs(const Object& object, const SealShape* shape) {
+  return object.rendered.shape == shape && !object.rendered.object.empty();
+}
 
 // A copy with another resourceVersion (a DELETED event carries a newer one).
 ObjectPtr WithResourceVersion(const ObjectPtr& object, uint64_t resource_version);

@@ -49,16 +49,17 @@ std::string RenderObject(const ResourceInfo& info, const std::vector<TableColumn
   }
 }
 
-std::string RenderList(const ResourceInfo& info, const std::vector<TableColumn>& columns,
-                       const std::vector<ObjectPtr>& objects, const ListMeta& meta,
-                       const RenderOptions& options) {
+PiecedText RenderListPieced(const ResourceInfo& info, const std::vector<TableColumn>& columns,
+                            std::vector<ObjectPtr> objects, const ListMeta& meta, const RenderOptions& options) {
   if (options.media.representation == Representation::kTable) {
-    return RenderTable(info, columns, objects, TableOptionsFor(options), meta);
+    return RenderTablePieced(info, columns, std::move(objects), TableOptionsFor(options), meta);
   }
-  // The list's head, then each item's sealed bytes (or, for an object not
-  // sealed in this shape, its rendering), comma-separated, then "]}".
+  // The list's head, then each item's sealed bytes where they are (or, for
+  // an object not sealed in this shape, its rendering), comma-separated,
+  // then "]}".
   const bool partial = options.media.representation == Representation::kPartialMetadata;
   const std::string group_version = info.group_version();
+  const SealShape* shape = ShapeOf(group_version, info.kind);
   const std::string meta_version = MetaVersion(options);
   const bool sealed_partial = meta_version == "meta.k8s.io/v1";
   JsonOut head;
@@ -70,32 +71,39 @@ std::string RenderList(const ResourceInfo& info, const std::vector<TableColumn>&
   }
   WriteListMeta(head, meta);
   head.Key("items").Raw("[");
-  std::string out = head.Take();
-  size_t size = out.size() + 2;
-  for (const auto& o : objects) size += (partial ? o->rendered.partial.size() : o->rendered.object.size()) + 1;
-  out.reserve(size);
+  auto kept = std::make_shared<const std::vector<ObjectPtr>>(std::move(objects));
+  PiecedText out;
+  out.Keep(kept);
+  out.Reserve(2 * kept->size() + 2, head.str().size() + kept->size() + 2);
+  out.Copy(head.str());
   bool first = true;
-  for (const auto& o : objects) {
-    if (!first) out += ',';
+  for (const auto& o : *kept) {
+    if (!first) out.Copy(",");
     first = false;
     if (partial) {
       if (sealed_partial && !o->rendered.partial.empty()) {
-        out += o->rendered.partial;
+        out.Point(o->rendered.partial);
       } else {
         JsonOut item;
         WritePartialMetadata(item, *o, meta_version);
-        out += item.str();
+        out.Copy(item.str());
       }
-    } else if (SealedAs(*o, group_version, info.kind)) {
-      out += o->rendered.object;
+    } else if (SealedAs(*o, shape)) {
+      out.Point(o->rendered.object);
     } else {
       JsonOut item;
       WriteObject(item, group_version, info.kind, *o);
-      out += item.str();
+      out.Copy(item.str());
     }
   }
-  out += "]}";
+  out.Copy("]}");
   return out;
+}
+
+std::string RenderList(const ResourceInfo& info, const std::vector<TableColumn>& columns,
+                       const std::vector<ObjectPtr>& objects, const ListMeta& meta,
+                       const RenderOptions& options) {
+  return RenderListPieced(info, columns, objects, meta, options).Join();
 }
 
 std::string RenderBookmark(const ResourceInfo& info, uint64_t resource_version,

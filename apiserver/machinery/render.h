@@ -23,7 +23,11 @@ struct RenderOptions {
 std::string RenderObject(const ResourceInfo& info, const std::vector<TableColumn>& columns,
                          const ObjectPtr& object, const RenderOptions& options);
 
-// A list: <Kind>List, Table or PartialObjectMetadataList.
+// A list: <Kind>List, Table or PartialObjectMetadataList. Its pieces point
+// into the objects' sealed bytes, and it keeps `objects` alive.
+PiecedText RenderListPieced(const ResourceInfo& info, const std::vector<TableColumn>& columns,
+                            std::vector<ObjectPtr> objects, const ListMeta& meta, const RenderOptions& options);
+// The same list in one string.
 std::string RenderList(const ResourceInfo& info, const std::vector<TableColumn>& columns,
                        const std::vector<ObjectPtr>& objects, const ListMeta& meta,
                        const RenderOptions& options);

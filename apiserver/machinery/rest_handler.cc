@@ -19,6 +19,13 @@ Response JsonResponse(int status, std::string body) {
   return r;
 }
 
+Response JsonResponse(int status, PiecedText body) {
+  Response r;
+  r.status = status;
+  r.pieces = std::move(body);
+  return r;
+}
+
 // A quoted-string for a header: control characters (from file names in
 // error messages) become spaces, so they can never end the header.
 std::string Quote(const std::string& s) {
@@ -109,8 +116,9 @@ Response RestHandler::List(const RequestInfo& info, const Request& request, cons
   auto options = ParseListOptions(request.query);
   if (!options.ok()) return StatusResponse(BadRequestStatus(options.error().message()));
   ListResult result = storage_.List(info.ns, options->labels);
-  // Selection in place, then the page as a range: the objects' sealed bytes
-  // are the only thing copied (RenderList).
+  // Selection in place, then the page as a range; the response points at
+  // the objects' sealed bytes, and the connection copies them only as it
+  // encrypts them (RenderListPieced).
   std::vector<ObjectPtr>& selected = result.objects;
   std::erase_if(selected, [&](const ObjectPtr& o) { return !MatchesListOptions(*o, info.ns, *options); });
   if (!result.sorted) SortObjects(selected);
@@ -122,8 +130,8 @@ Response RestHandler::List(const RequestInfo& info, const Request& request, cons
     selected = std::vector<ObjectPtr>(selected.begin() + static_cast<ptrdiff_t>(range->first),
                                       selected.begin() + static_cast<ptrdiff_t>(range->second));
   }
-  Response r = JsonResponse(200, RenderList(storage_.info(), storage_.columns(), selected, meta,
-                                            RenderFor(media, options->include)));
+  Response r = JsonResponse(200, RenderListPieced(storage_.info(), storage_.columns(), std::move(selected), meta,
+                                                  RenderFor(media, options->include)));
   AddWarnings(r.headers, result.warnings);
   return r;
 }

@@ -12,36 +12,43 @@ void WriteColumns(JsonOut& out, const std::vector<TableColumn>& columns) {
   out.CloseArray();
 }
 
-// One row: the sealed cells with the ages of now, then the object the
-// request asked for: sealed when it is the one kubectl asks for (meta.k8s.io/v1
-// PartialObjectMetadata) or the object itself.
-void AppendRow(std::string& out, const std::string& group_version, const ResourceInfo& info,
+// One row: the sealed cells with the ages of now (copied), then the object
+// the request asked for: sealed when it is the one kubectl asks for
+// (meta.k8s.io/v1 PartialObjectMetadata) or the object itself, and then
+// pointed at where it is.
+void AppendRow(PiecedText& out, std::string& scratch, const SealShape* shape, const ResourceInfo& info,
                const Object& object, const TableOptions& options) {
-  AppendRowCells(out, object, options.now);
+  scratch.clear();
+  AppendRowCells(scratch, object, options.now);
   switch (options.include) {
     case IncludeObject::kNone: break;
     case IncludeObject::kMetadata:
-      out += ",\"object\":";
+      scratch += ",\"object\":";
       if (!object.rendered.partial.empty() && options.api_version == "meta.k8s.io/v1") {
-        out += object.rendered.partial;
+        out.Copy(scratch);
+        out.Point(object.rendered.partial);
+        scratch.clear();
       } else {
         JsonOut partial;  // PartialObjectMetadata in the Table's version
         WritePartialMetadata(partial, object, options.api_version);
-        out += partial.str();
+        scratch += partial.str();
       }
       break;
     case IncludeObject::kObject:
-      out += ",\"object\":";
-      if (SealedAs(object, group_version, info.kind)) {
-        out += object.rendered.object;
+      scratch += ",\"object\":";
+      if (SealedAs(object, shape)) {
+        out.Copy(scratch);
+        out.Point(object.rendered.object);
+        scratch.clear();
       } else {
         JsonOut whole;
-        WriteObject(whole, group_version, info.kind, object);
-        out += whole.str();
+        WriteObject(whole, shape->api_version, info.kind, object);
+        scratch += whole.str();
       }
       break;
   }
-  out += '}';
+  scratch += '}';
+  out.Copy(scratch);
 }
 
 }  // namespace
@@ -53,9 +60,8 @@ void WriteListMeta(JsonOut& out, const ListMeta& meta) {
   out.Close();
 }
 
-std::string RenderTable(const ResourceInfo& info, const std::vector<TableColumn>& columns,
-                        const std::vector<ObjectPtr>& objects, const TableOptions& options,
-                        const ListMeta& meta) {
+PiecedText RenderTablePieced(const ResourceInfo& info, const std::vector<TableColumn>& columns,
+                             std::vector<ObjectPtr> objects, const TableOptions& options, const ListMeta& meta) {
   JsonOut head;
   head.Open().Field("kind", "Table").Field("apiVersion", options.api_version);
   WriteListMeta(head, meta);
@@ -65,23 +71,29 @@ std::string RenderTable(const ResourceInfo& info, const std::vector<TableColumn>
     head.Key("columnDefinitions").OpenArray().CloseArray();
   }
   head.Key("rows").Raw("[");
-  std::string out = head.Take();
-  size_t size = out.size() + 2;
-  for (const auto& o : objects) {
-    const auto& r = o->rendered;
-    size_t object = options.include == IncludeObject::kObject ? r.object.size() : r.partial.size();
-    size += r.row.size() + 16 * r.ages.size() + object + 16;
-  }
-  out.reserve(size);
-  const std::string group_version = info.group_version();
+  auto kept = std::make_shared<const std::vector<ObjectPtr>>(std::move(objects));
+  PiecedText out;
+  out.Keep(kept);
+  size_t copied = head.str().size() + 2;
+  for (const auto& o : *kept) copied += o->rendered.row.size() + 16 * o->rendered.ages.size() + 16;
+  out.Reserve(2 * kept->size() + 2, copied);
+  out.Copy(head.str());
+  const SealShape* shape = ShapeOf(info.group_version(), info.kind);
+  std::string scratch;
   bool first = true;
-  for (const auto& o : objects) {
-    if (!first) out += ',';
+  for (const auto& o : *kept) {
+    if (!first) out.Copy(",");
     first = false;
-    AppendRow(out, group_version, info, *o, options);
+    AppendRow(out, scratch, shape, info, *o, options);
   }
-  out += "]}";
+  out.Copy("]}");
   return out;
+}
+
+std::string RenderTable(const ResourceInfo& info, const std::vector<TableColumn>& columns,
+                        const std::vector<ObjectPtr>& objects, const TableOptions& options,
+                        const ListMeta& meta) {
+  return RenderTablePieced(info, columns, objects, options, meta).Join();
 }
 
 }  // namespace stash::apiserver

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/json_out.h"
+#include "base/pieced_text.h"
 #include "apiserver/machinery/object.h"
 #include "apiserver/machinery/resource.h"
 
@@ -34,7 +35,12 @@ struct TableOptions {
   int64_t now = 0;      // seconds since the epoch, for ages
 };
 
-// {"kind":"Table","apiVersion":..,"metadata":..,"columnDefinitions":..,"rows":..}
+// {"kind":"Table","apiVersion":..,"metadata":..,"columnDefinitions":..,"rows":..}:
+// the rows' cells copied (their ages are of options.now), the objects in
+// them pointed at where they are sealed; it keeps `objects` alive.
+PiecedText RenderTablePieced(const ResourceInfo& info, const std::vector<TableColumn>& columns,
+                             std::vector<ObjectPtr> objects, const TableOptions& options, const ListMeta& meta);
+// The same table in one string.
 std::string RenderTable(const ResourceInfo& info, const std::vector<TableColumn>& columns,
                         const std::vector<ObjectPtr>& objects, const TableOptions& options,
                         const ListMeta& meta);

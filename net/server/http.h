@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/pieced_text.h"
+
 namespace stash::server {
 
 // Header fields in arrival order; names compare case-insensitively and a
@@ -82,7 +84,11 @@ struct Response {
   int status = 200;
   std::string content_type = "application/json";
   Headers headers;
+  // The body: `body`, then `pieces` (a large body made of bytes that live
+  // elsewhere, sent a piece at a time without being joined first).
   std::string body;
+  PiecedText pieces;
+  size_t body_size() const { return body.size() + pieces.size(); }
 };
 
 // The reason phrase of a status code ("Not Found").

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "net/server/outgoing_queue.h"
 #include "net/server/request_reader.h"
 #include "net/server/tls.h"
 #include "net/server/tls_transport.h"
@@ -37,7 +38,7 @@ struct Shared {
 std::string Head(const Response& r, bool close) {
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + ReasonPhrase(r.status) + "\r\n";
   out += "Content-Type: " + r.content_type + "\r\n";
-  out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+  out += "Content-Length: " + std::to_string(r.body_size()) + "\r\n";
   bool has_nosniff = r.headers.Has("X-Content-Type-Options");
   if (!has_nosniff) out += "X-Content-Type-Options: nosniff\r\n";
   for (const auto& [k, v] : r.headers.fields()) out += k + ": " + v + "\r\n";
@@ -177,6 +178,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     responded_ = true;
     Write(Head(r, !keep_alive_));
     if (!head_ && !r.body.empty()) Write(std::move(r.body));
+    if (!head_ && !r.pieces.empty()) Write(std::move(r.pieces));
     after_write_ = keep_alive_ ? AfterWrite::kRead : AfterWrite::kClose;
   }
 
@@ -184,7 +186,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Write(std::string bytes, bool counted = false) {
     if (closed_) return;
     if (!counted) queued_bytes_ += bytes.size();
-    out_.push_back(std::move(bytes));
+    out_.Push(std::move(bytes));
+    if (!writing_) WriteNext();
+  }
+  void Write(PiecedText body) {
+    if (closed_) return;
+    queued_bytes_ += body.size();
+    out_.Push(std::move(body));
     if (!writing_) WriteNext();
   }
 
@@ -193,6 +201,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void WriteNext() {
     if (closed_) return;
     if (out_.empty()) {
+      out_.Clear();
       writing_ = false;
       DisarmWrite();
       OnDrained();
@@ -201,15 +210,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     writing_ = true;
     size_t taken = 0;
     while (!out_.empty() && taken < kWriteBatch) {
-      const std::string& front = out_.front();
-      size_t n = std::min(front.size() - out_offset_, kWriteBatch - taken);
-      if (!tls_->Encrypt(std::string_view(front).substr(out_offset_, n))) return Abort();
-      out_offset_ += n;
-      taken += n;
-      if (out_offset_ == front.size()) {
-        out_.pop_front();
-        out_offset_ = 0;
-      }
+      std::string_view plaintext = out_.Next(kWriteBatch - taken);
+      if (!tls_->Encrypt(plaintext)) return Abort();
+      taken += plaintext.size();
     }
     // While a stream's close-watching read is pending this arms only the
     // write deadline.
@@ -271,8 +274,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   RequestReader reader_;
   std::string scratch_;  // plaintext read only to be dropped
   ClientCertificate cert_;
-  std::deque<std::string> out_;
-  size_t out_offset_ = 0;  // of out_.front(), already encrypted
+  OutgoingQueue out_;
   std::atomic<size_t> queued_bytes_{0};
   std::atomic<bool> closed_{false};
   bool writing_ = false, keep_alive_ = true, head_ = false, responded_ = false, streaming_ = false;

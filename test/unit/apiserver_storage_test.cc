@@ -430,7 +430,11 @@ namespace {
 
 class CapturingResponder : public Responder {
  public:
-  void Send(Response r) override { done_.set_value(std::move(r)); }
+  void Send(Response r) override {
+    r.body += r.pieces.Join();  // a list's body comes in pieces
+    r.pieces = {};
+    done_.set_value(std::move(r));
+  }
   std::shared_ptr<StreamWriter> Stream(int status, std::string, Headers) override {
     Response r;
     r.status = status;
