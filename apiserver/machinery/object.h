@@ -75,6 +75,28 @@ struct Object {
 };
 using ObjectPtr = std::shared_ptr<const Object>;
 
+// Loops over thousands of objects stall on memory: each object and its
+// sealed strings were allocated apart. These start fetching ahead: the
+// object `far` ahead (its metadata and the sealed strings' pointers), and
+// the sealed bytes `near` ahead, whose object the first already fetched.
+inline void PrefetchObject(const std::vector<ObjectPtr>& objects, size_t i) {
+  constexpr size_t kFar = 8;
+  if (i + kFar < objects.size()) {
+    const Object* o = objects[i + kFar].get();
+    __builtin_prefetch(&o->meta);
+    __builtin_prefetch(&o->rendered);
+  }
+}
+inline void PrefetchRow(const std::vector<ObjectPtr>& objects, size_t i) {
+  constexpr size_t kNear = 4;
+  if (i + kNear < objects.size()) {
+    const auto& r = objects[i + kNear]->rendered;
+    __builtin_prefetch(r.row.data());
+    __builtin_prefetch(r.row.data() + 64);
+    __builtin_prefetch(r.ages.data());
+  }
+}
+
 // Renders `object` once as a `kind` of `api_version` (see Object::rendered).
 void Seal(Object& object, const std::string& api_version, const std::string& kind);
 // Whether `object` was sealed as `shape` (from ShapeOf).

@@ -76,10 +76,11 @@ PiecedText RenderListPieced(const ResourceInfo& info, const std::vector<TableCol
   out.Keep(kept);
   out.Reserve(2 * kept->size() + 2, head.str().size() + kept->size() + 2);
   out.Copy(head.str());
-  bool first = true;
-  for (const auto& o : *kept) {
-    if (!first) out.Copy(",");
-    first = false;
+  const std::vector<ObjectPtr>& items = *kept;
+  for (size_t i = 0; i < items.size(); ++i) {
+    PrefetchObject(items, i);
+    const ObjectPtr& o = items[i];
+    if (i > 0) out.Copy(",");
     if (partial) {
       if (sealed_partial && !o->rendered.partial.empty()) {
         out.Point(o->rendered.partial);

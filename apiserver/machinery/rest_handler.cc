@@ -120,7 +120,14 @@ Response RestHandler::List(const RequestInfo& info, const Request& request, cons
   // the objects' sealed bytes, and the connection copies them only as it
   // encrypts them (RenderListPieced).
   std::vector<ObjectPtr>& selected = result.objects;
-  std::erase_if(selected, [&](const ObjectPtr& o) { return !MatchesListOptions(*o, info.ns, *options); });
+  size_t kept = 0;
+  for (size_t i = 0; i < selected.size(); ++i) {
+    PrefetchObject(selected, i);
+    if (!MatchesListOptions(*selected[i], info.ns, *options)) continue;
+    if (kept != i) selected[kept] = std::move(selected[i]);
+    ++kept;
+  }
+  selected.resize(kept);
   if (!result.sorted) SortObjects(selected);
   ListMeta meta;
   meta.resource_version = result.resource_version;

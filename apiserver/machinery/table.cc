@@ -80,11 +80,12 @@ PiecedText RenderTablePieced(const ResourceInfo& info, const std::vector<TableCo
   out.Copy(head.str());
   const SealShape* shape = ShapeOf(info.group_version(), info.kind);
   std::string scratch;
-  bool first = true;
-  for (const auto& o : *kept) {
-    if (!first) out.Copy(",");
-    first = false;
-    AppendRow(out, scratch, shape, info, *o, options);
+  const std::vector<ObjectPtr>& rows = *kept;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    PrefetchObject(rows, i);
+    PrefetchRow(rows, i);
+    if (i > 0) out.Copy(",");
+    AppendRow(out, scratch, shape, info, *rows[i], options);
   }
   out.Copy("]}");
   return out;

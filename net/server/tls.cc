@@ -253,6 +253,13 @@ Result<ssl_ctx_st*> MakeServerContext(const TlsConfig& config) {
   // certificate with it) costs a tenth of a short request's handshake.
   SSL_CTX_set_num_tickets(ctx, 0);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  // Go's order, as kube-apiserver serves: AES-128-GCM first (with AES-NI
+  // the fastest, for us and for the client decrypting a large list).
+  SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+  SSL_CTX_set_cipher_list(ctx,
+                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                          "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                          "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
   Status s = UseServingCertificate(ctx, config.serving);
   if (s.ok() && (!config.client_ca_pems.empty() || !config.requestheader_ca_pems.empty())) {
     s = TrustClientCas(ctx, config);
