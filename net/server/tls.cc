@@ -242,9 +242,10 @@ Result<CertificateAndKey> IssueCertificate(const CertificateAndKey& ca, const Ce
   return Make(request, false, certs[0].get(), key.get());
 }
 
-Result<ssl_ctx_st*> MakeServerContext(const TlsConfig& config) {
-  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  if (!ctx) return OpenSslError("TLS context");
+namespace {
+
+// TLS 1.2 and up, as its clients use it.
+Status SetProtocol(SSL_CTX* ctx) {
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
   // No session resumption: kubectl, client-go and the aggregator's proxy
@@ -255,12 +256,23 @@ Result<ssl_ctx_st*> MakeServerContext(const TlsConfig& config) {
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   // Go's order, as kube-apiserver serves: AES-128-GCM first (with AES-NI
   // the fastest, for us and for the client decrypting a large list).
-  SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
-  SSL_CTX_set_cipher_list(ctx,
-                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-                          "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-                          "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
-  Status s = UseServingCertificate(ctx, config.serving);
+  if (SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+                                    "TLS_CHACHA20_POLY1305_SHA256") != 1 ||
+      SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                                   "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                                   "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305") != 1) {
+    return OpenSslError("TLS cipher suites");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ssl_ctx_st*> MakeServerContext(const TlsConfig& config) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx) return OpenSslError("TLS context");
+  Status s = SetProtocol(ctx);
+  if (s.ok()) s = UseServingCertificate(ctx, config.serving);
   if (s.ok() && (!config.client_ca_pems.empty() || !config.requestheader_ca_pems.empty())) {
     s = TrustClientCas(ctx, config);
   }
