@@ -83,6 +83,9 @@ inline void PrefetchObject(const std::vector<ObjectPtr>& objects, size_t i) {
   constexpr size_t kFar = 8;
   if (i + kFar < objects.size()) {
     const Object* o = objects[i + kFar].get();
+    // make_shared puts the reference counts just before the object: a copy
+    // of the pointer writes there, and a locked increment waits for the line.
+    __builtin_prefetch(reinterpret_cast<const char*>(o) - 8, 1);
     __builtin_prefetch(&o->meta);
     __builtin_prefetch(&o->rendered);
   }

@@ -234,7 +234,10 @@ void SnapshotCache::AppendObjectsLocked(std::vector<ObjectPtr>& out) const {
     for (const auto& [id, e] : entries_) ordered_.push_back(e.object);
     ordered_stale_ = false;
   }
-  out.insert(out.end(), ordered_.begin(), ordered_.end());
+  for (size_t i = 0; i < ordered_.size(); ++i) {
+    PrefetchObject(ordered_, i);
+    out.push_back(ordered_[i]);
+  }
 }
 
 ObjectPtr SnapshotCache::FindLocked(const std::string& short_id) const {

@@ -31,6 +31,27 @@ std::string BigBody() {
   return s;
 }
 
+// A body of 20,000 small pieces pointed at, the commas between them copied,
+// and one large piece: as a list of sealed objects goes out.
+std::string PieceText(int i) { return std::string(1 + (i * 31) % 500, static_cast<char>('A' + i % 26)); }
+PiecedText PiecedBody() {
+  auto parts = std::make_shared<std::vector<std::string>>();
+  for (int i = 0; i < 20000; ++i) parts->push_back(PieceText(i));
+  parts->push_back(BigBody());
+  PiecedText t;
+  t.Keep(parts);
+  for (const auto& p : *parts) {
+    t.Point(p);
+    t.Copy(",");
+  }
+  return t;
+}
+std::string PiecedWhole() {
+  std::string s = "head:";
+  for (int i = 0; i < 20000; ++i) s += PieceText(i) + ",";
+  return s + BigBody() + ",";
+}
+
 struct TestServer {
   std::unique_ptr<HttpServer> http;
   int port = 0;
@@ -51,9 +72,16 @@ struct TestServer {
       }
       Response r;
       r.content_type = "text/plain";
-      if (q.path == "/big") r.body = BigBody();
-      else if (q.path == "/who") r.body = q.client_cert.verified ? q.client_cert.common_name : "anonymous";
-      else r.body = q.method + " " + q.target + " " + std::to_string(q.body.size());
+      if (q.path == "/big") {
+        r.body = BigBody();
+      } else if (q.path == "/pieces") {
+        r.body = "head:";
+        r.pieces = PiecedBody();
+      } else if (q.path == "/who") {
+        r.body = q.client_cert.verified ? q.client_cert.common_name : "anonymous";
+      } else {
+        r.body = q.method + " " + q.target + " " + std::to_string(q.body.size());
+      }
       w->Send(std::move(r));
     });
     auto p = http->Listen();
@@ -146,6 +174,30 @@ TEST_CASE("http server: a large body whole, twice on one keep-alive connection")
   CHECK(server.http->connections() == 1);
 }
 
+TEST_CASE("http server: a body in pieces goes out whole, after the string body, twice on one connection") {
+  TestServer server;
+  Client client(server.port);
+  const std::string want = PiecedWhole();
+  for (int i = 0; i < 2; ++i) {
+    client.Send("GET /pieces HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto [head, body] = client.Response();
+    REQUIRE(head.find("Content-Length: " + std::to_string(want.size()) + "\r\n") != std::string::npos);
+    REQUIRE(body.size() == want.size());
+    REQUIRE(body == want);
+  }
+  client.Send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(client.Response().second == "GET /a 0");
+}
+
+TEST_CASE("http server: TLS as kube clients meet it: AES-128-GCM first, no session tickets") {
+  TestServer server;
+  Client client(server.port);
+  client.Send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(client.Response().second == "GET /a 0");  // any ticket would have come before the answer
+  CHECK(std::string(SSL_get_cipher_name(client.ssl)) == "TLS_AES_128_GCM_SHA256");
+  CHECK(SSL_SESSION_has_ticket(SSL_get_session(client.ssl)) == 0);
+}
+
 TEST_CASE("http server: pipelined requests answered in order, with their bodies") {
   TestServer server;
   Client client(server.port);
@@ -169,6 +221,11 @@ TEST_CASE("http server: the client certificate reaches the handler") {
   Client anonymous(server.port);
   anonymous.Send("GET /who HTTP/1.1\r\nHost: x\r\n\r\n");
   CHECK(anonymous.Response().second == "anonymous");
+  // The handshake takes a certificate of a CA nobody trusts; the handler
+  // learns it is not verified.
+  Client mallory(server.port, &TestPki().stranger);
+  mallory.Send("GET /who HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(mallory.Response().second == "anonymous");
 }
 
 TEST_CASE("http server: limits answer 431, 413 and 400, then close") {
