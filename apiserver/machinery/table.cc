@@ -1,5 +1,7 @@
 #include "apiserver/machinery/table.h"
 
+#include <algorithm>
+
 namespace stash::apiserver {
 namespace {
 
@@ -74,9 +76,15 @@ PiecedText RenderTablePieced(const ResourceInfo& info, const std::vector<TableCo
   auto kept = std::make_shared<const std::vector<ObjectPtr>>(std::move(objects));
   PiecedText out;
   out.Keep(kept);
-  size_t copied = head.str().size() + 2;
-  for (const auto& o : *kept) copied += o->rendered.row.size() + 16 * o->rendered.ages.size() + 16;
-  out.Reserve(2 * kept->size() + 2, copied);
+  // Room for the copied cells, judged by the first rows: a pass over every
+  // object only to size the buffer would wait on memory for each.
+  size_t sample = 0, sampled = std::min<size_t>(kept->size(), 16);
+  for (size_t i = 0; i < sampled; ++i) {
+    const auto& r = (*kept)[i]->rendered;
+    sample += r.row.size() + 16 * r.ages.size() + 16;
+  }
+  size_t per_row = sampled ? sample / sampled + 16 : 0;
+  out.Reserve(2 * kept->size() + 2, head.str().size() + 2 + per_row * kept->size());
   out.Copy(head.str());
   const SealShape* shape = ShapeOf(info.group_version(), info.kind);
   std::string scratch;
