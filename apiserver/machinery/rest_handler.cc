@@ -206,8 +206,8 @@ Response RestHandler::DeleteCollection(const RequestInfo& info, const Request& r
   }
   ListMeta meta;
   meta.resource_version = storage_.watch_hub().version();
-  Response r = JsonResponse(200, RenderList(res, storage_.columns(), deleted, meta,
-                                            RenderFor(MediaChoice{}, IncludeObject::kObject)));
+  Response r = JsonResponse(200, RenderListPieced(res, storage_.columns(), std::move(deleted), meta,
+                                                  RenderFor(MediaChoice{}, IncludeObject::kObject)));
   AddWarnings(r.headers, result.warnings);
   return r;
 }
