@@ -64,6 +64,18 @@ size_t ZstdCompressTo(ByteView data, uint8_t* out, size_t capacity, int level) {
 
 size_t ZstdCompressBound(size_t size) { return ZSTD_compressBound(size); }
 
+bool ZstdLikelyIncompressible(ByteView data, int level) {
+  if (data.size() < kIncompressibleProbeMin) return false;
+  uint8_t out[ZSTD_COMPRESSBOUND(kIncompressibleProbeSize)];
+  const size_t last = data.size() - kIncompressibleProbeSize;
+  for (size_t i = 0; i < kIncompressibleProbes; i++) {
+    ByteView probe = data.subspan(last * i / (kIncompressibleProbes - 1), kIncompressibleProbeSize);
+    size_t n = ZSTD_compressCCtx(ThreadCompressor(), out, sizeof out, probe.data(), probe.size(), level);
+    if (!ZSTD_isError(n) && n < probe.size() - probe.size() / 32) return false;
+  }
+  return true;
+}
+
 ZstdFrameWriter::ZstdFrameWriter(Bytes& out, uint64_t total, int level)
     : out_(out), ctx_(ZSTD_createCCtx()) {
   failed_ = !ctx_ || ZSTD_isError(ZSTD_CCtx_setParameter(ctx_, ZSTD_c_compressionLevel, level)) ||

@@ -32,6 +32,20 @@ size_t ZstdCompressTo(ByteView data, uint8_t* out, size_t capacity, int level = 
 // The most bytes a frame of `size` input bytes can take.
 size_t ZstdCompressBound(size_t size);
 
+// Whether compressing `data` at `level` would likely save nothing worth
+// having (under 1/32 of it): true when `data` is at least
+// kIncompressibleProbeMin bytes and none of kIncompressibleProbes samples
+// of kIncompressibleProbeSize bytes, spread evenly over it, compresses by
+// that much. Already compressed or encrypted files (media, archives) are
+// most of a large backup's bytes in practice; zstd goes over such a blob
+// at a few GB/s only to find nothing, and writes it out raw, a copy the
+// size of the blob. A blob whose samples all miss the compressible parts
+// of it is stored raw and costs a little room, never data.
+inline constexpr size_t kIncompressibleProbeMin = 128u << 10;
+inline constexpr size_t kIncompressibleProbes = 4;
+inline constexpr size_t kIncompressibleProbeSize = 4u << 10;
+bool ZstdLikelyIncompressible(ByteView data, int level);
+
 // Compresses input that arrives in pieces into one zstd frame, appended to
 // `out`, so large text (an index file) never has to exist whole beside its
 // frame. `total` is the pieces' summed size, known beforehand: the frame

@@ -161,7 +161,7 @@ Status PackWriter::Add(BlobType type, const Id& id, ByteView payload, uint32_t u
 }
 
 Status PackWriter::AddPlaintext(BlobType type, const Id& id, ByteView plaintext, int zstd_level) {
-  if (zstd_level != 0 && !plaintext.empty()) {
+  if (zstd_level != 0 && !plaintext.empty() && !ZstdLikelyIncompressible(plaintext, zstd_level)) {
     SealBuffer sealed(ZstdCompressBound(plaintext.size()));
     uint8_t* frame = sealed.data() + kNonceSize;
     size_t n = ZstdCompressTo(plaintext, frame, sealed.payload_room(), zstd_level);

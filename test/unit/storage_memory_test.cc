@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "storage/backends/local_backend.h"
 #include "storage/compression.h"
 #include "storage/index.h"
+#include "storage/pack.h"
 #include "storage/repository.h"
 #include "storage/tree.h"
 #include "test/unit/test_util.h"
@@ -97,6 +99,64 @@ TEST_CASE("a zstd frame whose pieces do not add up to the promised size fails") 
   ZstdFrameWriter frame(out, 100);
   frame.Write(AsBytes("only a few bytes"));
   CHECK(frame.Finish().error().kind() == ErrorKind::kIO);
+}
+
+namespace {
+// Text that zstd halves: words from a small vocabulary.
+Bytes Words(size_t n) {
+  static const char* const kWords[] = {"index", "pack", "blob", "tree", "snapshot", "lock", "key", "data"};
+  std::string text;
+  for (size_t i = 0; text.size() < n; i++) text += std::string(kWords[(i * 5 + i / 3) % 8]) + " ";
+  text.resize(n);
+  return Bytes(text.begin(), text.end());
+}
+}  // namespace
+
+TEST_CASE("random bytes are judged incompressible from samples, text and small blobs are not") {
+  const size_t n = 1u << 20;
+  CHECK(ZstdLikelyIncompressible(RandomBytes(n), 2));
+  CHECK(ZstdLikelyIncompressible(RandomBytes(kIncompressibleProbeMin), 2));
+  CHECK(!ZstdLikelyIncompressible(Words(n), 2));
+  CHECK(!ZstdLikelyIncompressible(Bytes(n, 0), 2));
+  // Under the minimum, compression is simply tried.
+  CHECK(!ZstdLikelyIncompressible(RandomBytes(kIncompressibleProbeMin - 1), 2));
+  // One sample in text is enough to try: random bytes with text at the end,
+  // or in the middle, are compressed.
+  Bytes tail = RandomBytes(n);
+  Bytes words = Words(n / 8);
+  std::copy(words.begin(), words.end(), tail.end() - static_cast<long>(words.size()));
+  CHECK(!ZstdLikelyIncompressible(tail, 2));
+  Bytes middle = RandomBytes(n);
+  std::copy(words.begin(), words.end(), middle.begin() + static_cast<long>(n / 4));
+  CHECK(!ZstdLikelyIncompressible(middle, 2));
+}
+
+TEST_CASE("a pack stores random blobs raw and compresses text, and both read back") {
+  CryptoKey key = CryptoKey::Generate();
+  TempDir dir;
+  PackWriter w(key, dir.path);
+  Bytes noise = RandomBytes(600000), text = Words(600000);
+  REQUIRE(w.AddPlaintext(BlobType::kData, Sha256(noise), noise, 2).ok());
+  REQUIRE(w.AddPlaintext(BlobType::kData, Sha256(text), text, 2).ok());
+  auto file = w.Finish();
+  REQUIRE(file.ok());
+  ByteView bytes = file->bytes();
+  auto parsed = ParsePackHeader(key, bytes, bytes.size());
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->size() == 2);
+  CHECK(!(*parsed)[0].compressed());
+  CHECK((*parsed)[0].length == noise.size() + kCipherOverhead);
+  CHECK((*parsed)[1].compressed());
+  CHECK((*parsed)[1].length < text.size() / 2);
+  const Bytes* want[] = {&noise, &text};
+  for (size_t i = 0; i < 2; i++) {
+    const auto& b = (*parsed)[i];
+    auto plain = Open(key, bytes.subspan(b.offset, b.length));
+    REQUIRE(plain.ok());
+    if (b.compressed()) plain = ZstdDecompress(*plain, b.uncompressed_length);
+    REQUIRE(plain.ok());
+    CHECK(*plain == *want[i]);
+  }
 }
 
 TEST_CASE("sealing in place gives what Seal gives") {
