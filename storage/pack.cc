@@ -79,6 +79,7 @@ void PackWriter::Reset() {
   size_ = 0;
   hasher_.reset();
   blobs_.clear();
+  pending_.clear();
 }
 
 Status PackWriter::Append(ByteView bytes) {
@@ -89,6 +90,24 @@ Status PackWriter::Append(ByteView bytes) {
     hasher_ = std::make_unique<Sha256Hasher>();
   }
   hasher_->Update(bytes);
+  size_ += bytes.size();
+  if (pending_.size() + bytes.size() <= kWriteBuffer) {
+    pending_.insert(pending_.end(), bytes.begin(), bytes.end());
+    return Status::Ok();
+  }
+  STASH_RETURN_IF_ERROR(Flush());
+  if (bytes.size() >= kWriteBuffer) return WriteOut(bytes);
+  pending_.assign(bytes.begin(), bytes.end());
+  return Status::Ok();
+}
+
+Status PackWriter::Flush() {
+  Status written = WriteOut(pending_);
+  pending_.clear();
+  return written;
+}
+
+Status PackWriter::WriteOut(ByteView bytes) {
   for (size_t done = 0; done < bytes.size();) {
     ssize_t n = write(fd_, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
@@ -98,11 +117,11 @@ Status PackWriter::Append(ByteView bytes) {
       fd_ = -1;
       size_ = 0;
       hasher_.reset();
+      pending_.clear();
       return IOError("writing a temporary pack file: " + why);
     }
     done += static_cast<size_t>(n);
   }
-  size_ += bytes.size();
   return Status::Ok();
 }
 
@@ -222,6 +241,7 @@ Result<PackFile> PackWriter::Finish() {
   SealAppend(key_, header, tail);
   PutU32(tail, static_cast<uint32_t>(tail.size()));
   STASH_RETURN_IF_ERROR(Append(tail));
+  STASH_RETURN_IF_ERROR(Flush());
   PackFile file;
   file.id = hasher_->Finish();
   file.blobs = std::move(blobs_);

@@ -78,7 +78,7 @@ class PackFile {
 
 // Builds one pack in a temporary file, as restic does: blobs are sealed one
 // at a time and written out, so a filling pack costs no memory beyond the
-// blob being added. The file is created without a name where the file
+// blob being added and a 64 KiB write buffer. The file is created without a name where the file
 // system allows (O_TMPFILE), else named and unlinked at once, so nothing is
 // left behind on error or exit. Folder: `temp_dir`, else $TMPDIR, else /tmp.
 class PackWriter {
@@ -118,7 +118,12 @@ class PackWriter {
   Status AddInPieces(BlobType type, const Id& id, ByteView payload, uint32_t uncompressed_length);
   // Lists a blob the file now holds at `offset`.
   void Record(BlobType type, const Id& id, size_t offset, size_t length, uint32_t uncompressed_length);
+  // Appends to the file through pending_: the blobs of small files are a
+  // few KiB each, and a write call apiece cost a first backup of 22,000
+  // small files a tenth of its CPU.
   Status Append(ByteView bytes);
+  Status Flush();
+  Status WriteOut(ByteView bytes);
   void Reset();
 
   const CryptoKey& key_;
@@ -127,6 +132,8 @@ class PackWriter {
   size_t size_ = 0;
   std::unique_ptr<Sha256Hasher> hasher_;
   std::vector<PackedBlob> blobs_;
+  static constexpr size_t kWriteBuffer = 64u << 10;
+  Bytes pending_;  // appended, not yet written: under kWriteBuffer bytes
 };
 
 // Parses the header of a pack from the pack's last bytes.
