@@ -340,9 +340,9 @@ class BackupRun {
         // Small files are read right here: handing each to a file worker
         // costs more in thread switches than reading it does.
         if (st.st_size < static_cast<off_t>(kInlineSize)) {
-          CompleteFile(path, job, index, counter, ReadFile(path));
+          CompleteFile(path, job, index, counter, ReadFile(path, st.st_size));
         } else {
-          QueueFile(path, job, index, counter);
+          QueueFile(path, job, index, counter, st.st_size);
         }
         return;
       }
@@ -398,8 +398,10 @@ class BackupRun {
 
   // Reads a file on a file worker and completes its node in `job`; an
   // unreadable file is left out with a warning.
-  void QueueFile(const std::string& path, const FolderPtr& job, size_t index, Counter counter) {
-    files_.Submit([this, path, job, index, counter] { CompleteFile(path, job, index, counter, ReadFile(path)); });
+  void QueueFile(const std::string& path, const FolderPtr& job, size_t index, Counter counter, off_t size) {
+    files_.Submit([this, path, job, index, counter, size] {
+      CompleteFile(path, job, index, counter, ReadFile(path, size));
+    });
   }
 
   // A file read counts as new or changed (`counter`); one that could not be read, as neither.
@@ -425,7 +427,10 @@ class BackupRun {
   }
 
   // Runs on a file worker: read, chunk, hash; new chunks go to the blob queue.
-  FileOutcome ReadFile(const std::string& path) {
+  // `size` is what lstat said: a short read that brings the file to it is
+  // the end (a regular file reads short only there), which saves a small
+  // file its second read call. A file that grew since reads on to the end.
+  FileOutcome ReadFile(const std::string& path, off_t size) {
     FileOutcome out;
     if (Failed()) return out;
     int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
@@ -451,15 +456,6 @@ class BackupRun {
       buf.insert(buf.end(), raw.get(), raw.get() + n);
       out.size += static_cast<uint64_t>(n);
       if (progress_) progress_->bytes_done += static_cast<uint64_t>(n);
-      if (n == 0) {
-        if (!buf.empty()) {
-          out.content.push_back(QueueBlob(std::move(buf)));
-        } else {
-          buffers_.Put(std::move(buf));
-        }
-        out.ok = true;
-        break;
-      }
       while (scanned < buf.size()) {
         scanned += chunker.Find(ByteView(buf).subspan(scanned));
         if (!chunker.AtBoundary()) continue;
@@ -469,6 +465,16 @@ class BackupRun {
         out.content.push_back(QueueBlob(std::move(buf)));
         buf = std::move(rest);
         scanned = 0;
+      }
+      const bool short_to_size = static_cast<size_t>(n) < kReadSize && out.size == static_cast<uint64_t>(size);
+      if (n == 0 || short_to_size) {
+        if (!buf.empty()) {
+          out.content.push_back(QueueBlob(std::move(buf)));
+        } else {
+          buffers_.Put(std::move(buf));
+        }
+        out.ok = true;
+        break;
       }
     }
     ::close(fd);

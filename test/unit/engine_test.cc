@@ -124,6 +124,46 @@ TEST_CASE("backup and restore round trip", "[engine]") {
   }
 }
 
+TEST_CASE("files read whole around the read size, and past a size lstat got wrong", "[engine]") {
+  TempDir dir;
+  std::string src = dir.path + "/src";
+  fs::create_directories(src);
+  const size_t read = 1 << 20;  // the archiver's read size
+  std::vector<size_t> sizes = {0, 1, 4095, 65535, 65536, 65537, read - 1, read, read + 1, 2 * read, 3 * read + 7};
+  std::vector<std::string> contents;
+  for (size_t i = 0; i < sizes.size(); i++) {
+    std::string text(sizes[i], '\0');
+    for (size_t j = 0; j < text.size(); j++) text[j] = static_cast<char>((j * 31 + i) ^ (j >> 12));
+    WriteFile(src + "/f" + std::to_string(i), text);
+    contents.push_back(std::move(text));
+  }
+  auto repo = NewRepo(dir.path + "/repo");
+  ChunkerTables tables(repo->config().chunker_polynomial);
+  BackupOptions opts;
+  // /proc/version: lstat says 0 bytes, and reading gives text.
+  const std::string proc = "/proc/version";
+  const std::string proc_text = ReadFile(proc);
+  REQUIRE(!proc_text.empty());
+  struct stat st;
+  REQUIRE(::lstat(proc.c_str(), &st) == 0);
+  REQUIRE(st.st_size == 0);
+  opts.targets = {src, proc};
+  opts.hostname = "test";
+  auto result = Backup(*repo, tables, opts);
+  REQUIRE(result.ok());
+  CHECK(result->warnings.empty());
+  auto entry = FindSnapshot(*repo, "latest", {});
+  REQUIRE(entry.ok());
+  RestoreOptions ro;
+  ro.target = dir.path + "/out";
+  REQUIRE(Restore(*repo, entry->second, ro).ok());
+  for (size_t i = 0; i < sizes.size(); i++) {
+    INFO("size " << sizes[i]);
+    CHECK(ReadFile(ro.target + src + "/f" + std::to_string(i)) == contents[i]);
+  }
+  CHECK(ReadFile(ro.target + proc) == proc_text);
+}
+
 TEST_CASE("the tree does not depend on how many threads walk, read and store", "[engine]") {
   TempDir dir;
   std::string src = dir.path + "/src";
