@@ -269,11 +269,6 @@ Result<FileInfo> AzureBackend::Stat(FileType type, const std::string& name) {
   return StatBlob(ObjectPath(type, name), name);
 }
 
-Result<Bytes> AzureBackend::Read(FileType type, const std::string& name, uint64_t offset,
-                                 uint64_t length) {
-  return ReadIntoNew(type, name, offset, length);
-}
-
 Status AzureBackend::ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
                               Bytes& out) {
   std::string relative = ObjectPath(type, name);

@@ -347,11 +347,6 @@ Result<FileInfo> B2Backend::Stat(FileType type, const std::string& name) {
   return StatKey(KeyOf(type, name), name);
 }
 
-Result<Bytes> B2Backend::Read(FileType type, const std::string& name, uint64_t offset,
-                              uint64_t length) {
-  return ReadIntoNew(type, name, offset, length);
-}
-
 Status B2Backend::ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
                            Bytes& out) {
   std::string key = KeyOf(type, name);

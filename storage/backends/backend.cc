@@ -83,14 +83,8 @@ Status SameContent(Backend& backend, FileType type, const std::string& name, Byt
   return Status::Ok();
 }
 
-Status Backend::ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
-                         Bytes& out) {
-  STASH_ASSIGN_OR_RETURN(out, Read(type, name, offset, length));
-  return Status::Ok();
-}
-
-Result<Bytes> Backend::ReadIntoNew(FileType type, const std::string& name, uint64_t offset,
-                                   uint64_t length) {
+Result<Bytes> Backend::Read(FileType type, const std::string& name, uint64_t offset,
+                            uint64_t length) {
   Bytes out;
   STASH_RETURN_IF_ERROR(ReadInto(type, name, offset, length, out));
   return out;

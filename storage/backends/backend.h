@@ -53,19 +53,18 @@ class Backend {
   // kNotFound if the file does not exist.
   virtual Result<FileInfo> Stat(FileType type, const std::string& name) = 0;
 
-  // `length` bytes from `offset`; length 0 reads to the end (so offset ==
-  // size with length 0 is an empty read). Reading past the end is kCorrupt
-  // (a truncated file), never a short read; kNotFound if there is no file.
-  virtual Result<Bytes> Read(FileType type, const std::string& name,
-                             uint64_t offset = 0, uint64_t length = 0) = 0;
-
-  // Read, into `out` (resized to what was read), so that a reader of many
-  // ranges reuses one buffer's pages rather than fault in fresh ones every
-  // time. On error `out` holds nothing useful. The default calls Read; a
-  // backend that can fill a buffer in place overrides this (and makes Read
-  // a wrapper of it, so a subclass cannot change one without the other).
+  // `length` bytes from `offset` into `out` (resized to what was read);
+  // length 0 reads to the end (so offset == size with length 0 is an empty
+  // read). Reading past the end is kCorrupt (a truncated file), never a
+  // short read; kNotFound if there is no file. On error `out` holds nothing
+  // useful. Filling the caller's buffer lets a reader of many ranges reuse
+  // one buffer's pages rather than fault in fresh ones every time.
   virtual Status ReadInto(FileType type, const std::string& name, uint64_t offset,
-                          uint64_t length, Bytes& out);
+                          uint64_t length, Bytes& out) = 0;
+
+  // ReadInto, into a new buffer.
+  Result<Bytes> Read(FileType type, const std::string& name, uint64_t offset = 0,
+                     uint64_t length = 0);
 
   // Stores a whole file atomically: readers see all of it or nothing, never
   // a mix of two writers. If the name already exists, the write succeeds
@@ -92,10 +91,6 @@ class Backend {
   // kNotFound if there was no such file. A retried request that finds the
   // file gone counts as removed (an earlier attempt got through).
   virtual Status Remove(FileType type, const std::string& name) = 0;
-
- protected:
-  // Read for a backend that implements ReadInto: into a new buffer.
-  Result<Bytes> ReadIntoNew(FileType type, const std::string& name, uint64_t offset, uint64_t length);
 };
 
 // A restic file name: 64 lowercase hex digits (the file's id).

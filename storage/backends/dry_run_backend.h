@@ -24,9 +24,9 @@ class DryRunBackend : public Backend {
   Result<FileInfo> Stat(FileType type, const std::string& name) override {
     return real_->Stat(type, name);
   }
-  Result<Bytes> Read(FileType type, const std::string& name, uint64_t offset = 0,
-                     uint64_t length = 0) override {
-    return real_->Read(type, name, offset, length);
+  Status ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
+                  Bytes& out) override {
+    return real_->ReadInto(type, name, offset, length, out);
   }
   Status Write(FileType, const std::string&, ByteView) override { return Status::Ok(); }
   Status Remove(FileType, const std::string&) override { return Status::Ok(); }

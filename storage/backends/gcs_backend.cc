@@ -278,11 +278,6 @@ Result<FileInfo> GcsBackend::Stat(FileType type, const std::string& name) {
   return FileInfo{name, size};
 }
 
-Result<Bytes> GcsBackend::Read(FileType type, const std::string& name, uint64_t offset,
-                               uint64_t length) {
-  return ReadIntoNew(type, name, offset, length);
-}
-
 Status GcsBackend::ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
                             Bytes& out) {
   std::string what = ObjectPath(type, name);

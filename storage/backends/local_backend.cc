@@ -190,11 +190,6 @@ Result<FileInfo> LocalBackend::Stat(FileType type, const std::string& name) {
   return FileInfo{name, static_cast<uint64_t>(st.st_size)};
 }
 
-Result<Bytes> LocalBackend::Read(FileType type, const std::string& name, uint64_t offset,
-                                 uint64_t length) {
-  return ReadIntoNew(type, name, offset, length);
-}
-
 Status LocalBackend::ReadInto(FileType type, const std::string& name, uint64_t offset,
                               uint64_t length, Bytes& out) {
   std::string path = PathOf(type, name);

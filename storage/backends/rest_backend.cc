@@ -154,11 +154,6 @@ Result<FileInfo> RestBackend::Stat(FileType type, const std::string& name) {
   return FileInfo{name, size};
 }
 
-Result<Bytes> RestBackend::Read(FileType type, const std::string& name, uint64_t offset,
-                                uint64_t length) {
-  return ReadIntoNew(type, name, offset, length);
-}
-
 Status RestBackend::ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
                              Bytes& out) {
   auto request = NewRequest("GET", RestPath(type, name), What(type, name));

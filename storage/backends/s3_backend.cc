@@ -301,11 +301,6 @@ Result<FileInfo> S3Backend::Stat(FileType type, const std::string& name) {
   return StatKey(KeyOf(type, name), name);
 }
 
-Result<Bytes> S3Backend::Read(FileType type, const std::string& name, uint64_t offset,
-                              uint64_t length) {
-  return ReadIntoNew(type, name, offset, length);
-}
-
 Status S3Backend::ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
                            Bytes& out) {
   STASH_RETURN_IF_ERROR(EnsureLayout());

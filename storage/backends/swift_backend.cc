@@ -394,11 +394,6 @@ Result<FileInfo> SwiftBackend::Stat(FileType type, const std::string& name) {
   return StatKey(KeyOf(type, name), name);
 }
 
-Result<Bytes> SwiftBackend::Read(FileType type, const std::string& name, uint64_t offset,
-                                 uint64_t length) {
-  return ReadIntoNew(type, name, offset, length);
-}
-
 Status SwiftBackend::ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
                               Bytes& out) {
   std::string key = KeyOf(type, name);

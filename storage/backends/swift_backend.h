@@ -72,9 +72,6 @@ class SwiftBackend : public Backend {
   Status Create() override;
   Result<std::vector<FileInfo>> List(FileType type) override;
   Result<FileInfo> Stat(FileType type, const std::string& name) override;
-  // A wrapper of ReadInto, whose response body fills the caller's buffer.
-  Result<Bytes> Read(FileType type, const std::string& name, uint64_t offset = 0,
-                     uint64_t length = 0) final;
   Status ReadInto(FileType type, const std::string& name, uint64_t offset, uint64_t length,
                   Bytes& out) override;
   Status Write(FileType type, const std::string& name, ByteView data) override;
