@@ -8,6 +8,7 @@
 #include "agent/retention.h"
 #include "agent/v1beta1_session.h"
 #include "agent/workload.h"
+#include "base/strings.h"
 #include "engine/archiver.h"
 #include "kube/informer.h"
 #include "kube/leader_election.h"
@@ -19,11 +20,6 @@ namespace {
 
 using Clock = std::chrono::system_clock;
 using Steady = std::chrono::steady_clock;
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // One path into a freshly opened repository (a prune of an earlier step
 // may have replaced index files).
@@ -225,7 +221,7 @@ class SessionLoop {
 }  // namespace
 
 std::string BackupLeaseName(const std::string& kind, const std::string& name) {
-  return "lock-" + Lower(kind) + "-" + name + "-backup";
+  return "lock-" + AsciiLower(kind) + "-" + name + "-backup";
 }
 
 bool SessionWantsHost(const kube::Json& session, const std::string& bc_name, const std::string& host) {

@@ -3,13 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/strings.h"
+
 namespace stash::agent {
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 }  // namespace
 
@@ -24,7 +21,7 @@ Result<std::string> CanonicalKind(const std::string& kind) {
       {"statefulsets", "StatefulSet"}, {"sts", "StatefulSet"},
       {"daemonset", "DaemonSet"},     {"daemonsets", "DaemonSet"},
       {"ds", "DaemonSet"}};
-  auto it = kAliases.find(Lower(kind));
+  auto it = kAliases.find(AsciiLower(kind));
   if (it == kAliases.end()) {
     return Invalid("workload kind \"" + kind +
                    "\" is not one of Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet");
@@ -58,13 +55,13 @@ std::string SnapshotHost(const Workload& w) {
 std::string SmartPrefix(const Workload& w) {
   if (w.kind == "StatefulSet") return "statefulset/" + w.pod_name;
   if (w.kind == "DaemonSet") return "daemonset/" + w.name + "/" + w.node_name;
-  return Lower(w.kind) + "/" + w.name;
+  return AsciiLower(w.kind) + "/" + w.name;
 }
 
 std::string RepositoryName(const Workload& w) {
   if (w.kind == "StatefulSet") return "statefulset." + w.pod_name;
   if (w.kind == "DaemonSet") return "daemonset." + w.name + "." + w.node_name;
-  return Lower(w.kind) + "." + w.name;
+  return AsciiLower(w.kind) + "." + w.name;
 }
 
 std::map<std::string, std::string> RepositoryLabels(const Workload& w, const std::string& restic) {
@@ -75,6 +72,6 @@ std::map<std::string, std::string> RepositoryLabels(const Workload& w, const std
   return labels;
 }
 
-std::string LeaderLockName(const Workload& w) { return Lower("lock-" + w.kind + "-" + w.name); }
+std::string LeaderLockName(const Workload& w) { return AsciiLower("lock-" + w.kind + "-" + w.name); }
 
 }  // namespace stash::agent

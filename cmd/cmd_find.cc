@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "cmd/commands.h"
+#include "base/strings.h"
 #include "engine/filter.h"
 #include "base/go_json.h"
 #include "base/go_time.h"
@@ -17,11 +18,6 @@ struct FindOptions {
   bool long_format = false;
   std::optional<int64_t> oldest, newest;  // Unix seconds
 };
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // The forms restic's --oldest/--newest accept, in local time.
 Result<int64_t> ParseLocalTime(const std::string& text) {
@@ -133,7 +129,7 @@ Status Walk(Repository& repo, const Id& tree_id, const std::string& prefix, cons
   STASH_ASSIGN_OR_RETURN(Tree tree, repo.LoadTree(tree_id));
   for (const auto& n : tree.nodes) {
     std::string path = prefix + "/" + n.name;
-    std::string subject = o.ignore_case ? Lower(path) : path;
+    std::string subject = o.ignore_case ? AsciiLower(path) : path;
     bool match = false, descend = false;
     for (const auto& p : o.patterns) {
       match = match || p.Match(subject);
@@ -171,7 +167,7 @@ Result<FindOptions> OptionsFromArgs(const Args& args) {
   o.ignore_case = args.Has("ignore-case");
   o.long_format = args.Has("long");
   for (std::string p : args.positional()) {
-    if (o.ignore_case) p = Lower(p);
+    if (o.ignore_case) p = AsciiLower(p);
     STASH_ASSIGN_OR_RETURN(PathFilter f, PathFilter::Compile({p}));
     o.patterns.push_back(std::move(f));
   }

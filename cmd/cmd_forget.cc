@@ -16,6 +16,7 @@
 #include <set>
 
 #include "cmd/commands.h"
+#include "base/strings.h"
 #include "cmd/snapshot_table.h"
 #include "engine/forget.h"
 #include "base/go_json.h"
@@ -115,15 +116,6 @@ Result<ForgetOptions> OptionsFromArgs(const Args& args) {
   o.dry_run = args.Has("dry-run");
   o.prune = args.Has("prune");
   return o;
-}
-
-std::string Join(const std::vector<std::string>& v, const char* sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  return out;
 }
 
 // ---- JSON output: restic's []ForgetGroup ----
@@ -229,7 +221,7 @@ Result<std::set<Id>> ApplyToGroups(std::vector<SnapshotEntry> list, const Forget
     json_groups.push_back(JsonGroup(group, r));
     for (const auto& e : r.remove) remove.insert(e.first);
   }
-  if (g.json && !json_groups.empty()) std::printf("[%s]\n", Join(json_groups, ",").c_str());
+  if (g.json && !json_groups.empty()) std::printf("[%s]\n", JoinStrings(json_groups, ",").c_str());
   return remove;
 }
 
@@ -282,7 +274,7 @@ int RunForget(const Args& args, const Globals& g) {
     // Go's fmt of an IDSet: short ids sorted by id, in braces.
     std::vector<std::string> shorts;
     for (const auto& id : *remove) shorts.push_back(id.Short());
-    std::printf("Would have removed the following snapshots:\n{%s}\n\n", Join(shorts, " ").c_str());
+    std::printf("Would have removed the following snapshots:\n{%s}\n\n", JoinStrings(shorts, " ").c_str());
   }
   if (!o.prune) return kExitOk;
   if (!g.json && !g.quiet) std::printf("%zu snapshots have been removed, running prune\n", remove->size());

@@ -5,6 +5,8 @@
 #include <ctime>
 #include <map>
 
+#include "base/strings.h"
+
 namespace stash::cli {
 namespace {
 
@@ -13,15 +15,6 @@ std::vector<std::string> Lines(const std::string& s) {
   for (char c : s) {
     if (c == '\n') out.emplace_back();
     else out.back().push_back(c);
-  }
-  return out;
-}
-
-std::string Join(const std::vector<std::string>& v, const char* sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
   }
   return out;
 }
@@ -92,9 +85,9 @@ void PrintSnapshotTable(std::vector<SnapshotEntry> list, const std::vector<KeepR
   for (const auto& [sid, s] : list) {
     std::vector<std::string> row = {sid.Short(),
                                     FormatTableTime(Timestamp::Local(s.time.seconds, s.time.nanos)),
-                                    s.hostname, Join(s.tags, compact ? "\n" : ",")};
-    if (with_reasons) row.push_back(why.count(sid) ? Join(why[sid]->matches, "\n") : "");
-    if (!compact) row.push_back(Join(s.paths, "\n"));
+                                    s.hostname, JoinStrings(s.tags, compact ? "\n" : ",")};
+    if (with_reasons) row.push_back(why.count(sid) ? JoinStrings(why[sid]->matches, "\n") : "");
+    if (!compact) row.push_back(JoinStrings(s.paths, "\n"));
     rows.push_back(std::move(row));
     multiline = multiline || (s.paths.size() > 1 && !compact);
   }
@@ -104,9 +97,9 @@ void PrintSnapshotTable(std::vector<SnapshotEntry> list, const std::vector<KeepR
 void PrintSnapshotGroupHeader(const SnapshotGroup& g) {
   std::vector<std::string> info;
   if (!g.hostname.empty()) info.push_back("host [" + g.hostname + "]");
-  if (g.tags) info.push_back("tags [" + Join(*g.tags, ", ") + "]");
-  if (g.paths) info.push_back("paths [" + Join(*g.paths, ", ") + "]");
-  if (!info.empty()) std::printf("snapshots for (%s):\n", Join(info, ", ").c_str());
+  if (g.tags) info.push_back("tags [" + JoinStrings(*g.tags, ", ") + "]");
+  if (g.paths) info.push_back("paths [" + JoinStrings(*g.paths, ", ") + "]");
+  if (!info.empty()) std::printf("snapshots for (%s):\n", JoinStrings(info, ", ").c_str());
 }
 
 std::string GoTimeString(const Timestamp& t) {

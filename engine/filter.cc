@@ -28,6 +28,8 @@
 #include <optional>
 #include <utility>
 
+#include "base/strings.h"
+
 namespace stash {
 namespace {
 
@@ -382,31 +384,25 @@ Result<PathFilter> PathFilter::Compile(const std::vector<std::string>& patterns)
 
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 Result<PathFilter> PathFilter::Compile(const std::vector<std::string>& patterns,
                                        const std::vector<std::string>& ignoring_case) {
   STASH_ASSIGN_OR_RETURN(PathFilter filter, Compile(patterns));
   std::vector<std::string> lowered;
-  for (const auto& p : ignoring_case) lowered.push_back(Lower(p));
+  for (const auto& p : ignoring_case) lowered.push_back(AsciiLower(p));
   STASH_ASSIGN_OR_RETURN(PathFilter other, Compile(lowered));
   if (!other.Empty()) filter.ignoring_case_ = std::make_shared<const PathFilter>(std::move(other));
   return filter;
 }
 
 bool PathFilter::Match(std::string_view path) const {
-  return MatchOwn(path) || (ignoring_case_ && ignoring_case_->MatchOwn(Lower(path)));
+  return MatchOwn(path) || (ignoring_case_ && ignoring_case_->MatchOwn(AsciiLower(path)));
 }
 
 bool PathFilter::ChildMayMatch(std::string_view path) const {
   return ChildMayMatchOwn(path) ||
-         (ignoring_case_ && ignoring_case_->ChildMayMatchOwn(Lower(path)));
+         (ignoring_case_ && ignoring_case_->ChildMayMatchOwn(AsciiLower(path)));
 }
 
 bool PathFilter::MatchOwn(std::string_view path) const {

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "base/go_json.h"
+#include "base/strings.h"
 
 namespace stash {
 namespace {
@@ -126,15 +127,6 @@ std::string JsonStringArray(const std::vector<std::string>& list) {
     AppendGoJsonString(out, list[i]);
   }
   return out + "]";
-}
-
-std::string JoinList(const std::vector<std::string>& parts, const char* sep) {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i) out += sep;
-    out += parts[i];
-  }
-  return out;
 }
 
 // Go's zero time.Time (0001-01-01 UTC), where restic's search for the
@@ -307,13 +299,13 @@ std::string DescribePolicy(const ExpirePolicy& p) {
   within(p.within_weekly, "weekly"), within(p.within_monthly, "monthly");
   within(p.within_yearly, "yearly");
   std::string s;
-  if (!keeps.empty()) s = JoinList(keeps, ", ") + " snapshots";
-  if (!keepw.empty()) s += (s.empty() ? "" : ", ") + JoinList(keepw, ", ");
+  if (!keeps.empty()) s = JoinStrings(keeps, ", ") + " snapshots";
+  if (!keepw.empty()) s += (s.empty() ? "" : ", ") + JoinStrings(keepw, ", ");
   if (!p.tags.empty()) {
     std::vector<std::string> lists;
     for (const auto& l : p.tags) lists.push_back(TagListString(l));
     s += (s.empty() ? "" : " and ") + std::string("all snapshots with tags [") +
-         JoinList(lists, " ") + "]";
+         JoinStrings(lists, " ") + "]";
   }
   if (!p.within.Zero()) {
     s += (s.empty() ? "" : " and ") + std::string("all snapshots within ") +

@@ -20,6 +20,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "base/strings.h"
+
 namespace stash::http {
 namespace {
 
@@ -45,14 +47,6 @@ constexpr size_t kFilePiece = 256 * 1024;
 
 using RequestMessage = bhttp::request<bhttp::span_body<const char>>;
 using ResponseParser = bhttp::response_parser<bhttp::vector_body<uint8_t>>;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -359,7 +353,7 @@ void StreamConnection<Socket>::CopyHead(const bhttp::response_header<>& msg, Htt
   out->headers.clear();
   for (const auto& field : msg) {
     auto name = field.name_string();
-    out->headers.emplace_back(Lower({name.data(), name.size()}), std::string(field.value()));
+    out->headers.emplace_back(AsciiLower({name.data(), name.size()}), std::string(field.value()));
   }
 }
 

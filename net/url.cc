@@ -5,6 +5,8 @@
 #include <charconv>
 #include <vector>
 
+#include "base/strings.h"
+
 namespace stash::http {
 namespace {
 
@@ -21,14 +23,6 @@ bool IsUnreserved(unsigned char c) {
 }
 
 uint16_t DefaultPort(const std::string& scheme) { return scheme == "https" ? 443 : 80; }
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // Splits "host[:port]" (IPv6 literals in brackets) into url.host/url.port.
 Status ParseHostPort(std::string_view text, Url& url) {
@@ -47,7 +41,7 @@ Status ParseHostPort(std::string_view text, Url& url) {
     port = text.substr(colon + 1);
   }
   if (host.empty()) return Invalid("no host name");
-  url.host = Lower(host);
+  url.host = AsciiLower(host);
   url.port = DefaultPort(url.scheme);
   if (!port.empty()) {
     unsigned value = 0;
@@ -85,7 +79,7 @@ Result<Url> ParseUrl(std::string_view text) {
   Url url;
   size_t sep = text.find("://");
   if (sep == std::string_view::npos) return Invalid("not an http(s) URL: " + std::string(text));
-  url.scheme = Lower(text.substr(0, sep));
+  url.scheme = AsciiLower(text.substr(0, sep));
   if (url.scheme != "http" && url.scheme != "https") {
     return Invalid("unsupported URL scheme \"" + url.scheme + "\"");
   }

@@ -1,15 +1,11 @@
 #include "operator/sidecar_rbac.h"
 
 #include "base/json_out.h"
+#include "base/strings.h"
 #include "operator/sidecar.h"
 
 namespace stash::op {
 namespace {
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string WorkloadApiVersion(const std::string& kind) {
   for (const auto& r : WorkloadResources()) {
@@ -21,13 +17,13 @@ std::string WorkloadApiVersion(const std::string& kind) {
 }  // namespace
 
 std::string SidecarRoleBindingName(const std::string& kind, const std::string& name) {
-  return "stash-sidecar-" + Lower(kind) + "-" + name;
+  return "stash-sidecar-" + AsciiLower(kind) + "-" + name;
 }
 
 namespace {
 std::string BindingName(const std::string& kind, const std::string& name, const std::string& cluster_role) {
   if (cluster_role == kSidecarClusterRole) return SidecarRoleBindingName(kind, name);
-  return "stash-v1beta1-" + Lower(kind) + "-" + name;
+  return "stash-v1beta1-" + AsciiLower(kind) + "-" + name;
 }
 }  // namespace
 

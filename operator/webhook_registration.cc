@@ -1,6 +1,7 @@
 #include "operator/webhook_registration.h"
 
 #include "base/json_out.h"
+#include "base/strings.h"
 #include "crypto/encoding.h"
 #include "operator/sidecar.h"
 #include "operator/webhook_server.h"
@@ -14,11 +15,6 @@ const kube::Resource kMutatingWebhookConfigurations{"admissionregistration.k8s.i
 const kube::Resource kValidatingWebhookConfigurations{"admissionregistration.k8s.io", "v1",
                                                       "validatingwebhookconfigurations",
                                                       "ValidatingWebhookConfiguration", false};
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 void ClientConfig(JsonOut& j, const WebhookEndpoint& endpoint, const std::string& path, const std::string& ca_pem) {
   j.Key("clientConfig").Open().Field("caBundle", Base64Encode(AsBytes(ca_pem)));
@@ -34,7 +30,7 @@ void ClientConfig(JsonOut& j, const WebhookEndpoint& endpoint, const std::string
 }
 
 void Webhook(JsonOut& j, const kube::Resource& r, const WebhookEndpoint& endpoint, const std::string& ca_pem) {
-  j.Open().Field("name", Lower(r.kind) + ".admission.stash.appscode.com");
+  j.Open().Field("name", AsciiLower(r.kind) + ".admission.stash.appscode.com");
   ClientConfig(j, endpoint, kAdmissionPathPrefix + r.plural, ca_pem);
   j.Key("rules").OpenArray().Open();
   j.Key("apiGroups").OpenArray().Str(r.group).CloseArray();

@@ -6,6 +6,7 @@
 
 #include "base/json_out.h"
 #include "base/json_util.h"
+#include "base/strings.h"
 
 namespace stash {
 namespace {
@@ -14,11 +15,6 @@ using Json = rapidjson::Value;
 using Doc = rapidjson::Document;
 using json::StringAt;
 using json::StringOr;
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string Join(const std::vector<std::string>& parts) {
   std::string out;
@@ -35,7 +31,7 @@ void Upsert(SubstInputs& into, const SubstInputs& from) {
 }
 
 std::string Plural(const std::string& kind) {
-  std::string lower = Lower(kind);
+  std::string lower = AsciiLower(kind);
   if (lower.empty()) return lower;
   if (lower.back() == 's') return lower + "es";
   if (lower.back() == 'y') return lower.substr(0, lower.size() - 1) + "ies";
@@ -138,7 +134,7 @@ SubstInputs TargetInputs(const V1beta1Target& target, const std::string& ns) {
   SubstInputs in;
   in["TARGET_NAME"] = target.ref.name;
   SetIf(in, "TARGET_API_VERSION", target.ref.api_version);
-  in["TARGET_KIND"] = Lower(target.ref.kind);
+  in["TARGET_KIND"] = AsciiLower(target.ref.kind);
   in["TARGET_RESOURCE"] = Plural(target.ref.kind);
   in["TARGET_NAMESPACE"] = ns;
   Doc mounts;

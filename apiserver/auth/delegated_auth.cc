@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "base/bytes.h"
+#include "base/strings.h"
 #include "crypto/id.h"
 
 namespace stash::apiserver {
@@ -21,11 +22,6 @@ void Trim(Map& cache, Now now, Refused refused) {
   std::erase_if(cache, [&](const auto& kv) { return kv.second.expires <= now; });
   if (cache.size() >= kMaxCacheEntries) std::erase_if(cache, [&](const auto& kv) { return refused(kv.second); });
   if (cache.size() >= kMaxCacheEntries) cache.clear();
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
@@ -120,7 +116,7 @@ UserInfo RequestHeaderAuthenticator::UserFromHeaders(const Headers& headers, std
       if (field.size() <= prefix.size() || !StartsWithIgnoreCase(field, prefix)) continue;
       // Kubernetes lower-cases the key, then undoes the sender's escaping
       // (keys may hold '/', which header names cannot).
-      std::string key = Lower(field.substr(prefix.size()));
+      std::string key = AsciiLower(field.substr(prefix.size()));
       auto decoded = PercentDecode(key, false);
       if (!value.empty()) user.extra[decoded ? *decoded : key].push_back(value);
       break;

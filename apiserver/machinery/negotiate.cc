@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/strings.h"
+
 namespace stash::apiserver {
 namespace {
 
@@ -11,11 +13,6 @@ std::string Trim(std::string_view s) {
   if (b == std::string_view::npos) return "";
   size_t e = s.find_last_not_of(" \t");
   return std::string(s.substr(b, e - b + 1));
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 std::vector<std::string_view> Split(std::string_view s, char sep) {
@@ -74,7 +71,7 @@ std::vector<MediaRange> ParseAccept(std::string_view accept) {
   for (auto entry : Split(accept, ',')) {
     auto parts = Split(entry, ';');
     MediaRange m;
-    m.type = Lower(Trim(parts[0]));
+    m.type = AsciiLower(Trim(parts[0]));
     if (m.type.empty()) continue;
     for (size_t i = 1; i < parts.size(); ++i) {
       std::string p = Trim(parts[i]);
@@ -84,7 +81,7 @@ std::vector<MediaRange> ParseAccept(std::string_view accept) {
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
         value = value.substr(1, value.size() - 2);
       }
-      m.params[Lower(Trim(std::string_view(p).substr(0, eq)))] = value;
+      m.params[AsciiLower(Trim(std::string_view(p).substr(0, eq)))] = value;
     }
     out.push_back(std::move(m));
   }

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <vector>
 
+#include "base/strings.h"
+
 namespace stash::apiserver {
 namespace {
 
@@ -19,11 +21,6 @@ std::vector<std::string> Segments(const std::string& path) {
   return out;
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 bool IsWatchParam(const Query& query) {
   auto w = query.Get("watch");
   return w && (*w == "true" || *w == "1");
@@ -38,7 +35,7 @@ std::string VerbFor(const std::string& method, bool has_name, bool watch) {
   if (method == "POST") return "create";
   if (method == "PUT") return "update";
   if (method == "PATCH") return "patch";
-  return Lower(method);
+  return AsciiLower(method);
 }
 
 // "metadata.name=x" (or ==) as the only name a list or watch asks about.
@@ -57,7 +54,7 @@ std::string NameFromFieldSelector(const Query& query) {
 RequestInfo ParseRequestInfo(const std::string& method, const std::string& path, const Query& query) {
   RequestInfo info;
   info.path = path;
-  info.verb = Lower(method);
+  info.verb = AsciiLower(method);
   auto parts = Segments(path);
   // /apis, /apis/<group> and /apis/<group>/<version> are discovery.
   if (parts.size() < 4 || parts[0] != "apis") return info;

@@ -9,6 +9,7 @@
 #include <map>
 #include <vector>
 
+#include "base/strings.h"
 #include "crypto/encoding.h"
 
 namespace stash::http {
@@ -20,14 +21,6 @@ constexpr const char* kBeforeLength[] = {"content-encoding", "content-language"}
 constexpr const char* kAfterLength[] = {
     "content-md5", "content-type", "date", "if-modified-since", "if-match", "if-none-match",
     "if-unmodified-since", "range"};
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // Trims the value and replaces each run of whitespace with one space.
 std::string Unfold(std::string_view v) {
@@ -48,7 +41,7 @@ std::string Unfold(std::string_view v) {
 // The first value of a header (name in lower case), or "".
 std::string HeaderValue(const HeaderList& headers, std::string_view name) {
   for (const auto& [k, v] : headers) {
-    if (Lower(k) == name) return v;
+    if (AsciiLower(k) == name) return v;
   }
   return "";
 }
@@ -59,7 +52,7 @@ std::string SharedKeyCanonicalHeaders(const HeaderList& headers) {
   // std::map sorts by byte value, as the service compares names.
   std::map<std::string, std::string> ms;
   for (const auto& [k, v] : headers) {
-    std::string name = Lower(Unfold(k));
+    std::string name = AsciiLower(Unfold(k));
     if (!name.starts_with("x-ms-")) continue;
     std::string& joined = ms[name];
     if (!joined.empty()) joined += ',';
@@ -73,7 +66,7 @@ std::string SharedKeyCanonicalHeaders(const HeaderList& headers) {
 std::string SharedKeyCanonicalResource(const std::string& account, const std::string& path,
                                        const HeaderList& query) {
   std::map<std::string, std::vector<std::string>> params;
-  for (const auto& [k, v] : query) params[Lower(k)].push_back(v);
+  for (const auto& [k, v] : query) params[AsciiLower(k)].push_back(v);
   std::string out = "/" + account + (path.empty() ? "/" : path);
   for (auto& [name, values] : params) {
     std::sort(values.begin(), values.end());

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "base/strings.h"
 #include "crypto/encoding.h"
 #include "crypto/id.h"
 #include "net/url.h"
@@ -19,13 +20,6 @@ std::string Hmac(std::string_view key, std::string_view data) {
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
   return std::string(reinterpret_cast<char*>(out), len);
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
 }
 
 // Trims the value and collapses runs of spaces and tabs to one space.
@@ -66,7 +60,7 @@ std::string CanonicalQuery(const HeaderList& query) {
 
 std::string CanonicalRequest(const SigV4Request& request, std::string* signed_headers) {
   HeaderList headers;
-  for (const auto& [k, v] : request.headers) headers.emplace_back(Lower(k), CanonicalValue(v));
+  for (const auto& [k, v] : request.headers) headers.emplace_back(AsciiLower(k), CanonicalValue(v));
   std::stable_sort(headers.begin(), headers.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string canonical_headers, names;
