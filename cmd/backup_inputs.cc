@@ -9,6 +9,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "cmd/common.h"
 #include "engine/backup_lists.h"
 #include "engine/go_errors.h"
 
@@ -35,11 +36,6 @@ InputResult<std::string> ReadWhole(const std::string& path) {
   }
   if (fd != STDIN_FILENO) ::close(fd);
   return data;
-}
-
-std::string Getenv(const std::string& name) {
-  const char* v = std::getenv(name.c_str());
-  return v ? v : "";
 }
 
 // --files-from: each line is a glob pattern.
@@ -76,7 +72,7 @@ std::optional<InputError> AddPatternFiles(const Args& args, const std::string& f
   for (const auto& file : args.GetAll(flag)) {
     auto data = ReadWhole(file);
     if (auto* e = std::get_if<InputError>(&data)) return *e;
-    for (auto& p : ExcludeFilePatterns(DecodeText(std::get<std::string>(data)), Getenv)) {
+    for (auto& p : ExcludeFilePatterns(DecodeText(std::get<std::string>(data)), Env)) {
       patterns.push_back(std::move(p));
     }
   }

@@ -17,58 +17,17 @@
 namespace stash::cli {
 namespace {
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-std::string TrimNewline(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
-// The source password: --from-password-command, --from-password-file or
-// RESTIC_FROM_PASSWORD (and the RESTIC_FROM_* variables of the flags).
-Result<std::string> FromPassword(const Args& args) {
-  std::string command = args.Get("from-password-command", Env("RESTIC_FROM_PASSWORD_COMMAND"));
-  std::string file = args.Get("from-password-file", Env("RESTIC_FROM_PASSWORD_FILE"));
-  std::string password;
-  if (!command.empty()) {
-    FILE* p = ::popen(command.c_str(), "r");
-    if (!p) return IOError("password command \"" + command + "\" could not be started");
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) password.append(buf, n);
-    if (::pclose(p) != 0) return Invalid("password command \"" + command + "\" failed");
-  } else if (!file.empty()) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return Invalid("cannot read password file " + file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    password = ss.str();
-  } else {
-    password = Env("RESTIC_FROM_PASSWORD");
-  }
-  password = TrimNewline(password);
-  if (password.empty()) return Invalid("no password for the source repository (--from-password-file, --from-password-command or RESTIC_FROM_PASSWORD)");
-  return password;
-}
-
 Result<std::unique_ptr<Repository>> OpenSource(const Args& args) {
-  std::string location = args.Get("from-repo", Env("RESTIC_FROM_REPOSITORY"));
-  std::string file = args.Get("from-repository-file", Env("RESTIC_FROM_REPOSITORY_FILE"));
-  if (location.empty() && !file.empty()) {
-    std::ifstream in(file);
-    if (!in) return Invalid("cannot read repository file " + file);
-    std::getline(in, location);
-    location = TrimNewline(location);
-  }
+  STASH_ASSIGN_OR_RETURN(std::string location, RepositoryLocation(args, kSourceRepository));
   if (location.empty()) {
     return Invalid("Please specify a source repository location (--from-repo or --from-repository-file)");
   }
   STASH_ASSIGN_OR_RETURN(auto backend, BackendFor(location));
-  STASH_ASSIGN_OR_RETURN(std::string password, FromPassword(args));
-  return Repository::Open(std::move(backend), password);
+  STASH_ASSIGN_OR_RETURN(auto password, GivenPassword(args, kSourceRepository));
+  if (!password || password->empty()) {
+    return Invalid("no password for the source repository (--from-password-file, --from-password-command or RESTIC_FROM_PASSWORD)");
+  }
+  return Repository::Open(std::move(backend), *password);
 }
 
 // restic's similarSnapshots: all but parent and original agree.

@@ -25,11 +25,6 @@
 namespace stash::cli {
 namespace {
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
 void Log(const std::string& line) { LogLine(line); }
 
 Result<std::unique_ptr<kube::Client>> Connect(const Args& args) {

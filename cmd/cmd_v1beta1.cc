@@ -37,11 +37,6 @@ namespace {
 
 void Log(const std::string& line) { LogLine(line); }
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
 Result<std::unique_ptr<kube::Client>> Connect(const Args& args) {
   STASH_ASSIGN_OR_RETURN(auto access, kube::ResolveAccess(args.Get("kubeconfig")));
   auto client = kube::Client::Create(access);

@@ -25,16 +25,6 @@ std::string& CaCertFile() {
   return file;
 }
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-std::string TrimNewline(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
 Result<std::string> PasswordFromCommand(const std::string& command) {
   FILE* p = ::popen(command.c_str(), "r");
   if (!p) return IOError("password command \"" + command + "\" could not be started");
@@ -56,16 +46,52 @@ std::string PromptLine(const char* prompt) {
 
 }  // namespace
 
+std::string Env(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  return v ? v : "";
+}
+
+std::string TrimNewline(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+Result<std::string> RepositoryLocation(const Args& args, const RepositorySource& flags) {
+  const std::string prefix = flags.env_prefix;
+  std::string location = args.Get(flags.repo, Env(prefix + "REPOSITORY"));
+  std::string file = args.Get(flags.repository_file, Env(prefix + "REPOSITORY_FILE"));
+  if (location.empty() && !file.empty()) {
+    std::ifstream in(file);
+    if (!in) return Invalid("cannot read repository file " + file);
+    std::getline(in, location);
+    location = TrimNewline(location);
+  }
+  return location;
+}
+
+Result<std::optional<std::string>> GivenPassword(const Args& args, const RepositorySource& flags) {
+  const std::string prefix = flags.env_prefix;
+  std::string command = args.Get(flags.password_command, Env(prefix + "PASSWORD_COMMAND"));
+  std::string file = args.Get(flags.password_file, Env(prefix + "PASSWORD_FILE"));
+  if (!command.empty()) {
+    STASH_ASSIGN_OR_RETURN(std::string password, PasswordFromCommand(command));
+    return std::optional<std::string>(std::move(password));
+  }
+  if (!file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Invalid("cannot read password file " + file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return std::optional<std::string>(TrimNewline(ss.str()));
+  }
+  // Set but empty is given (and refused by the caller as empty), as in restic.
+  if (const char* env = std::getenv((prefix + "PASSWORD").c_str())) return std::optional<std::string>(env);
+  return std::optional<std::string>();
+}
+
 Result<Globals> ReadGlobals(const Args& args) {
   Globals g;
-  g.repo = args.Get("repo", Env("RESTIC_REPOSITORY"));
-  std::string repo_file = args.Get("repository-file", Env("RESTIC_REPOSITORY_FILE"));
-  if (g.repo.empty() && !repo_file.empty()) {
-    std::ifstream in(repo_file);
-    if (!in) return Invalid("cannot read repository file " + repo_file);
-    std::getline(in, g.repo);
-    g.repo = TrimNewline(g.repo);
-  }
+  STASH_ASSIGN_OR_RETURN(g.repo, RepositoryLocation(args, kTargetRepository));
   g.json = args.Has("json");
   g.quiet = args.Has("quiet");
   CaCertFile() = args.Get("cacert");
@@ -73,19 +99,10 @@ Result<Globals> ReadGlobals(const Args& args) {
 }
 
 Result<std::string> ReadPassword(const Args& args, bool confirm_new) {
-  std::string file = args.Get("password-file", Env("RESTIC_PASSWORD_FILE"));
-  std::string command = args.Get("password-command", Env("RESTIC_PASSWORD_COMMAND"));
+  STASH_ASSIGN_OR_RETURN(auto given, GivenPassword(args, kTargetRepository));
   std::string password;
-  if (!command.empty()) {
-    STASH_ASSIGN_OR_RETURN(password, PasswordFromCommand(command));
-  } else if (!file.empty()) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return Invalid("cannot read password file " + file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    password = TrimNewline(ss.str());
-  } else if (const char* env = std::getenv("RESTIC_PASSWORD")) {
-    password = env;
+  if (given) {
+    password = std::move(*given);
   } else {
     password = PromptLine(confirm_new ? "enter password for new repository: "
                                       : "enter password for repository: ");

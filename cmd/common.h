@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,38 @@ struct Globals {
 };
 
 Result<Globals> ReadGlobals(const Args& args);
+
+// The flags and variables that name a repository and its password: the
+// repository a command works on (--repo, RESTIC_REPOSITORY, ...) or the one
+// `copy` reads from (--from-repo, RESTIC_FROM_REPOSITORY, ...).
+struct RepositorySource {
+  const char* repo;              // flag of the location
+  const char* repository_file;   // flag of a file holding the location
+  const char* password_file;
+  const char* password_command;
+  const char* env_prefix;        // "RESTIC_" or "RESTIC_FROM_": the variables
+                                 // PREFIX{REPOSITORY,REPOSITORY_FILE,PASSWORD,
+                                 // PASSWORD_FILE,PASSWORD_COMMAND}
+};
+inline constexpr RepositorySource kTargetRepository{"repo", "repository-file", "password-file",
+                                                   "password-command", "RESTIC_"};
+inline constexpr RepositorySource kSourceRepository{"from-repo", "from-repository-file", "from-password-file",
+                                                   "from-password-command", "RESTIC_FROM_"};
+
+// The location from the flag, its variable, or the first line of the
+// repository file; empty when none is given.
+Result<std::string> RepositoryLocation(const Args& args, const RepositorySource& flags);
+
+// The password from the password command or the password file (without
+// its line ending) or the PASSWORD variable, in that order; nullopt when
+// none of them is given.
+Result<std::optional<std::string>> GivenPassword(const Args& args, const RepositorySource& flags);
+
+// The variable's value, or "" when it is not set.
+std::string Env(const std::string& name);
+
+// `s` without the line endings ("\n", "\r\n") at its end.
+std::string TrimNewline(std::string s);
 
 // The password from RESTIC_PASSWORD, --password-file / RESTIC_PASSWORD_FILE,
 // --password-command / RESTIC_PASSWORD_COMMAND, or standard input.
