@@ -15,17 +15,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr char kLastApplied[] = "restic.appscode.com/last-applied-configuration";
 
-const std::vector<kube::Resource>& WorkloadKinds() {
-  static const std::vector<kube::Resource> kinds = {
-      {"apps", "v1", "deployments", "Deployment", true},
-      {"apps", "v1", "statefulsets", "StatefulSet", true},
-      {"apps", "v1", "daemonsets", "DaemonSet", true},
-      {"apps", "v1", "replicasets", "ReplicaSet", true},
-      {"", "v1", "replicationcontrollers", "ReplicationController", true},
-  };
-  return kinds;
-}
-const kube::Resource kReplicaSets{"apps", "v1", "replicasets", "ReplicaSet", true};
 
 std::string Named(const kube::Resource& r, const kube::Json& w) { return r.kind + " " + kube::KeyOf(w); }
 
@@ -54,7 +43,7 @@ class Restarter {
   Result<std::vector<kube::ObjectPtr>> PodsOf(const kube::Resource& r, const kube::Json& w) {
     std::vector<std::string> owners = {kube::Uid(w)};
     if (r.kind == "Deployment") {
-      auto sets = client_.List(kReplicaSets, kube::Namespace(w));
+      auto sets = client_.List(kube::resources::kReplicaSets, kube::Namespace(w));
       if (!sets.ok()) return sets.error();
       for (const auto& rs : sets->items) {
         if (ControlledByAny(*rs, {kube::Uid(w)})) owners.push_back(kube::Uid(*rs));
@@ -337,7 +326,7 @@ Status RunScaledown(kube::Client& client, kube::EventRecorder& events, const Sca
   Restarter restarter(client, events, options, log);
   std::string failures;
   size_t found = 0;
-  for (const auto& r : WorkloadKinds()) {
+  for (const auto& r : kube::resources::WorkloadResources()) {
     auto list = client.List(r, options.ns);
     if (!list.ok()) return list.error().Wrap("listing " + r.plural + " of " + options.ns);
     for (const auto& w : list->items) {

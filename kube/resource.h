@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace stash::kube {
 
@@ -40,6 +41,22 @@ inline const Resource kServices{"", "v1", "services", "Service", true};
 inline const Resource kLeases{"coordination.k8s.io", "v1", "leases", "Lease", true};
 inline const Resource kAPIServices{"apiregistration.k8s.io", "v1", "apiservices", "APIService", false};
 inline const Resource kRoleBindings{"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true};
+inline const Resource kServiceAccounts{"", "v1", "serviceaccounts", "ServiceAccount", true};
+inline const Resource kJobs{"batch", "v1", "jobs", "Job", true};
+inline const Resource kCronJobs{"batch", "v1", "cronjobs", "CronJob", true};
+inline const Resource kDeployments{"apps", "v1", "deployments", "Deployment", true};
+inline const Resource kStatefulSets{"apps", "v1", "statefulsets", "StatefulSet", true};
+inline const Resource kDaemonSets{"apps", "v1", "daemonsets", "DaemonSet", true};
+inline const Resource kReplicaSets{"apps", "v1", "replicasets", "ReplicaSet", true};
+inline const Resource kReplicationControllers{"", "v1", "replicationcontrollers", "ReplicationController", true};
+
+// The workload kinds Stash backs up (each with its pod template at
+// /spec/template), in the order Stash lists them.
+inline const std::vector<Resource>& WorkloadResources() {
+  static const std::vector<Resource> kinds = {kDeployments, kStatefulSets, kDaemonSets, kReplicaSets,
+                                              kReplicationControllers};
+  return kinds;
+}
 }  // namespace resources
 
 }  // namespace stash::kube

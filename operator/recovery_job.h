@@ -33,9 +33,9 @@ namespace stash::op {
 
 inline const kube::Resource kRecoveries{"stash.appscode.com", "v1alpha1", "recoveries", "Recovery", true};
 inline const kube::Resource kRepositories{"stash.appscode.com", "v1alpha1", "repositories", "Repository", true};
-inline const kube::Resource kJobs{"batch", "v1", "jobs", "Job", true};
-inline const kube::Resource kServiceAccounts{"", "v1", "serviceaccounts", "ServiceAccount", true};
-inline const kube::Resource kRoleBindings{"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true};
+using kube::resources::kJobs;
+using kube::resources::kRoleBindings;
+using kube::resources::kServiceAccounts;
 
 inline constexpr char kRecoveryClusterRole[] = "stash-recovery";
 // `stash recover` exits with this when a retry cannot help.

@@ -109,7 +109,7 @@ std::string ScaledownServiceAccountJson(const kube::Json& restic) {
 
 std::string ScaledownRoleBindingJson(const kube::Json& restic) {
   JsonOut j;
-  j.Open().Field("apiVersion", kScaledownRoleBindings.ApiVersion()).Field("kind", kScaledownRoleBindings.kind);
+  j.Open().Field("apiVersion", kube::resources::kRoleBindings.ApiVersion()).Field("kind", kube::resources::kRoleBindings.kind);
   Metadata(j, restic);
   j.Key("roleRef").Open().Field("apiGroup", "rbac.authorization.k8s.io").Field("kind", "ClusterRole")
       .Field("name", kScaledownClusterRole).Close();

@@ -30,10 +30,7 @@
 
 namespace stash::op {
 
-inline const kube::Resource kCronJobs{"batch", "v1", "cronjobs", "CronJob", true};
-inline const kube::Resource kScaledownServiceAccounts{"", "v1", "serviceaccounts", "ServiceAccount", true};
-inline const kube::Resource kScaledownRoleBindings{"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding",
-                                                   true};
+using kube::resources::kCronJobs;
 inline constexpr char kScaledownClusterRole[] = "stash-scaledown";
 inline constexpr char kScaledownOperationLabel[] = "scale-down";
 

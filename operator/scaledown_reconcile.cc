@@ -26,9 +26,9 @@ Status Ensure(kube::Client& client, kube::EventRecorder& events, const Scaledown
     return Status::Ok();
   }
   const std::string name = ScaledownCronJobName(t.name);
-  auto account = ApplyOne(client, kScaledownServiceAccounts, t.ns, name, ScaledownServiceAccountJson(restic));
+  auto account = ApplyOne(client, kube::resources::kServiceAccounts, t.ns, name, ScaledownServiceAccountJson(restic));
   if (!account.ok()) return account.error();
-  auto binding = ApplyOne(client, kScaledownRoleBindings, t.ns, name, ScaledownRoleBindingJson(restic));
+  auto binding = ApplyOne(client, kube::resources::kRoleBindings, t.ns, name, ScaledownRoleBindingJson(restic));
   if (!binding.ok()) return binding.error();
   auto applied = ApplyOne(client, kCronJobs, t.ns, name, *cronjob);
   if (!applied.ok() && applied.error().kind() == ErrorKind::kInvalid) {
@@ -42,7 +42,7 @@ Status Ensure(kube::Client& client, kube::EventRecorder& events, const Scaledown
 
 Status Remove(kube::Client& client, const ScaledownTarget& t, const kube::LogFn& log) {
   const std::string name = ScaledownCronJobName(t.name);
-  for (const auto* r : {&kScaledownRoleBindings, &kScaledownServiceAccounts}) {
+  for (const auto* r : {&kube::resources::kRoleBindings, &kube::resources::kServiceAccounts}) {
     Status s = client.Delete(*r, t.ns, name);
     if (!s.ok()) return s.error().Wrap("delete " + Named(*r, t.ns, name));
   }

@@ -90,17 +90,6 @@ std::vector<std::string> VolumesJson(const kube::Json& restic) {
 
 }  // namespace
 
-const std::vector<kube::Resource>& WorkloadResources() {
-  static const std::vector<kube::Resource> kinds = {
-      {"apps", "v1", "deployments", "Deployment", true},
-      {"apps", "v1", "statefulsets", "StatefulSet", true},
-      {"apps", "v1", "daemonsets", "DaemonSet", true},
-      {"apps", "v1", "replicasets", "ReplicaSet", true},
-      {"", "v1", "replicationcontrollers", "ReplicationController", true},
-  };
-  return kinds;
-}
-
 bool HasSidecar(const kube::Json& workload) {
   for (const char* list : {"/spec/template/spec/containers", "/spec/template/spec/initContainers"}) {
     const kube::Json* containers = kube::At(workload, list);

@@ -31,7 +31,7 @@ inline constexpr char kImageTagAnnotation[] = "restic.appscode.com/tag";
 inline const kube::Resource kRestics{"stash.appscode.com", "v1alpha1", "restics", "Restic", true};
 
 // The kinds a Restic may select, each with its pod template at /spec/template.
-const std::vector<kube::Resource>& WorkloadResources();
+using kube::resources::WorkloadResources;
 
 struct SidecarOptions {
   std::string image = "stash:0.1.0";  // the Restic's tag annotation replaces the tag
