@@ -8,7 +8,7 @@
 #include "agent/retention.h"
 #include "agent/v1beta1_session.h"
 #include "agent/workload.h"
-#include "base/strings.h"
+#include "base/string_util.h"
 #include "engine/archiver.h"
 #include "kube/informer.h"
 #include "kube/leader_election.h"

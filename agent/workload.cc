@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "base/strings.h"
+#include "base/string_util.h"
 
 namespace stash::agent {
 namespace {

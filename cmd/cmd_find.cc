@@ -4,7 +4,7 @@
 #include <optional>
 
 #include "cmd/commands.h"
-#include "base/strings.h"
+#include "base/string_util.h"
 #include "engine/filter.h"
 #include "base/go_json.h"
 #include "base/go_time.h"

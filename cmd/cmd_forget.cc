@@ -16,7 +16,7 @@
 #include <set>
 
 #include "cmd/commands.h"
-#include "base/strings.h"
+#include "base/string_util.h"
 #include "cmd/snapshot_table.h"
 #include "engine/forget.h"
 #include "base/go_json.h"

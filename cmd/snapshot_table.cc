@@ -5,7 +5,7 @@
 #include <ctime>
 #include <map>
 
-#include "base/strings.h"
+#include "base/string_util.h"
 
 namespace stash::cli {
 namespace {

@@ -28,7 +28,7 @@
 #include <optional>
 #include <utility>
 
-#include "base/strings.h"
+#include "base/string_util.h"
 
 namespace stash {
 namespace {

@@ -5,7 +5,7 @@
 #include <map>
 
 #include "base/go_json.h"
-#include "base/strings.h"
+#include "base/string_util.h"
 
 namespace stash {
 namespace {

@@ -20,7 +20,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include "base/strings.h"
+#include "base/string_util.h"
 
 namespace stash::http {
 namespace {

@@ -5,7 +5,7 @@
 #include <charconv>
 #include <vector>
 
-#include "base/strings.h"
+#include "base/string_util.h"
 
 namespace stash::http {
 namespace {

@@ -1,7 +1,7 @@
 #include "operator/sidecar_rbac.h"
 
 #include "base/json_out.h"
-#include "base/strings.h"
+#include "base/string_util.h"
 #include "operator/sidecar.h"
 
 namespace stash::op {

@@ -1,7 +1,7 @@
 #include "operator/webhook_registration.h"
 
 #include "base/json_out.h"
-#include "base/strings.h"
+#include "base/string_util.h"
 #include "crypto/encoding.h"
 #include "operator/sidecar.h"
 #include "operator/webhook_server.h"

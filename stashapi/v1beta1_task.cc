@@ -6,7 +6,7 @@
 
 #include "base/json_out.h"
 #include "base/json_util.h"
-#include "base/strings.h"
+#include "base/string_util.h"
 
 namespace stash {
 namespace {

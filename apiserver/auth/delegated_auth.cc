@@ -4,7 +4,7 @@
 #include <cctype>
 
 #include "base/bytes.h"
-#include "base/strings.h"
+#include "base/string_util.h"
 #include "crypto/id.h"
 
 namespace stash::apiserver {

@@ -3,7 +3,7 @@
 #include <cctype>
 #include <vector>
 
-#include "base/strings.h"
+#include "base/string_util.h"
 
 namespace stash::apiserver {
 namespace {

@@ -9,7 +9,7 @@
 #include <map>
 #include <vector>
 
-#include "base/strings.h"
+#include "base/string_util.h"
 #include "crypto/encoding.h"
 
 namespace stash::http {

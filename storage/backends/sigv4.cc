@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <ctime>
 
-#include "base/strings.h"
+#include "base/string_util.h"
 #include "crypto/encoding.h"
 #include "crypto/id.h"
 #include "net/url.h"

@@ -1,4 +1,4 @@
-#include "base/strings.h"
+#include "base/string_util.h"
 
 namespace stash {
 
