@@ -25,20 +25,14 @@
 namespace stash::cli {
 namespace {
 
-// The cost restic's calibration settles on for a typical machine.
-constexpr ScryptParams kNewKeyParams{32768, 8, 1};
+// New keys cost what `stash init`'s do (see ScryptParams).
+constexpr ScryptParams kNewKeyParams{};
 
 struct KeyRow {
   bool current = false;
   std::string id;  // short
   std::string user, host, created;
 };
-
-std::string HostName() {
-  char buf[256] = {};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
 
 // Every key file that can be read, in listing order; others are reported
 // and skipped as restic does.
