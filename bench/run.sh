@@ -3,10 +3,10 @@
 # data in one run and prints the times, peak RSS and stash's ratios.
 #
 #   bash bench/run.sh [--size MIB] [--real DIR|none] [--repo-dir DIR] [--both]
-#                     [--repeat N] [--stash BIN] [--no-build]
+#                     [--repeat N] [--stash BIN] [--no-build] [--same-key]
 #                     [--keep-results FILE]
 #   bash bench/run.sh --large [FILES] [--repo-dir DIR] [--stash BIN] [--no-build]
-#                     [--keep-results FILE]
+#                     [--same-key] [--keep-results FILE]
 #
 # --large is the memory case: FILES (default 1000000) small files, each in a
 # folder of its own (bench/gen_tree.py --files), so a repository of about
@@ -38,6 +38,16 @@
 # thousands of files right before the next tool writes makes ext4 scan for
 # free inodes and charges that to the next tool.
 #
+# Every command of every step derives its key from the password with scrypt,
+# at the cost written in the repository's key file, and the tools write
+# different costs: stash N=32768 r=8 p=1 (about 80 ms here), restic a
+# calibrated p (3 or 4 here, about half a second), rustic N=131072 (four
+# times stash's, and 128 MiB). By default each tool keeps its own key, as
+# its users get it. --same-key gives every repository, right after its tool
+# made it, a key of stash's cost in place of its own (`stash key add`, then
+# the tool's key file removed), so the steps compare the engines rather than
+# the key costs.
+#
 # Peers come from bench/peers.sh (built once per machine; --no-build uses
 # only what is built already). A peer that is unavailable, or a step that
 # fails for one, is named in the output and left out of the ratios, which
@@ -48,8 +58,8 @@
 # measured here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: bench/run.sh [--size MIB] [--real DIR|none] [--repo-dir DIR] [--both] [--repeat N] [--stash BIN] [--no-build] [--keep-results FILE] | --large [FILES] ..."
-size=1024 real=/usr/share repo_dir= both=0 repeat=1 stash= peer_flags=() keep= large=
+usage="usage: bench/run.sh [--size MIB] [--real DIR|none] [--repo-dir DIR] [--both] [--repeat N] [--stash BIN] [--no-build] [--same-key] [--keep-results FILE] | --large [FILES] ..."
+size=1024 real=/usr/share repo_dir= both=0 repeat=1 stash= peer_flags=() keep= large= same_key=
 while [ $# -gt 0 ]; do
   case $1 in
     --size|--real|--repo-dir|--repeat|--stash|--keep-results)
@@ -64,6 +74,7 @@ while [ $# -gt 0 ]; do
     --stash) stash=$2; shift 2 ;;
     --no-build) peer_flags+=(--no-build); shift ;;
     --keep-results) keep=$2; shift 2 ;;
+    --same-key) same_key=1; shift ;;
     --large)
       large=1000000
       case ${2:-} in ''|-*) shift ;; *) large=$2; shift 2 ;; esac ;;
@@ -99,6 +110,11 @@ results=$work/results.jsonl
 source bench/peer_tools.sh
 load_peers "$work" "$results" "$stash" "${peer_flags[@]}"
 echo "bench: comparing ${tools[*]}" >&2
+if [ -n "$same_key" ]; then
+  echo "bench: keys: every repository gets a key of stash's cost (N=32768 r=8 p=1) in place of its tool's own" >&2
+else
+  echo "bench: keys: each tool's own (their scrypt costs differ: see --same-key)" >&2
+fi
 export RESTIC_PASSWORD=bench RUSTIC_PASSWORD=bench
 
 # command TOOL STEP REPO [ARG]: sets argv to TOOL's command line for STEP
@@ -163,12 +179,27 @@ measure() {
   return 1
 }
 
+# replace_key REPO: adds a key of stash's cost (same password) and removes
+# the key files that were there before, so that every tool opens REPO at
+# the same scrypt cost (--same-key).
+replace_key() {
+  local repo=$1 old
+  old=$(ls "$repo/keys")
+  printf '%s\n' "$RESTIC_PASSWORD" > "$work/key-password"
+  "$stash" -q -r "$repo" key add --new-password-file "$work/key-password" > /dev/null || return 1
+  for k in $old; do rm "$repo/keys/$k"; done
+  [ "$(ls "$repo/keys" | wc -l)" = 1 ]
+}
+
 # init_repo LOCATION DATASET TOOL REPO VERSION: creates the repository; a
 # failure is recorded against that version's first backup.
 init_repo() {
   local loc=$1 dataset=$2 tool=$3 repo=$4 v=$5 reason
   command_for "$tool" init "$repo" "$v"
-  if "${argv[@]}" > /dev/null 2> "$work/err"; then return 0; fi
+  if "${argv[@]}" > /dev/null 2> "$work/err"; then
+    [ -z "$same_key" ] && return 0
+    if replace_key "$repo" 2> "$work/err"; then return 0; fi
+  fi
   reason="init (format $v) failed: $(error_text "$work/err")"
   echo "bench: $tool $reason ($dataset, $loc)" >&2
   record "$loc" "$dataset" "backup v$v" "$tool" failed "$reason"
