@@ -119,4 +119,11 @@ inline std::string Content(size_t i) {
   return "file " + std::to_string(i) + " " + std::string(i % 997, static_cast<char>('a' + i % 26));
 }
 
+// `count` files "f10", "f11", ... of one blob each, file k holding Content(k).
+inline std::vector<Node> NumberedFiles(TreeMaker& m, size_t count) {
+  std::vector<Node> nodes;
+  for (size_t i = 0; i < count; ++i) nodes.push_back(m.File("f" + std::to_string(10 + i), {Content(i)}));
+  return nodes;
+}
+
 }  // namespace stash::testing

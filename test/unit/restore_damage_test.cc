@@ -42,8 +42,7 @@ TEST_CASE("restore: a corrupt or missing blob is a warning naming the file; the 
   TempDir dir;
   auto repo = NewRepo(dir.path + "/repo");
   TreeMaker m(*repo);
-  std::vector<Node> nodes;
-  for (size_t i = 0; i < 40; ++i) nodes.push_back(m.File("f" + std::to_string(10 + i), {Content(i)}));
+  std::vector<Node> nodes = NumberedFiles(m, 40);
   RestoreOptions ro;
   ro.target = dir.path + "/out";
   std::string out = ro.target + "/data";

@@ -174,8 +174,7 @@ TEST_CASE("restore: files that cannot be created are warnings, in walk order", "
   TempDir dir;
   auto repo = NewRepo(dir.path + "/repo");
   TreeMaker m(*repo);
-  std::vector<Node> nodes;
-  for (size_t i = 0; i < 40; ++i) nodes.push_back(m.File("f" + std::to_string(10 + i), {Content(i)}));
+  std::vector<Node> nodes = NumberedFiles(m, 40);
   RestoreOptions ro;
   ro.target = dir.path + "/out";
   Snapshot snap = m.Snap({m.Dir("data", nodes, At(1'000'000'000))});
