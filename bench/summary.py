@@ -36,10 +36,16 @@ def ratio(measured, key, suffix="x"):
 
 
 def bound_cell(bounds, dataset, step, field):
-    """A first backup's CPU bound in seconds (v1_seconds, v2_format_seconds, ...), or empty."""
-    if not step.startswith("backup"):
+    """A first backup's CPU bound in seconds (v1_seconds, v2_format_seconds,
+    ...), the restore's (of the format 2 repository) in the first column, or
+    empty."""
+    if step == "restore":
+        key = "v2_restore_seconds" if field == "seconds" else None
+    elif step.startswith("backup"):
+        key = f"{step[-2:]}_{field}"
+    else:
         return ""
-    b = bounds.get(dataset, {}).get(f"{step[-2:]}_{field}")
+    b = bounds.get(dataset, {}).get(key) if key else None
     return f"{b:.2f}" if b is not None else ""
 
 
@@ -127,14 +133,17 @@ def main():
               " format 2]) / cores; Poly1305 and the pack's SHA-256 not counted, so no backup can beat it."
               " \"With pack SHA-256\" adds the second SHA-256 of every stored byte (bytes / zstd's ratio in"
               " format 2) that a pack's name takes"
-              + (" (chunking n/a: not measured, and not counted either)." if unmeasured else "."))
+              + (" (chunking n/a: not measured, and not counted either)." if unmeasured else ".")
+              + " A restore's CPU bound: bytes x (1/SHA-256 + 1/zstd decompression) + stored bytes / AES-256-CTR,"
+              " over the cores; Poly1305, scrypt and the kernel's writes not counted.")
         print("| data set | MB | cores | chunking MB/s | SHA-256 MB/s | AES-256-CTR MB/s | zstd -2 MB/s "
-              "| zstd -2 ratio |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+              "| zstd -2 ratio | zstd decompression MB/s |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name, b in bounds.items():
             chunk = f"{b['chunk_mbs']:.0f}" if b.get("chunk_mbs") else "n/a"
+            unzstd = f"{b['unzstd_mbs']:.0f}" if b.get("unzstd_mbs") else "n/a"
             print(f"| {name} | {b['bytes'] / 1e6:.0f} | {b['cores']} | {chunk} | {b['sha256_mbs']:.0f} "
-                  f"| {b['aes_mbs']:.0f} | {b['zstd2_mbs']:.0f} | {b.get('zstd2_ratio', 0):.2f} |")
+                  f"| {b['aes_mbs']:.0f} | {b['zstd2_mbs']:.0f} | {b.get('zstd2_ratio', 0):.2f} | {unzstd} |")
         print()
 
     for tool, reason in unavailable.items():
