@@ -25,7 +25,7 @@ Result<std::unique_ptr<Repository>> OpenSource(const Args& args) {
   if (!password || password->empty()) {
     return Invalid("no password for the source repository (--from-password-file, --from-password-command or RESTIC_FROM_PASSWORD)");
   }
-  return Repository::Open(std::move(backend), *password);
+  return Repository::Open(std::move(backend), *password, KeyHint(args, kSourceRepository));
 }
 
 // restic's similarSnapshots: all but parent and original agree.
@@ -202,7 +202,7 @@ Command CopyCommand() {
                {"from-repository-file", 0, true, "file from which to read the source repository location (default: $RESTIC_FROM_REPOSITORY_FILE)"},
                {"from-password-file", 0, true, "file to read the source repository password from (default: $RESTIC_FROM_PASSWORD_FILE)"},
                {"from-password-command", 0, true, "shell command to obtain the source repository password from (default: $RESTIC_FROM_PASSWORD_COMMAND)"},
-               {"from-key-hint", 0, true, "accepted for compatibility; every key is tried"}}),
+               {"from-key-hint", 0, true, "key ID of key to try decrypting the source repository first (default: $RESTIC_FROM_KEY_HINT)"}}),
           RunCopy, "[flags] [snapshotID ...]"};
 }
 

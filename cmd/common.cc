@@ -89,6 +89,10 @@ Result<std::optional<std::string>> GivenPassword(const Args& args, const Reposit
   return std::optional<std::string>();
 }
 
+std::string KeyHint(const Args& args, const RepositorySource& flags) {
+  return args.Get(flags.key_hint, Env(std::string(flags.env_prefix) + "KEY_HINT"));
+}
+
 Result<Globals> ReadGlobals(const Args& args) {
   Globals g;
   STASH_ASSIGN_OR_RETURN(g.repo, RepositoryLocation(args, kTargetRepository));
@@ -128,7 +132,8 @@ Result<std::unique_ptr<Repository>> OpenRepository(const Args& args, const Globa
   STASH_ASSIGN_OR_RETURN(CompressionMode compression,
                          ParseCompressionMode(args.Get("compression", Env("RESTIC_COMPRESSION"))));
   STASH_ASSIGN_OR_RETURN(std::string password, ReadPassword(args, false));
-  STASH_ASSIGN_OR_RETURN(auto repo, Repository::Open(std::move(backend), password));
+  STASH_ASSIGN_OR_RETURN(auto repo,
+                         Repository::Open(std::move(backend), password, KeyHint(args, kTargetRepository)));
   repo->set_compression(compression);
   return repo;
 }

@@ -37,14 +37,15 @@ struct RepositorySource {
   const char* repository_file;   // flag of a file holding the location
   const char* password_file;
   const char* password_command;
+  const char* key_hint;          // flag of the key to try first
   const char* env_prefix;        // "RESTIC_" or "RESTIC_FROM_": the variables
                                  // PREFIX{REPOSITORY,REPOSITORY_FILE,PASSWORD,
-                                 // PASSWORD_FILE,PASSWORD_COMMAND}
+                                 // PASSWORD_FILE,PASSWORD_COMMAND,KEY_HINT}
 };
 inline constexpr RepositorySource kTargetRepository{"repo", "repository-file", "password-file",
-                                                   "password-command", "RESTIC_"};
+                                                   "password-command", "key-hint", "RESTIC_"};
 inline constexpr RepositorySource kSourceRepository{"from-repo", "from-repository-file", "from-password-file",
-                                                   "from-password-command", "RESTIC_FROM_"};
+                                                   "from-password-command", "from-key-hint", "RESTIC_FROM_"};
 
 // The location from the flag, its variable, or the first line of the
 // repository file; empty when none is given.
@@ -54,6 +55,10 @@ Result<std::string> RepositoryLocation(const Args& args, const RepositorySource&
 // its line ending) or the PASSWORD variable, in that order; nullopt when
 // none of them is given.
 Result<std::optional<std::string>> GivenPassword(const Args& args, const RepositorySource& flags);
+
+// The id (or a prefix) of the key to try first, from the flag or its
+// variable; empty when neither is given.
+std::string KeyHint(const Args& args, const RepositorySource& flags);
 
 // The variable's value, or "" when it is not set.
 std::string Env(const std::string& name);

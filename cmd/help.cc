@@ -22,7 +22,7 @@ const std::map<std::string, std::string>& UsualValueNames() {
       {"from-repository-file", "file"}, {"from-password-file", "file"},
       {"exclude-file", "file"}, {"iexclude-file", "file"}, {"files-from", "file"},
       {"files-from-raw", "file"}, {"files-from-verbatim", "file"},
-      {"password-command", "command"}, {"from-password-command", "command"},
+      {"password-command", "command"}, {"from-password-command", "command"}, {"key-hint", "key"},
       {"cache-dir", "directory"}, {"compression", "mode"}, {"archive", "format"},
       {"snapshot", "id"}, {"parent", "snapshot"}, {"time", "time"},
       {"max-unused", "limit"}, {"max-repack-size", "size"}, {"exclude-larger-than", "size"},

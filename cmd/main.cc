@@ -23,6 +23,7 @@ std::vector<FlagSpec> RepositoryFlags() {
       {"repository-file", 0, true, "file to read the repository location from"},
       {"password-file", 'p', true, "file to read the repository password from"},
       {"password-command", 0, true, "shell command to obtain the repository password from"},
+      {"key-hint", 0, true, "key ID of key to try decrypting first (RESTIC_KEY_HINT)"},
       {"cacert", 0, true, "file to load root certificates from (in addition to the system's)"},
       {"no-lock", 0, false, "do not lock the repository"},
       {"compression", 0, true, "compression mode (format 2 only): auto, off or max (RESTIC_COMPRESSION)"},

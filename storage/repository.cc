@@ -44,6 +44,17 @@ Result<Bytes> DecodeUnpacked(Bytes plain, int version) {
   return ZstdDecompress(ByteView(plain).subspan(1));
 }
 
+// Moves the one key whose name starts with `hint` to the front.
+void PutHintedKeyFirst(std::vector<FileInfo>& keys, std::string_view hint) {
+  if (hint.empty()) return;
+  auto named = [&](const FileInfo& info) {
+    return std::string_view(info.name).substr(0, hint.size()) == hint;
+  };
+  auto first = std::find_if(keys.begin(), keys.end(), named);
+  if (first == keys.end() || std::find_if(first + 1, keys.end(), named) != keys.end()) return;
+  std::rotate(keys.begin(), first, first + 1);
+}
+
 }  // namespace
 
 Repository::Repository(std::unique_ptr<Backend> backend, CryptoKey key, Id key_id,
@@ -87,7 +98,8 @@ Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<Backend> ba
 }
 
 Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> backend,
-                                                     std::string_view password) {
+                                                     std::string_view password,
+                                                     std::string_view key_hint) {
   std::string where = backend->Location();
   // The config is read (not only looked for: it is small and needed once
   // the key is known) while the keys are listed, so a distant repository
@@ -105,6 +117,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> ba
   STASH_ASSIGN_OR_RETURN(auto keys, std::move(*listed));
   if (keys.empty()) return AuthError(where + ": repository has no key files");
   std::sort(keys.begin(), keys.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  PutHintedKeyFirst(keys, key_hint);
   std::optional<Error> last_corrupt;
   size_t tried = 0;
   for (const auto& info : keys) {

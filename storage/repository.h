@@ -80,9 +80,13 @@ class Repository {
                                                   std::string_view password,
                                                   const InitOptions& options);
 
-  // Opens an existing repository by trying the password on its key files.
+  // Opens an existing repository by trying the password on its key files,
+  // in the order of their names. `key_hint` (restic's --key-hint) is the id,
+  // or a prefix of it, of the key to try first; a hint that names no key,
+  // or several, changes nothing.
   static Result<std::unique_ptr<Repository>> Open(std::unique_ptr<Backend> backend,
-                                                  std::string_view password);
+                                                  std::string_view password,
+                                                  std::string_view key_hint = {});
 
   Backend& backend() { return *backend_; }
   const RepoConfig& config() const { return config_; }

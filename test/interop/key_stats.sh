@@ -48,6 +48,28 @@ rc=0; RESTIC_PASSWORD=third $RESTIC -r "$repo" snapshots -q > /dev/null 2>&1 || 
 same_key_lists interop-password
 pass "key add and remove, cross-checked with restic"
 
+# --key-hint / RESTIC_KEY_HINT: of two keys for one password, the hinted one
+# opens the repository (it is the one in use), as restic decides.
+printf 'interop-password\n' > "$WORK/pw-twin"
+keys_before=$(ls "$repo/keys")
+$STASH -r "$repo" key add --new-password-file "$WORK/pw-twin" > /dev/null || fail "key add (twin)"
+twin_key=$(ls "$repo/keys" | grep -vxF "$keys_before")
+[ -n "$twin_key" ] || fail "no id for the key just added"
+current() {  # TOOL [FLAGS...]: the short id of the key in use
+  "$@" -r "$repo" key list --json | python3 -c 'import json,sys; print([k["id"] for k in json.load(sys.stdin) if k["current"]][0])'
+}
+for key in "$first_key" "$twin_key"; do
+  [ "$(current $STASH --key-hint "${key:0:8}")" = "${key:0:8}" ] || fail "stash --key-hint ${key:0:8} does not use that key"
+  [ "$(current $RESTIC --key-hint "${key:0:8}")" = "${key:0:8}" ] || fail "restic --key-hint ${key:0:8} does not use that key"
+  [ "$(RESTIC_KEY_HINT=$key current $STASH)" = "${key:0:8}" ] || fail "RESTIC_KEY_HINT=$key does not use that key"
+done
+# (Without a hint each tries the keys in its own order: restic in the
+# backend's listing order, stash in the order of their names.)
+[ "$(current $STASH --key-hint nomatch)" = "$(current $STASH)" ] || fail "a hint naming no key changed the key in use"
+out=$($STASH -r "$repo" --key-hint "$first_key" key remove "$twin_key") && grep -q "removed key $twin_key" <<< "$out" ||
+  fail "stash --key-hint FIRST key remove TWIN"
+pass "--key-hint and RESTIC_KEY_HINT choose the key in use, as in restic"
+
 must_fail "removing the key in use" "${first_key:0:8}" $STASH -r "$repo" key remove "${first_key:0:8}"
 must_fail "unknown key id" deadbeef $STASH -r "$repo" key remove deadbeef
 must_fail "bad key id" '"zz"' $STASH -r "$repo" key remove zz
