@@ -212,24 +212,23 @@ Status S3Backend::EnsureLayout() {
 }
 
 // As restic: the legacy layout when key/ has files and keys/ has none.
+// Whole listings, not max-keys=1: a repository has a handful of keys, and
+// s3rver (3.7) answers 500 to a V2 listing that max-keys cuts short.
 Status S3Backend::DetectLayout() {
-  STASH_ASSIGN_OR_RETURN(auto keys, ListKeys("keys/", 1));
+  STASH_ASSIGN_OR_RETURN(auto keys, ListKeys("keys/"));
   if (!keys.empty()) return Status::Ok();
-  STASH_ASSIGN_OR_RETURN(auto legacy, ListKeys("key/", 1));
+  STASH_ASSIGN_OR_RETURN(auto legacy, ListKeys("key/"));
   if (!legacy.empty()) layout_ = S3Layout::kLegacy;
   return Status::Ok();
 }
 
-// Objects under prefix/dir, following continuation tokens; at most
-// `max_keys` when that is not 0.
-Result<std::vector<http::ListedObject>> S3Backend::ListKeys(const std::string& dir,
-                                                            size_t max_keys) {
+// Objects under prefix/dir, following continuation tokens.
+Result<std::vector<http::ListedObject>> S3Backend::ListKeys(const std::string& dir) {
   std::vector<http::ListedObject> out;
   std::string token;
   do {
     http::HeaderList query = {{"prefix", FullKey(dir)}};
     if (!config_.list_v1) query.emplace_back("list-type", "2");
-    if (max_keys > 0) query.emplace_back("max-keys", std::to_string(max_keys));
     if (!token.empty()) query.emplace_back(config_.list_v1 ? "marker" : "continuation-token", token);
     auto request = NewRequest("GET", "", query, dir);
     STASH_ASSIGN_OR_RETURN(auto response, Send(request));
@@ -237,8 +236,7 @@ Result<std::vector<http::ListedObject>> S3Backend::ListKeys(const std::string& d
     auto page = http::ParseListPage(AsString(response.body));
     if (!page.ok()) return page.error().Wrap(std::string(kBackend) + ": " + dir);
     for (auto& object : page->objects) out.push_back(std::move(object));
-    bool more = page->truncated && (max_keys == 0 || out.size() < max_keys);
-    token = !more ? "" : config_.list_v1 ? page->next_marker : page->next_token;
+    token = !page->truncated ? "" : config_.list_v1 ? page->next_marker : page->next_token;
   } while (!token.empty());
   return out;
 }
@@ -275,7 +273,7 @@ Result<std::vector<FileInfo>> S3Backend::List(FileType type) {
   ObjectLayout layout = LayoutOf(layout_, config_.prefix);
   std::string dir = layout.ListPrefix(type);
   if (!config_.prefix.empty()) dir = dir.substr(config_.prefix.size() + 1);
-  STASH_ASSIGN_OR_RETURN(auto objects, ListKeys(dir, 0));
+  STASH_ASSIGN_OR_RETURN(auto objects, ListKeys(dir));
   std::vector<FileInfo> out;
   for (auto& object : objects) {
     if (auto name = layout.NameOf(type, object.key)) out.push_back({std::move(*name), object.size});

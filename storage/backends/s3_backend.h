@@ -87,7 +87,7 @@ class S3Backend : public Backend {
   Result<http::HttpResponse> Send(const http::HttpRequest& request) const;
   Error Failure(const std::string& what, const http::HttpResponse& response) const;
   std::string FullKey(const std::string& relative) const;
-  Result<std::vector<http::ListedObject>> ListKeys(const std::string& dir, size_t max_keys);
+  Result<std::vector<http::ListedObject>> ListKeys(const std::string& dir);
   Status EnsureLayout();
   Status DetectLayout();
   Status EnsureBucket();

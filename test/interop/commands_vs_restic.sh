@@ -162,7 +162,7 @@ echo "$RESTIC_PASSWORD" > "$WORK/pw"
 $RESTIC init -q --repo "$WORK/copy-r"
 $RESTIC init -q --repo "$WORK/copy-s"
 $RESTIC -r "$WORK/copy-r" copy -q --from-repo "$repo" --from-password-file "$WORK/pw" "${ids[0]}"
-$STASH -r "$WORK/copy-s" copy -q --from-repo "$repo" --from-password-file "$WORK/pw" "${ids[0]}"
+$STASH -r "$WORK/copy-s" copy -q --from-repo "$repo" --from-password-file "$WORK/pw" --from-key-hint "$(ls "$repo/keys" | head -n 1)" "${ids[0]}"
 $RESTIC -r "$WORK/copy-r" copy -q --from-repo "$repo" --from-password-file "$WORK/pw"
 RESTIC_FROM_PASSWORD=$RESTIC_PASSWORD RESTIC_FROM_REPOSITORY=$repo $STASH -r "$WORK/copy-s" copy > "$WORK/copy.out"
 grep -q "skipping source snapshot ${ids[0]:0:8}, was already copied to snapshot" "$WORK/copy.out" || { cat "$WORK/copy.out"; fail "second copy did not skip the first snapshot"; }

@@ -56,6 +56,18 @@ $RESTIC "${ca[@]}" -r "s3:https://127.0.0.1:$S3_PORT/freshbucket" check --read-d
   fail "restic check on a bucket-root repository"
 pass "init creates the bucket; a repository at the bucket root works"
 
+# ---- two keys: opening a repository lists all of them (s3rver 3.7
+# answers 500 to a V2 listing that max-keys cuts short) ----
+twokeys=$base/twokeys
+$STASH -q "${ca[@]}" -r "$twokeys" init
+printf '%s\n' "$RESTIC_PASSWORD" > "$WORK/pw-again"
+$STASH -q "${ca[@]}" -r "$twokeys" key add --new-password-file "$WORK/pw-again" > /dev/null
+STASH_HTTP_RETRIES=1 $STASH "${ca[@]}" -r "$twokeys" key list --json > "$WORK/keys.json" ||
+  fail "a repository with two keys does not open"
+[ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$WORK/keys.json")" = 2 ] ||
+  fail "key list of a repository with two keys: $(cat "$WORK/keys.json")"
+pass "a repository with two keys opens"
+
 # ---- restic's legacy S3 layout (key/, snapshot/, data/<id>) is read ----
 legacy=$base/legacy
 $RESTIC -q "${ca[@]}" -o s3.layout=s3legacy -r "$legacy" init
