@@ -33,3 +33,37 @@ round_order() {
   order=()
   for ((i = 0; i < n; i++)); do order+=("${tools[$(( (i + r - 1) % n ))]}"); done
 }
+
+# print_key_mode SAME_KEY: says on stderr whose keys the run uses.
+print_key_mode() {
+  if [ -n "$1" ]; then
+    echo "bench: keys: every repository gets a key of stash's cost (N=32768 r=8 p=1) in place of its tool's own" >&2
+  else
+    echo "bench: keys: each tool's own (their scrypt costs differ: see --same-key)" >&2
+  fi
+}
+
+# replace_key STASH WORK REPO [STASH FLAGS...]: gives REPO (any location
+# stash reaches, with RESTIC_PASSWORD) a key of stash's cost for the same
+# password and removes the keys that were there, so every tool opens REPO
+# at one scrypt cost (--same-key). The new key is found by its id, not its
+# file, and hinted so that the old ones are not the key in use.
+replace_key() {
+  local stash=$1 work=$2 repo=$3; shift 3
+  local new old
+  old=$(key_ids "$stash" "$repo" "$@") || return 1
+  printf '%s\n' "$RESTIC_PASSWORD" > "$work/key-password"
+  "$stash" -q "$@" -r "$repo" key add --new-password-file "$work/key-password" > /dev/null || return 1
+  new=$(comm -13 <(echo "$old") <(key_ids "$stash" "$repo" "$@")) || return 1
+  [ "$(echo "$new" | wc -w)" = 1 ] || { echo "replace_key: no single new key in $repo" >&2; return 1; }
+  for k in $old; do
+    "$stash" -q "$@" -r "$repo" --key-hint "$new" key remove "$k" > /dev/null || return 1
+  done
+  [ "$(key_ids "$stash" "$repo" "$@" | wc -l)" = 1 ]
+}
+
+key_ids() {  # STASH REPO [STASH FLAGS...]: the short ids of REPO's keys, sorted
+  local stash=$1 repo=$2; shift 2
+  "$stash" "$@" -r "$repo" key list --json |
+    python3 -c 'import json,sys; print("\n".join(sorted(k["id"] for k in json.load(sys.stdin))))'
+}

@@ -3,7 +3,8 @@
 # restic 0.18.1 and rustic 0.11.4, in one run on the same data and server.
 #
 #   bash bench/remote.sh [--size MIB] [--repeat N] [--restore-dir DIR]
-#                        [--stash BIN] [--no-build] [--keep-results FILE]
+#                        [--stash BIN] [--no-build] [--same-key]
+#                        [--keep-results FILE]
 #
 # The server is MinIO when installed (STASH_WITH_MINIO=1 scripts/install-deps.sh,
 # or ~/go/bin/minio), else s3rver over HTTPS (restic 0.14 cannot read back what
@@ -20,7 +21,8 @@
 # creating files right after thousands were deleted makes the kernel scan
 # for free inodes, which would charge one tool's clean-up to the next.
 # --repeat N runs each step N times (backups into fresh repositories) and
-# keeps each tool's fastest time.
+# keeps each tool's fastest time. --same-key gives every repository a key of
+# stash's scrypt cost in place of its tool's own, as in bench/run.sh.
 #
 # Peers come from bench/peers.sh, as for bench/run.sh: a peer that is
 # unavailable, or fails a step, is named in the output and left out of the
@@ -30,8 +32,8 @@
 # average is printed at the start and the end: others share the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: bench/remote.sh [--size MIB] [--repeat N] [--restore-dir DIR] [--stash BIN] [--no-build] [--keep-results FILE]"
-size=256 repeat=1 stash= peer_flags=() keep= restore_dir=
+usage="usage: bench/remote.sh [--size MIB] [--repeat N] [--restore-dir DIR] [--stash BIN] [--no-build] [--same-key] [--keep-results FILE]"
+size=256 repeat=1 stash= peer_flags=() keep= restore_dir= same_key=
 while [ $# -gt 0 ]; do
   case $1 in
     --size|--repeat|--restore-dir|--stash|--keep-results)
@@ -44,6 +46,7 @@ while [ $# -gt 0 ]; do
     --stash) stash=$2; shift 2 ;;
     --no-build) peer_flags+=(--no-build); shift ;;
     --keep-results) keep=$2; shift 2 ;;
+    --same-key) same_key=1; shift ;;
     *) echo "$usage" >&2; exit 2 ;;
   esac
 done
@@ -90,13 +93,19 @@ if [ -x "$minio" ]; then
 else
   server=s3rver scheme=https
   export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
-  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
-    -addext "subjectAltName=IP:127.0.0.1" -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+  # A CA and a server certificate it signs: rustic's TLS refuses a
+  # self-signed certificate serving as its own CA.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=stash bench CA" \
+    -keyout "$work/ca-key.pem" -out "$work/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$work/key.pem" -out "$work/cert.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' > "$work/cert.ext"
+  openssl x509 -req -in "$work/cert.csr" -CA "$work/ca.pem" -CAkey "$work/ca-key.pem" -CAcreateserial \
+    -days 1 -extfile "$work/cert.ext" -out "$work/cert.pem" 2>/dev/null
   s3rver -d "$work/s3" -a 127.0.0.1 -p "$port" --silent --key "$work/key.pem" --cert "$work/cert.pem" \
     --configure-bucket "$bucket" > "$work/server.log" 2>&1 &
   server_pid=$!
-  tls=(--cacert "$work/cert.pem")
-  export SSL_CERT_FILE=$work/cert.pem  # for rustic
+  tls=(--cacert "$work/ca.pem")
+  export SSL_CERT_FILE=$work/ca.pem  # for rustic
 fi
 endpoint=$scheme://127.0.0.1:$port
 up=0
@@ -111,6 +120,7 @@ if [ "$server" != s3rver ] && ! curl -sf -X PUT --aws-sigv4 "aws:amz:us-east-1:s
   echo "bench: could not create bucket $bucket on $server" >&2; exit 1
 fi
 echo "bench: $server at $endpoint; comparing ${tools[*]}" >&2
+print_key_mode "$same_key"
 
 # repo_for TOOL ROUND: sets `repo` (the s3: location restic and stash take)
 # and `profile`, rustic's profile naming the same folder.
@@ -188,8 +198,13 @@ for r in $(seq "$repeat"); do
   for tool in "${order[@]}"; do
     repo_for "$tool" "$r"
     command_for "$tool" init
+    reason=
     if ! "${argv[@]}" > /dev/null 2> "$work/err"; then
       reason="init failed: $(error_text "$work/err")"
+    elif [ -n "$same_key" ] && ! replace_key "$stash" "$work" "$repo" "${tls[@]}" 2> "$work/err"; then
+      reason="key of stash's cost not set: $(error_text "$work/err")"
+    fi
+    if [ -n "$reason" ]; then
       echo "bench: $tool $reason" >&2
       record "backup v2" "$tool" failed "$reason"
       continue

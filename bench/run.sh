@@ -110,11 +110,7 @@ results=$work/results.jsonl
 source bench/peer_tools.sh
 load_peers "$work" "$results" "$stash" "${peer_flags[@]}"
 echo "bench: comparing ${tools[*]}" >&2
-if [ -n "$same_key" ]; then
-  echo "bench: keys: every repository gets a key of stash's cost (N=32768 r=8 p=1) in place of its tool's own" >&2
-else
-  echo "bench: keys: each tool's own (their scrypt costs differ: see --same-key)" >&2
-fi
+print_key_mode "$same_key"
 export RESTIC_PASSWORD=bench RUSTIC_PASSWORD=bench
 
 # command TOOL STEP REPO [ARG]: sets argv to TOOL's command line for STEP
@@ -179,18 +175,6 @@ measure() {
   return 1
 }
 
-# replace_key REPO: adds a key of stash's cost (same password) and removes
-# the key files that were there before, so that every tool opens REPO at
-# the same scrypt cost (--same-key).
-replace_key() {
-  local repo=$1 old
-  old=$(ls "$repo/keys")
-  printf '%s\n' "$RESTIC_PASSWORD" > "$work/key-password"
-  "$stash" -q -r "$repo" key add --new-password-file "$work/key-password" > /dev/null || return 1
-  for k in $old; do rm "$repo/keys/$k"; done
-  [ "$(ls "$repo/keys" | wc -l)" = 1 ]
-}
-
 # init_repo LOCATION DATASET TOOL REPO VERSION: creates the repository; a
 # failure is recorded against that version's first backup.
 init_repo() {
@@ -198,9 +182,11 @@ init_repo() {
   command_for "$tool" init "$repo" "$v"
   if "${argv[@]}" > /dev/null 2> "$work/err"; then
     [ -z "$same_key" ] && return 0
-    if replace_key "$repo" 2> "$work/err"; then return 0; fi
+    if replace_key "$stash" "$work" "$repo" 2> "$work/err"; then return 0; fi
+    reason="key of stash's cost not set (format $v): $(error_text "$work/err")"
+  else
+    reason="init (format $v) failed: $(error_text "$work/err")"
   fi
-  reason="init (format $v) failed: $(error_text "$work/err")"
   echo "bench: $tool $reason ($dataset, $loc)" >&2
   record "$loc" "$dataset" "backup v$v" "$tool" failed "$reason"
   return 1
