@@ -467,6 +467,18 @@ TEST_CASE("Id hex parsing", "[crypto]") {
   bad = hex;
   bad[63] = ' ';
   CHECK_FALSE(Id::FromHex(bad).has_value());
+  // Every byte value, as a first and as a last digit, is taken or refused
+  // exactly as libsodium's decoder (HexDecode) takes or refuses it.
+  for (int c = 0; c < 256; ++c) {
+    for (size_t at : {size_t{0}, size_t{63}}) {
+      bad = hex;
+      bad[at] = static_cast<char>(c);
+      auto ours = Id::FromHex(bad);
+      auto sodium = HexDecode(bad);
+      CHECK(ours.has_value() == sodium.has_value());
+      if (ours && sodium) CHECK(std::equal(ours->bytes.begin(), ours->bytes.end(), sodium->begin()));
+    }
+  }
 }
 
 TEST_CASE("Hex encoding", "[crypto]") {
