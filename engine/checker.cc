@@ -139,6 +139,7 @@ CheckFindings Checker::LoadIndex() {
   CheckFindings out;
   packs_.clear();
   entries_ = {};
+  buckets_ = {};
   by_pack_ = {};
   used_ = {};
   missing_trees_.clear();
@@ -250,6 +251,23 @@ void Checker::FinishPackEntries(CheckFindings& out) {
     if (data && tree) out.notes.push_back("pack " + pack.id.Hex() + " contains a mix of tree and data blobs");
   }
   used_.assign(entries_.size(), false);
+  FillBuckets();
+}
+
+namespace {
+
+constexpr size_t kBucketsPerType = 1 << 16;
+
+size_t BucketOf(BlobType type, const Id& id) {
+  return static_cast<size_t>(type) * kBucketsPerType + (size_t{id.bytes[0]} << 8 | id.bytes[1]);
+}
+
+}  // namespace
+
+void Checker::FillBuckets() {
+  buckets_.assign(2 * kBucketsPerType + 1, 0);
+  for (const auto& e : entries_) ++buckets_[BucketOf(e.type(), e.id) + 1];
+  for (size_t b = 1; b < buckets_.size(); ++b) buckets_[b] += buckets_[b - 1];
 }
 
 std::pair<size_t, size_t> Checker::Range(BlobType type, const Id& id) const {
@@ -260,8 +278,14 @@ std::pair<size_t, size_t> Checker::Range(BlobType type, const Id& id) const {
     return k.first != e.type() ? k.first < e.type() : k.second < e.id;
   };
   auto k = std::make_pair(type, id);
-  auto lo = std::lower_bound(entries_.begin(), entries_.end(), k, less);
-  auto hi = std::upper_bound(lo, entries_.end(), k, greater);
+  auto first = entries_.begin(), last = entries_.end();
+  if (buckets_.size() == 2 * kBucketsPerType + 1) {  // FillBuckets ran
+    const size_t bucket = BucketOf(type, id);
+    first = entries_.begin() + buckets_[bucket];
+    last = entries_.begin() + buckets_[bucket + 1];
+  }
+  auto lo = std::lower_bound(first, last, k, less);
+  auto hi = std::upper_bound(lo, last, k, greater);
   return {static_cast<size_t>(lo - entries_.begin()), static_cast<size_t>(hi - entries_.begin())};
 }
 

@@ -126,6 +126,7 @@ class Checker {
   void AddIndexFile(const Id& index_id, const IndexFile& file,
                     std::unordered_map<Id, uint32_t>& numbers);
   void FinishPackEntries(CheckFindings& out);
+  void FillBuckets();
   // The entries of (type, id): a range of entries_, empty when not indexed.
   std::pair<size_t, size_t> Range(BlobType type, const Id& id) const;
   const PackInfo* FindPack(const Id& id) const;
@@ -143,6 +144,11 @@ class Checker {
   std::vector<PackInfo> packs_;     // sorted by id, so reports come out sorted
   std::vector<Entry> entries_;      // sorted by type, id, pack, offset; exact duplicates removed
   std::vector<uint32_t> by_pack_;   // positions in entries_, by pack, by offset within a pack
+  // Where each (type, first two bytes of id) starts in entries_: Range
+  // searches one bucket (a few entries) instead of all of entries_, whose
+  // binary search missed the cache at every step (8% of a check's CPU).
+  // 512 KiB, whatever the repository's size.
+  std::vector<uint32_t> buckets_;
   // What the structure check saw used: a bit per entries_ position, set on
   // the first entry of each (type, id). Trees used but not indexed at all
   // are remembered by id, so each is reported once.
