@@ -14,6 +14,13 @@
 namespace stash {
 namespace {
 
+// Checker::buckets_ has one bucket per (type, first two bytes of id).
+constexpr size_t kBucketsPerType = 1 << 16;
+
+size_t BucketOf(BlobType type, const Id& id) {
+  return static_cast<size_t>(type) * kBucketsPerType + (size_t{id.bytes[0]} << 8 | id.bytes[1]);
+}
+
 // Blobs sorted by offset must tile the pack's data from offset 0: restic
 // computes a pack's size from its entries and reads blobs back to back.
 bool Contiguous(const std::vector<PackedBlob>& sorted) {
@@ -254,16 +261,6 @@ void Checker::FinishPackEntries(CheckFindings& out) {
   FillBuckets();
 }
 
-namespace {
-
-constexpr size_t kBucketsPerType = 1 << 16;
-
-size_t BucketOf(BlobType type, const Id& id) {
-  return static_cast<size_t>(type) * kBucketsPerType + (size_t{id.bytes[0]} << 8 | id.bytes[1]);
-}
-
-}  // namespace
-
 void Checker::FillBuckets() {
   buckets_.assign(2 * kBucketsPerType + 1, 0);
   for (const auto& e : entries_) ++buckets_[BucketOf(e.type(), e.id) + 1];
@@ -279,7 +276,7 @@ std::pair<size_t, size_t> Checker::Range(BlobType type, const Id& id) const {
   };
   auto k = std::make_pair(type, id);
   auto first = entries_.begin(), last = entries_.end();
-  if (buckets_.size() == 2 * kBucketsPerType + 1) {  // FillBuckets ran
+  if (!buckets_.empty()) {  // FillBuckets ran (not when listing the index failed)
     const size_t bucket = BucketOf(type, id);
     first = entries_.begin() + buckets_[bucket];
     last = entries_.begin() + buckets_[bucket + 1];
